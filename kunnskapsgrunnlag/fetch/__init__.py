@@ -1,0 +1,181 @@
+"""Fetch: catalogue -> (online API | offline mirror | published values | file drop) -> data/raw.
+
+`fetch_all` goes through the catalogue (config/datasets.yml). For each dataset it tries, in
+order: the online API (when online), the offline mirror (when given), and otherwise records the
+dataset as missing with the exact query that would fetch it. Every route validates the tidy
+table against the dataset's schema before it is stored.
+"""
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+
+from .. import rawstore, schemas
+from ..config import Settings, load_catalogue, load_project
+from . import mirror as mirror_mod
+from . import ssb, udir
+
+
+@dataclass
+class FetchResult:
+    dataset: str
+    status: str  # ok | missing
+    source: str  # online | mirror | published | manual | -
+    detail: str
+
+
+def network_available(host: str = "data.ssb.no", port: int = 443, timeout: float = 3.0) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def how_to_fetch(spec: dict, settings: Settings) -> str:
+    prov = spec["provider"]
+    if prov == "ssb":
+        return "GET " + ssb.query_url(spec["table"], spec["query"])
+    if prov == "udir":
+        return "GET " + udir.query_url(spec, settings.edition_params.get("gjennomforing_cohort", 0))
+    if prov == "manual":
+        return f"Fyll ut {spec['drop']} etter formatet i docs/file-drops.md og kjør `kunnskapsgrunnlag fetch` på nytt."
+    if prov == "kartverket":
+        return f"Last ned fra Geonorge: {spec.get('url', '')}"
+    if prov == "transcription":
+        return spec.get("online_note", "Transkriberes fra kildene som er oppgitt per rad.")
+    return "-"
+
+
+def _base_meta(spec: dict) -> dict:
+    return {
+        "title": spec.get("title", ""),
+        "provider": spec["provider"],
+        "table": spec.get("table"),
+        "licence": spec.get("licence", ""),
+        "vintage": spec.get("vintage", "na"),
+    }
+
+
+def _store_validated(settings: Settings, name: str, df: pd.DataFrame, meta: dict, file_label: str) -> dict:
+    df = schemas.validate(name, df, file_label)
+    return rawstore.store_frame(settings.raw_dir, name, df, meta)
+
+
+def fetch_online(settings: Settings, name: str, spec: dict, api=None) -> dict:
+    names = load_project()["regions"]
+    if spec["provider"] == "ssb":
+        df = ssb.fetch_table(spec["table"], spec["query"], api=api)
+        tidy = ssb.TIDY.get(name, ssb.tidy_generic)(df, names)
+        meta = {**_base_meta(spec), "source": {"kind": "online", "url": ssb.query_url(spec["table"], spec["query"])}}
+        return _store_validated(settings, name, tidy, meta, ssb.query_url(spec["table"], spec["query"]))
+    if spec["provider"] == "udir":
+        cohort = settings.edition_params["gjennomforing_cohort"]
+        df = udir.fetch_gjennomforing(spec, cohort)
+        meta = {**_base_meta(spec), "source": {"kind": "online", "url": udir.query_url(spec, cohort)}}
+        return _store_validated(settings, name, df, meta, spec["query"]["url"])
+    raise NotImplementedError(f"no online fetcher for provider {spec['provider']!r}")
+
+
+def fetch_from_mirror(settings: Settings, name: str, spec: dict, mirror: Path) -> dict:
+    m = spec["mirror"]
+    files = [Path(mirror) / f for f in m["files"]]
+    for f in files:
+        if not f.exists():
+            raise FileNotFoundError(f"mirror file {f} for dataset {name!r} not found")
+    meta = {
+        **_base_meta(spec),
+        "source": {
+            "kind": "mirror",
+            "mirror_files": [str(f) for f in files],
+            "mirror_sha256": [rawstore.sha256_file(f) for f in files],
+            "provenance": str(Path(mirror) / m["provenance"]) if m.get("provenance") else None,
+            "upstream": m.get("upstream"),
+            "coverage": m.get("coverage"),
+        },
+    }
+    if spec["provider"] == "kartverket":
+        return rawstore.store(settings.raw_dir, name, files[0].read_bytes(), files[0].suffix, meta)
+    df = mirror_mod.READERS[name](files, load_project()["regions"])
+    return _store_validated(settings, name, df, meta, str(files[0]))
+
+
+def fetch_published(settings: Settings, name: str, spec: dict) -> dict:
+    path = settings.root / spec["file"]
+    df = pd.read_csv(path, dtype=str)
+    meta = {**_base_meta(spec), "source": {"kind": "published", "file": spec["file"],
+            "note": "Verdier slik de er trykt i R1023460 (februar 2026), transkribert av prosjektet."}}
+    return _store_validated(settings, name, df, meta, str(path))
+
+
+def fetch_manual(settings: Settings, name: str, spec: dict) -> dict | None:
+    drop = settings.root / spec["drop"]
+    if not drop.exists():
+        return None
+    df = pd.read_csv(drop, dtype=str)
+    meta = {**_base_meta(spec), "source": {"kind": "manual", "file": spec["drop"],
+            "drop_sha256": rawstore.sha256_file(drop)}}
+    return _store_validated(settings, name, df, meta, str(drop))
+
+
+def fetch_dataset(settings: Settings, name: str, spec: dict, *, online: bool, mirror: Path | None, api=None) -> FetchResult:
+    prov = spec["provider"]
+    errors: list[str] = []
+    if prov == "published":
+        e = fetch_published(settings, name, spec)
+        return FetchResult(name, "ok", "published", e["file"])
+    if prov == "manual":
+        e = fetch_manual(settings, name, spec)
+        if e:
+            return FetchResult(name, "ok", "manual", e["file"])
+        errors.append(f"no file at {spec['drop']}")
+    if online and prov in {"ssb", "udir"}:
+        try:
+            e = fetch_online(settings, name, spec, api=api)
+            return FetchResult(name, "ok", "online", e["file"])
+        except ssb.InvalidQuery:
+            raise
+        except Exception as exc:  # network or API failure: fall back to the mirror
+            errors.append(f"online: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
+    if mirror is not None and spec.get("mirror"):
+        e = fetch_from_mirror(settings, name, spec, mirror)
+        return FetchResult(name, "ok", "mirror", e["file"])
+    if not online and prov in {"ssb", "udir"}:
+        errors.append("offline (no network)")
+    if prov not in {"manual"} and not spec.get("mirror"):
+        errors.append("no offline mirror file")
+    reason = "; ".join(errors) or "no source available"
+    entry = rawstore.record_missing(settings.raw_dir, name, reason, how_to_fetch(spec, settings), _base_meta(spec))
+    if entry.get("status") == "ok":
+        return FetchResult(name, "ok", "earlier", entry["file"] + " (kept; " + reason + ")")
+    return FetchResult(name, "missing", "-", reason)
+
+
+def fetch_all(
+    settings: Settings,
+    *,
+    online: bool,
+    mirror: Path | None,
+    only: list[str] | None = None,
+    on_result: Callable[[FetchResult], None] | None = None,
+    api=None,
+) -> list[FetchResult]:
+    catalogue = load_catalogue()
+    unknown = sorted(set(only or []) - set(catalogue))
+    if unknown:
+        raise KeyError(f"Unknown dataset(s) {unknown}; valid: {sorted(catalogue)}")
+    if mirror is not None and not Path(mirror).is_dir():
+        raise FileNotFoundError(f"Mirror folder {mirror} does not exist")
+    results = []
+    for name, spec in catalogue.items():
+        if only and name not in only:
+            continue
+        r = fetch_dataset(settings, name, spec, online=online, mirror=mirror, api=api)
+        results.append(r)
+        if on_result:
+            on_result(r)
+    return results
