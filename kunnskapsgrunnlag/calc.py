@@ -17,7 +17,7 @@ def aldersbaereevne(df: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     `df` has columns `age_group`, `persons` and the columns in `by`.
     """
     work = df[df["age_group"].isin(WORKING_AGE_GROUPS)].groupby(by)["persons"].sum()
-    old = df[df["age_group"].isin(OLD_AGE_GROUPS)].groupby(by)["persons"].sum()
+    old = df[df["age_group"].isin(OLD_AGE_GROUPS)].groupby(by)["persons"].sum().reindex(work.index, fill_value=0)
     if (old == 0).any():
         raise ValueError("no persons aged 67+ in some group; cannot compute aldersbæreevne")
     return (work / old).rename("aldersbaereevne").reset_index()

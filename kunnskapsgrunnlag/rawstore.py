@@ -174,3 +174,13 @@ def load_geo(raw_dir: Path, dataset: str):
     gdf = gpd.read_file(path)
     gdf["geometry"] = shapely.make_valid(gdf.geometry.values)
     return gdf
+
+
+def verify_all(raw_dir: Path) -> list[str]:
+    """Check the sha256 of every current raw file; raise RawDataError naming the first bad one."""
+    checked = []
+    for name, rec in read_manifest(raw_dir)["datasets"].items():
+        if rec.get("current", {}).get("status") == "ok":
+            verified_path(raw_dir, name)
+            checked.append(name)
+    return checked

@@ -126,8 +126,11 @@ def execute(settings: Settings, name: str, log_dir: Path) -> None:
            "--cwd", str(settings.root / "notebooks"), "--no-progress-bar", "--log-level", "ERROR"]
     for k, v in settings.notebook_parameters().items():
         cmd += ["-y", yaml.safe_dump({k: v}, default_flow_style=True).strip()]
-    env = {**os.environ, "KG_ROOT": str(settings.root), "MPLBACKEND": "module://matplotlib_inline.backend_inline",
-           "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+    env = {**os.environ, "KG_ROOT": str(settings.root),
+           "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""), "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+           "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+           # use the kernelspec of this environment, never a stale one in ~/.local
+           "JUPYTER_PREFER_ENV_PATH": "1"}
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     log_dir.mkdir(parents=True, exist_ok=True)
     (log_dir / f"{name}.log").write_text(proc.stdout + proc.stderr, encoding="utf-8")

@@ -1,0 +1,175 @@
+"""Command-line program: `kunnskapsgrunnlag fetch | build | render | report | status`."""
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from . import pipeline, rawstore
+from .config import ConfigError, make_settings
+from .fetch.ssb import InvalidQuery
+from .runner import NotebookFailed
+from .schemas import ValidationError
+
+app = typer.Typer(add_completion=False, help="Build the Buskerudplanen knowledge base: fetch data, run notebooks, render the report.")
+console = Console(stderr=True)
+
+EditionOpt = typer.Option(None, "--edition", help="Edition year (see config/project.yml `editions`).")
+RegionOpt = typer.Option(None, "--region", help="Fylke code (2024), default 33 Buskerud.")
+CompareOpt = typer.Option(None, "--compare", help="Comparison regions (repeat), default from config.")
+MirrorOpt = typer.Option(None, "--mirror", help="Offline mirror folder, e.g. ../shared/data.")
+
+
+def _settings(edition, region, compare):
+    return make_settings(edition=edition, region=region, comparison_regions=compare or None)
+
+
+def _fail(msg: str, code: int = 1):
+    console.print(f"[bold red]Error:[/] {msg}")
+    raise typer.Exit(code)
+
+
+def _run_fetch(settings, mirror, offline, datasets):
+    table = Table(title="Fetch", show_lines=False)
+    for col in ("dataset", "status", "source", "detail"):
+        table.add_column(col)
+
+    def show(r):
+        colour = "green" if r.status == "ok" else "yellow"
+        table.add_row(r.dataset, f"[{colour}]{r.status}[/]", r.source, r.detail)
+
+    with console.status("Fetching datasets …"):
+        online, results = pipeline.fetch(settings, mirror=mirror, offline=offline, only=datasets, on_result=show)
+    console.print(f"Network: {'online' if online else 'offline'}; mirror: {mirror or '-'}")
+    console.print(table)
+    missing = [r for r in results if r.status == "missing"]
+    if missing:
+        console.print(f"[yellow]{len(missing)} dataset(s) missing[/] – shown as missing in the report, "
+                      "with the query that fetches them (see build/changes.md and the Datakilder appendix).")
+    return results
+
+
+def _run_build(settings, jobs, force, only):
+    rows = {}
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console) as prog:
+        def event(name, status, msg):
+            if name not in rows:
+                rows[name] = prog.add_task(name, total=1)
+            colour = {"ran": "green", "skipped": "dim", "failed": "red", "blocked": "red", "running": "cyan"}[status]
+            prog.update(rows[name], description=f"[{colour}]{name}: {status}[/] {msg}",
+                        completed=0 if status == "running" else 1)
+        res = pipeline.build(settings, jobs=jobs, force=force, only=only, on_event=event)
+    console.print(f"Notebooks: {res.count('ran')} ran, {res.count('skipped')} unchanged, "
+                  f"{res.count('failed')} failed, {res.count('blocked')} blocked")
+    for m in res.missing:
+        console.print(f"[yellow]MISSING[/] {m['dataset']} ({m['notebook']}): {m['reason']}\n    fetch: {m['how_to_fetch']}")
+    for s in res.steps:
+        if s.status == "failed":
+            console.print(f"[bold red]FAILED[/] {s.message}\n    log: {settings.build_dir / 'logs' / (s.notebook + '.log')}; "
+                          f"failed notebook: {settings.build_dir / 'notebooks' / (s.notebook + '.failed.ipynb')}; "
+                          "the last good output is kept")
+    if res.changes:
+        console.print(f"{len(res.changes)} number(s) in the report changed; see {settings.build_dir / 'changes.md'}")
+    return res
+
+
+def _guard(fn):
+    try:
+        return fn()
+    except (ConfigError, InvalidQuery, ValidationError, rawstore.RawDataError, KeyError, FileNotFoundError) as exc:
+        _fail(str(exc).strip("'\""), 2)
+    except NotebookFailed as exc:
+        _fail(str(exc))
+
+
+@app.command()
+def fetch(mirror: Optional[Path] = MirrorOpt,
+          offline: bool = typer.Option(False, "--offline", help="Do not try the online APIs."),
+          dataset: Optional[List[str]] = typer.Option(None, "--dataset", help="Only these datasets (repeat)."),
+          edition: Optional[int] = EditionOpt, region: Optional[str] = RegionOpt, compare: Optional[List[str]] = CompareOpt):
+    """Fetch every catalogued dataset (online API, else the offline mirror) into data/raw + manifest."""
+    _guard(lambda: _run_fetch(_settings(edition, region, compare), mirror, offline, dataset))
+
+
+@app.command()
+def build(jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Notebooks to run concurrently."),
+          force: bool = typer.Option(False, "--force", help="Rerun notebooks even if unchanged."),
+          only: Optional[List[str]] = typer.Option(None, "--only", help="Only these notebooks (repeat)."),
+          renderer: str = typer.Option("auto", "--renderer", help="auto | quarto | pandoc"),
+          no_render: bool = typer.Option(False, "--no-render", help="Run the notebooks only."),
+          out: Optional[Path] = typer.Option(None, "--out", help="Output folder for the book (default _book)."),
+          edition: Optional[int] = EditionOpt, region: Optional[str] = RegionOpt, compare: Optional[List[str]] = CompareOpt):
+    """Run the notebooks (papermill) and render the report (HTML + PDF)."""
+    def go():
+        s = _settings(edition, region, compare)
+        res = _run_build(s, jobs, force, only)
+        if not res.ok:
+            _fail("notebook phase failed; the report was not rendered (the previous _book/ is kept)")
+        if not no_render:
+            _run_render(s, renderer, out)
+    _guard(go)
+
+
+def _run_render(settings, renderer, out):
+    if renderer not in {"auto", "quarto", "pandoc"}:
+        _fail(f"Unknown renderer {renderer!r}; valid: auto, quarto, pandoc", 2)
+    t0 = time.perf_counter()
+    with console.status("Rendering the report …"):
+        res = pipeline.render(settings, renderer=renderer, out_dir=out)
+    console.print(f"Rendered with {res.get('renderer')} in {time.perf_counter() - t0:.1f} s: {res.get('html')}  {res.get('pdf')}")
+
+
+@app.command()
+def render(renderer: str = typer.Option("auto", "--renderer", help="auto | quarto | pandoc"),
+           out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default _book).")):
+    """Render the report from the executed notebooks and the chapters."""
+    _guard(lambda: _run_render(_settings(None, None, None), renderer, out))
+
+
+@app.command()
+def report(mirror: Optional[Path] = MirrorOpt,
+           offline: bool = typer.Option(False, "--offline", help="Do not try the online APIs."),
+           jobs: int = typer.Option(2, "--jobs", "-j", min=1),
+           force: bool = typer.Option(False, "--force"),
+           renderer: str = typer.Option("auto", "--renderer"),
+           out: Optional[Path] = typer.Option(None, "--out"),
+           edition: Optional[int] = EditionOpt, region: Optional[str] = RegionOpt, compare: Optional[List[str]] = CompareOpt):
+    """The whole job: fetch, run the notebooks, render HTML and PDF."""
+    def go():
+        s = _settings(edition, region, compare)
+        _run_fetch(s, mirror, offline, None)
+        res = _run_build(s, jobs, force, None)
+        if not res.ok:
+            _fail("notebook phase failed; the report was not rendered (the previous _book/ is kept)")
+        _run_render(s, renderer, out)
+    _guard(go)
+
+
+@app.command()
+def status():
+    """Show the raw data manifest: what is fetched, from where, and what is missing."""
+    s = _settings(None, None, None)
+    man = rawstore.read_manifest(s.raw_dir)["datasets"]
+    t = Table(title=f"data/raw ({s.raw_dir})")
+    for c in ("dataset", "status", "source", "retrieved", "file / how to fetch"):
+        t.add_column(c)
+    for name, rec in sorted(man.items()):
+        cur = rec.get("current", {})
+        ok = cur.get("status") == "ok"
+        t.add_row(name, cur.get("status", "?"), cur.get("source", {}).get("kind", "-") if ok else "-",
+                  (cur.get("retrieved_at") or "")[:19], cur.get("file") if ok else cur.get("how_to_fetch", ""))
+    Console().print(t)
+
+
+def main():  # pragma: no cover
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

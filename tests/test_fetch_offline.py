@@ -1,0 +1,160 @@
+"""Offline fetch: mirror import, manifest, immutability, missing datasets, bad input."""
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from kunnskapsgrunnlag import rawstore
+from kunnskapsgrunnlag.config import load_catalogue
+from kunnskapsgrunnlag.fetch import fetch_all, fetch_dataset
+from kunnskapsgrunnlag.schemas import ValidationError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_mirror_fetch_writes_manifest_with_provenance(fetched, mirror):
+    man = rawstore.read_manifest(fetched.raw_dir)["datasets"]
+    assert set(man) == set(load_catalogue())
+    pop = man["population_07459"]["current"]
+    assert pop["status"] == "ok" and pop["source"]["kind"] == "mirror"
+    assert pop["source"]["mirror_files"][0].startswith(str(mirror))
+    assert "07459" in pop["source"]["upstream"] and pop["licence"].startswith("NLOD")
+    assert pop["rows"] == 18277 and pop["retrieved_at"] and pop["vintage"] == "2020-2026"
+    assert rawstore.sha256_file(fetched.raw_dir / pop["file"]) == pop["sha256"]
+    # the mirror's own checksum is recorded as upstream provenance
+    assert pop["source"]["mirror_sha256"][0] == "58103afffe117faa130111b58ca4bbe9a24be5bd7e10d85bd8feeb9e88283b94"
+
+
+def test_missing_datasets_recorded_with_exact_query(fetched):
+    man = rawstore.read_manifest(fetched.raw_dir)["datasets"]
+    boliger = man["boliger_06265"]["current"]
+    assert boliger["status"] == "missing"
+    assert boliger["how_to_fetch"].startswith("GET https://data.ssb.no/api/pxwebapi/v2/tables/06265/data?")
+    assert "valuecodes[ContentsCode]=Boliger" in boliger["how_to_fetch"]
+    drop = man["skadehendelser"]["current"]
+    assert drop["status"] == "missing" and "data/raw/manual/skadehendelser.csv" in drop["how_to_fetch"]
+    with pytest.raises(rawstore.MissingData):
+        rawstore.load(fetched.raw_dir, "boliger_06265")
+
+
+def test_refetch_is_idempotent_and_never_overwrites(copy_raw, mirror):
+    s = copy_raw
+    before = {p: p.read_bytes() for p in s.raw_dir.rglob("*.csv")}
+    fetch_all(s, online=False, mirror=mirror, only=["neet_13563", "levekaar_published"])
+    after = {p: p.read_bytes() for p in s.raw_dir.rglob("*.csv")}
+    assert before == after  # same content -> same files, nothing rewritten
+    # a new vintage (different content) is written beside the old file
+    entry = rawstore.store_frame(s.raw_dir, "neet_13563", pd.DataFrame({"x": [1]}), {"vintage": "2025"})
+    files = sorted((s.raw_dir / "neet_13563").iterdir())
+    assert len(files) == 2 and all(f in after or f.name == Path(entry["file"]).name for f in files)
+    hist = rawstore.read_manifest(s.raw_dir)["datasets"]["neet_13563"]["history"]
+    assert len(hist) == 2
+
+
+def test_tampered_raw_file_is_detected_and_named(copy_raw):
+    s = copy_raw
+    entry = rawstore.current_entry(s.raw_dir, "neet_13563")
+    path = s.raw_dir / entry["file"]
+    path.write_text(path.read_text().replace("10.6", "9.6"))
+    with pytest.raises(rawstore.RawDataError, match=str(path.name)):
+        rawstore.load(s.raw_dir, "neet_13563")
+    with pytest.raises(rawstore.RawDataError, match="sha256 mismatch"):
+        rawstore.verify_all(s.raw_dir)
+    assert path.exists()  # nothing deleted
+
+
+def test_missing_now_keeps_earlier_good_file(copy_raw):
+    s = copy_raw
+    good = rawstore.current_entry(s.raw_dir, "neet_13563")
+    spec = load_catalogue()["neet_13563"]
+    r = fetch_dataset(s, "neet_13563", spec, online=False, mirror=None)
+    assert r.status == "ok" and r.source == "earlier"
+    assert rawstore.current_entry(s.raw_dir, "neet_13563") == good
+
+
+def _published_variant(tmp_path, settings, name, mutate):
+    """Run fetch for a `published` dataset whose file was mutated; return the raised error."""
+    spec = dict(load_catalogue()[name])
+    src = ROOT / spec["file"]
+    df = pd.read_csv(src, dtype=str)
+    bad = tmp_path / "config" / "published" / src.name
+    bad.parent.mkdir(parents=True, exist_ok=True)
+    mutate(df).to_csv(bad, index=False)
+    spec["file"] = str(bad)
+    with pytest.raises(ValidationError) as exc:
+        fetch_dataset(settings, name, spec, online=False, mirror=None)
+    assert not (settings.raw_dir / name).exists()  # nothing stored
+    return str(exc.value)
+
+
+def test_published_file_missing_kommune(tmp_path, fresh_settings):
+    msg = _published_variant(tmp_path, fresh_settings, "levekaar_published", lambda d: d[d.kommune != "Flå"])
+    assert "levekaar_published" in msg and "tabell1_levekaar.csv" in msg and "18 Buskerud kommuner" in msg
+
+
+def test_published_file_duplicated_row(tmp_path, fresh_settings):
+    msg = _published_variant(tmp_path, fresh_settings, "levekaar_published", lambda d: pd.concat([d, d.iloc[[3]]]))
+    assert "kommunenummer" in msg and "3310" in msg
+
+
+def test_published_file_non_numeric_cell(tmp_path, fresh_settings):
+    def mutate(d):
+        d.loc[2, "lav_inntekt"] = "1,25x"
+        return d
+    msg = _published_variant(tmp_path, fresh_settings, "levekaar_published", mutate)
+    assert "'lav_inntekt'" in msg and "row 4" in msg and "1,25x" in msg
+
+
+def test_flytting_invariant_violation_fails_loudly(tmp_path, fresh_settings):
+    def mutate(d):
+        d.loc[d.region == "Drammen", "netto_innenlands"] = "531"
+        return d
+    msg = _published_variant(tmp_path, fresh_settings, "flytting_published", mutate)
+    assert "kommuner must sum to their fylke" in msg
+
+
+def test_flytting_fylker_must_sum_to_zero(tmp_path, fresh_settings):
+    def mutate(d):
+        d.loc[d.region == "Oslo", "netto_innenlands"] = "-2160"
+        return d
+    msg = _published_variant(tmp_path, fresh_settings, "flytting_published", mutate)
+    assert "sum to 0" in msg
+
+
+def _drop(tmp_path, settings, name, text):
+    spec = dict(load_catalogue()[name])
+    drop = tmp_path / "drop.csv"
+    drop.write_text(text, encoding="utf-8")
+    spec["drop"] = str(drop)
+    return fetch_dataset(settings, name, spec, online=False, mirror=None)
+
+
+def test_file_drop_valid(tmp_path, fresh_settings):
+    r = _drop(tmp_path, fresh_settings, "skadehendelser",
+              "periode,hendelse,antall,kilde\n1980-1989,storm,12,BiKT 2024 s. 9\n1980-1989,flom,3,BiKT 2024 s. 9\n")
+    assert r.status == "ok" and r.source == "manual"
+    df = rawstore.load(fresh_settings.raw_dir, "skadehendelser")
+    assert df["antall"].tolist() == [12, 3]
+
+
+@pytest.mark.parametrize("name,text,expected", [
+    ("skadehendelser", "periode,hendelse,kilde\n1980-1989,storm,x\n", "antall"),
+    ("skadehendelser", "periode,hendelse,antall,kilde\n1980-1989,storm,-4,x\n", "must not be negative"),
+    ("skadehendelser", "periode,hendelse,antall,kilde\n1980-1989,jordskjelv,4,x\n", "hendelse"),
+    ("kollektivandel", "kommunenummer,verdi,enhet,kilde\n3399,12.5,prosent,kart\n", "unknown kommunenummer"),
+    ("arbeidsplasser_kollektiv", "kommunenummer,verdi,enhet,kilde\n3301,-1,arbeidsplasser,kart\n", "must not be negative"),
+])
+def test_file_drop_bad_files_give_clear_errors(tmp_path, fresh_settings, name, text, expected):
+    with pytest.raises(ValidationError) as exc:
+        _drop(tmp_path, fresh_settings, name, text)
+    assert name in str(exc.value) and "drop.csv" in str(exc.value) and expected in str(exc.value)
+    assert not (fresh_settings.raw_dir / name).exists()
+
+
+def test_unknown_dataset_and_missing_mirror(fresh_settings):
+    with pytest.raises(KeyError, match="valid"):
+        fetch_all(fresh_settings, online=False, mirror=None, only=["nope"])
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        fetch_all(fresh_settings, online=False, mirror=Path("/nonexistent/mirror"))
