@@ -1,0 +1,133 @@
+// Client-side search for the one-page HTML book (pandoc + Typst fallback renderer).
+// Typing in the search box highlights matches in the text (<mark>), lists the sections that
+// contain them, hides sections without matches and filters the table of contents.
+// Escape or an empty box restores the full book.
+(function () {
+  "use strict";
+  var input = document.getElementById("search-input");
+  var status = document.getElementById("search-status");
+  var results = document.getElementById("search-results");
+  var content = document.getElementById("content");
+  if (!input || !content) return;
+  var sections = Array.prototype.slice.call(content.querySelectorAll("section[id]"));
+  var tocItems = Array.prototype.slice.call(document.querySelectorAll("#toc li"));
+  var MAX_MARKS = 1000;
+  var timer = null;
+
+  function sectionTitle(sec) {
+    var h = sec.querySelector(":scope > h1, :scope > h2, :scope > h3, :scope > h4, :scope > h5, :scope > h6");
+    return h ? h.textContent.trim() : sec.id;
+  }
+
+  function clearMarks() {
+    var marks = content.querySelectorAll("mark.search-hit");
+    for (var i = 0; i < marks.length; i++) {
+      var m = marks[i], parent = m.parentNode;
+      parent.replaceChild(document.createTextNode(m.textContent), m);
+      parent.normalize();
+    }
+  }
+
+  function reset() {
+    clearMarks();
+    results.innerHTML = "";
+    status.textContent = "";
+    document.body.classList.remove("searching");
+    sections.forEach(function (s) { s.classList.remove("search-miss"); });
+    tocItems.forEach(function (li) { li.classList.remove("search-miss"); });
+  }
+
+  // Text nodes that belong to `sec` itself (not to a nested section).
+  function ownTextNodes(sec) {
+    var walker = document.createTreeWalker(sec, NodeFilter.SHOW_TEXT, {
+      acceptNode: function (n) {
+        var el = n.parentElement;
+        if (!el || el.closest("section") !== sec) return NodeFilter.FILTER_REJECT;
+        if (el.closest("script, style")) return NodeFilter.FILTER_REJECT;
+        return n.nodeValue.trim() ? NodeFilter.FILTER_ACCEPT : NodeFilter.FILTER_REJECT;
+      }
+    });
+    var nodes = [];
+    while (walker.nextNode()) nodes.push(walker.currentNode);
+    return nodes;
+  }
+
+  function markNode(node, needle, budget) {
+    var text = node.nodeValue, lower = text.toLocaleLowerCase("nb"), count = 0;
+    var positions = [], from = 0, at;
+    while ((at = lower.indexOf(needle, from)) !== -1 && count < budget) {
+      positions.push(at); from = at + needle.length; count++;
+    }
+    for (var i = positions.length - 1; i >= 0; i--) {
+      var start = positions[i];
+      var after = node.splitText(start);
+      after.splitText(needle.length);
+      var mark = document.createElement("mark");
+      mark.className = "search-hit";
+      mark.textContent = after.nodeValue;
+      after.parentNode.replaceChild(mark, after);
+    }
+    return count;
+  }
+
+  function snippet(sec, needle) {
+    var text = ownTextNodes(sec).map(function (n) { return n.nodeValue; }).join(" ").replace(/\s+/g, " ");
+    var at = text.toLocaleLowerCase("nb").indexOf(needle);
+    if (at < 0) return "";
+    var s = Math.max(0, at - 40), e = Math.min(text.length, at + needle.length + 60);
+    return (s > 0 ? "… " : "") + text.slice(s, e) + (e < text.length ? " …" : "");
+  }
+
+  function search(query) {
+    reset();
+    var needle = query.trim().toLocaleLowerCase("nb");
+    if (needle.length < 2) return;
+    document.body.classList.add("searching");
+    var hits = {}, total = 0, budget = MAX_MARKS;
+    sections.forEach(function (sec) {
+      var snip = snippet(sec, needle);
+      var count = 0;
+      ownTextNodes(sec).forEach(function (n) {
+        if (budget > 0) { var c = markNode(n, needle, budget); count += c; budget -= c; }
+      });
+      if (count > 0) {
+        hits[sec.id] = true;
+        total += count;
+        var li = document.createElement("li");
+        var a = document.createElement("a");
+        a.href = "#" + sec.id;
+        a.textContent = sectionTitle(sec) + " (" + count + ")";
+        li.appendChild(a);
+        if (snip) {
+          var p = document.createElement("span");
+          p.className = "search-snippet";
+          p.textContent = snip;
+          li.appendChild(p);
+        }
+        results.appendChild(li);
+      }
+    });
+    // A section stays visible when it or one of its subsections has a match.
+    sections.forEach(function (sec) {
+      var keep = hits[sec.id] || Array.prototype.some.call(
+        sec.querySelectorAll("section[id]"), function (s) { return hits[s.id]; });
+      sec.classList.toggle("search-miss", !keep);
+    });
+    tocItems.forEach(function (li) {
+      var links = li.querySelectorAll("a[href^='#']");
+      var keep = Array.prototype.some.call(links, function (a) { return hits[a.getAttribute("href").slice(1)]; });
+      li.classList.toggle("search-miss", !keep);
+    });
+    status.textContent = total === 0 ? "Ingen treff" :
+      total + (total === 1 ? " treff" : " treff") + " i " + results.children.length +
+      (results.children.length === 1 ? " avsnitt" : " avsnitt");
+  }
+
+  input.addEventListener("input", function () {
+    clearTimeout(timer);
+    timer = setTimeout(function () { search(input.value); }, 180);
+  });
+  input.addEventListener("keydown", function (ev) {
+    if (ev.key === "Escape") { input.value = ""; reset(); }
+  });
+})();
