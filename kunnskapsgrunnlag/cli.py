@@ -122,7 +122,8 @@ def _run_render(settings, renderer, out):
     t0 = time.perf_counter()
     with console.status("Rendering the report …"):
         res = pipeline.render(settings, renderer=renderer, out_dir=out)
-    console.print(f"Rendered with {res.get('renderer')} in {time.perf_counter() - t0:.1f} s: {res.get('html')}  {res.get('pdf')}")
+    how = "unchanged, not re-rendered" if res.get("skipped") else f"rendered with {res.get('renderer')} in {time.perf_counter() - t0:.1f} s"
+    console.print(f"Report {how}: {res.get('html')}  {res.get('pdf')}")
 
 
 @app.command()

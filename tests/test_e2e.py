@@ -1,0 +1,189 @@
+"""End-to-end: an offline build in a temporary copy of the project, read back from PDF and HTML."""
+from __future__ import annotations
+
+import html as htmlmod
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from pypdf import PdfReader
+
+from kunnskapsgrunnlag.config import load_project
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.e2e
+PDF_NAME = "Kunnskapsgrunnlag-til-Buskerudplanen-Del-1.pdf"
+
+
+def norm(text: str) -> str:
+    text = text.replace("\u00a0", " ").replace("\u202f", " ").replace("\u00ad", "")
+    return re.sub(r"\s+", " ", text)
+
+
+def copy_project(dst: Path) -> Path:
+    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, capture_output=True,
+                           text=True, check=True).stdout.split()
+    for f in files:
+        if (ROOT / f).is_file():
+            (dst / f).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / f, dst / f)
+    return dst
+
+
+def cli(proj: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    env = {**os.environ, "KG_ROOT": str(proj), "COLUMNS": "200"}
+    p = subprocess.run([sys.executable, "-m", "kunnskapsgrunnlag.cli", *args], cwd=proj, env=env,
+                       capture_output=True, text=True)
+    if check and p.returncode != 0:
+        raise AssertionError(f"kunnskapsgrunnlag {' '.join(args)} failed:\n{p.stdout[-3000:]}\n{p.stderr[-3000:]}")
+    return p
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, mirror):
+    proj = copy_project(tmp_path_factory.mktemp("project"))
+    first = cli(proj, "report", "--mirror", str(mirror), "--offline", "--jobs", "2", "--renderer", "pandoc")
+    pdf = proj / "_book" / PDF_NAME
+    return {
+        "proj": proj,
+        "log": first.stderr + first.stdout,
+        "pdf_pages": [norm(p.extract_text() or "") for p in PdfReader(pdf).pages],
+        "html": (proj / "_book" / "index.html").read_text(encoding="utf-8"),
+        "vars": yaml.safe_load((proj / "_variables.yml").read_text(encoding="utf-8")),
+    }
+
+
+def html_text(html: str) -> str:
+    html = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", html, flags=re.S)
+    return norm(htmlmod.unescape(re.sub(r"<[^>]+>", " ", html)))
+
+
+def test_outputs_exist(built):
+    proj = built["proj"]
+    assert (proj / "_book" / "index.html").stat().st_size > 50_000
+    assert len(built["pdf_pages"]) >= 40
+    assert (proj / "build" / "notebooks" / "02_situasjonen.ipynb").exists()
+    assert (proj / "build" / "changes.md").exists()
+
+
+def test_every_chapter_and_section_heading_in_pdf_and_html(built):
+    pdf = " ".join(built["pdf_pages"])
+    html = html_text(built["html"])
+    titles = ["Forord", "Sammendrag", "Innledning og bakgrunn", "Situasjonen i Buskerud",
+              "Kunnskapsgjennomgang for satsingsområdene", "Konklusjon", "Datakilder", "Kunnskapsoversikt"]
+    titles += [a["title"] for a in load_project()["satsingsomraader"]]
+    for t in titles:
+        assert t in pdf, f"PDF lacks {t!r}"
+        assert t in html, f"HTML lacks {t!r}"
+    for sec in ["3.1 Læringsløp Buskerud", "3.10 Kulturverdier som fortrinn", "2.1", "5.2"]:
+        assert sec in pdf, sec
+
+
+def test_figure_captions_with_sources_and_numbers(built):
+    pdf = " ".join(built["pdf_pages"])
+    assert re.search(r"Figur 1\. Regional aldersbæreevne.*?Kilde: SSB, tabell 07459 og 14288", pdf)
+    assert re.search(r"Figur 2\. De tre utviklingsmålene og satsingsområdene i Buskerudplanen\. Kilde: Planprogram", pdf)
+    assert re.search(r"Tabell 1\. Levekårsindeks for kommunene i Buskerud", pdf)
+    assert re.search(r"Tabell \d+\. Deltakere på arbeidsmarkedstiltak", pdf)
+    # computed aldersbæreevne, decimal comma, in the prose
+    ab = built["vars"]["ab"]
+    assert (ab["norge"], ab["buskerud"], ab["innlandet_2des"]) == ("3,9", "3,6", "2,96")
+    assert "3,6" in pdf and "3,9" in pdf and "2,96" in pdf
+    # Table 2 computed shares appear formatted
+    assert "1,46 %" in pdf and "52 315" in pdf
+
+
+def test_missing_data_visible_with_query(built):
+    pdf = " ".join(built["pdf_pages"])
+    html = html_text(built["html"])
+    assert "MANGLER" in pdf and "GET https://data.ssb.no/api/pxwebapi/v2/tables/06265/data?" in html
+    assert "MISSING boliger_06265" in built["log"]
+    assert "data/raw/manual/skadehendelser.csv" in pdf.replace(" ", "") or "skadehendelser.csv" in pdf
+
+
+def test_html_figures_have_alt_text_and_notebook_links(built):
+    proj, html = built["proj"], built["html"]
+    imgs = re.findall(r"<img[^>]*>", html)
+    assert len(imgs) >= 15
+    assert all(re.search(r'alt="[^"]{20,}"', i) for i in imgs)
+    links = set(re.findall(r'href="(notebooks/[\w]+\.html)"', html))
+    assert "notebooks/02_situasjonen.html" in links
+    for link in links:
+        assert (proj / "_book" / link).exists(), link
+    nb = (proj / "_book" / "notebooks" / "02_situasjonen.html").read_text(encoding="utf-8")
+    assert "calc.aldersbaereevne" in htmlmod.unescape(nb)  # the reviewer sees the cells
+
+
+def _allowed_numbers(built) -> set[str]:
+    def flatten(d):
+        for v in d.values():
+            yield from (flatten(v) if isinstance(v, dict) else [str(v)])
+    allowed = set()
+    for v in flatten(built["vars"]):
+        allowed |= set(re.findall(r"\d+(?:[ ,]\d+)*", norm(v)))
+    facts = yaml.safe_load((ROOT / "config" / "cited_facts.yml").read_text(encoding="utf-8"))
+    for f in facts:
+        allowed |= set(re.findall(r"\d+(?:[ ,]\d+)*", norm(str(f["value"]))))
+    return allowed
+
+
+def test_no_statistic_in_the_prose_is_typed_by_hand(built):
+    """Every numeral of the rendered prose is a variable, a year, a chapter/figure/table number,
+    part of a citation, or a registered cited fact / definition (config/cited_facts.yml)."""
+    html = built["html"]
+    body = re.sub(r"<(figure|table|nav|header|script|style)[^>]*>.*?</\1>", " ", html, flags=re.S)
+    body = re.sub(r'<[^>]*class="[^"]*(?:datakilder|appendix)[^"]*"[^>]*>.*', " ", body, flags=re.S)
+    # headings carry their section numbers
+    body = re.sub(r"<h[1-6][^>]*>.*?</h[1-6]>", " ", body, flags=re.S)
+    text = html_text(body)
+    cut = text.find("Datakilder Dette vedlegget")
+    text = text[:cut] if cut > 0 else text
+    text = re.sub(r"\((?:[^()]*?\b(?:19|20)\d\d[a-z]?\b[^()]*?)\)", " ", text)       # (Author, 2020; NOU 2018:15)
+    text = re.sub(r"\b(?:Figur|Tabell|kapittel|kapitlene|Kapittel|avsnitt|Del)\s+[\dA-Z][\d.a-z]*(?:\s*(?:og|–|-)\s*[\d.]+)*", " ", text)
+    text = re.sub(r"\b(?:NOU|St\.meld\.|Meld\. St\.)\s*[\d:() ]+", " ", text)
+    allowed = _allowed_numbers(built)
+    bad = []
+    for m in re.finditer(r"\d+(?:[ ,]\d{3})*(?:,\d+)?", text):
+        num = m.group(0)
+        if re.fullmatch(r"(19|20)\d\d", num):
+            continue  # a year
+        if num in allowed or num.replace(" ", "") in {a.replace(" ", "") for a in allowed}:
+            continue
+        bad.append(text[max(0, m.start() - 60): m.end() + 40])
+    assert not bad, "numerals typed by hand (register them or use a variable):\n" + "\n".join(bad[:20])
+
+
+def test_noop_rebuild_executes_no_notebook(built):
+    p = cli(built["proj"], "build", "--jobs", "2", "--renderer", "pandoc")
+    out = norm(p.stderr + p.stdout)
+    assert "Notebooks: 0 ran, 12 unchanged" in out
+    assert "unchanged, not re-rendered" in out
+
+
+def test_tampered_raw_file_stops_the_build_and_loses_nothing(built):
+    proj = built["proj"]
+    raw = proj / "data" / "raw"
+    target = next((raw / "neet_13563").glob("*.csv"))
+    before = {p: p.read_bytes() for p in raw.rglob("*") if p.is_file() and p != target}
+    book_before = (proj / "_book" / "index.html").read_bytes()
+    target.chmod(0o644)
+    target.write_text(target.read_text().replace("10.6", "12.6"))
+    p = cli(proj, "build", "--jobs", "2", "--force", "--renderer", "pandoc", check=False)
+    out = norm(p.stderr + p.stdout)
+    assert p.returncode != 0
+    assert target.name in out and "sha256 mismatch" in out
+    assert {q: q.read_bytes() for q in before} == before
+    assert (proj / "_book" / "index.html").read_bytes() == book_before
+    assert target.exists()
+
+
+def test_bad_region_and_year_are_rejected_by_the_cli(built):
+    p = cli(built["proj"], "build", "--region", "99", check=False)
+    assert p.returncode == 2 and "Valid fylker" in norm(p.stderr) and "33 Buskerud" in norm(p.stderr)
+    p = cli(built["proj"], "build", "--edition", "2031", check=False)
+    assert p.returncode == 2 and "Valid editions: 2026" in norm(p.stderr)
