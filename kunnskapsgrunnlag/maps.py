@@ -31,7 +31,7 @@ def _label(ax, gdf, text_col=None):
 
 
 def choropleth(gdf: gpd.GeoDataFrame, column: str, legend_title: str, *, k: int = 5, decimals: int = 1,
-               cmap: str = "Blues", scheme: str = "NaturalBreaks", labels: bool = True, figsize=(7, 7.5)):
+               cmap: str = "Blues", scheme: str = "NaturalBreaks", labels: bool = True, figsize=(7, 6.4)):
     """A classed choropleth (mapclassify) with a Norwegian-formatted legend."""
     vals = gdf[column].astype(float)
     k = min(k, vals.nunique())
@@ -43,7 +43,7 @@ def choropleth(gdf: gpd.GeoDataFrame, column: str, legend_title: str, *, k: int 
     gdf.assign(_cls=classifier.yb).plot(ax=ax, color=[colours[c] for c in classifier.yb], edgecolor="white", linewidth=0.6)
     handles = [Patch(facecolor=colours[i], edgecolor="grey",
                      label=f"{fmt.num(lows[i], decimals)} – {fmt.num(bins[i], decimals)}") for i in range(k)]
-    ax.legend(handles=handles, title=legend_title, loc="lower right", frameon=True, fontsize=8, title_fontsize=8.5)
+    ax.legend(handles=handles, title=legend_title, loc="lower left", frameon=True, fontsize=8, title_fontsize=8.5)
     if labels:
         _label(ax, gdf)
     ax.set_axis_off()
@@ -51,13 +51,13 @@ def choropleth(gdf: gpd.GeoDataFrame, column: str, legend_title: str, *, k: int 
 
 
 def categorical(gdf: gpd.GeoDataFrame, column: str, colours: dict[str, str], names: dict[str, str],
-                legend_title: str, figsize=(7, 7.5)):
+                legend_title: str, figsize=(7, 6.4)):
     fig, ax = plt.subplots(figsize=figsize)
     gdf.plot(ax=ax, color=gdf[column].map(colours), edgecolor="white", linewidth=0.6)
     counts = gdf[column].value_counts()
     handles = [Patch(facecolor=colours[c], edgecolor="grey", label=f"{names[c]} ({counts.get(c, 0)})")
                for c in colours]
-    ax.legend(handles=handles, title=legend_title, loc="lower right", frameon=True, fontsize=8.5, title_fontsize=9)
+    ax.legend(handles=handles, title=legend_title, loc="lower left", frameon=True, fontsize=8.5, title_fontsize=9)
     _label(ax, gdf)
     ax.set_axis_off()
     return fig, ax

@@ -45,11 +45,11 @@ def missing_figure(title: str, dataset: str, reason: str, how: str, figsize=(7.5
     ax.set_axis_off()
     ax.add_patch(plt.Rectangle((0, 0), 1, 1, transform=ax.transAxes, fill=True,
                                facecolor="#FFF4E5", edgecolor="#E07B39", linewidth=2))
-    body = "\n".join(textwrap.wrap(how, 95))
+    body = "\n".join(textwrap.wrap(how, 88, break_on_hyphens=False))
     ax.text(0.03, 0.92, f"Data mangler: {title}", transform=ax.transAxes, fontsize=12,
             fontweight="bold", va="top", color="#8A3B00")
-    ax.text(0.03, 0.74, f"Datasett «{dataset}» er ikke tilgjengelig i denne kjøringen ({reason}).",
-            transform=ax.transAxes, fontsize=8.5, va="top", wrap=True)
+    ax.text(0.03, 0.76, "\n".join(textwrap.wrap(f"Datasett «{dataset}» er ikke tilgjengelig i denne kjøringen ({reason}).", 105)),
+            transform=ax.transAxes, fontsize=8.5, va="top")
     ax.text(0.03, 0.58, "Slik hentes eller leveres det:", transform=ax.transAxes, fontsize=8.5,
             va="top", fontweight="bold")
     ax.text(0.03, 0.50, body, transform=ax.transAxes, fontsize=7, va="top", family="DejaVu Sans Mono")

@@ -132,7 +132,7 @@ def fetch_dataset(settings: Settings, name: str, spec: dict, *, online: bool, mi
         e = fetch_manual(settings, name, spec)
         if e:
             return FetchResult(name, "ok", "manual", e["file"])
-        errors.append(f"no file at {spec['drop']}")
+        errors.append(f"ingen fil i {spec['drop']}")
     if online and prov in {"ssb", "udir"}:
         try:
             e = fetch_online(settings, name, spec, api=api)
@@ -140,15 +140,15 @@ def fetch_dataset(settings: Settings, name: str, spec: dict, *, online: bool, mi
         except ssb.InvalidQuery:
             raise
         except Exception as exc:  # network or API failure: fall back to the mirror
-            errors.append(f"online: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
+            errors.append(f"online-feil: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
     if mirror is not None and spec.get("mirror"):
         e = fetch_from_mirror(settings, name, spec, mirror)
         return FetchResult(name, "ok", "mirror", e["file"])
     if not online and prov in {"ssb", "udir"}:
-        errors.append("offline (no network)")
+        errors.append("uten nett (offline)")
     if prov not in {"manual"} and not spec.get("mirror"):
-        errors.append("no offline mirror file")
-    reason = "; ".join(errors) or "no source available"
+        errors.append("ingen fil i offline-speilet")
+    reason = "; ".join(errors) or "ingen kilde tilgjengelig"
     entry = rawstore.record_missing(settings.raw_dir, name, reason, how_to_fetch(spec, settings), _base_meta(spec))
     if entry.get("status") == "ok":
         return FetchResult(name, "ok", "earlier", entry["file"] + " (kept; " + reason + ")")

@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pandas as pd
+import requests
 
 SSB_API = "https://data.ssb.no/api/pxwebapi/v2"
 _EXPRESSION = re.compile(r"[*?\[\](]")  # wildcards, top(n), [range(a,b)] are not literal codes
@@ -17,6 +18,24 @@ _EXPRESSION = re.compile(r"[*?\[\](]")  # wildcards, top(n), [range(a,b)] are no
 
 class InvalidQuery(ValueError):
     """A value code in a catalogue query is not valid for the table (lists the valid codes)."""
+
+
+class SSBApiError(requests.HTTPError):
+    """SSB answered with an HTTP error. The message keeps SSB's problem details on one line."""
+
+
+def _api_error(table: str, exc: requests.HTTPError) -> SSBApiError:
+    """pxwebpy puts the problem details (type/title/status/detail/instance) on separate lines, and
+    callers that keep only the first line of a message would lose them; put them on one line."""
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    head = lines[0] if lines else type(exc).__name__
+    fields = {}
+    for ln in lines[1:]:
+        key, colon, value = ln.partition(":")
+        if colon and value.strip() and value.strip() != "None":
+            fields[key.strip().lower()] = value.strip()
+    extra = "; ".join(f"{k}: {fields[k]}" for k in ("type", "title", "detail", "instance") if k in fields)
+    return SSBApiError(f"SSB table {table}: {head}" + (f" ({extra})" if extra else ""))
 
 
 def query_url(table: str, query: dict[str, dict]) -> str:
@@ -70,11 +89,14 @@ def verify_codes(api, table: str, query: dict[str, dict]) -> dict[str, Any]:
 
 def fetch_table(table: str, query: dict[str, dict], api=None) -> pd.DataFrame:
     """Download a table as a DataFrame with one column per variable id (codes) plus `value`."""
-    api = api or make_api()
-    variables = verify_codes(api, table, query)
-    value_codes = {v: s["values"] for v, s in query.items() if s.get("values")}
-    code_list = {v: s["codelist"] for v, s in query.items() if s.get("codelist")}
-    rows = api.get_table_data(table, value_codes=value_codes, code_list=code_list or None, show="code")
+    try:
+        api = api or make_api()
+        variables = verify_codes(api, table, query)
+        value_codes = {v: s["values"] for v, s in query.items() if s.get("values")}
+        code_list = {v: s["codelist"] for v, s in query.items() if s.get("codelist")}
+        rows = api.get_table_data(table, value_codes=value_codes, code_list=code_list or None, show="code")
+    except requests.HTTPError as exc:
+        raise _api_error(table, exc) from exc
     df = pd.DataFrame(rows)
     label_to_id = {meta["label"]: var for var, meta in variables.items()}
     return df.rename(columns=label_to_id)

@@ -38,13 +38,13 @@
   }
 
   // Text nodes that belong to `sec` itself (not to a nested section).
-  function ownTextNodes(sec) {
+  function ownTextNodes(sec, keepBlank) {
     var walker = document.createTreeWalker(sec, NodeFilter.SHOW_TEXT, {
       acceptNode: function (n) {
         var el = n.parentElement;
         if (!el || el.closest("section") !== sec) return NodeFilter.FILTER_REJECT;
         if (el.closest("script, style")) return NodeFilter.FILTER_REJECT;
-        return n.nodeValue.trim() ? NodeFilter.FILTER_ACCEPT : NodeFilter.FILTER_REJECT;
+        return (keepBlank || n.nodeValue.trim()) ? NodeFilter.FILTER_ACCEPT : NodeFilter.FILTER_REJECT;
       }
     });
     var nodes = [];
@@ -71,7 +71,7 @@
   }
 
   function snippet(sec, needle) {
-    var text = ownTextNodes(sec).map(function (n) { return n.nodeValue; }).join(" ").replace(/\s+/g, " ");
+    var text = ownTextNodes(sec, true).map(function (n) { return n.nodeValue; }).join("").replace(/\s+/g, " ");
     var at = text.toLocaleLowerCase("nb").indexOf(needle);
     if (at < 0) return "";
     var s = Math.max(0, at - 40), e = Math.min(text.length, at + needle.length + 60);
@@ -107,16 +107,17 @@
         results.appendChild(li);
       }
     });
-    // A section stays visible when it or one of its subsections has a match.
+    // A section stays visible when it or one of its subsections has a match; so does its
+    // entry in the table of contents.
+    var keep = {};
     sections.forEach(function (sec) {
-      var keep = hits[sec.id] || Array.prototype.some.call(
+      keep[sec.id] = !!hits[sec.id] || Array.prototype.some.call(
         sec.querySelectorAll("section[id]"), function (s) { return hits[s.id]; });
-      sec.classList.toggle("search-miss", !keep);
+      sec.classList.toggle("search-miss", !keep[sec.id]);
     });
     tocItems.forEach(function (li) {
-      var links = li.querySelectorAll("a[href^='#']");
-      var keep = Array.prototype.some.call(links, function (a) { return hits[a.getAttribute("href").slice(1)]; });
-      li.classList.toggle("search-miss", !keep);
+      var a = li.querySelector("a[href^='#']");
+      li.classList.toggle("search-miss", !(a && keep[a.getAttribute("href").slice(1)]));
     });
     status.textContent = total === 0 ? "Ingen treff" :
       total + (total === 1 ? " treff" : " treff") + " i " + results.children.length +
