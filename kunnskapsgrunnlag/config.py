@@ -102,6 +102,11 @@ def check_edition(year: int | str) -> int:
     return year
 
 
+def used_by_notebook(spec: dict) -> set[str]:
+    """The notebooks that read a dataset (catalogue `used_by` entries are `notebook#label`)."""
+    return {u.split("#")[0] for u in spec.get("used_by", [])}
+
+
 def make_settings(
     edition: int | None = None,
     region: str | None = None,

@@ -21,7 +21,7 @@ import nbformat
 import yaml
 
 from . import rawstore
-from .config import Settings, load_catalogue, load_project
+from .config import Settings, load_catalogue, load_project, used_by_notebook
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -76,7 +76,7 @@ def code_hash() -> str:
 def _inputs(settings: Settings, name: str) -> dict[str, str]:
     """sha256 of every raw dataset the notebook reads (declared in the catalogue or seen last run)."""
     cat = load_catalogue()
-    used = {d for d, spec in cat.items() if name in spec.get("used_by", [])}
+    used = {d for d, spec in cat.items() if name in used_by_notebook(spec)}
     rec = settings.build_dir / "records" / f"{name}.json"
     if rec.exists():
         used |= set(json.loads(rec.read_text()).get("used", []))

@@ -59,7 +59,9 @@ def test_catalogue_entries_are_complete():
         assert spec["provider"] in allowed, name
         for key in ("title", "licence", "source_line", "used_by", "vintage"):
             assert spec.get(key), f"{name}: {key}"
-        assert set(spec["used_by"]) <= notebooks, name
+        for use in spec["used_by"]:
+            nb, _, label = use.partition("#")
+            assert nb in notebooks and label in _labels(nb), f"{name}: {use}"
         if spec["provider"] == "ssb":
             assert spec["table"] and spec["query"], name
         if spec["provider"] == "published":

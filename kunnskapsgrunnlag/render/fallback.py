@@ -251,8 +251,6 @@ def load_book(root: Path) -> Book:
     if not isinstance(authors, list):
         authors = [authors]
     authors = [a.get("name", "") if isinstance(a, dict) else str(a) for a in authors]
-    if isinstance(authors and authors[0], dict):  # pragma: no cover - defensive
-        authors = [str(a) for a in authors]
     title = str(book.get("title") or cfg.get("title") or "Rapport")
     output_file = book.get("output-file")
     output_name = Path(str(output_file)).stem if output_file else _slug(title)
@@ -602,7 +600,6 @@ class Transformer:
         self.fig = 0
         self.tbl = 0
         self.expect_chapter: str | None = None
-        self.seen_embeds: set[int] = set()
 
     # -- errors ---------------------------------------------------------------------------
     def err(self, msg: str) -> RenderError:
@@ -690,7 +687,9 @@ class Transformer:
 
     # -- headings ---------------------------------------------------------------------------
     def _number(self, level: int, classes: list[str]) -> str | None:
-        unnumbered = "unnumbered" in classes
+        unnumbered = "unnumbered" in classes or not self.book.config.get("number-sections", True)
+        if level > 1 and level > int(self.book.config.get("number-depth", 3)):
+            unnumbered = True
         if level == 1:
             self.counters = [0, 0, 0]
             if unnumbered:
