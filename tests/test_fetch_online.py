@@ -47,14 +47,13 @@ def add_root(rsps) -> None:
 
 def add_07459_metadata(rsps) -> None:
     rsps.get(f"{API}/tables/07459/metadata", json=ssb_json("07459_metadata.json"), match=[LANG])
-    rsps.get(f"{API}/codelists/agg_KommFylker", json=ssb_json("codelist_agg_KommFylker.json"), match=[LANG])
 
 
-# What pxwebpy POSTs for the catalogue query of population_07459: the Region wildcard expanded
-# through the code list, Alder's wildcard through the table metadata, Kjonn (no values) left out
+# What pxwebpy POSTs for the catalogue query of population_07459: the Region and Alder wildcards
+# expanded through the table metadata (all regions: land, fylker, kommuner), Kjonn (no values) left out
 # so SSB eliminates it, and the Tid expression passed through unchanged.
 BODY_07459 = {"selection": [
-    {"variableCode": "Region", "valueCodes": ["F-03", "F-33", "F-40"], "codelist": "agg_KommFylker"},
+    {"variableCode": "Region", "valueCodes": ["0", "03", "33", "40", "0301", "3301", "3303"]},
     {"variableCode": "Alder", "valueCodes": AGES},
     {"variableCode": "ContentsCode", "valueCodes": ["Personer1"]},
     {"variableCode": "Tid", "valueCodes": ["[range(2020,2026)]"]},
@@ -62,7 +61,7 @@ BODY_07459 = {"selection": [
 
 URL_07459 = (
     "https://data.ssb.no/api/pxwebapi/v2/tables/07459/data?lang=no&outputFormat=json-stat2"
-    "&valuecodes[Region]=*&codelist[Region]=agg_KommFylker&valuecodes[Alder]=*"
+    "&valuecodes[Region]=*&valuecodes[Alder]=*"
     "&valuecodes[ContentsCode]=Personer1&valuecodes[Tid]=[range(2020,2026)]"
 )
 
@@ -133,7 +132,7 @@ def test_population_07459_online_writes_tidy_groups_and_manifest(settings, catal
     path = settings.raw_dir / entry["file"]
     df = pd.read_csv(path, dtype={"region_code": str})
     assert list(df.columns) == list(schemas.POPULATION.columns)
-    # F- prefixes of the agg_KommFylker codes are stripped; names are the project's, not SSB's labels
+    # the recorded answer holds three fylker; names are the project's, not SSB's labels
     assert set(df["region_code"]) == {"03", "33", "40"}
     assert dict(zip(df["region_code"], df["region_name"])) == {"03": "Oslo", "33": "Buskerud", "40": "Telemark"}
     assert set(df["region_level"]) == {"fylke"}
@@ -348,7 +347,7 @@ def test_query_url_neet_13563(catalogue):
     spec = catalogue["neet_13563"]
     assert ssb.query_url(spec["table"], spec["query"]) == (
         "https://data.ssb.no/api/pxwebapi/v2/tables/13563/data?lang=no&outputFormat=json-stat2"
-        "&valuecodes[Region]=F-31,F-32,F-03,F-34,F-33,F-39,F-40,F-42,F-11,F-46,F-15,F-50,F-18,F-55,F-56,0"
+        "&valuecodes[Region]=F-31,F-32,F-03,F-34,F-33,F-39,F-40,F-42,F-11,F-46,F-15,F-50,F-18,F-55,F-56"
         "&codelist[Region]=agg_KommFylker"
         "&valuecodes[HovArbStyrkStatus]=TOT3,NEET2&codelist[HovArbStyrkStatus]=vs_ArbStatus2018niva4a"
         "&valuecodes[Alder]=15-29,30-61&valuecodes[ContentsCode]=Bosatte&valuecodes[Tid]=top(1)"

@@ -81,7 +81,7 @@ def fetch_online(settings: Settings, name: str, spec: dict, api=None) -> dict:
     raise NotImplementedError(f"no online fetcher for provider {spec['provider']!r}")
 
 
-def fetch_from_mirror(settings: Settings, name: str, spec: dict, mirror: Path) -> dict:
+def fetch_from_mirror(settings: Settings, name: str, spec: dict, mirror: Path, online_error: str | None = None) -> dict:
     m = spec["mirror"]
     files = [Path(mirror) / f for f in m["files"]]
     for f in files:
@@ -98,6 +98,8 @@ def fetch_from_mirror(settings: Settings, name: str, spec: dict, mirror: Path) -
             "coverage": m.get("coverage"),
         },
     }
+    if online_error:
+        meta["online_error"] = online_error  # why the online route was not used
     if spec["provider"] == "kartverket":
         return rawstore.store(settings.raw_dir, name, files[0].read_bytes(), files[0].suffix, meta)
     df = mirror_mod.READERS[name](files, load_project()["regions"])
@@ -142,8 +144,8 @@ def fetch_dataset(settings: Settings, name: str, spec: dict, *, online: bool, mi
         except Exception as exc:  # network or API failure: fall back to the mirror
             errors.append(f"online-feil: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
     if mirror is not None and spec.get("mirror"):
-        e = fetch_from_mirror(settings, name, spec, mirror)
-        return FetchResult(name, "ok", "mirror", e["file"])
+        e = fetch_from_mirror(settings, name, spec, mirror, "; ".join(errors) or None)
+        return FetchResult(name, "ok", "mirror", e["file"] + (f" (online failed: {errors[0][:80]})" if errors else ""))
     if not online and prov in {"ssb", "udir"}:
         errors.append("uten nett (offline)")
     if prov not in {"manual"} and not spec.get("mirror"):

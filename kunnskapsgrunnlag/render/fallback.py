@@ -970,10 +970,10 @@ def _cell_measure(blocks: list) -> tuple[float, float]:
 
     total_parts: list[float] = []
 
-    def visit(x: Any) -> None:
+    def visit(x: Any, factor: float = 1.0) -> None:
         if isinstance(x, list):
             for e in x:
-                visit(e)
+                visit(e, factor)
         elif isinstance(x, dict):
             t = x.get("t")
             if t in ("Space", "SoftBreak", "LineBreak"):
@@ -984,15 +984,17 @@ def _cell_measure(blocks: list) -> tuple[float, float]:
                         flush()
                     current[0] += len(w) * 1.1
                     current[1] = True
-            elif t == "Str":
-                current[0] += len(x["c"])
+            elif t == "Str":  # capitals are wider
+                current[0] += (len(x["c"]) + 0.4 * sum(ch.isupper() for ch in x["c"])) * factor
             elif t in ("Para", "Plain"):
-                visit(x["c"])
+                visit(x["c"], factor)
                 flush()
-            elif t in ("Link", "Span", "Emph", "Strong", "Quoted", "Cite"):
-                visit(x["c"][1] if t in ("Link", "Span", "Quoted", "Cite") else x["c"])
+            elif t == "Strong":
+                visit(x["c"], factor * 1.2)  # bold is wider
+            elif t in ("Link", "Span", "Quoted", "Cite"):
+                visit(x["c"][1], factor)
             elif "c" in x:
-                visit(x["c"])
+                visit(x["c"], factor)
 
     visit(blocks)
     flush()
