@@ -15,7 +15,7 @@ from . import pipeline, rawstore
 from .config import ConfigError, make_settings
 from .fetch.ssb import InvalidQuery
 from .runner import NotebookFailed
-from .schemas import ValidationError
+from .errors import ValidationError
 
 app = typer.Typer(add_completion=False, help="Build the Buskerudplanen knowledge base: fetch data, run notebooks, render the report.")
 console = Console(stderr=True)

@@ -17,7 +17,6 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import nbformat
 import yaml
 
 from . import rawstore
@@ -104,6 +103,8 @@ def step_hash(settings: Settings, name: str, code: str, upstream: dict[str, str]
 
 
 def _failing_cell(path: Path) -> tuple[int | None, str]:
+    import nbformat  # imported here: it is slow to import and only needed on failure
+
     try:
         nb = nbformat.read(path, as_version=4)
     except Exception:

@@ -11,16 +11,13 @@ import pandera.pandas as pa
 from pandera.pandas import Check, Column, DataFrameSchema
 
 from .config import load_project
+from .errors import ValidationError  # noqa: F401  (re-exported)
 
 FYLKER = [k for k in load_project()["regions"] if k != "0"]
 BUSKERUD_KOMMUNER = [
     "3301", "3303", "3305", "3310", "3312", "3314", "3316", "3318", "3320",
     "3322", "3324", "3326", "3328", "3330", "3332", "3334", "3336", "3338",
 ]
-
-
-class ValidationError(ValueError):
-    pass
 
 
 def _code(pattern: str) -> Check:

@@ -217,3 +217,35 @@ def test_bad_region_and_year_are_rejected_by_the_cli(built):
     assert p.returncode == 2 and "Valid fylker" in norm(p.stderr) and "33 Buskerud" in norm(p.stderr)
     p = cli(built["proj"], "build", "--edition", "2031", check=False)
     assert p.returncode == 2 and "Valid editions: 2026" in norm(p.stderr)
+
+
+def _chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def dump_dom(url: str, profile: Path) -> str:
+    cmd = [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+           "--disable-background-networking", "--disable-component-update", "--disable-sync",
+           f"--user-data-dir={profile}", "--virtual-time-budget=3000", "--dump-dom", url]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr[-2000:]
+    return p.stdout
+
+
+def test_headless_browser_follows_a_figure_notebook_link(built, tmp_path):
+    """Chromium opens the HTML book, follows Figure 1's notebook link and finds the notebook's cells."""
+    if not _chromium():
+        if os.environ.get("CI"):
+            pytest.fail("chromium is required in CI (.ci/run installs Debian's chromium)")
+        pytest.skip("chromium not installed (apt-get install chromium)")
+    book = built["proj"] / "_book"
+    dom = dump_dom((book / "index.html").as_uri(), tmp_path / "profile")
+    fig = dom[dom.find('id="fig-aldersbaereevne"'):]
+    assert fig, "Figure 1 not in the rendered DOM"
+    href = re.search(r'<a[^>]*class="kg-notebook"[^>]*href="([^"]+)"|<a[^>]*href="([^"]+)"[^>]*class="kg-notebook"', fig)
+    assert href, "no notebook link under Figure 1"
+    target = (book / (href.group(1) or href.group(2)).split("#")[0]).resolve()
+    nb_dom = htmlmod.unescape(dump_dom(target.as_uri(), tmp_path / "profile"))
+    assert "02_situasjonen" in target.name
+    assert "calc.aldersbaereevne" in nb_dom and "#| label: fig-aldersbaereevne" in nb_dom
+    assert re.search(r'class="[^"]*(jp-CodeCell|code_cell|jp-Cell)', nb_dom), "no notebook cells in the page"
