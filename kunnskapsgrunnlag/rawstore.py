@@ -119,14 +119,10 @@ def record_missing(raw_dir: Path, dataset: str, reason: str, how_to_fetch: str, 
         rec["last_attempt"] = {"status": "missing", "reason": reason, "at": now_iso()}
         write_manifest(raw_dir, manifest)
         return previous
-    rec["current"] = {
-        **(meta or {}),
-        "dataset": dataset,
-        "status": "missing",
-        "reason": reason,
-        "how_to_fetch": how_to_fetch,
-        "checked_at": now_iso(),
-    }
+    new = {**(meta or {}), "dataset": dataset, "status": "missing", "reason": reason, "how_to_fetch": how_to_fetch}
+    if previous and {k: v for k, v in previous.items() if k != "checked_at"} == new:
+        return previous  # nothing new: leave the manifest untouched (keeps the build a no-op)
+    rec["current"] = {**new, "checked_at": now_iso()}
     write_manifest(raw_dir, manifest)
     return rec["current"]
 

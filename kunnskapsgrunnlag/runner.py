@@ -103,13 +103,16 @@ def step_hash(settings: Settings, name: str, code: str, upstream: dict[str, str]
 
 
 def _failing_cell(path: Path) -> tuple[int | None, str]:
+    """Index (in the source notebook) and summary of the cell that raised."""
     import nbformat  # imported here: it is slow to import and only needed on failure
 
     try:
         nb = nbformat.read(path, as_version=4)
     except Exception:
         return None, "no output notebook"
-    for i, cell in enumerate(nb.cells):
+    added = {"injected-parameters", "papermill-error-cell-tag"}  # cells papermill inserts
+    cells = [c for c in nb.cells if not added & set(c.get("metadata", {}).get("tags", []))]
+    for i, cell in enumerate(cells):
         for out in cell.get("outputs", []):
             if out.get("output_type") == "error":
                 first = next((l for l in cell.source.splitlines() if l.strip() and not l.startswith("#")), "")

@@ -114,7 +114,7 @@ def test_html_figures_have_alt_text_and_notebook_links(built):
         f.read_text(encoding="utf-8") for f in (proj / "report").rglob("*.qmd"))))
     assert len(imgs) == n_figs == 14
     assert all(re.search(r'alt="[^"]{20,}"', i) for i in imgs)
-    links = set(re.findall(r'href="(notebooks/[\w]+\.html)"', html))
+    links = set(re.findall(r'href="(notebooks/[\w]+\.html)(?:#[^"]*)?"', html))
     assert "notebooks/02_situasjonen.html" in links
     for link in links:
         assert (proj / "_book" / link).exists(), link
@@ -193,6 +193,29 @@ def test_noop_rebuild_executes_no_notebook(built):
     out = norm(p.stderr + p.stdout)
     assert "Notebooks: 0 ran, 12 unchanged" in out
     assert "unchanged, not re-rendered" in out
+
+
+def test_failing_notebook_is_named_with_its_cell_and_last_good_output_kept(built):
+    import nbformat
+
+    proj = built["proj"]
+    src = proj / "notebooks" / "03_02_livsmestring.ipynb"
+    good = proj / "build" / "notebooks" / "03_02_livsmestring.ipynb"
+    original, good_before = src.read_bytes(), good.read_bytes()
+    nb = nbformat.read(src, as_version=4)
+    code_cells = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+    nb.cells[code_cells[2]].source += "\nraise ValueError('testfeil i notatboken')"
+    nbformat.write(nb, src)
+    try:
+        p = cli(proj, "build", "--only", "03_02_livsmestring", "--renderer", "pandoc", check=False)
+        out = norm(p.stderr + p.stdout)
+        assert p.returncode == 1
+        assert f"Notebook 03_02_livsmestring failed in cell {code_cells[2]}" in out
+        assert "ValueError: testfeil i notatboken" in out
+        assert good.read_bytes() == good_before  # the last good output is kept
+        assert (proj / "build" / "notebooks" / "03_02_livsmestring.failed.ipynb").exists()
+    finally:
+        src.write_bytes(original)
 
 
 def test_tampered_raw_file_stops_the_build_and_loses_nothing(built):

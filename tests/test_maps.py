@@ -1,0 +1,45 @@
+"""Maps on the mirror's boundaries: repaired geometries, the region's kommuner, legible legends."""
+import matplotlib
+
+matplotlib.use("Agg")
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from kunnskapsgrunnlag import maps, plots, rawstore  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def kommuner(fetched):
+    return rawstore.load_geo(fetched.raw_dir, "kommuner_2024")
+
+
+def test_boundaries_are_repaired_on_load(kommuner):
+    assert len(kommuner) == 357
+    assert kommuner.geometry.is_valid.all()  # the simplified file has self-intersections; make_valid repairs them
+
+
+def test_region_kommuner_buskerud(kommuner):
+    b = maps.region_kommuner(kommuner, "33")
+    assert len(b) == 18 and b.crs.to_epsg() == 25833
+    assert b.area.sum() / 1e6 == pytest.approx(14_721, rel=0.002)  # km², as in the geo PROVENANCE
+    with pytest.raises(ValueError, match="no kommuner"):
+        maps.region_kommuner(kommuner, "99")
+
+
+def test_choropleth_legend_is_norwegian_and_complete(kommuner):
+    b = maps.region_kommuner(kommuner, "33").reset_index(drop=True)
+    b["v"] = [0.70 + 0.04 * i for i in range(len(b))]
+    fig, ax = maps.choropleth(b, "v", "Indeks", decimals=2)
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert len(labels) == 5 and all("," in l and "–" in l for l in labels)
+    assert labels[0].startswith("0,70")
+    maps.attribution(fig)
+    assert any("© Kartverket" in t.get_text() for t in fig.texts)
+
+
+def test_categorical_map_counts_each_status(kommuner):
+    b = maps.region_kommuner(kommuner, "33").reset_index(drop=True)
+    b["status"] = ["vedtatt"] * 8 + ["under_arbeid"] * 7 + ["ingen"] * 2 + ["ukjent"]
+    fig, ax = maps.categorical(b, "status", plots.STATUS_COLOURS, plots.STATUS_LABELS, "Kulturminneplan")
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["Vedtatt plan (8)", "Plan under arbeid (7)", "Ingen plan (2)", "Ukjent (1)"]
