@@ -13,6 +13,7 @@ from rich.table import Table
 
 from . import pipeline, rawstore
 from .config import ConfigError, make_settings
+from .fetch.query import ResponseShapeError, TemplateError
 from .fetch.ssb import InvalidQuery
 from .runner import NotebookFailed
 from .errors import ValidationError
@@ -82,7 +83,8 @@ def _run_build(settings, jobs, force, only):
 def _guard(fn):
     try:
         return fn()
-    except (ConfigError, InvalidQuery, ValidationError, rawstore.RawDataError, KeyError, FileNotFoundError) as exc:
+    except (ConfigError, InvalidQuery, ValidationError, rawstore.RawDataError, KeyError, FileNotFoundError,
+            ResponseShapeError, TemplateError) as exc:
         _fail(str(exc).strip("'\""), 2)
     except NotebookFailed as exc:
         _fail(str(exc))
@@ -92,9 +94,32 @@ def _guard(fn):
 def fetch(mirror: Optional[Path] = MirrorOpt,
           offline: bool = typer.Option(False, "--offline", help="Do not try the online APIs."),
           dataset: Optional[List[str]] = typer.Option(None, "--dataset", help="Only these datasets (repeat)."),
+          dry_run: bool = typer.Option(False, "--dry-run", help="Print every request the online fetch would send (method, URL, body); write nothing."),
           edition: Optional[int] = EditionOpt, region: Optional[str] = RegionOpt, compare: Optional[List[str]] = CompareOpt):
     """Fetch every catalogued dataset (online API, else the offline mirror) into data/raw + manifest."""
+    if dry_run:
+        _guard(lambda: _print_dry_run(_settings(edition, region, compare), dataset))
+        return
     _guard(lambda: _run_fetch(_settings(edition, region, compare), mirror, offline, dataset))
+
+
+def _print_dry_run(settings, datasets):
+    import json
+
+    from .fetch.online_check import dry_run
+
+    reqs, errors = dry_run(settings, datasets)
+    out = Console(soft_wrap=True)  # stdout, unwrapped: the lines can be copied and replayed
+    out.print(f"# {len(reqs)} request(s) for edition {settings.edition}, region {settings.region}; nothing is sent or written", markup=False)
+    for r in reqs:
+        out.print(f"\n# {r.dataset}", markup=False)
+        out.print(f"{r.method} {r.url}", markup=False, highlight=False)
+        if r.body is not None:
+            out.print(json.dumps(r.body, ensure_ascii=False), markup=False, highlight=False)
+        if r.get_url:
+            out.print(f"# as GET: {r.get_url}", markup=False, highlight=False)
+    for e in errors:
+        console.print(f"[yellow]cannot fill in:[/] {e}")
 
 
 @app.command()
@@ -149,6 +174,27 @@ def report(mirror: Optional[Path] = MirrorOpt,
         if not res.ok:
             _fail("notebook phase failed; the report was not rendered (the previous _book/ is kept)")
         _run_render(s, renderer, out)
+    _guard(go)
+
+
+@app.command("check-online")
+def check_online(dataset: Optional[List[str]] = typer.Option(None, "--dataset", help="Only these datasets (repeat)."),
+                 edition: Optional[int] = EditionOpt, region: Optional[str] = RegionOpt, compare: Optional[List[str]] = CompareOpt):
+    """Check the configuration's online queries against SSB's and Udir's metadata (no data download)."""
+    def go():
+        from .fetch.online_check import check_online as run
+
+        checks = run(_settings(edition, region, compare), only=dataset)
+        t = Table(title="Online queries against the APIs' metadata")
+        for c in ("dataset", "request", "check", "result", "detail"):
+            t.add_column(c)
+        for c in checks:
+            t.add_row(c.dataset, c.request, c.what, "[green]valid[/]" if c.ok else "[bold red]invalid[/]", c.detail)
+        Console().print(t)
+        bad = [c for c in checks if not c.ok]
+        if bad:
+            _fail(f"{len(bad)} check(s) invalid; fix the query in config/datasets.yml (or the edition block) and run check-online again")
+        console.print(f"[green]All {len(checks)} checks valid.[/]")
     _guard(go)
 
 

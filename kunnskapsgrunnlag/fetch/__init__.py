@@ -18,6 +18,7 @@ from .. import rawstore
 from ..config import Settings, load_catalogue, load_project
 from . import mirror as mirror_mod
 from . import ssb, udir
+from .query import ResponseShapeError, TemplateError, resolve_query
 
 
 @dataclass
@@ -36,18 +37,44 @@ def network_available(host: str = "data.ssb.no", port: int = 443, timeout: float
         return False
 
 
+@dataclass
+class PlannedRequest:
+    """One HTTP request the online route would send for a dataset (what `fetch --dry-run` prints)."""
+    dataset: str
+    method: str
+    url: str
+    body: dict | None = None
+    get_url: str | None = None  # the same request as a GET URL (SSB), for reading and replaying
+
+
+def plan_requests(name: str, spec: dict, settings: Settings) -> list[PlannedRequest]:
+    """Every request the online route sends for a dataset and configuration (no network)."""
+    prov = spec.get("provider")
+    if prov == "ssb":
+        return [PlannedRequest(name, "POST", ssb.data_url(spec["table"]), ssb.post_body(q), ssb.query_url(spec["table"], q))
+                for q in resolve_query(spec, settings)]
+    if prov == "udir":
+        r = resolve_query(spec, settings)
+        return [PlannedRequest(name, "GET", udir.query_url(r))]
+    return []
+
+
 def how_to_fetch(spec: dict, settings: Settings) -> str:
     prov = spec["provider"]
-    if prov == "ssb":
-        return "GET " + ssb.query_url(spec["table"], spec["query"])
-    if prov == "udir":
-        return "GET " + udir.query_url(spec, settings.edition_params.get("gjennomforing_cohort", 0))
+    if prov in {"ssb", "udir"}:
+        try:
+            reqs = plan_requests(spec.get("name", "?"), spec, settings)
+        except TemplateError as exc:
+            return f"(spørringen kan ikke fylles ut: {exc})"
+        return " + ".join("GET " + (r.get_url or r.url) for r in reqs)
     if prov == "manual":
         return f"Fyll ut {spec['drop']} etter formatet i docs/file-drops.md og kjør `kunnskapsgrunnlag fetch` på nytt."
     if prov == "kartverket":
         return f"Last ned fra Geonorge: {spec.get('url', '')}"
     if prov == "transcription":
         return spec.get("online_note", "Transkriberes fra kildene som er oppgitt per rad.")
+    if prov == "published" and spec.get("online_dataset"):
+        return f"Online for andre år: datasettet {spec['online_dataset']} (config/datasets.yml)."
     return "-"
 
 
@@ -71,15 +98,21 @@ def _store_validated(settings: Settings, name: str, df: pd.DataFrame, meta: dict
 def fetch_online(settings: Settings, name: str, spec: dict, api=None) -> dict:
     names = load_project()["regions"]
     if spec["provider"] == "ssb":
-        df = ssb.fetch_table(spec["table"], spec["query"], api=api)
-        tidy = ssb.TIDY.get(name, ssb.tidy_generic)(df, names)
-        meta = {**_base_meta(spec), "source": {"kind": "online", "url": ssb.query_url(spec["table"], spec["query"])}}
-        return _store_validated(settings, name, tidy, meta, ssb.query_url(spec["table"], spec["query"]))
+        queries = resolve_query(spec, settings)
+        url = ssb.query_url(spec["table"], queries)
+        df = ssb.fetch_table(spec["table"], queries, api=api, dataset=name)
+        try:
+            tidy = ssb.TIDY.get(name, ssb.tidy_generic)(df, names)
+        except (ValueError, KeyError) as exc:
+            raise ResponseShapeError(f"dataset {name!r} (SSB table {spec['table']}), answer of {url}: {exc}") from None
+        meta = {**_base_meta(spec), "source": {"kind": "online", "url": url}}
+        return _store_validated(settings, name, tidy, meta, url)
     if spec["provider"] == "udir":
-        cohort = settings.edition_params["gjennomforing_cohort"]
-        df = udir.fetch_gjennomforing(spec, cohort)
-        meta = {**_base_meta(spec), "source": {"kind": "online", "url": udir.query_url(spec, cohort)}}
-        return _store_validated(settings, name, df, meta, spec["query"]["url"])
+        resolved = resolve_query(spec, settings)
+        url = udir.query_url(resolved)
+        df = udir.fetch_gjennomforing(resolved, name)
+        meta = {**_base_meta(spec), "source": {"kind": "online", "url": url}}
+        return _store_validated(settings, name, df, meta, url)
     raise NotImplementedError(f"no online fetcher for provider {spec['provider']!r}")
 
 
@@ -167,8 +200,10 @@ def fetch_dataset(settings: Settings, name: str, spec: dict, *, online: bool, mi
         try:
             e = fetch_online(settings, name, spec, api=api)
             return FetchResult(name, "ok", "online", e["file"])
-        except ssb.InvalidQuery:
-            raise
+        except (ssb.InvalidQuery, ResponseShapeError):
+            raise  # a wrong catalogue query or an answer we cannot read is an error to fix, not to paper over
+        except TemplateError as exc:
+            errors.append(f"spørringen kan ikke fylles ut: {exc}")
         except Exception as exc:  # network or API failure: fall back to the mirror
             errors.append(f"online-feil: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
     if mirror is not None and spec.get("mirror"):
@@ -201,7 +236,9 @@ def fetch_all(
     if mirror is not None and not Path(mirror).is_dir():
         raise FileNotFoundError(f"Mirror folder {mirror} does not exist")
     results = []
-    for name, spec in catalogue.items():
+    # The boundary/classification dataset first: the {kommuner} of other queries are read from it.
+    ordered = sorted(catalogue.items(), key=lambda kv: kv[1].get("provider") != "kartverket")
+    for name, spec in ordered:
         if only and name not in only:
             continue
         r = fetch_dataset(settings, name, spec, online=online, mirror=mirror, api=api)

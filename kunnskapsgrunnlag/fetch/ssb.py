@@ -1,10 +1,22 @@
-"""SSB's PxWebApi v2 through pxwebpy: code verification, data download, exact query URLs.
+"""SSB's PxWebApi v2: resolved catalogue queries -> POST bodies, code checks, JSON-stat 2.0 -> tidy.
 
-pxwebpy handles SSB's limits: it reads `maxDataCells` and `maxCallsPerTimeWindow` from the API's
-`/config`, splits large queries, rate-limits calls and backs off on HTTP 429 using Retry-After.
+Requests go through pxwebpy's client (`PxApi._client.call`): it reads `maxDataCells` and the rate
+limit from SSB's `/config`, rate-limits, and backs off on HTTP 429 using Retry-After. The POST body
+is built here from the resolved catalogue query (`fetch.query.resolve_query`), so what
+`fetch --dry-run` prints is exactly what is sent, and the answer is parsed here (not by pxwebpy's
+`get_table_data`) because pxwebpy drops SSB's status symbols and keys columns by label.
+
+Facts used (see ../shared/data/api-responses/README.md and stats/PROVENANCE.md addendum 4):
+- POST valueCodes are not bracket-stripped (PxTools/PxWebApi v2.5.0): `range(2020,2026)` in a POST
+  body, `[range(2020,2026)]` only in a GET URL.
+- Real v2 metadata spells the per-variable code lists `extension.codelists` (PxWebApi
+  `MetadataById_tab004_js2.json`); pxwebpy 0.6 reads `codeLists`, so metadata is read here.
+- Missing values are `null` in `value` with a symbol in `status` (real 07221 body: ".." with the
+  note ".. = Tallgrunnlag mangler").
 """
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 from urllib.parse import quote
@@ -12,8 +24,20 @@ from urllib.parse import quote
 import pandas as pd
 import requests
 
+from .query import ResponseShapeError
+
 SSB_API = "https://data.ssb.no/api/pxwebapi/v2"
-_EXPRESSION = re.compile(r"[*?\[\](]")  # wildcards, top(n), [range(a,b)] are not literal codes
+_EXPRESSION = re.compile(r"[*?\[\](]")  # wildcards, top(n), range(a,b) are not literal codes
+
+# SSB's symbols for a cell without a number (SSB's standard «Symboler i tabeller», as printed in
+# table notes, e.g. the real 07221 body: ".. = Tallgrunnlag mangler").
+STATUS_SYMBOLS = {
+    "..": "Tallgrunnlag mangler",
+    ".": "Tall kan ikke forekomme",
+    ":": "Vises ikke av konfidensialitetshensyn",
+    "…": "Oppgave mangler",
+    "-": "Null",
+}
 
 
 class InvalidQuery(ValueError):
@@ -38,14 +62,46 @@ def _api_error(table: str, exc: requests.HTTPError) -> SSBApiError:
     return SSBApiError(f"SSB table {table}: {head}" + (f" ({extra})" if extra else ""))
 
 
-def query_url(table: str, query: dict[str, dict]) -> str:
-    """The exact GET URL of a catalogue query (PxWebApi v2, JSON-stat 2.0)."""
+# --- requests -----------------------------------------------------------------------------------
+
+def data_url(table: str) -> str:
+    """The URL a data POST goes to (pxwebpy adds lang and outputFormat the same way)."""
+    return f"{SSB_API}/tables/{table}/data?lang=no&outputFormat=json-stat2"
+
+
+def post_body(query: dict[str, dict]) -> dict:
+    """The POST body of one resolved query. A variable without values is left out, so SSB
+    eliminates it (sums over it) where the table allows that."""
+    selection = []
+    for var, sel in query.items():
+        values = list(sel.get("values") or [])
+        if not values:
+            continue
+        item: dict[str, Any] = {"variableCode": var, "valueCodes": values}
+        if sel.get("codelist"):
+            item["codelist"] = sel["codelist"]
+        selection.append(item)
+    return {"selection": selection}
+
+
+def _get_form(value: str) -> str:
+    """GET needs brackets around an expression that holds a comma (`[range(2020,2026)]`)."""
+    if "(" in value and "," in value and not value.startswith("["):
+        return f"[{value}]"
+    return value
+
+
+def query_url(table: str, query: dict[str, dict] | list[dict[str, dict]]) -> str:
+    """The exact GET URL of one resolved query (PxWebApi v2, JSON-stat 2.0); a list of queries
+    gives their URLs joined by " + "."""
+    if isinstance(query, list):
+        return " + ".join(query_url(table, q) for q in query)
     parts = ["lang=no", "outputFormat=json-stat2"]
     for var, sel in query.items():
-        values = sel.get("values", [])
+        values = [_get_form(v) for v in sel.get("values", [])]
         if values:
-            parts.append(f"valuecodes[{var}]=" + quote(",".join(values), safe="*(),[]-"))
-        if sel.get("codelist"):
+            parts.append(f"valuecodes[{var}]=" + quote(",".join(values), safe="*(),[]-+"))
+        if sel.get("codelist") and values:
             parts.append(f"codelist[{var}]={sel['codelist']}")
     return f"{SSB_API}/tables/{table}/data?" + "&".join(parts)
 
@@ -56,58 +112,203 @@ def make_api(timeout: int = 30):
     return PxApi(SSB_API, language="no", timeout=timeout, max_workers=1)
 
 
-def verify_codes(api, table: str, query: dict[str, dict]) -> dict[str, Any]:
-    """Check every literal value code against the table's metadata (or its code list).
+def _call(api, endpoint: str, body: dict | None = None):
+    # pxwebpy's client (rate limit, 429 back-off, /config limits); it is not public API in
+    # pxwebpy 0.6, which is pinned in requirements.lock.
+    return api._client.call(endpoint=endpoint, query=body)
+
+
+# --- metadata and code checks -------------------------------------------------------------------
+
+def table_variables(api, table: str) -> dict[str, dict]:
+    """Variables of a table from its `/metadata`: label, codes -> labels, elimination, code lists.
+
+    Reads `extension.codelists` (SSB's spelling) and `codeLists` (the spec example's)."""
+    meta = _call(api, f"/tables/{table}/metadata")
+    dims = meta.get("dimension") if isinstance(meta, dict) else None
+    if not isinstance(dims, dict):
+        raise ResponseShapeError(f"SSB table {table}: /metadata is not JSON-stat (no `dimension`)")
+    out = {}
+    for var, d in dims.items():
+        ext = d.get("extension") or {}
+        lists = ext.get("codelists", ext.get("codeLists")) or []
+        out[var] = {
+            "label": d.get("label", var),
+            "codes": dict((d.get("category") or {}).get("label") or {}),
+            "elimination": bool(ext.get("elimination", False)),
+            "codelists": [c.get("id") for c in lists if isinstance(c, dict) and c.get("id")],
+            "codelists_listed": "codelists" in ext or "codeLists" in ext,
+        }
+    return out
+
+
+def code_list_codes(api, codelist: str) -> dict[str, str]:
+    cl = _call(api, f"/codelists/{codelist}")
+    return {v["code"]: v.get("label", "") for v in (cl or {}).get("values", []) if "code" in v}
+
+
+def verify_codes(api, table: str, query: dict[str, dict]) -> dict[str, dict]:
+    """Check every variable, code list and literal value code against the table's metadata.
 
     Returns the table variables. Raises InvalidQuery naming the variable, the bad codes and the
     valid ones.
     """
-    variables = api.get_table_variables(table)
+    variables = table_variables(api, table)
     unknown_vars = [v for v in query if v not in variables]
     if unknown_vars:
         raise InvalidQuery(
             f"SSB table {table}: unknown variable(s) {unknown_vars}; valid: {sorted(variables)}"
         )
     for var, sel in query.items():
+        cl_id = sel.get("codelist")
+        info = variables[var]
+        if cl_id and info["codelists_listed"] and cl_id not in info["codelists"]:
+            raise InvalidQuery(f"SSB table {table}, variable {var}: code list {cl_id!r} is not offered; "
+                               f"valid: {', '.join(info['codelists']) or '(none)'}")
         literal = [c for c in sel.get("values", []) if not _EXPRESSION.search(c)]
+        if not sel.get("values") and not info["elimination"]:
+            raise InvalidQuery(f"SSB table {table}, variable {var}: no values selected, and the variable "
+                               "cannot be eliminated")
         if not literal:
             continue
-        if sel.get("codelist"):
-            cl = api.get_code_list(sel["codelist"])
-            valid = [v["code"] for v in cl.get("values", [])]
-        else:
-            valid = list(variables[var]["category"].get("label", {}))
+        valid = list(code_list_codes(api, cl_id)) if cl_id else list(info["codes"])
         bad = [c for c in literal if c not in valid]
         if bad:
             shown = ", ".join(valid[:60]) + (f", … ({len(valid)} in all)" if len(valid) > 60 else "")
-            where = f" in code list {sel['codelist']}" if sel.get("codelist") else ""
+            where = f" in code list {cl_id}" if cl_id else ""
             raise InvalidQuery(
                 f"SSB table {table}, variable {var}{where}: invalid value code(s) {bad}. Valid codes: {shown}"
             )
     return variables
 
 
-def fetch_table(table: str, query: dict[str, dict], api=None) -> pd.DataFrame:
-    """Download a table as a DataFrame with one column per variable id (codes) plus `value`."""
+# --- JSON-stat 2.0 -> long frame ----------------------------------------------------------------
+
+def jsonstat_frame(body: Any, dataset: str, url: str) -> pd.DataFrame:
+    """A JSON-stat 2.0 dataset as a long frame: per dimension `<id>` (code) and `<id>_label`, then
+    `value` (float, NaN where SSB sends null) and `status` (SSB's symbol, "" where none).
+
+    A body of another shape raises ResponseShapeError naming the dataset and the URL."""
+    def bad(why: str):
+        keys = sorted(body)[:12] if isinstance(body, dict) else type(body).__name__
+        return ResponseShapeError(f"dataset {dataset!r}: the answer of {url} is not a JSON-stat 2.0 "
+                                  f"dataset ({why}; top-level keys: {keys})")
+
+    if not isinstance(body, dict):
+        raise bad("not a JSON object")
+    ids, size, dims, values = body.get("id"), body.get("size"), body.get("dimension"), body.get("value")
+    if not (isinstance(ids, list) and isinstance(size, list) and isinstance(dims, dict) and values is not None):
+        raise bad("`id`, `size`, `dimension` and `value` are required")
+    if len(ids) != len(size) or any(i not in dims for i in ids):
+        raise bad("`id` and `size` do not match `dimension`")
+    n = math.prod(size)
+    if isinstance(values, dict):  # the sparse form: index -> value
+        values = [values.get(str(i)) for i in range(n)]
+    if len(values) != n:
+        raise bad(f"{len(values)} values for {n} cells")
+    status = body.get("status") or {}
+    if isinstance(status, str):
+        status = {str(i): status for i in range(n)}
+    elif isinstance(status, list):
+        status = {str(i): s for i, s in enumerate(status) if s}
+    codes_per_dim = []
+    for i, s in zip(ids, size):
+        cat = dims[i].get("category") or {}
+        index = cat.get("index")
+        labels = cat.get("label") or {}
+        if isinstance(index, dict):
+            order = sorted(index, key=index.get)
+        elif isinstance(index, list):
+            order = list(index)
+        else:
+            order = list(labels)
+        if len(order) != s:
+            raise bad(f"dimension {i} has {len(order)} categories, size says {s}")
+        codes_per_dim.append([(c, labels.get(c, c)) for c in order])
+    idx = pd.MultiIndex.from_product([range(s) for s in size], names=ids)
+    frame = idx.to_frame(index=False)
+    cols = {}
+    for i, cats in zip(ids, codes_per_dim):
+        pos = frame[i].to_numpy()
+        cols[i] = [cats[p][0] for p in pos]
+        cols[f"{i}_label"] = [cats[p][1] for p in pos]
+    out = pd.DataFrame(cols)
+    out["value"] = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").astype(float)
+    out["status"] = [str(status.get(str(k), "") or "") for k in range(n)]
+    return out
+
+
+def fetch_table(table: str, queries: list[dict[str, dict]], api=None, dataset: str = "?") -> pd.DataFrame:
+    """Send every resolved query (codes checked first), parse the JSON-stat answers, concatenate."""
+    frames = []
     try:
         api = api or make_api()
-        variables = verify_codes(api, table, query)
-        value_codes = {v: s["values"] for v, s in query.items() if s.get("values")}
-        code_list = {v: s["codelist"] for v, s in query.items() if s.get("codelist")}
-        rows = api.get_table_data(table, value_codes=value_codes, code_list=code_list or None, show="code")
+        for query in queries:
+            verify_codes(api, table, query)
+        for query in queries:
+            body = _call(api, f"/tables/{table}/data", post_body(query))
+            frames.append(jsonstat_frame(body, dataset, data_url(table)))
     except requests.HTTPError as exc:
         raise _api_error(table, exc) from exc
-    df = pd.DataFrame(rows)
-    label_to_id = {meta["label"]: var for var, meta in variables.items()}
-    return df.rename(columns=label_to_id)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
 def strip_region_prefix(code: str) -> str:
     """`F-33` -> `33`, `K-3301` -> `3301`, `K_3301` -> `3301`; national `0` stays `0`."""
-    return re.sub(r"^[A-Z][-_]", "", str(code))
+    return re.sub(r"^[A-Z][-_.]", "", str(code))
+
+
+def with_symbols(values: pd.Series, status: pd.Series, fmt=None) -> pd.Series:
+    """Values as SSB shows them in a table: the number, or SSB's symbol where there is none."""
+    fmt = fmt or (lambda v: v)
+    return pd.Series([s if (isinstance(s, str) and s) else ("" if pd.isna(v) else fmt(v))
+                      for v, s in zip(values, status)], index=values.index, dtype=object)
 
 
 # --- dataset-specific tidying: the online route writes the same tidy schema as the mirror ---
+
+def _region_level(code: str) -> str:
+    return "land" if code == "0" else ("fylke" if len(code) == 2 else "kommune")
+
+
+def _norway(code: str, label: str) -> bool:
+    return code in {"0", "00", "0000"} or str(label).strip().lower() in {"hele landet", "landet i alt"}
+
+
+def _regions(d: pd.DataFrame, region_names: dict[str, str]) -> pd.DataFrame:
+    labels = d["Region_label"] if "Region_label" in d else d["Region"]
+    d["region_code"] = [("0" if _norway(c, lab) else strip_region_prefix(c)) for c, lab in zip(d["Region"], labels)]
+    d["region_level"] = d["region_code"].map(_region_level)
+    ssb_names = [re.sub(r"^\s*[A-Z]?[-_.]?\d+\s+", "", str(lab)).strip() for lab in labels]
+    d["region_name"] = [region_names.get(c, n or c) for c, n in zip(d["region_code"], ssb_names)]
+    return d
+
+
+def _no_symbols(d: pd.DataFrame, what: str) -> None:
+    sym = d[d["status"] != ""]
+    if len(sym):
+        r = sym.iloc[0]
+        raise ValueError(f"{len(sym)} cell(s) of {what} carry an SSB status symbol instead of a number "
+                         f"(first: region {r['Region']}, {r.get('Tid', '')}: {r['status']!r} = "
+                         f"{STATUS_SYMBOLS.get(r['status'], 'ukjent symbol')})")
+
+
+def zero_runs(df: pd.DataFrame, value: str, by: list[str], time: str) -> list[str]:
+    """Regions whose series has a run of zeros next to real values (a region code that did not
+    exist yet, asked without an aggregation code list). One description per such region."""
+    out = []
+    totals = df.groupby(by + [time], as_index=False)[value].sum()
+    for key, g in totals.groupby(by):
+        g = g.sort_values(time)
+        vals = g[value].to_numpy()
+        if (vals == 0).any() and (vals > 0).any():
+            zeros = g.loc[g[value] == 0, time].astype(str).tolist()
+            real = g.loc[g[value] > 0, time].astype(str).tolist()
+            key = key if isinstance(key, tuple) else (key,)
+            out.append(f"{'/'.join(map(str, key))}: 0 in {zeros[0]}–{zeros[-1]} ({len(zeros)} years) "
+                       f"but real values in {real[0]}–{real[-1]}")
+    return out
+
 
 def _age_group_0715(age: int) -> str:
     for lo, hi, name in [(0, 15, "0-15"), (16, 19, "16-19"), (20, 44, "20-44"), (45, 66, "45-66"),
@@ -118,53 +319,76 @@ def _age_group_0715(age: int) -> str:
 
 
 def tidy_population_07459(df: pd.DataFrame, region_names: dict[str, str]) -> pd.DataFrame:
-    d = df.copy()
-    d["region_code"] = d["Region"].map(strip_region_prefix)
-    d["age"] = d["Alder"].str.extract(r"(\d+)").astype(int)
+    d = _regions(df.copy(), region_names)
+    _no_symbols(d, "the population")
+    d["age"] = d["Alder"].str.extract(r"(\d+)")[0].astype(int)
     d["age_group"] = d["age"].map(_age_group_0715)
     d["year"] = d["Tid"].astype(int)
-    d["region_level"] = d["region_code"].map(lambda c: "land" if c == "0" else ("fylke" if len(c) == 2 else "kommune"))
+    names = d.drop_duplicates("region_code").set_index("region_code")["region_name"]
     out = d.groupby(["region_level", "region_code", "year", "age_group"], as_index=False)["value"].sum()
-    out["region_name"] = out["region_code"].map(lambda c: region_names.get(c, c))
+    runs = zero_runs(out, "value", ["region_code"], "year")
+    if runs:
+        raise ValueError(
+            "region series with zeros next to real values – the region codes are not harmonised across "
+            "the 2020/2024 regional reforms; ask kommuner with codelist agg_KommSummer (K-xxxx) and fylker "
+            "with agg_KommFylker (F-xx): " + "; ".join(runs[:5]))
+    out["region_name"] = out["region_code"].map(names)
     out = out.rename(columns={"value": "persons"})
+    out["persons"] = out["persons"].round().astype(int)
     return out[["region_level", "region_code", "region_name", "year", "age_group", "persons"]]
 
 
-_FUNKSJONELL = {"000": "0", "001-005": "1-5", "006-012": "6-12", "013-015": "13-15", "016-019": "16-19",
-                "020-044": "20-44", "045-066": "45-66", "067-079": "67-79", "080-089": "80-89", "090+": "90+"}
+# agg_Funksjonell4 (14288): F311…F320, verified in ../shared/data/stats/PROVENANCE.md addendum 4
+# (a 12882 query with labels, and the 10 groups of the staged Telemark 14288 file).
+FUNKSJONELL4 = {"F311": "0", "F312": "1-5", "F313": "6-12", "F314": "13-15", "F315": "16-19",
+                "F316": "20-44", "F317": "45-66", "F318": "67-79", "F319": "80-89", "F320": "90+"}
+_ALTERNATIVE = re.compile(r"\b(MMMM|LLML|HHMH)\b")
 
 
 def tidy_projection_14288(df: pd.DataFrame, region_names: dict[str, str]) -> pd.DataFrame:
-    d = df.copy()
-    d["region_code"] = d["Region"].map(strip_region_prefix).replace({"00": "0"})
-    d["age_group"] = d["Alder"].map(lambda a: _FUNKSJONELL.get(a, a))
-    alt = d["ContentsCode"].str.extract(r"(MMMM|LLML|HHMH)")[0]
-    d["alternative"] = alt.fillna("MMMM")
+    d = _regions(df.copy(), region_names)
+    _no_symbols(d, "the projection")
+    unknown = sorted(set(d["Alder"]) - set(FUNKSJONELL4))
+    if unknown:
+        raise ValueError(f"unexpected Alder code(s) {unknown}; agg_Funksjonell4 has {', '.join(FUNKSJONELL4)}")
+    d["age_group"] = d["Alder"].map(FUNKSJONELL4)
+    # The alternative is in the label ("Hovedalternativet (MMMM)"), not in the code (Personer, Personer1, …).
+    d["alternative"] = d["ContentsCode_label"].str.extract(_ALTERNATIVE)[0]
+    if d["alternative"].isna().any():
+        lab = d.loc[d["alternative"].isna(), "ContentsCode_label"].iloc[0]
+        raise ValueError(f"ContentsCode label {lab!r} names none of the alternatives MMMM, LLML, HHMH")
     d["year"] = d["Tid"].astype(int)
-    d["region_name"] = d["region_code"].map(lambda c: region_names.get(c, c))
-    d = d.rename(columns={"value": "persons"})
-    return d[["region_code", "region_name", "alternative", "year", "age_group", "persons"]]
+    d["persons"] = d["value"].round().astype(int)
+    return d[["region_code", "region_name", "alternative", "year", "age_group", "persons"]].reset_index(drop=True)
 
 
 def tidy_neet_13563(df: pd.DataFrame, region_names: dict[str, str]) -> pd.DataFrame:
-    d = df.copy()
-    d["region_code"] = d["Region"].map(strip_region_prefix)
-    wide = d.pivot_table(index=["region_code", "Alder", "Tid"], columns="HovArbStyrkStatus", values="value", aggfunc="sum").reset_index()
+    d = _regions(df.copy(), region_names)
+    _no_symbols(d, "the NEET counts")
+    wide = d.pivot_table(index=["region_code", "region_name", "Alder", "Tid"], columns="HovArbStyrkStatus",
+                         values="value", aggfunc="sum").reset_index()
     wide["neet_share"] = (wide["NEET2"] / wide["TOT3"] * 100).round(1)
-    wide["region_name"] = wide["region_code"].map(lambda c: region_names.get(c, c))
     wide = wide.rename(columns={"Alder": "age_group", "Tid": "year"})
     wide["year"] = wide["year"].astype(int)
     return wide[["region_code", "region_name", "year", "age_group", "neet_share"]]
 
 
+LONG_COLUMNS = ["region_level", "region_code", "region_name", "period"]
+
+
+def tidy_long(df: pd.DataFrame, region_names: dict[str, str]) -> pd.DataFrame:
+    """The generic tidy form of an SSB table: region_level, region_code, region_name, period, then
+    per other variable `<id>` (code) and `<id>_label`, then `value` (NaN where SSB has no number)
+    and `status` (SSB's symbol: ".." Tallgrunnlag mangler, "." Tall kan ikke forekomme,
+    ":" Vises ikke av konfidensialitetshensyn; "" where there is a number)."""
+    d = _regions(df.copy(), region_names)
+    d = d.rename(columns={"Tid": "period"})
+    other = [c for c in d.columns if c not in set(LONG_COLUMNS) | {"Region", "Region_label", "Tid_label", "value", "status"}]
+    return d[LONG_COLUMNS + other + ["value", "status"]].reset_index(drop=True)
+
+
 def tidy_generic(df: pd.DataFrame, region_names: dict[str, str]) -> pd.DataFrame:
-    d = df.copy()
-    if "Region" in d:
-        d.insert(0, "region_code", d.pop("Region").map(strip_region_prefix))
-        d.insert(1, "region_name", d["region_code"].map(lambda c: region_names.get(c, c)))
-    if "Tid" in d:
-        d = d.rename(columns={"Tid": "period"})
-    return d
+    return tidy_long(df, region_names) if "Region" in df and "Tid" in df else df
 
 
 TIDY = {
