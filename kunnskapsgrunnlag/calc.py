@@ -63,7 +63,7 @@ def levekaar_from_ssb(lavinntekt: pd.DataFrame, utdanning: pd.DataFrame, innvand
     """The three indicators for all kommuner from SSB's tables, each relative to the mean.
 
     * lav_inntekt: share in persistent low income (12944, EU-60, latest three-year period);
-    * lav_utdanning: share of persons 16+ with grunnskole as highest level (09429: 01 / 00);
+    * lav_utdanning: share of persons 16+ with grunnskole as highest level (09429: Nivaa 01, per cent);
     * innvandrere_ikke_vestlige: immigrants' share of the population (09817, AndelBefolkning),
       summed over country-background groups not in `western_codes`.
     Inputs are the generic tidy SSB frames (region_code, period, dimension codes, value).
@@ -73,7 +73,9 @@ def levekaar_from_ssb(lavinntekt: pd.DataFrame, utdanning: pd.DataFrame, innvand
 
     low_inc = latest(lavinntekt).groupby("region_code")["value"].sum()
     u = latest(utdanning).pivot_table(index="region_code", columns="Nivaa", values="value", aggfunc="sum")
-    low_edu = u["01"] / u["00"] * 100
+    # 09429 as fetched (ContentsCode PersonerProsent, Nivaa 01 … 09a) is already a share; a
+    # count table with the total "00" is turned into one.
+    low_edu = u["01"] / u["00"] * 100 if "00" in u else u["01"]
     i = latest(innvandrere)
     i = i[~i["Landbakgrunn"].isin(western_codes) & (i["Landbakgrunn"] != "999")] if western_codes else i[i["Landbakgrunn"] != "999"]
     imm = i.groupby("region_code")["value"].sum()

@@ -194,3 +194,41 @@ def validate(dataset: str, df: pd.DataFrame, file: str = "<memory>") -> pd.DataF
         ) from None
     except pandera.errors.SchemaError as exc:  # pragma: no cover - lazy=True raises SchemaErrors
         raise ValidationError(f"Dataset {dataset!r}, file {file}: {exc}") from None
+
+
+# --- Online-only tables (kunnskapsgrunnlag.fetch: ssb.tidy_long, udir.read_report_json) ----------
+# SSB's status symbols are kept, so a table can say «..» (tallgrunnlag mangler), «.» (kan ikke
+# forekomme) or «:» (konfidensielt) where SSB has no number, as SSB does.
+SSB_STATUS = ["", "..", ".", ":", "…", "-"]
+
+INDICATOR_LONG = DataFrameSchema(
+    {
+        "region_level": Column(str, Check.isin(["land", "fylke", "kommune"])),
+        "region_code": Column(str, _code(r"^(0|\d{2}|\d{4})$")),
+        "region_name": Column(str),
+        "period": Column(str),
+        "value": Column(float, nullable=True),
+        "status": Column(str, Check.isin(SSB_STATUS, error="unknown SSB status symbol"), nullable=True),
+    },
+    strict=False,
+    coerce=True,
+)
+
+GJENNOMFORING = DataFrameSchema(
+    {
+        "enhet_kode": Column(str),
+        "enhet_navn": Column(str),
+        "kull": Column(int, Check.in_range(2000, 2100)),
+        "programomraade": Column(str),
+        "maal": Column(str),
+        "verdi": Column(float, Check.ge(0), nullable=True),
+        "status": Column(str, Check.isin(["", "*", "-", "."]), nullable=True),
+    },
+    strict=False,
+    coerce=True,
+)
+
+SCHEMAS.update({name: INDICATOR_LONG for name in (
+    "lavinntekt_12944", "utdanning_09429", "innvandrere_09817", "boliger_06265", "sysselsetting_07984",
+    "tiltak_13563", "flytting_09588")})
+SCHEMAS["gjennomforing_udir"] = GJENNOMFORING
