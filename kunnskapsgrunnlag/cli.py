@@ -49,11 +49,26 @@ def _run_fetch(settings, mirror, offline, datasets):
         online, results = pipeline.fetch(settings, mirror=mirror, offline=offline, only=datasets, on_result=show)
     console.print(f"Network: {'online' if online else 'offline'}; mirror: {mirror or '-'}")
     console.print(table)
+    _print_resolved_queries(settings, results)
     missing = [r for r in results if r.status == "missing"]
     if missing:
         console.print(f"[yellow]{len(missing)} dataset(s) missing[/] – shown as missing in the report, "
                       "with the query that fetches them (see build/changes.md and the Datakilder appendix).")
     return results
+
+
+def _print_resolved_queries(settings, results):
+    """The configuration's resolved online query of every API dataset (templates filled in)."""
+    from .config import load_catalogue
+    from .fetch import how_to_fetch
+
+    cat = load_catalogue()
+    api = [r for r in results if cat.get(r.dataset, {}).get("provider") in {"ssb", "udir"}]
+    if api:
+        console.print(f"Resolved online queries (edition {settings.edition}, region {settings.region}; "
+                      "`fetch --dry-run` prints the exact requests):")
+    for r in api:
+        console.print(f"  {r.dataset}: {how_to_fetch(cat[r.dataset], settings)}", markup=False, highlight=False, soft_wrap=True)
 
 
 def _run_build(settings, jobs, force, only):
