@@ -207,6 +207,8 @@ def check_online(dataset: Optional[List[str]] = typer.Option(None, "--dataset", 
             t.add_row(c.dataset, c.request, c.what, "[green]valid[/]" if c.ok else "[bold red]invalid[/]", c.detail)
         Console().print(t)
         bad = [c for c in checks if not c.ok]
+        if any("not reachable" in c.detail for c in bad):
+            _fail("SSB or Udir could not be reached; run check-online on a machine that is online")
         if bad:
             _fail(f"{len(bad)} check(s) invalid; fix the query in config/datasets.yml (or the edition block) and run check-online again")
         console.print(f"[green]All {len(checks)} checks valid.[/]")

@@ -749,3 +749,26 @@ def test_check_online_live(tmp_path):  # pragma: no cover - needs SSB and Udir
         fetch_dataset(s, "kommuner_2024", load_catalogue()["kommuner_2024"], online=False, mirror=MIRROR)
     bad = [c for c in check_online(s) if not c.ok]
     assert bad == [], "\n".join(f"{c.dataset} {c.request} {c.what}: {c.detail}" for c in bad)
+
+
+@needs_real
+def test_check_online_command_prints_one_table(settings, rsps, monkeypatch):
+    from typer.testing import CliRunner
+
+    from kunnskapsgrunnlag import cli
+
+    add_07459_check(rsps)
+    rsps.get(UDIR_DATA.replace("/data", "/filterVerdier"), json=real_json("udir", "GjennomfoeringV_1_1_filterVerdier.json"))
+    monkeypatch.setattr(ssb, "make_api", lambda timeout=30: new_api())
+    monkeypatch.setattr(cli, "_settings", lambda e, r, c: settings)
+    monkeypatch.setenv("COLUMNS", "200")
+    res = CliRunner().invoke(cli.app, ["check-online", "--dataset", "population_07459", "--dataset", "gjennomforing_udir"])
+    assert res.exit_code == 0, res.output
+    assert "Online queries against the APIs' metadata" in res.output and "invalid" not in res.output
+    assert "All 27 checks valid." in res.output  # config, table, 3 × (5 variables + cells), Udir: list + 6 filters
+
+    later = with_edition(settings, population_last_year=2027)
+    monkeypatch.setattr(cli, "_settings", lambda e, r, c: later)
+    res = CliRunner().invoke(cli.app, ["check-online", "--dataset", "population_07459"])
+    assert res.exit_code == 1
+    assert "invalid" in res.output and "3 check(s) invalid" in res.output.replace("\n", " ")

@@ -143,8 +143,10 @@ def check_udir(name: str, spec: dict, settings: Settings, session=None) -> list[
         resp = s.get(url, timeout=30)
         resp.raise_for_status()
         values = resp.json()
+    except requests.ConnectionError as exc:
+        return [Check(name, "1/1", "filterVerdier", False, f"{UNREACHABLE}: {url} ({type(exc).__name__})")]
     except (requests.RequestException, ValueError) as exc:
-        return [Check(name, "1/1", "filterVerdier", False, f"{url}: {exc}")]
+        return [Check(name, "1/1", "filterVerdier", False, f"{url}: {str(exc).splitlines()[0][:200]}")]
     if not isinstance(values, dict):
         return [Check(name, "1/1", "filterVerdier", False, f"{url}: not a JSON object")]
     out = [Check(name, "1/1", "filterVerdier", True, url)]
@@ -170,18 +172,27 @@ def check_online(settings: Settings, *, only: list[str] | None = None, api=None,
         raise KeyError(f"Unknown dataset(s) {unknown}; valid: {sorted(catalogue)}")
     names = [n for n, sp in catalogue.items() if sp.get("provider") in {"ssb", "udir"} and (not only or n in only)]
     out: list[Check] = []
+    ssb_ok = False
     if any(catalogue[n]["provider"] == "ssb" for n in names):
         try:
             api = api or ssb.make_api()
             config = api.get_config()
+            max_cells = int(config.get("maxDataCells") or 0)
+            ssb_ok = True
+            out.append(Check("-", "-", "SSB /config", True,
+                             f"API {config.get('apiVersion', '?')}, maxDataCells {max_cells:,}".replace(",", " ")))
         except (requests.RequestException, OSError) as exc:
-            return [Check("-", "-", "SSB /config", False, f"{ssb.SSB_API}/config: {str(exc).splitlines()[0]}")]
-        max_cells = int(config.get("maxDataCells") or 0)
-        out.append(Check("-", "-", "SSB /config", True, f"API {config.get('apiVersion', '?')}, maxDataCells {max_cells:,}".replace(",", " ")))
+            out.append(Check("-", "-", "SSB /config", False, f"{UNREACHABLE}: {ssb.SSB_API}/config ({type(exc).__name__})"))
     for n in names:
         spec = catalogue[n]
-        out += check_ssb(n, spec, settings, api, max_cells) if spec["provider"] == "ssb" else check_udir(n, spec, settings, session)
+        if spec["provider"] == "udir":
+            out += check_udir(n, spec, settings, session)
+        elif ssb_ok:
+            out += check_ssb(n, spec, settings, api, max_cells)
     return out
+
+
+UNREACHABLE = "not reachable (no network?)"
 
 
 def dry_run(settings: Settings, only: list[str] | None = None) -> tuple[list, list[str]]:
