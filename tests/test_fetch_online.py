@@ -772,3 +772,80 @@ def test_check_online_command_prints_one_table(settings, rsps, monkeypatch):
     res = CliRunner().invoke(cli.app, ["check-online", "--dataset", "population_07459"])
     assert res.exit_code == 1
     assert "invalid" in res.output and "3 check(s) invalid" in res.output.replace("\n", " ")
+
+
+# --- 8. Online routes of the 2026 report's Tables 2 and 3 ---------------------------------------
+
+def test_tiltak_13563_online_gives_tabell2_by_label_and_age_bounds(settings, catalogue, rsps):
+    """RECONSTRUCTED answer with synthetic counts (1, 2, 3, …: no real 13563 answer with these codes
+    exists offline, so Tabell 2 is not back-tested online). What is tested: the requests, that the
+    status is chosen by its label and the age groups by their bounds (20–66), and SSB's symbols."""
+    spec = catalogue["tiltak_13563"]
+    b_f, b_0 = (ssb.post_body(q) for q in resolve_query(spec, settings))
+    assert b_f["selection"][1] == {"variableCode": "HovArbStyrkStatus", "codelist": "vs_ArbStatus2018niva2a",
+                                   "valueCodes": ["A.01", "A.09", "U.01", "U.03", "U.04-U.05", "U.06-U.07", "U.90A"]}
+    assert b_f["selection"][4] == {"variableCode": "Tid", "valueCodes": ["2024"]}
+    status = [("U.01", "Deltakere på arbeidsmarkedstiltak"), ("A.01", "Sysselsatte")]
+    ages = [("15-19", "15-19 år"), ("20-29", "20-29 år"), ("30-61", "30-61 år"), ("62-66", "62-66 år"), ("67-74", "67-74 år")]
+
+    def answer(code, label, sym=None):
+        dims = [("Region", "region", [(code, label)]), ("HovArbStyrkStatus", "prioritert arbeidsstyrkestatus", status),
+                ("Alder", "alder", ages), ("ContentsCode", "statistikkvariabel", [("Bosatte", "Bosatte personer")]),
+                ("Tid", "år", [("2024", "2024")])]
+        values = list(range(1, 11))
+        if sym:
+            values[3] = None  # U.01, 62-66
+        return jsonstat(dims, values, {"3": sym} if sym else None)
+
+    add_root(rsps)
+    add_meta(rsps, "13563", "agg_KommFylker", "vs_ArbStatus2018niva2a")
+    post(rsps, "13563", b_f, answer("F-33", "Buskerud", ":"))
+    post(rsps, "13563", b_0, answer("0", "Hele landet"))
+
+    entry = fetch_online(settings, "tiltak_13563", spec, api=new_api())
+
+    tidy = rawstore.load(settings.raw_dir, "tiltak_13563")
+    assert entry["rows"] == 20 and {"HovArbStyrkStatus_label", "Alder", "status"} <= set(tidy.columns)
+    t2 = ssb.tabell2_from_13563(tidy).set_index("region_code")
+    assert t2.loc["0", "deltakere_20_66"] == 2 + 3 + 4  # 20-29, 30-61, 62-66 of U.01
+    assert pd.isna(t2.loc["33", "deltakere_20_66"]) and t2.loc["33", "status"] == ":"  # a confidential cell stays visible
+    assert t2.loc["0", "region"] == "Hele landet" and t2.loc["33", "region"] == "Buskerud"
+
+
+def test_tabell2_age_groups_must_tile_20_66():
+    assert ssb.ages_within({"20-24": "20-24 år", "25-66": "25-66 år", "15-74": "15-74 år"}, 20, 66) == ["20-24", "25-66"]
+    with pytest.raises(ValueError, match=r"do not add up to 20–66"):
+        ssb.ages_within({"15-29": "15-29 år", "30-61": "30-61 år"}, 20, 66)
+
+
+def test_flytting_09588_online_gives_tabell3(settings, catalogue, rsps):
+    """RECONSTRUCTED answer carrying the report's printed 2024 values (config/published, SSB 07210)
+    so the parser's output can be compared with tiltak_published's shape; the 09588 labels are assumed."""
+    spec = catalogue["flytting_09588"]
+    b_k, b_f = (ssb.post_body(q) for q in resolve_query(spec, settings))
+    assert b_k["selection"] == [
+        {"variableCode": "Region", "valueCodes": [f"K-{k}" for k in BUSKERUD], "codelist": "agg_KommGjeldende"},
+        {"variableCode": "ContentsCode", "valueCodes": ["NettoInnland"]},
+        {"variableCode": "Tid", "valueCodes": ["2024"]}]
+    pub = pd.read_csv(Path(__file__).resolve().parent.parent / "config" / "published" / "tabell3_flytting.csv",
+                      dtype={"region_code": str})
+    kom, fyl = pub[pub.nivaa == "kommune"], pub[pub.nivaa == "fylke"]
+
+    def answer(rows, prefix):
+        return jsonstat([("Region", "region", [(prefix + r.region_code, r.region) for r in rows.itertuples()]),
+                         ("ContentsCode", "statistikkvariabel", [("NettoInnland", "Innenlandsk nettoinnflytting")]),
+                         ("Tid", "år", [("2024", "2024")])], [int(v) for v in rows["netto_innenlands"]])
+
+    add_root(rsps)
+    add_meta(rsps, "09588", "agg_KommGjeldende", "agg_KommFylker")
+    post(rsps, "09588", b_k, answer(kom, "K-"))
+    post(rsps, "09588", b_f, answer(fyl, "F-"))
+
+    fetch_online(settings, "flytting_09588", spec, api=new_api())
+
+    t3 = ssb.tabell3_from_09588(rawstore.load(settings.raw_dir, "flytting_09588"))
+    got = t3.drop(columns="status").assign(netto_innenlands=lambda d: d["netto_innenlands"].astype(int))
+    want = pub.assign(region=lambda d: d["region_code"].map(dict(zip(got["region_code"], got["region"]))))
+    pd.testing.assert_frame_equal(got.sort_values("region_code").reset_index(drop=True),
+                                  want.sort_values("region_code").reset_index(drop=True), check_dtype=False)
+    schemas.validate("flytting_published", got, "online")  # the published table's own invariants hold
