@@ -71,7 +71,10 @@ def data_url(table: str) -> str:
 
 def post_body(query: dict[str, dict]) -> dict:
     """The POST body of one resolved query. A variable without values is left out, so SSB
-    eliminates it (sums over it) where the table allows that."""
+    eliminates it (sums over it) where the table allows that. `outputValues` is left out too:
+    with an aggregation code list (agg_KommSummer, agg_KommFylker) PxWebApi answers the summed
+    groups unless `single` is asked (PxTools/PxWebApi `GetSelection` adds single values only when
+    OutputValues == SingleEnum)."""
     selection = []
     for var, sel in query.items():
         values = list(sel.get("values") or [])
