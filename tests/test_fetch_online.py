@@ -849,3 +849,27 @@ def test_flytting_09588_online_gives_tabell3(settings, catalogue, rsps):
     pd.testing.assert_frame_equal(got.sort_values("region_code").reset_index(drop=True),
                                   want.sort_values("region_code").reset_index(drop=True), check_dtype=False)
     schemas.validate("flytting_published", got, "online")  # the published table's own invariants hold
+
+
+@needs_mirror
+def test_fetch_prints_the_resolved_queries(settings, monkeypatch):
+    from typer.testing import CliRunner
+
+    from kunnskapsgrunnlag import cli
+
+    monkeypatch.setattr(cli, "_settings", lambda e, r, c: settings)
+    monkeypatch.setenv("COLUMNS", "400")
+    res = CliRunner().invoke(cli.app, ["fetch", "--offline", "--dataset", "boliger_06265"])
+    assert res.exit_code == 0, res.output
+    out = " ".join(res.output.split())
+    assert "Resolved online queries (edition 2026, region 33" in out
+    assert ("boliger_06265: GET https://data.ssb.no/api/pxwebapi/v2/tables/06265/data?lang=no&outputFormat=json-stat2"
+            "&valuecodes[Region]=" + ",".join(f"K-{k}" for k in BUSKERUD) + "&codelist[Region]=agg_KommSummer") in out
+
+
+@needs_real
+def test_every_real_recorded_answer_is_used_here():
+    source = Path(__file__).read_text(encoding="utf-8")
+    files = sorted(p.name for p in REAL.rglob("*.json"))
+    assert len(files) >= 9
+    assert [f for f in files if f not in source] == []
