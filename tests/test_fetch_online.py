@@ -873,3 +873,17 @@ def test_every_real_recorded_answer_is_used_here():
     files = sorted(p.name for p in REAL.rglob("*.json"))
     assert len(files) >= 9
     assert [f for f in files if f not in source] == []
+
+
+def test_edition_without_a_query_key_records_the_dataset_as_missing(settings):
+    """An edition block without a key a query uses (e.g. a new block without `levekaar_year`):
+    the dataset is missing with the reason, online and offline; nothing crashes."""
+    params = {k: v for k, v in settings.edition_params.items() if k != "levekaar_year"}
+    s = settings.__class__(**{**settings.__dict__, "edition_params": params})
+    spec = load_catalogue()["lavinntekt_12944"]
+    for online in (False, True):
+        r = fetch_dataset(s, "lavinntekt_12944", spec, online=online, mirror=None, api=object())
+        assert r.status == "missing"
+        entry = rawstore.current_entry(s.raw_dir, "lavinntekt_12944")
+        assert "{levekaar_year" in entry["how_to_fetch"] and "config/project.yml" in entry["how_to_fetch"]
+    assert "spørringen kan ikke fylles ut" in entry["reason"]
