@@ -495,7 +495,7 @@ def test_projection_14288_online(settings, catalogue, rsps):
     assert b_f["selection"][1] == {"variableCode": "Alder", "valueCodes": ["*"], "codelist": "agg_Funksjonell4"}
     assert b_f["selection"][3] == {"variableCode": "Tid", "valueCodes": ["from(2024)"]}
     add_root(rsps)
-    add_meta(rsps, "14288", "vs_FylkerFram2024")
+    add_meta(rsps, "14288", "vs_FylkerFram2024", "agg_Funksjonell4", "vs_Landet")
     post(rsps, "14288", b_f, _projection_body("Telemark", "40", "Telemark"))
     post(rsps, "14288", b_0, _projection_body("Hele landet", "0", "Hele landet"))
 
@@ -566,7 +566,7 @@ def test_utdanning_09429_keeps_status_symbols_in_the_stored_table(settings, cata
                      ("ContentsCode", "statistikkvariabel", [("PersonerProsent", "Personer 16 år og over (prosent)")]),
                      ("Tid", "år", [("2024", "2024")])], values, status)
     add_root(rsps)
-    add_meta(rsps, "09429")
+    add_meta(rsps, "09429", "agg_KommGjeldende")
     post(rsps, "09429", ssb.post_body(q), body)
 
     entry = fetch_online(settings, "utdanning_09429", spec, api=new_api())
@@ -887,3 +887,33 @@ def test_edition_without_a_query_key_records_the_dataset_as_missing(settings):
         entry = rawstore.current_entry(s.raw_dir, "lavinntekt_12944")
         assert "{levekaar_year" in entry["how_to_fetch"] and "config/project.yml" in entry["how_to_fetch"]
     assert "spørringen kan ikke fylles ut" in entry["reason"]
+
+
+def test_split_query_along_the_longest_literal_list():
+    q = {"Region": {"codelist": "agg_KommSummer", "values": [f"K-{k}" for k in BUSKERUD]},
+         "Alder": {"values": ["*"]}, "Tid": {"values": ["range(2020,2026)"]}}
+    parts = ssb.split_query(q, {"Region": 18, "Alder": 106, "Tid": 7}, 5000)
+    assert [len(p["Region"]["values"]) for p in parts] == [6, 6, 6]
+    assert sum((p["Region"]["values"] for p in parts), []) == q["Region"]["values"]
+    assert all(p["Region"]["codelist"] == "agg_KommSummer" and p["Alder"] == q["Alder"] for p in parts)
+    assert ssb.split_query(q, {"Region": 18, "Alder": 106, "Tid": 7}, 800_000) == [q]
+
+
+@needs_mirror
+def test_population_query_over_max_cells_is_split(settings, catalogue, rsps):
+    spec = catalogue["population_07459"]
+    spec["query"] = [spec["query"][0]]  # the kommune request: 18 × 106 × 7 = 13 356 cells
+    add_root(rsps, {**ssb_json("config.json"), "maxDataCells": 5000})
+    add_meta(rsps, "07459", "agg_KommSummer")
+    sent = []
+
+    def answer(request):
+        body = json.loads(request.body)
+        codes = [v[2:] for v in body["selection"][0]["valueCodes"]]
+        sent.append(codes)
+        return 200, {}, json.dumps(_mirror_body("municip", codes, "K-"))
+
+    rsps.add_callback(responses.POST, f"{API}/tables/07459/data", callback=answer, match=[DATA_PARAMS])
+    entry = fetch_online(settings, "population_07459", spec, api=new_api())
+    assert [len(c) for c in sent] == [6, 6, 6] and sum(sent, []) == BUSKERUD
+    assert entry["rows"] == 18 * 7 * 7

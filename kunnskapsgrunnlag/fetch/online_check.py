@@ -18,12 +18,6 @@ from ..config import Settings, load_catalogue
 from . import plan_requests, ssb, udir
 from .query import ResponseShapeError, TemplateError, resolve_query
 
-_RANGE = re.compile(r"^range\((.+),(.+)\)$", re.I)
-_FROM = re.compile(r"^from\((.+)\)$", re.I)
-_TO = re.compile(r"^to\((.+)\)$", re.I)
-_TOP = re.compile(r"^(top|bottom)\((\d+)(?:,(\d+))?\)$", re.I)
-
-
 @dataclass
 class Check:
     dataset: str
@@ -31,35 +25,6 @@ class Check:
     what: str         # variable, code list, cells, …
     ok: bool
     detail: str
-
-
-def _select(expr: str, codes: list[str]) -> tuple[list[str] | None, str]:
-    """The codes a value or expression selects among `codes` (None + reason if invalid)."""
-    if expr == "*":
-        return list(codes), ""
-    if "*" in expr or "?" in expr:
-        pat = re.compile("^" + re.escape(expr).replace(r"\*", ".*").replace(r"\?", ".") + "$")
-        sel = [c for c in codes if pat.match(c)]
-        return (sel, "") if sel else (None, f"{expr!r} matches no code")
-    if m := _RANGE.match(expr):
-        a, b = m.group(1).strip(), m.group(2).strip()
-        bad = [x for x in (a, b) if x not in codes]
-        if bad:
-            return None, f"{expr}: {', '.join(bad)} not among the codes ({codes[0]} … {codes[-1]})" if codes else f"{expr}: no codes"
-        i, j = codes.index(a), codes.index(b)
-        return codes[min(i, j): max(i, j) + 1], ""
-    if m := _FROM.match(expr):
-        a = m.group(1).strip()
-        return (codes[codes.index(a):], "") if a in codes else (None, f"{expr}: {a} not among the codes ({codes[0]} … {codes[-1]})")
-    if m := _TO.match(expr):
-        a = m.group(1).strip()
-        return (codes[: codes.index(a) + 1], "") if a in codes else (None, f"{expr}: {a} not among the codes")
-    if m := _TOP.match(expr):
-        n = int(m.group(2))
-        return (codes[-n:] if m.group(1).lower() == "top" else codes[:n]), ""
-    if ssb._EXPRESSION.search(expr) or expr.startswith("["):
-        return None, f"{expr!r} is not an expression PxWebApi reads in a POST body"
-    return ([expr], "") if expr in codes else (None, f"{expr!r} is not a code")
 
 
 def check_ssb(name: str, spec: dict, settings: Settings, api, max_cells: int) -> list[Check]:
@@ -111,7 +76,7 @@ def check_ssb(name: str, spec: dict, settings: Settings, api, max_cells: int) ->
             selected: list[str] = []
             bad = []
             for expr in values:
-                sel_codes, why = _select(expr, codes)
+                sel_codes, why = ssb.select_codes(expr, codes)
                 if sel_codes is None:
                     bad.append(why)
                 else:

@@ -185,6 +185,82 @@ def verify_codes(api, table: str, query: dict[str, dict]) -> dict[str, dict]:
     return variables
 
 
+
+# --- selection expressions and query size ------------------------------------------------------
+
+_RANGE = re.compile(r"^range\((.+),(.+)\)$", re.I)
+_FROM = re.compile(r"^from\((.+)\)$", re.I)
+_TO = re.compile(r"^to\((.+)\)$", re.I)
+_TOP = re.compile(r"^(top|bottom)\((\d+)(?:,(\d+))?\)$", re.I)
+
+
+def select_codes(expr: str, codes: list[str]) -> tuple[list[str] | None, str]:
+    """The codes a value or expression selects among `codes` (None + reason if invalid)."""
+    if expr == "*":
+        return list(codes), ""
+    if "*" in expr or "?" in expr:
+        pat = re.compile("^" + re.escape(expr).replace(r"\*", ".*").replace(r"\?", ".") + "$")
+        sel = [c for c in codes if pat.match(c)]
+        return (sel, "") if sel else (None, f"{expr!r} matches no code")
+    if m := _RANGE.match(expr):
+        a, b = m.group(1).strip(), m.group(2).strip()
+        bad = [x for x in (a, b) if x not in codes]
+        if bad:
+            return None, f"{expr}: {', '.join(bad)} not among the codes ({codes[0]} … {codes[-1]})" if codes else f"{expr}: no codes"
+        i, j = codes.index(a), codes.index(b)
+        return codes[min(i, j): max(i, j) + 1], ""
+    if m := _FROM.match(expr):
+        a = m.group(1).strip()
+        return (codes[codes.index(a):], "") if a in codes else (None, f"{expr}: {a} not among the codes ({codes[0]} … {codes[-1]})")
+    if m := _TO.match(expr):
+        a = m.group(1).strip()
+        return (codes[: codes.index(a) + 1], "") if a in codes else (None, f"{expr}: {a} not among the codes")
+    if m := _TOP.match(expr):
+        n = int(m.group(2))
+        return (codes[-n:] if m.group(1).lower() == "top" else codes[:n]), ""
+    if _EXPRESSION.search(expr) or expr.startswith("["):
+        return None, f"{expr!r} is not an expression PxWebApi reads in a POST body"
+    return ([expr], "") if expr in codes else (None, f"{expr!r} is not a code")
+
+
+
+def selection_counts(api, table: str, query: dict[str, dict], variables: dict[str, dict]) -> dict[str, int]:
+    """How many codes each variable of a resolved query selects (expressions evaluated against the
+    table's metadata or the code list); an eliminated variable counts 1."""
+    counts = {}
+    for var, sel in query.items():
+        values = sel.get("values") or []
+        if not values:
+            counts[var] = 1
+            continue
+        codes = list(code_list_codes(api, sel["codelist"])) if sel.get("codelist") else list(variables[var]["codes"])
+        n = 0
+        for expr in values:
+            got, _ = select_codes(expr, codes)
+            n += len(got or [])
+        counts[var] = max(n, 1)
+    return counts
+
+
+def split_query(query: dict[str, dict], counts: dict[str, int], max_cells: int) -> list[dict[str, dict]]:
+    """Split a query whose cell count exceeds `max_cells` along its longest list of literal codes
+    (what pxwebpy's get_table_data did before the project built its own POST bodies)."""
+    total = math.prod(counts.values())
+    if not max_cells or total <= max_cells:
+        return [query]
+    literal = [v for v, s in query.items()
+               if len(s.get("values") or []) > 1 and not any(_EXPRESSION.search(x) for x in s["values"])]
+    if not literal:
+        return [query]  # nothing to split on: SSB will answer "Too many cells selected"
+    var = max(literal, key=lambda v: len(query[v]["values"]))
+    values = query[var]["values"]
+    chunk = max(max_cells // max(total // len(values), 1), 1)
+    out = []
+    for i in range(0, len(values), chunk):
+        part = {**query, var: {**query[var], "values": values[i:i + chunk]}}
+        out += split_query(part, {**counts, var: len(part[var]["values"])}, max_cells)
+    return out
+
 # --- JSON-stat 2.0 -> long frame ----------------------------------------------------------------
 
 def jsonstat_frame(body: Any, dataset: str, url: str) -> pd.DataFrame:
@@ -246,9 +322,12 @@ def fetch_table(table: str, queries: list[dict[str, dict]], api=None, dataset: s
     frames = []
     try:
         api = api or make_api()
+        max_cells = int((api.get_config() or {}).get("maxDataCells") or 0)
+        parts = []
         for query in queries:
-            verify_codes(api, table, query)
-        for query in queries:
+            variables = verify_codes(api, table, query)
+            parts += split_query(query, selection_counts(api, table, query, variables), max_cells)
+        for query in parts:
             body = _call(api, f"/tables/{table}/data", post_body(query))
             frames.append(jsonstat_frame(body, dataset, data_url(table)))
     except requests.HTTPError as exc:
