@@ -681,7 +681,7 @@ def test_check_online_population_valid(settings, rsps):
 
 
 @needs_real
-def test_check_online_flags_a_year_not_yet_published_and_too_many_cells(settings, rsps):
+def test_check_online_flags_a_year_not_yet_published_and_plans_splits(settings, rsps):
     config = {**ssb_json("config.json"), "maxDataCells": 5000}
     add_07459_check(rsps, config)
     later = with_edition(settings, population_last_year=2027)
@@ -691,8 +691,18 @@ def test_check_online_flags_a_year_not_yet_published_and_too_many_cells(settings
     assert bad[("1/3", "variable Tid")] == "range(2020,2027): 2027 not among the codes (1986 … 2026)"
 
     checks = check_online(settings, only=["population_07459"], api=new_api())
+    cells = {c.request: (c.ok, c.detail) for c in checks if c.what == "cells"}
+    assert cells["1/3"] == (True, "about 13 356 of at most 5 000; sent as 3 requests of at most 4 452 cells")
+    assert cells["2/3"] == (True, "about 11 130 of at most 5 000; sent as 3 requests of at most 4 452 cells")
+
+
+@needs_real
+def test_check_online_flags_a_query_that_cannot_be_split_below_max_cells(settings, rsps):
+    add_07459_check(rsps, {**ssb_json("config.json"), "maxDataCells": 500})
+    checks = check_online(settings, only=["population_07459"], api=new_api())
     bad = {(c.request, c.what): c.detail for c in checks if not c.ok}
-    assert bad == {("1/3", "cells"): "about 13 356 of at most 5 000", ("2/3", "cells"): "about 11 130 of at most 5 000"}
+    assert bad == {(f"{i}/3", "cells"): f"about {n} of at most 500; cannot be split below the limit"
+                   for i, n in ((1, "13 356"), (2, "11 130"), (3, "742"))}
 
 
 @needs_real

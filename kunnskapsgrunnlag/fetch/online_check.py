@@ -46,6 +46,7 @@ def check_ssb(name: str, spec: dict, settings: Settings, api, max_cells: int) ->
     for qi, query in enumerate(queries, 1):
         req = f"{qi}/{len(queries)}"
         cells = 1
+        counts: dict[str, int] = {}
         for var in variables:
             if var not in query and not variables[var]["elimination"]:
                 out.append(Check(name, req, f"variable {var}", False, "not in the query and cannot be eliminated"))
@@ -88,9 +89,19 @@ def check_ssb(name: str, spec: dict, settings: Settings, api, max_cells: int) ->
             else:
                 out.append(Check(name, req, f"variable {var}{where}", True, f"{shown} -> {len(selected)} code(s)"))
             cells *= max(len(selected), 1)
+            counts[var] = max(len(selected), 1)
             if var == "Tid" and last and selected and str(max(selected)) > str(last):
                 out.append(Check(name, req, "period", False, f"asks {max(selected)}, the table ends at {last}"))
-        out.append(Check(name, req, "cells", cells <= max_cells, f"about {cells:,} of at most {max_cells:,}".replace(",", " ")))
+        detail = f"about {cells:,} of at most {max_cells:,}".replace(",", " ")
+        ok = cells <= max_cells
+        if not ok:  # fetch splits along the longest literal list, as pxwebpy did
+            parts = ssb.split_query(query, counts, max_cells)
+            biggest = max(math.prod(len(pt[v]["values"]) if pt[v].get("values") is not query[v].get("values") else counts[v]
+                                    for v in counts) for pt in parts)
+            ok = biggest <= max_cells
+            detail += (f"; sent as {len(parts)} requests of at most {biggest:,} cells" if ok
+                       else "; cannot be split below the limit").replace(",", " ")
+        out.append(Check(name, req, "cells", ok, detail))
     return out
 
 
