@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import requests
 
 from ..config import Settings, load_catalogue
-from . import plan_requests, ssb, udir
+from . import plan_requests, ssb
 from .query import ResponseShapeError, TemplateError, resolve_query
 
 @dataclass
@@ -187,7 +187,3 @@ def dry_run(settings: Settings, only: list[str] | None = None) -> tuple[list, li
         except TemplateError as exc:
             errors.append(str(exc))
     return out, errors
-
-
-def cells(query: dict) -> int:  # pragma: no cover - convenience for notebooks/REPL
-    return math.prod(max(len(s.get("values") or []), 1) for s in query.values())
