@@ -76,9 +76,13 @@ neet:
   buskerud: '10,6'
 """
 
-FORORD = """\
+INDEX = """\
 # Forord {#sec-forord .unnumbered}
 
+{{< include /kap/00_forord.qmd >}}
+"""
+
+FORORD = """\
 Dette er forordet. Spørsmål kan sendes til ola.nordmann@bfk.no eller post@example.org.
 
 #### Om denne utgaven
@@ -225,7 +229,7 @@ def make_project(root: Path) -> Path:
     files = {
         "_quarto.yml": QUARTO_YML,
         "_variables.yml": VARIABLES_YML,
-        "index.qmd": "{{< include /kap/00_forord.qmd >}}\n",
+        "index.qmd": INDEX,
         "kap/00_forord.qmd": FORORD,
         "kap/01_innledning.qmd": INNLEDNING,
         "kap/delkapitler/detaljer.qmd": DETALJER,
@@ -312,15 +316,16 @@ def test_html_numbering_and_crossrefs(rendered):
     assert 'header-section-number">' not in html[html.index("Forord") - 200:html.index("Forord")]
     assert "Ikke nummerert" in html and "header-section-number\">1.1.1.1" not in html
     # cross-references are links with the numbers
-    assert '<a href="#fig-alder" class="kg-xref">Figur 1</a>' in html.replace("\xa0", " ")
-    assert '<a href="#tbl-levekaar" class="kg-xref">Tabell 1</a>' in html.replace("\xa0", " ")
+    # (HTML: per chapter, as Quarto's HTML book; the figure and the table are in chapter 2)
+    assert '<a href="#fig-alder" class="kg-xref">Figur 2.1</a>' in html.replace("\xa0", " ")
+    assert '<a href="#tbl-levekaar" class="kg-xref">Tabell 2.1</a>' in html.replace("\xa0", " ")
     assert "(vedlegg A)" in text
-    assert "Figur 1 viser det samme" in text  # @Fig-alder
+    assert "Figur 2.1 viser det samme" in text  # @Fig-alder
     assert "Se også kapittel 1.1.1 og kapittel 2." in text
     # e-mail addresses untouched
     assert "ola.nordmann@bfk.no" in html and "post@example.org" in html
     # verbatim markdown embed with a resolved reference
-    assert "Som Figur 1 viser, er bæreevnen" in text and "<strong>lavere</strong>" in html
+    assert "Som Figur 2.1 viser, er bæreevnen" in text and "<strong>lavere</strong>" in html
 
 
 def test_html_figures_tables_callouts(rendered):
@@ -328,9 +333,9 @@ def test_html_figures_tables_callouts(rendered):
     text = _html_text(html)
     assert '<figure class="kg-figure" id="fig-alder">' in html
     assert '<img src="figures/fig-alder.png" alt="Linjediagram over aldersbæreevnen i Buskerud og i hele landet"' in html
-    assert "<figcaption>" in html and "Figur 1. Aldersbæreevne i Buskerud og landet, 2020–2025." in text
+    assert "<figcaption>" in html and "Figur 2.1. Aldersbæreevne i Buskerud og landet, 2020–2025." in text
     assert "Kilde: SSB, tabell 07459." in text
-    assert 'id="tbl-levekaar"' in html and "Tabell 1. Levekårsindeks for kommunene i Buskerud." in text
+    assert 'id="tbl-levekaar"' in html and "Tabell 2.1. Levekårsindeks for kommunene i Buskerud." in text
     assert "<th" in html and "Kommune" in html and "Drammen" in html
     # notebook links and the converted notebook
     assert html.count("Vis notatboken") == 2
