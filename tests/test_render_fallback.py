@@ -773,3 +773,123 @@ def test_fallback_reads_the_kg_typst_format(tmp_path):
     name, cfg = typst_format(q)
     assert name == "kg-typst" and cfg["papersize"] == "a4"
     assert typst_format({"format": {"typst": {"toc": True}}}) == ("typst", {"toc": True})
+
+
+QUARTO_API_MOCK = r'''
+-- The parts of Quarto's Lua API that kg-book.lua uses, for running it under plain pandoc:
+-- book item markers are HTML comments "<!-- item:TYPE N -->" in the test document.
+local current = nil
+quarto = {
+  doc = {
+    is_format = function(f) return f == "typst" end,
+    file_metadata = function() return { file = current } end,
+  },
+  utils = {
+    file_metadata_filter = function()
+      return { RawBlock = function(el)
+        local item, n = el.text:match("<!%-%- item:(%w+) (%d+) %-%->")
+        if item then current = { bookItemType = item, bookItemNumber = tonumber(n) }; return {} end
+      end }
+    end,
+    combineFilters = function(fs)
+      return { RawBlock = fs[1].RawBlock, Header = fs[2].Header }
+    end,
+  },
+}
+return dofile(KG_BOOK_LUA)
+'''
+
+QUARTO_BOOK_MD = """\
+---
+number-depth: 3
+---
+<!-- item:chapter 1 -->
+
+# Forord {.unnumbered}
+
+## Under forordet
+
+#### Om denne utgaven
+
+<!-- item:chapter 2 -->
+
+# Innledning
+
+## Bakgrunn
+
+### Detalj
+
+#### Dyp
+
+<!-- item:part 1 -->
+
+# Første del
+
+<!-- item:chapter 3 -->
+
+# Situasjonen
+
+## Befolkning
+
+<!-- item:appendix 1 -->
+
+# Vedlegg {.unnumbered}
+
+<!-- item:appendix 2 -->
+
+# Datakilder
+
+## Statistikk
+"""
+
+
+def test_quarto_typst_pieces_compile_with_the_project_partial(tmp_path):
+    """What Quarto's kg-typst format assembles, built here without Quarto: kg-book.lua run by
+    pandoc (Quarto's Lua API mocked), the extension's typst-show.typ call and the project's
+    partial, compiled by Typst. The cover carries the report number, headings in the unnumbered
+    Forord are unnumbered (no "0.0.0.1"), chapters count from Innledning, the appendix is "A",
+    and figures/tables are numbered through the book."""
+    import re
+    import subprocess
+    import typst
+    from kunnskapsgrunnlag.render.fallback import pandoc_path
+    (tmp_path / "harness.lua").write_text(
+        QUARTO_API_MOCK.replace("KG_BOOK_LUA", repr(str(REPO / "_extensions/kg/kg-book.lua"))),
+        encoding="utf-8")
+    (tmp_path / "book.md").write_text(QUARTO_BOOK_MD, encoding="utf-8")
+    body = subprocess.run([pandoc_path(), "book.md", "-t", "typst", "--lua-filter", "harness.lua"],
+                          cwd=tmp_path, capture_output=True, text=True, check=True).stdout
+    partial = (REPO / "report/assets/typst-template.typ").read_text(encoding="utf-8")
+    fields = {"publisher": "Buskerud fylkeskommune", "report-number": "R1023460",
+              "edition-note": "Utgave 2026, reprodusert fra åpne data"}
+    partial = re.sub(r"\$if\(([\w-]+)\)\$\[\$[\w-]+\$\]\$else\$none\$endif\$",
+                     lambda m: f"[{fields[m.group(1)]}]", partial)
+    # typst-show.typ with the values Quarto fills in for this project's _quarto.yml
+    show = (REPO / "_extensions/kg/typst-show.typ").read_text(encoding="utf-8")
+    values = {"title": "Kunnskapsgrunnlag til Buskerudplanen", "subtitle": "Del 1",
+              "date": "2. februar 2026", "lang": "nb", "papersize": "a4", "fontsize": "10.5pt",
+              "section-numbering": "1.1.1", "toc-depth": "2", "toc-title": "Innhold"}
+    show = re.sub(r"\$if\(by-author\)\$.*?\$endif\$\n",
+                  "  authors: ((name: [Agenda Kaupang og Asplan Viak]),),\n", show, flags=re.S)
+    show = re.sub(r"\$if\(margin\)\$.*?\$endif\$\n", "  margin: (x: 2.5cm, y: 2.5cm,),\n", show, flags=re.S)
+    show = show.replace("$if(lang)$$lang$$else$nb$endif$", "nb").replace(
+        "$if(papersize)$$papersize$$else$a4$endif$", "a4").replace(
+        "$if(toc)$true$else$false$endif$", "true")
+    show = re.sub(r"\$if\(([\w-]+)\)\$\n(.*?)\$endif\$\n",
+                  lambda m: m.group(2).replace(f"${m.group(1)}$", values[m.group(1)]), show, flags=re.S)
+    assert "$" not in show, show
+    doc = (partial + "\n" + show + "\n" + body
+           + '\n#figure(rect(), caption: [Tabellen], kind: "quarto-float-tbl", supplement: "Tabell") <tbl-a>\n'
+           + "Se @tbl-a.\n")
+    (tmp_path / "book.typ").write_text(doc, encoding="utf-8")
+    typst.compile(str(tmp_path / "book.typ"), output=str(tmp_path / "book.pdf"))
+    pages = [_norm(p.extract_text() or "") for p in pypdf.PdfReader(str(tmp_path / "book.pdf")).pages]
+    assert "R1023460" in pages[0] and "Rapportnummer" in pages[0] and "Buskerud fylkeskommune" in pages[0]
+    assert "Utgave 2026, reprodusert fra åpne data" in pages[0]
+    full = " ".join(pages)
+    assert "Forord Under forordet Om denne utgaven" in full and "0.0.0.1" not in full and "0.1" not in full
+    assert "1 Innledning 1.1 Bakgrunn 1.1.1 Detalj Dyp" in full
+    assert "2 Situasjonen 2.1 Befolkning" in full
+    assert "A Datakilder A.1 Statistikk" in full
+    assert "Tabell 1: Tabellen" in full and "Se Tabell 1." in full
+    assert any(p.startswith("Første del") for p in pages) and any(p.startswith("Vedlegg") for p in pages)

@@ -24,12 +24,16 @@ local function typst_content(inlines)
   return (out:gsub("%s+$", ""))
 end
 
-local header_filter = {
+-- read number-depth first (pandoc visits Meta after the blocks within one filter)
+local meta_filter = {
   Meta = function(meta)
     if meta["number-depth"] ~= nil then
       number_depth = tonumber(pandoc.utils.stringify(meta["number-depth"])) or number_depth
     end
   end,
+}
+
+local header_filter = {
   Header = function(el)
     if not quarto.doc.is_format("typst") then
       return nil
@@ -64,7 +68,10 @@ local header_filter = {
   end,
 }
 
-return quarto.utils.combineFilters({
-  quarto.utils.file_metadata_filter(),
-  header_filter,
-})
+return {
+  meta_filter,
+  quarto.utils.combineFilters({
+    quarto.utils.file_metadata_filter(),
+    header_filter,
+  }),
+}
