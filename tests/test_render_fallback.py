@@ -621,8 +621,15 @@ def test_quarto_output_is_scrubbed_of_embed_markers(tmp_path):
     page.write_text(f'<div class="cell" data-notebook="{tmp_path}/build/notebooks/02.ipynb" '
                     'data-notebook-title="02.ipynb" data-notebook-cellid="cell-3"><img></div>',
                     encoding="utf-8")
+    nb = out / "build" / "notebooks" / "02.ipynb"
+    nb.parent.mkdir(parents=True)
+    nb.write_text('{"cells": [], "metadata": {"papermill": {"input_path": "%s/notebooks/02.ipynb", '
+                  '"output_path": "%s/build/notebooks/02.ipynb", "parameters": {"root": ".."}}}}'
+                  % (tmp_path, tmp_path), encoding="utf-8")
     _scrub_quarto_html(out)
     assert page.read_text(encoding="utf-8") == '<div class="cell"><img></div>'
+    import json
+    assert json.loads(nb.read_text(encoding="utf-8"))["metadata"]["papermill"] == {"parameters": {"root": ".."}}
     check_relative(out, tmp_path)
     (out / "search.json").write_text(f'[{{"href": "{tmp_path}/x.html"}}]', encoding="utf-8")
     with pytest.raises(RenderError, match="search.json"):
@@ -893,3 +900,14 @@ def test_quarto_typst_pieces_compile_with_the_project_partial(tmp_path):
     assert "A Datakilder A.1 Statistikk" in full
     assert "Tabell 1: Tabellen" in full and "Se Tabell 1." in full
     assert any(p.startswith("Første del") for p in pages) and any(p.startswith("Vedlegg") for p in pages)
+
+
+def test_staged_site_gets_the_project_extension(tmp_path):
+    from kunnskapsgrunnlag.render import ensure_extensions
+    site = tmp_path / "site"
+    site.mkdir()
+    copied = ensure_extensions(site)
+    assert site / "_extensions" / "kg" in copied
+    assert (site / "_extensions/kg/_extension.yml").read_text(encoding="utf-8") == \
+        (REPO / "_extensions/kg/_extension.yml").read_text(encoding="utf-8")
+    assert ensure_extensions(site) == []  # an existing extension is left alone

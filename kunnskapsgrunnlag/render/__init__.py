@@ -17,6 +17,7 @@ attributes) are removed, and any remaining machine path is a :class:`RenderError
 """
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -72,12 +73,25 @@ _DATA_NOTEBOOK_ATTR = re.compile(r'\s+data-notebook(?:-[\w-]+)?="[^"]*"', re.I)
 
 def _scrub_quarto_html(out_dir: Path) -> None:
     """Remove the embed markers (``data-notebook="/abs/…/X.ipynb"`` and friends) that Quarto
-    uses internally to build notebook links; a published page must not show them."""
+    uses internally to build notebook links, and papermill's absolute run paths from the
+    published notebooks; a published file must not show this machine's folders."""
     for f in Path(out_dir).rglob("*.html"):
         text = f.read_text(encoding="utf-8", errors="replace")
         new = _DATA_NOTEBOOK_ATTR.sub("", text)
         if new != text:
             f.write_text(new, encoding="utf-8")
+    # the notebooks offered for download beside their preview pages: papermill records the
+    # absolute input and output paths of the run in the notebook's metadata
+    for f in Path(out_dir).rglob("*.ipynb"):
+        try:
+            nb = json.loads(f.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        pm = (nb.get("metadata") or {}).get("papermill")
+        if isinstance(pm, dict) and ({"input_path", "output_path"} & set(pm)):
+            for key in ("input_path", "output_path"):
+                pm.pop(key, None)
+            f.write_text(json.dumps(nb, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
 
 
 def check_relative(out_dir: Path, root: Path) -> None:
@@ -106,11 +120,30 @@ def _quarto_outputs(root: Path, out_dir: Path | None) -> tuple[Path, Path]:
     return html, pdf
 
 
+PROJECT_EXTENSIONS = Path(__file__).resolve().parents[2] / "_extensions"
+
+
+def ensure_extensions(root: Path) -> list[Path]:
+    """Quarto finds format extensions in the project's `_extensions/`. A staged copy of the
+    sources (build/<id>/site/) gets the project's own (`kg`, the report's Typst book format)
+    when it has none, so `format: kg-typst` resolves there too."""
+    copied = []
+    if not PROJECT_EXTENSIONS.is_dir() or Path(root).resolve() == PROJECT_EXTENSIONS.parent:
+        return copied
+    for ext in sorted(PROJECT_EXTENSIONS.iterdir()):
+        target = Path(root) / "_extensions" / ext.name
+        if ext.is_dir() and not target.exists():
+            shutil.copytree(ext, target)
+            copied.append(target)
+    return copied
+
+
 def _render_quarto(root: Path, out_dir: Path | None) -> dict:
     exe = shutil.which("quarto")
     if exe is None:
         raise RenderError("renderer='quarto' but Quarto is not installed (no `quarto` on PATH); "
                           "install it (e.g. conda-forge `quarto`) or use renderer='pandoc'")
+    ensure_extensions(root)
     cmd = [exe, "render"]
     if out_dir is not None:
         cmd += ["--output-dir", str(Path(out_dir).resolve())]
