@@ -652,6 +652,9 @@ class Transformer:
         self.refs: dict[str, Ref] = refs if refs is not None else {}
         self.headings: list[Heading] = []
         self.file = "_quarto.yml"
+        self.chapter_file = "_quarto.yml"  # the chapter file being read (self.file may be an include)
+        self.chapter_h1 = 0
+        self.in_index = False
         self.appendix = False
         self.chapter = 0
         self.appendix_no = 0
@@ -662,9 +665,6 @@ class Transformer:
         self.chapter_fig = 0
         self.chapter_tbl = 0
         self.expect_chapter: str | None = None
-        self.chapter_file = "_quarto.yml"
-        self.chapter_h1 = 0
-        self.in_index = False
 
     # -- errors ---------------------------------------------------------------------------
     def err(self, msg: str) -> RenderError:
