@@ -597,6 +597,25 @@ def test_project_resources_are_copied(rendered):
     assert not (out / "figurdata" / "notat.txt").exists()
 
 
+def test_project_resources_folder(tmp_path):
+    from kunnskapsgrunnlag.render.fallback import copy_resources, load_book
+    root = make_project(tmp_path / "book")
+    (root / "vedlegg" / "kart").mkdir(parents=True)
+    (root / "vedlegg" / "kart" / "a.geojson").write_text("{}", encoding="utf-8")
+    q = root / "_quarto.yml"
+    q.write_text(q.read_text(encoding="utf-8").replace("    - figurdata/*.csv\n",
+                                                      "    - figurdata/*.csv\n    - vedlegg/\n"),
+                 encoding="utf-8")
+    out = tmp_path / "out"
+    copied = copy_resources(load_book(root), out)
+    assert sorted(p.relative_to(out).as_posix() for p in copied) == [
+        "figurdata/fig-alder.csv", "vedlegg/kart/a.geojson"]
+    q.write_text(q.read_text(encoding="utf-8").replace("    - vedlegg/\n", "    - ../hemmelig/*\n"),
+                 encoding="utf-8")
+    with pytest.raises(RenderError, match="project.resources"):
+        copy_resources(load_book(root), out)
+
+
 def test_published_files_use_relative_paths_only(rendered):
     """No published file (HTML, scripts, notebook pages, the PDF's text) names the build
     machine's folders: not the project's absolute path, nor /tmp/, /home/, /root/."""

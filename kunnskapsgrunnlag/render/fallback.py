@@ -1296,15 +1296,15 @@ def copy_resources(book: Book, out_dir: Path) -> list[Path]:
         if pattern.startswith("!") or ".." in Path(pattern).parts:
             raise RenderError(f"_quarto.yml: project.resources {pattern!r}: only plain globs inside "
                               "the project are supported by the fallback renderer")
-        for src in sorted(book.root.glob(pattern)):
-            if not src.is_file():
-                continue
-            rel = src.relative_to(book.root)
-            if rel.parts[0] in ("_book", ".quarto") or (out_dir in src.parents):
-                continue
-            target = out_dir / rel
-            _write_if_changed(target, src.read_bytes())
-            copied.append(target)
+        for match in sorted(book.root.glob(pattern.rstrip("/"))):
+            files = [match] if match.is_file() else sorted(f for f in match.rglob("*") if f.is_file())
+            for src in files:  # a matching folder is copied with everything in it
+                rel = src.relative_to(book.root)
+                if rel.parts[0] in ("_book", ".quarto") or out_dir in src.parents:
+                    continue
+                target = out_dir / rel
+                _write_if_changed(target, src.read_bytes())
+                copied.append(target)
     return copied
 
 
