@@ -3,7 +3,9 @@
 ``render(root, out_dir=None, renderer="auto")``
 
 * ``"quarto"``: ``quarto render`` in ``root`` (``--output-dir out_dir`` when given), as real
-  users do; fails with :class:`RenderError` when Quarto is not installed.
+  users do; fails with :class:`RenderError` when Quarto is not installed. The PDF uses the
+  project's Typst book format ``kg-typst`` (``_extensions/kg``, copied into a staged ``root``
+  that lacks it).
 * ``"pandoc"``: the pandoc + Typst fallback (:mod:`kunnskapsgrunnlag.render.fallback`), which
   renders the same sources with exactly the Quarto features they use.
 * ``"auto"``: Quarto when ``quarto`` is on the PATH, otherwise the fallback.
