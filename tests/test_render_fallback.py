@@ -757,7 +757,8 @@ def test_quarto_book_configuration():
     # embed + global list (https://quarto.org/docs/authoring/notebook-embed.html)
     html = q["format"]["html"]
     assert html["notebook-links"] is True and html["notebook-view"] is not False
-    assert q["language"]["source-notebooks-prefix"] == "Vis notatboken"  # the fallback's link text too
+    # the same link text as the fallback's «Vis notatboken»
+    assert q["language"]["source-notebooks-prefix"] == "Vis notatboken"
     # the figure data is published with the book (project resources)
     assert "figurdata/*.csv" in q["project"]["resources"]
     # conditional content key for the plan's region

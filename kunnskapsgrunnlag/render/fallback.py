@@ -1056,8 +1056,7 @@ class Transformer:
         caption, source = self._caption(cap_blocks)
         nb_href = f"notebooks/{e.notebook.stem}.html" + (f"#cell-id={e.cell_id}" if e.cell_id else "")
         nb_link = (f' <a class="kg-notebook" href="{_esc(nb_href)}" '
-                   f'title="Cellen {_esc(e.label)} i {_esc(e.notebook_rel)}">'
-                   f'{_esc(self.book.label("source-notebooks-prefix", "Vis notatboken"))}</a>')
+                   f'title="Cellen {_esc(e.label)} i {_esc(e.notebook_rel)}">Vis notatboken</a>')
         if kind == "fig":
             alt = str(e.options.get("fig-alt") or stringify(caption)).strip()
             if self.mode == "html":
