@@ -1218,6 +1218,21 @@ def _typst_length(v: Any, default: str) -> str:
     raise RenderError(f"_quarto.yml: format.typst: cannot use length {v!r}")
 
 
+_PDF_STANDARDS = {"1.4", "1.5", "1.6", "1.7", "2.0", "a-1a", "a-1b", "a-2a", "a-2b", "a-2u", "a-3a",
+                  "a-3b", "a-3u", "a-4", "a-4e", "a-4f", "ua-1"}
+
+
+def _pdf_standards(typst_cfg: dict) -> list[str]:
+    """`format.typst.pdf-standard` (Quarto 1.9; one value or a list), default PDF/UA-1."""
+    value = typst_cfg.get("pdf-standard", "ua-1")
+    values = [str(v).lower() for v in (value if isinstance(value, list) else [value]) if v is not None]
+    bad = [v for v in values if v not in _PDF_STANDARDS]
+    if bad:
+        raise RenderError(f"_quarto.yml: format.typst.pdf-standard: unknown standard(s) {bad} "
+                          f"(Typst knows {', '.join(sorted(_PDF_STANDARDS))})")
+    return values
+
+
 # --------------------------------------------------------------------------------------------
 # Main entry
 # --------------------------------------------------------------------------------------------
@@ -1322,7 +1337,8 @@ def render_fallback(root: Path, out_dir: Path | None = None) -> dict:
     pdf_path = out_dir / pdf_name
     import typst
     try:
-        typst.compile(str(typ_path), output=str(pdf_path), root=str(out_dir))
+        typst.compile(str(typ_path), output=str(pdf_path), root=str(out_dir),
+                      pdf_standards=_pdf_standards(typst_cfg))
     except Exception as exc:  # typst.TypstError and friends
         raise RenderError(f"typst could not compile {typ_path}: {exc}") from exc
 
