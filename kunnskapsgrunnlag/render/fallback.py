@@ -956,12 +956,12 @@ class Transformer:
         table["c"][1] = [None, []]  # caption is ours
         table["c"][0] = ["", [], []]
         _full_width(table)
-        if self.mode == "html":
-            head = [_raw("html", f'<div class="kg-caption"><span class="kg-label">{_esc(label_text)}</span> ')]
-            head += caption + [_raw("html", "</div>")]
+        if self.mode == "html":  # the caption is the table's own <caption> (tied to the table)
+            head = [_raw("html", f'<span class="kg-label">{_esc(label_text)}</span> ')] + caption
+            table["c"][1] = [None, [{"t": "Plain", "c": head}]]
             foot = [_raw("html", '<div class="kg-source-line">')] + source + [_raw("html", nb_link + "</div>")]
             return [_raw("html", f'<div class="kg-table" id="{_esc(e.label)}">', True),
-                    {"t": "Plain", "c": head}, table, {"t": "Plain", "c": foot},
+                    table, {"t": "Plain", "c": foot},
                     _raw("html", "</div>", True)]
         inl = [_raw("typst", f"#kg-table(label: [{escape_typst(label_text)}], caption: [")] + caption
         inl.append(_raw("typst", "], source: " + ("[" if source else "none")))
@@ -1271,6 +1271,7 @@ def render_fallback(root: Path, out_dir: Path | None = None) -> dict:
     html_fragment = run_pandoc(
         ["-f", "json", "-t", "html5", "--section-divs", "--wrap=none"],
         json.dumps({**ast, "blocks": html_blocks, "meta": {}}))
+    html_fragment = _scope_table_headers(html_fragment)
     html_cfg = ((book.config.get("format") or {}).get("html") or {})
     toc = _toc_html(html_t.headings, int(html_cfg.get("toc-depth", 2)))
     cover = [f'<p class="publisher">{_esc(book.publisher)}</p>' if book.publisher else "",
