@@ -1287,7 +1287,9 @@ def render_fallback(root: Path, out_dir: Path | None = None) -> dict:
     toc_title = book.label("toc-title-document", "Innhold")
     page = (TEMPLATES / "book.html").read_text(encoding="utf-8")
     values = {"lang": _esc(book.lang), "title": _esc(book.title), "cover": "\n".join(c for c in cover if c),
-              "toc": toc, "toc_title": _esc(toc_title), "pdf": _esc(pdf_name), "body": html_fragment}
+              "toc": toc, "toc_title": _esc(toc_title), "pdf": _esc(pdf_name), "body": html_fragment,
+              "search_label": _esc(book.label("search-label", "Søk i rapporten")),
+              "search_placeholder": _esc(book.label("search-text-placeholder", "Søk …"))}
     page = re.sub(r"\{\{(\w+)\}\}", lambda m: values[m.group(1)], page)
     html_path = out_dir / "index.html"
     html_path.write_text(page, encoding="utf-8")
