@@ -1108,11 +1108,11 @@ def _notebook_alt(cell: dict, n: int) -> str:
 
 def _scope_table_headers(html: str) -> str:
     """Tie table header cells to their data: scope="col" in <thead>, scope="row" in <tbody>."""
-    def scoped(section: str, scope: str) -> Any:
+    def scoped(scope: str) -> Any:
         return lambda m: re.sub(r"<th(?![^>]*\bscope=)(?=[\s>])", f'<th scope="{scope}"', m.group(0))
     html = re.sub(r"<th\b[^>]*>\s*</th>", "<td></td>", html)  # an empty corner cell is no header
-    html = re.sub(r"<thead\b.*?</thead>", scoped("thead", "col"), html, flags=re.S)
-    return re.sub(r"<tbody\b.*?</tbody>", scoped("tbody", "row"), html, flags=re.S)
+    html = re.sub(r"<thead\b.*?</thead>", scoped("col"), html, flags=re.S)
+    return re.sub(r"<tbody\b.*?</tbody>", scoped("row"), html, flags=re.S)
 
 
 def convert_notebooks(notebooks: list[Path], out_dir: Path, titles: dict[Path, str] | None = None,
