@@ -120,6 +120,47 @@ def test_axe_no_serious_or_critical_violation_on_book_and_notebook_pages(book):
     assert not bad, "axe-core violations:\n" + "\n".join(bad)
 
 
+def _contrast(a: tuple[int, int, int], b: tuple[int, int, int]) -> float:
+    def lum(rgb):
+        c = [v / 255 for v in rgb]
+        c = [x / 12.92 if x <= 0.03928 else ((x + 0.055) / 1.055) ** 2.4 for x in c]
+        return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]
+    hi, lo = sorted((lum(a), lum(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+@e2e
+def test_keyboard_focus_is_visible_at_3_to_1(book):
+    """Tab through the first controls of the book: each shows a >= 2 px outline of >= 3:1 against
+    what is behind it (white page, or the accent-blue cover)."""
+    if not _chromium():
+        _need("chromium", "chromium not installed (apt-get install chromium; .ci/run installs it)")
+    from playwright.sync_api import sync_playwright
+
+    seen = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=_chromium(), args=["--no-sandbox"])
+        try:
+            page = browser.new_page()
+            page.goto(book["index"].as_uri(), wait_until="load")
+            for _ in range(8):
+                page.keyboard.press("Tab")
+                seen.append(page.evaluate("""() => {
+                    const el = document.activeElement, st = getComputedStyle(el);
+                    return {what: el.tagName + (el.id ? '#' + el.id : '') + '.' + el.className,
+                            width: parseFloat(st.outlineWidth), style: st.outlineStyle,
+                            color: st.outlineColor, cover: !!el.closest('.cover')};
+                }"""))
+        finally:
+            browser.close()
+    assert any(s["what"].startswith("INPUT#search-input") for s in seen), [s["what"] for s in seen]
+    for s in seen:
+        rgb = tuple(int(x) for x in re.findall(r"\d+", s["color"])[:3])
+        behind = (0x1D, 0x4E, 0x6E) if s["cover"] else (255, 255, 255)
+        assert s["style"] != "none" and s["width"] >= 2, f"no visible focus ring on {s['what']}: {s}"
+        assert _contrast(rgb, behind) >= 3, f"focus ring of {s['what']} below 3:1: {s}"
+
+
 # --------------------------------------------------------------------------------------------
 # HTML structure
 # --------------------------------------------------------------------------------------------
