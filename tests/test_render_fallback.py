@@ -91,7 +91,7 @@ INDEX = """\
 FORORD = """\
 Dette er forordet. Spørsmål kan sendes til ola.nordmann@bfk.no eller post@example.org.
 
-#### Om denne utgaven
+## Om denne utgaven {.unnumbered}
 
 Utgaven er bygget på nytt fra åpne data.
 """

@@ -621,6 +621,7 @@ class Heading:
     number: str | None
     title: str
     part: bool = False
+    listed: bool = True  # false for `{.unlisted}` (left out of the table of contents)
 
 
 CALLOUT_KINDS = ("note", "tip", "important", "warning", "caution")
@@ -665,6 +666,9 @@ class Transformer:
         self.chapter_fig = 0
         self.chapter_tbl = 0
         self.expect_chapter: str | None = None
+        self.level = 0  # level of the last heading (a heading may go at most one level deeper)
+        self.file_heading: dict[str, Heading] = {}  # source file -> its first heading
+        self.notebook_chapters: dict[Path, str] = {}  # notebook -> "N Title" of its first embed
 
     # -- errors ---------------------------------------------------------------------------
     def err(self, msg: str) -> RenderError:
@@ -802,7 +806,14 @@ class Transformer:
                     "in _quarto.yml")
         number = self._number(level, classes)
         title = stringify(inlines).strip()
-        self.headings.append(Heading(level, ident, number, title))
+        if self.mode == "collect" and level > self.level + 1:
+            above = f"a level-{self.level} heading" if self.level else "the start of the book"
+            raise self.err(f"heading '{title}' skips a level: {'#' * level} (level {level}) directly "
+                           f"under {above}; use {'#' * (self.level + 1)} (add {{.unnumbered}} "
+                           "to leave it unnumbered), see docs/authoring.md")
+        self.level = level
+        self.headings.append(Heading(level, ident, number, title, listed="unlisted" not in classes))
+        self.file_heading.setdefault(self.file, self.headings[-1])
         if self.mode == "collect" and ident.startswith("sec-"):
             if ident in self.refs:
                 raise self.err(f"duplicate label '{ident}'")
@@ -1013,6 +1024,10 @@ class Transformer:
     def embed(self, node: dict) -> list:
         attr, content = node["c"]
         e = self.embeds[int(dict(attr[2])["data-kg"])]
+        if self.mode == "html" and e.notebook not in self.notebook_chapters:
+            chapter = self.file_heading.get(e.source_file)
+            if chapter is not None:
+                self.notebook_chapters[e.notebook] = " ".join(x for x in (chapter.number, chapter.title) if x)
         saved = self.file
         self.file = e.source_file
         try:
@@ -1092,12 +1107,12 @@ class Transformer:
         table["c"][1] = [None, []]  # caption is ours
         table["c"][0] = ["", [], []]
         _full_width(table)
-        if self.mode == "html":
-            head = [_raw("html", f'<div class="kg-caption"><span class="kg-label">{_esc(label_text)}</span> ')]
-            head += caption + [_raw("html", "</div>")]
+        if self.mode == "html":  # the caption is the table's own <caption> (tied to the table)
+            head = [_raw("html", f'<span class="kg-label">{_esc(label_text)}</span> ')] + caption
+            table["c"][1] = [None, [{"t": "Plain", "c": head}]]
             foot = [_raw("html", '<div class="kg-source-line">')] + source + [_raw("html", nb_link + "</div>")]
             return [_raw("html", f'<div class="kg-table" id="{_esc(e.label)}">', True),
-                    {"t": "Plain", "c": head}, table, {"t": "Plain", "c": foot},
+                    table, {"t": "Plain", "c": foot},
                     _raw("html", "</div>", True)]
         inl = [_raw("typst", f"#kg-table(label: [{escape_typst(label_text)}], caption: [")] + caption
         inl.append(_raw("typst", "], source: " + ("[" if source else "none")))
@@ -1229,24 +1244,76 @@ def run_pandoc(args: list[str], stdin: str) -> str:
     return proc.stdout.decode("utf-8")
 
 
-def convert_notebooks(notebooks: list[Path], out_dir: Path) -> list[Path]:
-    """Executed notebooks as HTML (nbconvert, "lab" template); unchanged notebooks are skipped."""
+_NOTEBOOK_TEMPLATE = "notebook"  # templates/notebook/: nbconvert template (extends "lab")
+
+
+def _notebook_alt(cell: dict, n: int) -> str:
+    """Alt text of a code cell's image: its `fig-alt`, else its `fig-cap`, else a plain note."""
+    try:
+        opts = cell_options(_joined(cell.get("source", "")))
+    except yaml.YAMLError:
+        opts = {}
+    alt = str(opts.get("fig-alt") or opts.get("fig-cap") or "").strip()
+    return alt or f"Figur fra kodecelle {n} i notatboken (uten egen beskrivelse)"
+
+
+def _scope_table_headers(html: str) -> str:
+    """Tie table header cells to their data: scope="col" in <thead>, scope="row" in <tbody>."""
+    def scoped(scope: str) -> Any:
+        return lambda m: re.sub(r"<th(?![^>]*\bscope=)(?=[\s>])", f'<th scope="{scope}"', m.group(0))
+    html = re.sub(r"<th\b[^>]*>\s*</th>", "<td></td>", html)  # an empty corner cell is no header
+    html = re.sub(r"<thead\b.*?</thead>", scoped("col"), html, flags=re.S)
+    return re.sub(r"<tbody\b.*?</tbody>", scoped("row"), html, flags=re.S)
+
+
+def convert_notebooks(notebooks: list[Path], out_dir: Path, titles: dict[Path, str] | None = None,
+                      lang: str = "nb", book_title: str | None = None) -> list[Path]:
+    """Executed notebooks as accessible, offline HTML pages (nbconvert, templates/notebook).
+
+    Each page: `lang`, a title naming the notebook and the chapter that embeds it (`titles`),
+    the cell's own `fig-alt` as alt text, no prompts, AA-contrast highlighting, no CDN scripts,
+    table header cells tied to their data. Pages whose notebook, title and template are
+    unchanged are skipped (key in _build/notebooks.json).
+    """
+    import hashlib
+
+    from kunnskapsgrunnlag.atomic import read_json, write_json, write_text
+
+    titles = titles or {}
+    stamp_file = out_dir / "_build" / "notebooks.json"
+    stamps = read_json(stamp_file, {}) or {}
+    tpl = hashlib.sha256(b"".join(p.read_bytes() for p in sorted((TEMPLATES / _NOTEBOOK_TEMPLATE).iterdir())))
     done = []
     exporter = None
     for nb in sorted(set(notebooks)):
         target = out_dir / "notebooks" / f"{nb.stem}.html"
-        if target.exists() and target.stat().st_mtime >= nb.stat().st_mtime:
+        chapter = titles.get(nb, "")
+        heading = f"Notatbok {nb.stem}" + (f" – {chapter}" if chapter else "")
+        title = heading + (f" – {book_title}" if book_title else "")
+        key = hashlib.sha256(f"{tpl.hexdigest()}|{nb.stat().st_mtime_ns}|{title}|{lang}|v1".encode()).hexdigest()
+        if target.exists() and stamps.get(nb.stem) == key:
             done.append(target)
             continue
         if exporter is None:
             import nbformat
             from nbconvert import HTMLExporter
-            exporter = HTMLExporter(template_name="lab")
+            exporter = HTMLExporter(template_name=_NOTEBOOK_TEMPLATE, extra_template_basedirs=[str(TEMPLATES)],
+                                    exclude_input_prompt=True, exclude_output_prompt=True)
+            if re.fullmatch(r"[a-z]{2}", lang):
+                exporter.language_code = lang
         node = nbformat.read(str(nb), as_version=4)
+        node.metadata["title"] = title
+        node.metadata["kg_heading"] = heading
+        for n, cell in enumerate(node.cells, 1):
+            if cell.get("cell_type") == "code" and any(
+                    "image/png" in o.get("data", {}) for o in cell.get("outputs", [])):
+                cell.metadata["kg_alt"] = _notebook_alt(cell, n)
         body, _ = exporter.from_notebook_node(node)
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(body, encoding="utf-8")
+        write_text(target, _scope_table_headers(body))
+        stamps[nb.stem] = key
         done.append(target)
+    write_json(stamp_file, stamps)
     return done
 
 
@@ -1261,7 +1328,7 @@ def _toc_html(headings: list[Heading], depth: int) -> str:
     lines: list[str] = []
     prev = 0
     for h in headings:
-        if not h.part and (h.level > depth or not h.ident):
+        if not h.part and (h.level > depth or not h.ident or not h.listed):
             continue
         d = 1 if (h.part or prev == 0) else min(h.level, prev + 1)
         if prev == 0:
@@ -1327,6 +1394,21 @@ def _typst_length(v: Any, default: str) -> str:
     raise RenderError(f"_quarto.yml: format.typst: cannot use length {v!r}")
 
 
+_PDF_STANDARDS = {"1.4", "1.5", "1.6", "1.7", "2.0", "a-1a", "a-1b", "a-2a", "a-2b", "a-2u", "a-3a",
+                  "a-3b", "a-3u", "a-4", "a-4e", "a-4f", "ua-1"}
+
+
+def _pdf_standards(typst_cfg: dict) -> list[str]:
+    """`format.typst.pdf-standard` (Quarto 1.9; one value or a list), default PDF/UA-1."""
+    value = typst_cfg.get("pdf-standard", "ua-1")
+    values = [str(v).lower() for v in (value if isinstance(value, list) else [value]) if v is not None]
+    bad = [v for v in values if v not in _PDF_STANDARDS]
+    if bad:
+        raise RenderError(f"_quarto.yml: format.typst.pdf-standard: unknown standard(s) {bad} "
+                          f"(Typst knows {', '.join(sorted(_PDF_STANDARDS))})")
+    return values
+
+
 # --------------------------------------------------------------------------------------------
 # Main entry
 # --------------------------------------------------------------------------------------------
@@ -1360,13 +1442,14 @@ def render_fallback(root: Path, out_dir: Path | None = None) -> dict:
 
     # 3. notebooks as HTML (for «Vis notatboken»)
     convert_notebooks([e.notebook for e in sources.embeds if e.label.split("-")[0] in ("fig", "tbl")],
-                      out_dir)
+                      out_dir, titles=html_t.notebook_chapters, lang=book.lang, book_title=book.title)
 
     # 4. HTML
     pdf_name = f"{book.output_name}.pdf"
     html_fragment = run_pandoc(
         ["-f", "json", "-t", "html5", "--section-divs", "--wrap=none"],
         json.dumps({**ast, "blocks": html_blocks, "meta": {}}))
+    html_fragment = _scope_table_headers(html_fragment)
     html_cfg = ((book.config.get("format") or {}).get("html") or {})
     toc = _toc_html(html_t.headings, int(html_cfg.get("toc-depth", 2)))
     cover = [f'<p class="publisher">{_esc(book.publisher)}</p>' if book.publisher else "",
@@ -1382,7 +1465,9 @@ def render_fallback(root: Path, out_dir: Path | None = None) -> dict:
     toc_title = book.label("toc-title-document", "Innhold")
     page = (TEMPLATES / "book.html").read_text(encoding="utf-8")
     values = {"lang": _esc(book.lang), "title": _esc(book.title), "cover": "\n".join(c for c in cover if c),
-              "toc": toc, "toc_title": _esc(toc_title), "pdf": _esc(pdf_name), "body": html_fragment}
+              "toc": toc, "toc_title": _esc(toc_title), "pdf": _esc(pdf_name), "body": html_fragment,
+              "search_label": _esc(book.label("search-label", "Søk i rapporten")),
+              "search_placeholder": _esc(book.label("search-text-placeholder", "Søk …"))}
     page = re.sub(r"\{\{(\w+)\}\}", lambda m: values[m.group(1)], page)
     html_path = out_dir / "index.html"
     html_path.write_text(page, encoding="utf-8")
@@ -1434,7 +1519,8 @@ def render_fallback(root: Path, out_dir: Path | None = None) -> dict:
     pdf_path = out_dir / pdf_name
     import typst
     try:
-        typst.compile(str(typ_path), output=str(pdf_path), root=str(out_dir))
+        typst.compile(str(typ_path), output=str(pdf_path), root=str(out_dir),
+                      pdf_standards=_pdf_standards(typst_cfg))
     except Exception as exc:  # typst.TypstError and friends
         raise RenderError(f"typst could not compile {typ_path}: {exc}") from exc
 
