@@ -246,11 +246,8 @@ def record_missing(raw_dir: Path, dataset: str, reason: str, how_to_fetch: str, 
     rec = manifest["datasets"].setdefault(dataset, {"history": []})
     previous = rec.get("current")
     if previous and previous.get("status") == "ok":
-        # A file fetched earlier stays the current one: missing now does not erase data.
-        attempt = {"status": "missing", "reason": reason}
-        if {k: v for k, v in rec.get("last_attempt", {}).items() if k != "at"} != attempt:
-            rec["last_attempt"] = {**attempt, "at": now_iso()}
-            write_manifest(raw_dir, manifest)
+        # A file fetched earlier stays the current one: missing now does not erase data, and the
+        # manifest is left untouched (a fetch with no source at hand changes nothing).
         return previous
     new = {**(meta or {}), "dataset": dataset, "status": "missing", "reason": reason, "how_to_fetch": how_to_fetch}
     if previous and {k: v for k, v in previous.items() if k != "checked_at"} == new:

@@ -388,7 +388,7 @@ def withdraw_drop(settings: Settings, name: str) -> str:
     catalogue = load_catalogue()
     drops = sorted(n for n, sp in catalogue.items() if sp.get("provider") == "manual")
     if name not in drops:
-        raise rawstore.RawDataError(f"{name!r} is not a file-drop dataset; file-drop datasets: {', '.join(drops)}")
+        raise rawstore.RawDataError(f"{name} is not a file-drop dataset; file-drop datasets: {', '.join(drops)}")
     spec = catalogue[name]
     drop = settings.root / spec["drop"]
     manifest = rawstore.read_manifest(settings.raw_dir)
