@@ -114,7 +114,8 @@ def fetch(mirror: Optional[Path] = MirrorOpt,
     """Fetch every catalogued dataset (online API, else the offline mirror) into data/raw + manifest.
 
     A changed or deleted raw file is restored from its source; a file that fails its checks is
-    refused (kept aside in data/raw/<dataset>/rejected/) and the previous vintage stays current."""
+    refused (kept aside in data/raw/<dataset>/rejected/) and the previous vintage stays current.
+    """
     _guard(lambda: _run_fetch(_settings(edition, region, compare), mirror, offline, dataset, rebuild_manifest))
 
 
@@ -175,14 +176,17 @@ def report(mirror: Optional[Path] = MirrorOpt,
 
 @app.command()
 def status():
-    """Show the raw data manifest: what is fetched, from where, what is missing, and whether every
-    stored file still has its recorded sha256 (exit code 1 if one does not)."""
-    s = _settings(None, None, None)
-    try:
-        man = rawstore.read_manifest(s.raw_dir)["datasets"]
-        files = rawstore.verify_files(s.raw_dir)
-    except rawstore.RawDataError as exc:
-        _fail(str(exc), 2)
+    """Show the raw data manifest and verify every stored file's sha256 (exit 1 if one is bad).
+
+    What is fetched, from where, what is missing (with the query that fetches it), which files
+    are tampered or gone (with the command that restores them), and the files kept aside."""
+    _guard(lambda: _raw_status(_settings(None, None, None)))
+
+
+def _raw_status(s):
+    """The raw-store part of `status`: one row per dataset, sha256 of every stored file checked."""
+    man = rawstore.read_manifest(s.raw_dir)["datasets"]  # an invalid manifest: one message (ManifestError)
+    files = rawstore.verify_files(s.raw_dir)
     state = {(f["dataset"], f["file"]): f["state"] for f in files}
     t = Table(title=f"data/raw ({s.raw_dir})")
     for c in ("dataset", "status", "source", "retrieved", "check", "file / how to fetch"):
@@ -220,8 +224,11 @@ app.add_typer(drop_app, name="drop")
 
 @drop_app.command("remove")
 def drop_remove(name: str = typer.Argument(..., help="The dataset of the drop, e.g. skadehendelser.")):
-    """Withdraw a file drop: the file is moved to data/raw/manual/withdrawn/ (not deleted) and, if its
-    data was current, the dataset becomes missing. Recorded in the manifest (events)."""
+    """Withdraw a file drop (moved to data/raw/manual/withdrawn/, never deleted).
+
+    If the drop's data was current, the dataset becomes missing (its stored vintages stay; `use`
+    brings one back); if it was a refused newer drop, the current vintage stays. Recorded in the
+    manifest (the dataset's `events`)."""
     from .fetch import withdraw_drop
 
     def go():
@@ -233,8 +240,10 @@ def drop_remove(name: str = typer.Argument(..., help="The dataset of the drop, e
 def use(dataset: str = typer.Argument(..., help="Dataset name, e.g. population_07459."),
         vintage: str = typer.Argument(..., help="Stored vintage label, file name or sha256 prefix (see `status`); "
                                                 "`latest` to follow new vintages again.")):
-    """Return a dataset to an earlier stored vintage (pinned: `fetch` leaves it until `use DATASET latest`).
-    Recorded in the manifest (events)."""
+    """Return a dataset to an earlier stored vintage (`latest` to follow new vintages again).
+
+    The chosen vintage is pinned: `fetch` leaves it until `use DATASET latest`. Recorded in the
+    manifest (the dataset's `events`)."""
     def go():
         e = rawstore.use_vintage(_settings(None, None, None).raw_dir, dataset, vintage)
         how = "follows new vintages again" if vintage == "latest" else "is pinned (`fetch` leaves it as it is)"

@@ -282,6 +282,8 @@ def fetch_dataset(settings: Settings, name: str, spec: dict, *, online: bool, mi
         return FetchResult(name, "ok", "pinned", f"{cur['file']} (pinned by `kunnskapsgrunnlag use`; "
                            f"`kunnskapsgrunnlag use {name} latest` follows new vintages again)")
     r = _fetch_dataset(settings, name, spec, online=online, mirror=mirror, api=api)
+    if r.status == "ok" and (notes := rawstore.current_entry(settings.raw_dir, name).get("checks_not_made")):
+        r.detail += " (" + "; ".join(notes) + ")"
     if not bad:
         return r
     if r.status != "ok" or r.source == "earlier":
