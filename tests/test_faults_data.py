@@ -224,6 +224,19 @@ def test_empty_drop_is_a_clear_message(proj):
     assert f"arbeidsplasser_kollektiv: {drop}: the file drop is empty (0 bytes)" in out
 
 
+def test_semicolon_drop_is_a_clear_message_and_excel_bom_is_accepted(proj):
+    drop = raw(proj) / "manual" / "skadehendelser.csv"
+    drop.write_text(GOOD_DROP.replace(",", ";"), encoding="utf-8")
+    before = snapshot(proj)
+    code, out = fetch(proj)
+    assert code == 2 and snapshot(proj) == before
+    assert f"skadehendelser: {drop}: the columns are separated by semicolons" in out
+    drop.write_text("\ufeff" + GOOD_DROP, encoding="utf-8")  # Excel's "CSV UTF-8" starts with a BOM
+    code, out = fetch(proj)
+    assert code == 0, out
+    assert current(proj, "skadehendelser")["rows"] == 2
+
+
 def test_mirror_file_with_a_missing_column_names_dataset_and_file(proj):
     """Was `Error: nivaa`."""
     f = mirror_of(proj) / POP

@@ -122,6 +122,11 @@ def read_source(name: str, path: Path, read: Callable[[], pd.DataFrame], what: s
         raise DataFileError(f"{name}: {path}: not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}; "
                             "probably Latin-1/Windows-1252). Save it as UTF-8 (in Excel: \"CSV UTF-8\") "
                             "and run `kunnskapsgrunnlag fetch` again") from None
+    head = data.decode("utf-8").lstrip("\ufeff").split("\n", 1)[0]
+    if ";" in head and "," not in head:
+        raise DataFileError(f"{name}: {path}: the columns are separated by semicolons (Excel with Norwegian "
+                            "settings); save it comma-separated (decimal point, not comma), as in "
+                            f"docs/file-drops.md, and run `kunnskapsgrunnlag fetch` again")
     try:
         return read()
     except KeyError as exc:
@@ -250,7 +255,7 @@ def fetch_published(settings: Settings, name: str, spec: dict) -> dict:
     sha = rawstore.sha256_file(path)
     if cur := _unchanged(settings, name, "file_sha256", sha):
         return cur
-    df = read_source(name, path, lambda: pd.read_csv(path, dtype=str))
+    df = read_source(name, path, lambda: pd.read_csv(path, dtype=str, encoding="utf-8-sig"))
     meta = {**_base_meta(spec), "source": {"kind": "published", "file": spec["file"], "file_sha256": sha,
             "note": "Verdier slik de er trykt i R1023460 (februar 2026), transkribert av prosjektet."}}
     return _store_validated(settings, name, df, meta, str(path), (path.read_bytes(), path.suffix))
@@ -263,7 +268,7 @@ def fetch_manual(settings: Settings, name: str, spec: dict) -> dict | None:
     sha = rawstore.sha256_file(drop)
     if cur := _unchanged(settings, name, "drop_sha256", sha):
         return cur
-    df = read_source(name, drop, lambda: pd.read_csv(drop, dtype=str), "file drop")
+    df = read_source(name, drop, lambda: pd.read_csv(drop, dtype=str, encoding="utf-8-sig"), "file drop")  # Excel's BOM
     meta = {**_base_meta(spec), "source": {"kind": "manual", "file": spec["drop"], "drop_sha256": sha}}
     return _store_validated(settings, name, df, meta, str(drop), (drop.read_bytes(), drop.suffix))
 
