@@ -180,11 +180,15 @@ def status():
 
     What is fetched, from where, what is missing (with the query that fetches it), which files
     are tampered or gone (with the command that restores them), and the files kept aside."""
-    _guard(lambda: _raw_status(_settings(None, None, None)))
+    def go():
+        if not _raw_status(_settings(None, None, None)):
+            raise typer.Exit(1)
+    _guard(go)
 
 
-def _raw_status(s):
-    """The raw-store part of `status`: one row per dataset, sha256 of every stored file checked."""
+def _raw_status(s) -> bool:
+    """The raw-store part of `status`: one row per dataset, sha256 of every stored file checked.
+    Returns False if a stored file is tampered or missing."""
     man = rawstore.read_manifest(s.raw_dir)["datasets"]  # an invalid manifest: one message (ManifestError)
     files = rawstore.verify_files(s.raw_dir)
     state = {(f["dataset"], f["file"]): f["state"] for f in files}
@@ -214,8 +218,7 @@ def _raw_status(s):
         console.print(f"{len(aside)} file(s) kept aside (never current): "
                       + ", ".join(str(a.relative_to(s.raw_dir)) for a in aside[:5]) + (" …" if len(aside) > 5 else ""))
     console.print(f"{len(files) - len(bad)} of {len(files)} stored file(s) verified (sha256).")
-    if bad:
-        raise typer.Exit(1)
+    return not bad
 
 
 drop_app = typer.Typer(help="File drops (data/raw/manual/*.csv): see docs/file-drops.md.")
