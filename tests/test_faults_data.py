@@ -310,7 +310,7 @@ def test_read_only_raw_store_is_a_clear_message(proj, monkeypatch):
 
     def denied(*a, **k):
         raise PermissionError(errno.EACCES, "Permission denied")
-    monkeypatch.setattr(atomic.tempfile, "mkstemp", denied)  # as root, chmod would not stop a write
+    only_in_raw(proj, monkeypatch, atomic.tempfile, "mkstemp", denied)  # as root, chmod would not stop a write
     code, out = fetch(proj)
     assert code == 2
     assert "skadehendelser: cannot write" in out and "permission denied (is the folder read-only?)" in out
@@ -324,7 +324,7 @@ def test_disk_full_while_storing_changes_nothing(proj, monkeypatch):
 
     def full(fd):
         raise OSError(errno.ENOSPC, "No space left on device")
-    monkeypatch.setattr(atomic.os, "fsync", full)
+    only_in_raw(proj, monkeypatch, atomic.os, "fsync", full)  # the write fails at the flush
     code, out = fetch(proj)
     assert code == 2 and "the disk is full" in out and "free some space" in out
     assert snapshot(proj) == before  # no half-written file, no temporary file left behind
@@ -332,6 +332,20 @@ def test_disk_full_while_storing_changes_nothing(proj, monkeypatch):
 
 
 # --- 4. recovery paths ----------------------------------------------------------------------
+
+def only_in_raw(proj, monkeypatch, module, name, fault):
+    """Inject `fault` as module.name, only while a file under data/raw is written (other state
+    files, e.g. a run lock under build/, are written normally)."""
+    real = atomic.write_bytes
+
+    def write_bytes(path, data):
+        if raw(proj) in Path(path).resolve().parents:
+            with monkeypatch.context() as m:
+                m.setattr(module, name, fault)
+                return real(path, data)
+        return real(path, data)
+    monkeypatch.setattr(atomic, "write_bytes", write_bytes)
+
 
 def _tamper(proj, name="neet_13563") -> Path:
     path = raw(proj) / current(proj, name)["file"]
