@@ -227,9 +227,10 @@ def _check_regions(df: pd.DataFrame, reg: dict, raw_dir: Path | None) -> tuple[l
         fy = {c for c, lv in levels.items() if lv == "fylke"}
         ko = {c for c, lv in levels.items() if lv == "kommune"}
         harmonised = True
-        if year is not None and year < FIRST_YEAR_2024_DIVISION and klass is not None and ko:
-            # Before the 2024 division, check only data given on 2024 codes (harmonised).
-            harmonised = len(ko & set(knames)) >= 0.5 * len(ko)
+        if year is not None and year < FIRST_YEAR_2024_DIVISION:
+            # Before the 2024 division, only data given on 2024 codes (harmonised, as in the mirror)
+            # can be checked against it; codes of the 2020 division (fylke 30, 38, 54) are not.
+            harmonised = all(f in all_fylker for f in fy) and all(fylke_of(c) in all_fylker for c in ko)
         if reg.get("land") == "required" and "0" not in present:
             no_land.append(year)
         if reg.get("fylker") and harmonised:
@@ -241,10 +242,10 @@ def _check_regions(df: pd.DataFrame, reg: dict, raw_dir: Path | None) -> tuple[l
             outside = {c for c in ko if fylke_of(c) != reg["fylke"]} if reg.get("fylke") else set()
             if outside:
                 unknown_k.setdefault(tuple(sorted(outside)), []).append(year)
-            if klass is None:
-                continue
             if not harmonised:
                 skipped_years.append(year)
+                continue
+            if klass is None:
                 continue
             if u := tuple(sorted(ko - set(knames) - outside)):
                 unknown_k.setdefault(u, []).append(year)
@@ -272,7 +273,7 @@ def _check_regions(df: pd.DataFrame, reg: dict, raw_dir: Path | None) -> tuple[l
     if reg.get("kommuner") and klass is None:
         notes.append(f"kommune coverage not checked: {why}")
     if skipped_years:
-        notes.append(f"kommune coverage for {_years(skipped_years)} not checked (codes of an earlier division; "
+        notes.append(f"region coverage for {_years(skipped_years)} not checked (codes of an earlier division; "
                      "the offline classification is the 2024 division)")
     return fails, notes
 

@@ -313,10 +313,7 @@ def restore_hint(dataset: str, entry: dict) -> str:
 
 def check_current(raw_dir: Path, dataset: str) -> str | None:
     """None when the dataset's current raw file verifies (or there is none); else what is wrong."""
-    try:
-        cur = read_manifest(raw_dir)["datasets"].get(dataset, {}).get("current")
-    except ManifestError:
-        raise
+    cur = read_manifest(raw_dir)["datasets"].get(dataset, {}).get("current")
     if not cur or cur.get("status") != "ok":
         return None
     return file_state(raw_dir, cur)

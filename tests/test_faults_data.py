@@ -462,3 +462,50 @@ def test_status_verifies_every_file(proj):
     assert code == 0 and "sha256 ok" in out
     n = len([f for f in rawstore.verify_files(raw(proj))])
     assert f"{n} of {n} stored file(s) verified (sha256)" in out
+
+
+# --- 5. the expectations themselves -----------------------------------------------------------
+
+def _mirror_population(mirror):
+    from kunnskapsgrunnlag import schemas
+    from kunnskapsgrunnlag.fetch import mirror as readers
+
+    df = readers.read_population_07459([mirror / POP], config.load_project()["regions"])
+    return schemas.validate("population_07459", df)
+
+
+def test_earlier_division_codes_before_2024_are_not_called_unknown(fetched, mirror):
+    """SSB's API gives 2020–2023 on the codes of those years (Viken 30, …): only 2024+ is checked
+    against the 2024 classification, and the note says so; the sums still hold."""
+    from kunnskapsgrunnlag import schemas
+
+    df = _mirror_population(mirror)
+    old = df["year"] < 2024
+    df.loc[old, "region_code"] = df.loc[old, "region_code"].str.replace(r"^33", "30", regex=True)
+    notes = schemas.check_plausibility("population_07459", df, "x.csv", fetched.raw_dir, "2020-2026")
+    assert notes == ["region coverage for 2020–2023 not checked (codes of an earlier division; "
+                     "the offline classification is the 2024 division)"]
+    df.loc[(df["year"] == 2024) & (df["region_code"] == "3301"), "region_code"] = "3001"
+    with pytest.raises(schemas.PlausibilityError, match=r"coverage: kommuner missing for 2024: 3301 Drammen"):
+        schemas.check_plausibility("population_07459", df, "x.csv", fetched.raw_dir, "2020-2026")
+
+
+def test_without_classification_kommune_coverage_is_reported_not_checked(tmp_path, mirror):
+    from kunnskapsgrunnlag import schemas
+
+    df = _mirror_population(mirror)
+    notes = schemas.check_plausibility("population_07459", df, "x.csv", tmp_path / "empty-raw", "2020-2026")
+    assert len(notes) == 1 and notes[0].startswith("kommune coverage not checked: no kommune classification (kommuner_2024")
+
+
+def test_boundary_dataset_needs_the_whole_division(mirror):
+    from kunnskapsgrunnlag import schemas
+
+    gj = json.loads((mirror / "geo" / "kommuner_2024_M.geojson").read_text())
+    schemas.check_boundaries("kommuner_2024", json.dumps(gj).encode(), "k.geojson")  # passes
+    gj["features"] = [f for f in gj["features"] if not f["properties"]["kommunenummer"].startswith("56")]
+    with pytest.raises(schemas.PlausibilityError) as exc:
+        schemas.check_boundaries("kommuner_2024", json.dumps(gj).encode(), "k.geojson")
+    msg = str(exc.value)
+    assert "kommuner_2024: k.geojson: coverage: 339 kommuner, at least 357 expected" in msg
+    assert "fylker without kommuner: 56 Finnmark" in msg
