@@ -383,6 +383,9 @@ def test_deleted_raw_file_is_restored_by_fetch(proj):
     code, out = fetch(proj)
     assert code == 0 and "restored" in out and "(it was missing)" in out
     assert rawstore.sha256_file(path) == current(proj, "population_07459")["sha256"]
+    ev = manifest(proj)["datasets"]["population_07459"]["events"][-1]
+    assert ev["action"] == "restore" and ev["was"] == "missing"
+    assert run("status")[0] == 0
 
 
 def test_tampered_file_without_a_source_says_how_to_restore(proj):

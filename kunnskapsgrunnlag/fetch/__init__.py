@@ -297,8 +297,12 @@ def fetch_dataset(settings: Settings, name: str, spec: dict, *, online: bool, mi
                            f"and no source is available to restore it from ({why}). " + rawstore.restore_hint(name, cur))
     new = rawstore.current_entry(settings.raw_dir, name)
     if new.get("sha256") == cur.get("sha256"):
-        ev = (rawstore.read_manifest(settings.raw_dir)["datasets"][name].get("events") or [{}])[-1]
+        manifest = rawstore.read_manifest(settings.raw_dir)
+        ev = (manifest["datasets"][name].get("events") or [{}])[-1]
         aside = f"; the altered copy is kept as {ev['altered_copy']}" if ev.get("action") == "restore" else ""
+        if bad != "tampered":  # a tampered file's restore is recorded by rawstore.store
+            rawstore.add_event(manifest["datasets"][name], "restore", file=cur["file"], was=bad)
+            rawstore.write_manifest(settings.raw_dir, manifest)
         r.restored = f"{cur['file']} ({bad})"
         r.detail = f"restored {cur['file']} from {r.source} (it was {bad}{aside})"
     else:
