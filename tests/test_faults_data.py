@@ -512,3 +512,21 @@ def test_boundary_dataset_needs_the_whole_division(mirror):
     msg = str(exc.value)
     assert "kommuner_2024: k.geojson: coverage: 339 kommuner, at least 357 expected" in msg
     assert "fylker without kommuner: 56 Finnmark" in msg
+
+
+def test_implausible_online_answer_is_refused_not_papered_over_by_the_mirror(proj, monkeypatch, mirror):
+    from kunnskapsgrunnlag import fetch as fetch_mod, pipeline
+
+    url = "https://data.ssb.no/api/pxwebapi/v2/tables/07459/data?lang=no"
+    answer = _mirror_population(mirror)
+    answer = answer[answer["region_code"] != "3301"]
+
+    def online(settings, name, spec, api=None):  # an API answer without Drammen
+        meta = {**fetch_mod._base_meta(spec), "source": {"kind": "online", "url": url}}
+        return fetch_mod._store_validated(settings, name, answer.copy(), meta, url)
+    monkeypatch.setattr(fetch_mod, "fetch_online", online)
+    monkeypatch.setattr(pipeline, "network_available", lambda *a, **k: True)
+    before = snapshot(proj)
+    code, out = run("fetch", "--mirror", str(mirror_of(proj)), "--dataset", "population_07459")
+    assert_refused(proj, before, "population_07459", code, out)
+    assert f"population_07459: {url}: coverage: kommuner missing for 2020–2026: 3301 Drammen" in out

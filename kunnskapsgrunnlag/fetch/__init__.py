@@ -329,6 +329,8 @@ def _fetch_dataset(settings: Settings, name: str, spec: dict, *, online: bool, m
             return FetchResult(name, "ok", "online", e["file"])
         except ssb.InvalidQuery:
             raise
+        except ValidationError:
+            raise  # the answer failed its checks: refused (kept aside), not papered over by the mirror
         except Exception as exc:  # network or API failure: fall back to the mirror
             errors.append(f"online-feil: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
     if mirror is not None and spec.get("mirror"):
