@@ -16,7 +16,7 @@ from .config import ConfigError, make_settings
 from .fetch.query import ResponseShapeError, TemplateError
 from .fetch.ssb import InvalidQuery
 from .runner import NotebookFailed
-from .errors import ValidationError
+from .errors import FetchRefused, ValidationError
 
 app = typer.Typer(add_completion=False, help="Build the Buskerudplanen knowledge base: fetch data, run notebooks, render the report.")
 console = Console(stderr=True)
@@ -36,20 +36,36 @@ def _fail(msg: str, code: int = 1):
     raise typer.Exit(code)
 
 
-def _run_fetch(settings, mirror, offline, datasets):
+def _run_fetch(settings, mirror, offline, datasets, rebuild_manifest=False):
     table = Table(title="Fetch", show_lines=False)
     for col in ("dataset", "status", "source", "detail"):
         table.add_column(col)
 
     def show(r):
-        colour = "green" if r.status == "ok" else "yellow"
-        table.add_row(r.dataset, f"[{colour}]{r.status}[/]", r.source, r.detail)
+        colour = {"ok": "green", "missing": "yellow"}.get(r.status, "red")
+        detail = r.detail if r.status not in {"refused", "bad"} else r.detail.splitlines()[0][:160]
+        table.add_row(r.dataset, f"[{colour}]{r.status}[/]", r.source, detail)
 
-    with console.status("Fetching datasets …"):
-        online, results = pipeline.fetch(settings, mirror=mirror, offline=offline, only=datasets, on_result=show)
+    if rebuild_manifest:
+        from .config import load_catalogue
+
+        new, notes = rawstore.rebuild_manifest(settings.raw_dir, load_catalogue())
+        console.print(f"Rebuilt {settings.raw_dir / rawstore.MANIFEST} from the files on disk "
+                      f"({len(new['datasets'])} datasets); fetch now refreshes each entry from its source.")
+        for n in notes:
+            console.print(f"[yellow]skipped[/] {n}")
+    try:
+        with console.status("Fetching datasets …"):
+            online, results = pipeline.fetch(settings, mirror=mirror, offline=offline, only=datasets, on_result=show)
+    except FetchRefused as exc:  # show what was fetched, then the refusals (one clear message)
+        console.print(table)
+        raise
     console.print(f"Network: {'online' if online else 'offline'}; mirror: {mirror or '-'}")
     console.print(table)
     _print_resolved_queries(settings, results)
+    for r in results:
+        if r.restored:
+            console.print(f"[green]Restored[/] {r.dataset}: {r.detail}")
     missing = [r for r in results if r.status == "missing"]
     if missing:
         console.print(f"[yellow]{len(missing)} dataset(s) missing[/] – shown as missing in the report, "
@@ -110,12 +126,18 @@ def fetch(mirror: Optional[Path] = MirrorOpt,
           offline: bool = typer.Option(False, "--offline", help="Do not try the online APIs."),
           dataset: Optional[List[str]] = typer.Option(None, "--dataset", help="Only these datasets (repeat)."),
           dry_run: bool = typer.Option(False, "--dry-run", help="Print every request the online fetch would send (method, URL, body); write nothing."),
+          rebuild_manifest: bool = typer.Option(False, "--rebuild-manifest",
+                                                help="Rebuild data/raw/manifest.json from the raw files on disk first."),
           edition: Optional[int] = EditionOpt, region: Optional[str] = RegionOpt, compare: Optional[List[str]] = CompareOpt):
-    """Fetch every catalogued dataset (online API, else the offline mirror) into data/raw + manifest."""
+    """Fetch every catalogued dataset (online API, else the offline mirror) into data/raw + manifest.
+
+    A changed or deleted raw file is restored from its source; a file that fails its checks is
+    refused (kept aside in data/raw/<dataset>/rejected/) and the previous vintage stays current.
+    """
     if dry_run:
         _guard(lambda: _print_dry_run(_settings(edition, region, compare), dataset))
         return
-    _guard(lambda: _run_fetch(_settings(edition, region, compare), mirror, offline, dataset))
+    _guard(lambda: _run_fetch(_settings(edition, region, compare), mirror, offline, dataset, rebuild_manifest))
 
 
 def _print_dry_run(settings, datasets):
@@ -217,18 +239,83 @@ def check_online(dataset: Optional[List[str]] = typer.Option(None, "--dataset", 
 
 @app.command()
 def status():
-    """Show the raw data manifest: what is fetched, from where, and what is missing."""
-    s = _settings(None, None, None)
-    man = rawstore.read_manifest(s.raw_dir)["datasets"]
+    """Show the raw data manifest and verify every stored file's sha256 (exit 1 if one is bad).
+
+    What is fetched, from where, what is missing (with the query that fetches it), which files
+    are tampered or gone (with the command that restores them), and the files kept aside."""
+    def go():
+        if not _raw_status(_settings(None, None, None)):
+            raise typer.Exit(1)
+    _guard(go)
+
+
+def _raw_status(s) -> bool:
+    """The raw-store part of `status`: one row per dataset, sha256 of every stored file checked.
+    Returns False if a stored file is tampered or missing."""
+    man = rawstore.read_manifest(s.raw_dir)["datasets"]  # an invalid manifest: one message (ManifestError)
+    files = rawstore.verify_files(s.raw_dir)
+    state = {(f["dataset"], f["file"]): f["state"] for f in files}
     t = Table(title=f"data/raw ({s.raw_dir})")
-    for c in ("dataset", "status", "source", "retrieved", "file / how to fetch"):
+    for c in ("dataset", "status", "source", "retrieved", "check", "file / how to fetch"):
         t.add_column(c)
     for name, rec in sorted(man.items()):
         cur = rec.get("current", {})
         ok = cur.get("status") == "ok"
-        t.add_row(name, cur.get("status", "?"), cur.get("source", {}).get("kind", "-") if ok else "-",
-                  (cur.get("retrieved_at") or "")[:19], cur.get("file") if ok else cur.get("how_to_fetch", ""))
+        check = "-"
+        if ok:
+            st = state.get((name, cur.get("file")), "ok")
+            check = "[green]sha256 ok[/]" if st == "ok" else f"[bold red]{st.upper()}[/]"
+        status_txt = cur.get("status", "?") + (" (pinned)" if rec.get("pinned") else "")
+        t.add_row(name, status_txt, (cur.get("source") or {}).get("kind", "-") if ok else "-",
+                  (cur.get("retrieved_at") or "")[:19], check, cur.get("file") if ok else cur.get("how_to_fetch", ""))
     Console().print(t)
+    bad = [f for f in files if f["state"] != "ok"]
+    for f in bad:
+        cur = man[f["dataset"]].get("current", {})
+        hint = rawstore.restore_hint(f["dataset"], cur) if f["role"] == "current" else \
+            "an earlier vintage; it cannot be used with `kunnskapsgrunnlag use` until it is restored"
+        console.print(f"[bold red]{f['state'].upper()}[/] {s.raw_dir / f['file']} ({f['dataset']}, {f['role']} vintage "
+                      f"{f['vintage']!r}): {hint}")
+    aside = rawstore.aside_files(s.raw_dir)
+    if aside:
+        console.print(f"{len(aside)} file(s) kept aside (never current): "
+                      + ", ".join(str(a.relative_to(s.raw_dir)) for a in aside[:5]) + (" …" if len(aside) > 5 else ""))
+    console.print(f"{len(files) - len(bad)} of {len(files)} stored file(s) verified (sha256).")
+    return not bad
+
+
+drop_app = typer.Typer(help="File drops (data/raw/manual/*.csv): see docs/file-drops.md.")
+app.add_typer(drop_app, name="drop")
+
+
+@drop_app.command("remove")
+def drop_remove(name: str = typer.Argument(..., help="The dataset of the drop, e.g. skadehendelser.")):
+    """Withdraw a file drop (moved to data/raw/manual/withdrawn/, never deleted).
+
+    If the drop's data was current, the dataset becomes missing (its stored vintages stay; `use`
+    brings one back); if it was a refused newer drop, the current vintage stays. Recorded in the
+    manifest (the dataset's `events`)."""
+    from .fetch import withdraw_drop
+
+    def go():
+        console.print(f"Withdrew the file drop of {name}: " + withdraw_drop(_settings(None, None, None), name))
+    _guard(go)
+
+
+@app.command()
+def use(dataset: str = typer.Argument(..., help="Dataset name, e.g. population_07459."),
+        vintage: str = typer.Argument(..., help="Stored vintage label, file name or sha256 prefix (see `status`); "
+                                                "`latest` to follow new vintages again.")):
+    """Return a dataset to an earlier stored vintage (`latest` to follow new vintages again).
+
+    The chosen vintage is pinned: `fetch` leaves it until `use DATASET latest`. Recorded in the
+    manifest (the dataset's `events`)."""
+    def go():
+        e = rawstore.use_vintage(_settings(None, None, None).raw_dir, dataset, vintage)
+        how = "follows new vintages again" if vintage == "latest" else "is pinned (`fetch` leaves it as it is)"
+        console.print(f"{dataset}: now using {e['file']} (vintage {e.get('vintage')!r}); it {how}. "
+                      "Run `kunnskapsgrunnlag build` to rebuild with it.")
+    _guard(go)
 
 
 def main():  # pragma: no cover

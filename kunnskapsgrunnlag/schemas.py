@@ -1,7 +1,11 @@
-"""One pandera schema per tidy dataset, plus invariants where the data has them.
+"""One pandera schema per tidy dataset, plus invariants where the data has them, plus the
+plausibility expectations (`EXPECTATIONS`) a new vintage must meet before it becomes current.
 
 `validate(name, df, file)` raises `ValidationError` naming the dataset, the file, the column
 (and row where there is one) and the rule, so a bad file stops the build with a clear message.
+`check_plausibility(name, df, file, raw_dir)` raises `PlausibilityError` naming the dataset, the
+file, the rule and the offending values (engine: `plausibility.py`). Kommuner are never listed
+here: coverage rules take them from the classification (`classification.kommuner`).
 """
 from __future__ import annotations
 
@@ -14,10 +18,6 @@ from .config import load_project
 from .errors import ValidationError  # noqa: F401  (re-exported)
 
 FYLKER = [k for k in load_project()["regions"] if k != "0"]
-BUSKERUD_KOMMUNER = [
-    "3301", "3303", "3305", "3310", "3312", "3314", "3316", "3318", "3320",
-    "3322", "3324", "3326", "3328", "3330", "3332", "3334", "3336", "3338",
-]
 
 
 def _code(pattern: str) -> Check:
@@ -82,7 +82,7 @@ KULTURMINNEPLAN = DataFrameSchema(
 
 LEVEKAAR_PUBLISHED = DataFrameSchema(
     {
-        "kommunenummer": Column(str, [_code(r"^\d{4}$"), Check.isin(BUSKERUD_KOMMUNER)], unique=True),
+        "kommunenummer": Column(str, _code(r"^\d{4}$"), unique=True),  # which: EXPECTATIONS (classification)
         "kommune": Column(str),
         "lav_utdanning": Column(float, Check.in_range(0, 5)),
         "lav_inntekt": Column(float, Check.in_range(0, 5)),
@@ -90,8 +90,6 @@ LEVEKAAR_PUBLISHED = DataFrameSchema(
         "levekaarsindeks": Column(float, Check.in_range(0, 5)),
         "rang": Column(int, Check.in_range(1, 400)),
     },
-    checks=[Check(lambda d: set(d["kommunenummer"]) == set(BUSKERUD_KOMMUNER),
-                  element_wise=False, error="must hold exactly the 18 Buskerud kommuner")],
     strict=True,
     coerce=True,
 )
@@ -150,7 +148,7 @@ SKADEHENDELSER = DataFrameSchema(
 
 KOMMUNEVERDI = DataFrameSchema(
     {
-        "kommunenummer": Column(str, [_code(r"^\d{4}$"), Check.isin(BUSKERUD_KOMMUNER, error="unknown kommunenummer (2024 Buskerud codes)")], unique=True),
+        "kommunenummer": Column(str, _code(r"^\d{4}$"), unique=True),  # which: EXPECTATIONS (classification)
         "verdi": Column(float, Check.ge(0, error="value must not be negative")),
         "enhet": Column(str),
         "kilde": Column(str),
@@ -181,8 +179,14 @@ def validate(dataset: str, df: pd.DataFrame, file: str = "<memory>") -> pd.DataF
         return schema.validate(df, lazy=True)
     except pandera.errors.SchemaErrors as exc:
         fc = exc.failure_cases
+        missing_cols = set(fc.loc[fc["check"] == "column_in_dataframe", "failure_case"].astype(str))
+        if missing_cols:  # table checks then fail only as a consequence (AttributeError/KeyError)
+            fc = fc[~fc["failure_case"].astype(str).str.match(r"^(AttributeError|KeyError)\(")]
         lines = []
         for _, r in fc.head(10).iterrows():
+            if r.get("check") == "column_in_dataframe":
+                lines.append(f"  missing column {r.get('failure_case')!r} (the file has: {', '.join(map(str, df.columns))})")
+                continue
             col = r.get("column") if pd.notna(r.get("column")) else "(table)"
             idx = r.get("index")
             row = f", row {int(idx) + 2}" if pd.notna(idx) and str(idx).lstrip("-").isdigit() else ""
@@ -232,3 +236,100 @@ SCHEMAS.update({name: INDICATOR_LONG for name in (
     "lavinntekt_12944", "utdanning_09429", "innvandrere_09817", "boliger_06265", "sysselsetting_07984",
     "tiltak_13563", "flytting_09588")})
 SCHEMAS["gjennomforing_udir"] = GJENNOMFORING
+
+# --- Plausibility: what a new vintage must cover before it becomes current -------------------
+# Declarative; checked by `plausibility.py`. Keys:
+#   min_rows   - fewest data rows (every dataset needs at least 1; a header-only file is refused)
+#   ranges     - {column: (low, high)}: no 9e18 counts, shares within 0–100
+#   years      - {column, from_vintage: the catalogue vintage "YYYY-YYYY" | from/to | min}
+#   regions    - {code: column, land: "required", fylker: "all"|"known", kommuner: "all"|"known",
+#                 fylke: only the kommuner of this fylke, per: column (e.g. year), value: column
+#                 (a region with a zero total counts as absent)}; kommuner from the classification
+#   grid       - [{by: [...], column, values}]: every group holds all values (e.g. age groups)
+#   sums       - [{code, value, by, parts: kommune|fylke, whole: fylke|land, tolerance}]
+# The boundary dataset (the classification source itself) has `boundaries` minimum counts.
+MAX_COUNT = 10_000_000  # above any count of persons, jobs or dwellings in Norway (5.6 million people)
+AGE_GROUPS_07459 = ["0-15", "16-19", "20-44", "45-66", "67-79", "80-89", "90+"]
+AGE_GROUPS_14288 = ["0", "1-5", "6-12", "13-15", "16-19", "20-44", "45-66", "67-79", "80-89", "90+"]
+REGIONS_BY_YEAR = {"code": "region_code", "per": "year", "value": "persons"}
+
+EXPECTATIONS: dict[str, dict] = {
+    "kommuner_2024": {"boundaries": {"min_kommuner": 357, "fylker": 15}},  # the 2024 division
+    "population_07459": {
+        "min_rows": (1 + 15 + 357) * len(AGE_GROUPS_07459),  # one year of Norway, fylker and kommuner
+        "ranges": {"persons": (0, MAX_COUNT)},
+        "years": {"column": "year", "from_vintage": True},
+        "regions": {**REGIONS_BY_YEAR, "land": "required", "fylker": "all", "kommuner": "all"},
+        "grid": [{"by": ["region_code", "year"], "column": "age_group", "values": AGE_GROUPS_07459,
+                  "label": "age groups"}],
+        # Fylker are sums of kommuner; the mirror's pre-2024 years are redistricted to 2024 borders
+        # with SSB weights, which shifts Norway vs the fylker by up to 5 persons (PROVENANCE.md).
+        "sums": [{"code": "region_code", "value": "persons", "by": ["year", "age_group"], "parts": "kommune",
+                  "whole": "fylke", "tolerance": 10},
+                 {"code": "region_code", "value": "persons", "by": ["year", "age_group"], "parts": "fylke",
+                  "whole": "land", "tolerance": 10, "when_complete": True}],
+    },
+    "projection_14288": {
+        "min_rows": 3 * (2050 - 2024 + 1) * len(AGE_GROUPS_14288),  # Norway, three alternatives
+        "ranges": {"persons": (0, MAX_COUNT)},
+        "years": {"column": "year", "from": 2024, "to": 2050},
+        "regions": {"code": "region_code", "land": "required", "fylker": "known"},
+        "grid": [{"by": ["region_code", "alternative", "year"], "column": "age_group", "values": AGE_GROUPS_14288,
+                  "label": "age groups"},
+                 {"by": ["region_code"], "column": "alternative", "values": ["MMMM", "LLML", "HHMH"],
+                  "label": "alternatives"}],
+        "sums": [{"code": "region_code", "value": "persons", "by": ["alternative", "year", "age_group"],
+                  "parts": "fylke", "whole": "land", "tolerance": 10, "when_complete": True}],
+    },
+    "neet_13563": {
+        "min_rows": 15 * 2,
+        "ranges": {"neet_share": (0, 100)},
+        "years": {"column": "year", "min": 2020},
+        "regions": {"code": "region_code", "fylker": "all"},
+        "grid": [{"by": ["region_code", "year"], "column": "age_group", "values": ["15-29", "30-61"],
+                  "label": "age groups"}],
+    },
+    # Buskerud-only transcriptions and file drops: the kommuner of fylke 33 in the classification.
+    "kulturminneplan": {"regions": {"code": "kommunenummer", "kommuner": "all", "fylke": "33"},
+                        "ranges": {"vedtatt_aar": (1950, 2100)}},
+    "levekaar_published": {"regions": {"code": "kommunenummer", "kommuner": "all", "fylke": "33"},
+                           "ranges": {"levekaarsindeks": (0, 5)}},
+    "tiltak_published": {"regions": {"code": "region_code", "land": "required", "fylker": "all"},
+                         "ranges": {"deltakere_20_66": (0, MAX_COUNT), "andel_publisert_pst": (0, 100)}},
+    "flytting_published": {"regions": {"code": "region_code", "fylker": "all", "kommuner": "all", "fylke": "33"},
+                           "ranges": {"netto_innenlands": (-MAX_COUNT, MAX_COUNT)}},
+    "skadehendelser": {"ranges": {"antall": (0, 1_000_000)}},
+    "kollektivandel": {"regions": {"code": "kommunenummer", "kommuner": "known", "fylke": "33"},
+                       "ranges": {"verdi": (0, 100)}},  # a share of daily trips, per cent
+    "arbeidsplasser_kollektiv": {"regions": {"code": "kommunenummer", "kommuner": "known", "fylke": "33"},
+                                 "ranges": {"verdi": (0, MAX_COUNT)}},
+}
+
+
+class PlausibilityError(ValidationError):
+    """A new vintage failed its plausibility checks; the message names dataset, file, rule, values."""
+
+    def __init__(self, dataset: str, file: str, failures: list):
+        self.dataset, self.file, self.failures = dataset, file, failures
+        super().__init__("\n".join(f"{dataset}: {file}: {f}" for f in failures))
+
+
+def check_plausibility(dataset: str, df: pd.DataFrame, file: str = "<memory>", raw_dir=None,
+                       vintage: str | None = None) -> list[str]:
+    """Raise PlausibilityError if `df` fails the dataset's expectations; else return notes on
+    checks that could not be made (e.g. no classification yet)."""
+    from . import plausibility
+
+    expect = EXPECTATIONS.get(dataset, {})
+    fails, notes = plausibility.check_frame(dataset, df, expect, raw_dir, vintage)
+    if fails:
+        raise PlausibilityError(dataset, file, fails)
+    return notes
+
+
+def check_boundaries(dataset: str, payload: bytes, file: str) -> None:
+    from . import plausibility
+
+    expect = EXPECTATIONS.get(dataset, {}).get("boundaries")
+    if expect and (fails := plausibility.check_boundaries(payload, expect)):
+        raise PlausibilityError(dataset, file, fails)

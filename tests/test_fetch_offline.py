@@ -14,6 +14,26 @@ from kunnskapsgrunnlag.schemas import ValidationError
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture
+def fresh_settings(tmp_path, fetched):
+    """An empty raw store except for the boundary dataset: the kommune classification the
+    coverage checks read (in a real fetch it is fetched first)."""
+    from kunnskapsgrunnlag.config import make_settings
+
+    raw = tmp_path / "raw"
+    shutil.copytree(fetched.raw_dir / "kommuner_2024", raw / "kommuner_2024")
+    man = rawstore.read_manifest(fetched.raw_dir)
+    rawstore.write_manifest(raw, {"datasets": {"kommuner_2024": man["datasets"]["kommuner_2024"]}})
+    return make_settings(raw_dir=raw, processed_dir=tmp_path / "processed", build_dir=tmp_path / "build")
+
+
+def nothing_stored(settings, name) -> bool:
+    """No vintage of `name` stored or current (a refused file is only kept aside in rejected/)."""
+    folder = settings.raw_dir / name
+    stored = [p for p in folder.glob("*") if p.is_file()] if folder.exists() else []
+    return not stored and name not in rawstore.read_manifest(settings.raw_dir)["datasets"]
+
+
 def test_mirror_fetch_writes_manifest_with_provenance(fetched, mirror):
     man = rawstore.read_manifest(fetched.raw_dir)["datasets"]
     assert set(man) == set(load_catalogue())
@@ -85,13 +105,15 @@ def _published_variant(tmp_path, settings, name, mutate):
     spec["file"] = str(bad)
     with pytest.raises(ValidationError) as exc:
         fetch_dataset(settings, name, spec, online=False, mirror=None)
-    assert not (settings.raw_dir / name).exists()  # nothing stored
+    assert nothing_stored(settings, name)
+    assert list((settings.raw_dir / name / "rejected").glob("*.csv"))  # kept aside, with the reason
     return str(exc.value)
 
 
 def test_published_file_missing_kommune(tmp_path, fresh_settings):
     msg = _published_variant(tmp_path, fresh_settings, "levekaar_published", lambda d: d[d.kommune != "Flå"])
-    assert "levekaar_published" in msg and "tabell1_levekaar.csv" in msg and "18 Buskerud kommuner" in msg
+    assert "levekaar_published" in msg and "tabell1_levekaar.csv" in msg
+    assert "coverage: kommuner of fylke 33 missing: 3320 Flå" in msg
 
 
 def test_published_file_duplicated_row(tmp_path, fresh_settings):
@@ -143,14 +165,16 @@ def test_file_drop_valid(tmp_path, fresh_settings):
     ("skadehendelser", "periode,hendelse,kilde\n1980-1989,storm,x\n", "antall"),
     ("skadehendelser", "periode,hendelse,antall,kilde\n1980-1989,storm,-4,x\n", "must not be negative"),
     ("skadehendelser", "periode,hendelse,antall,kilde\n1980-1989,jordskjelv,4,x\n", "hendelse"),
-    ("kollektivandel", "kommunenummer,verdi,enhet,kilde\n3399,12.5,prosent,kart\n", "unknown kommunenummer"),
+    ("kollektivandel", "kommunenummer,verdi,enhet,kilde\n3399,12.5,prosent,kart\n", "unknown kommune code(s) (not a kommune of fylke 33 in the 2024 classification): 3399"),
+    ("kollektivandel", "kommunenummer,verdi,enhet,kilde\n3301,112.5,prosent,kart\n", "range: verdi outside 0–100: 112.5"),
+    ("skadehendelser", "periode,hendelse,antall,kilde\n", "no data rows (header only)"),
     ("arbeidsplasser_kollektiv", "kommunenummer,verdi,enhet,kilde\n3301,-1,arbeidsplasser,kart\n", "must not be negative"),
 ])
 def test_file_drop_bad_files_give_clear_errors(tmp_path, fresh_settings, name, text, expected):
     with pytest.raises(ValidationError) as exc:
         _drop(tmp_path, fresh_settings, name, text)
     assert name in str(exc.value) and "drop.csv" in str(exc.value) and expected in str(exc.value)
-    assert not (fresh_settings.raw_dir / name).exists()
+    assert nothing_stored(fresh_settings, name)
 
 
 def test_unknown_dataset_and_missing_mirror(fresh_settings):

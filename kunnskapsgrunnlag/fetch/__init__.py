@@ -3,30 +3,45 @@
 `fetch_all` goes through the catalogue (config/datasets.yml). For each dataset it tries, in
 order: the online API (when online), the offline mirror (when given), and otherwise records the
 dataset as missing with the exact query that would fetch it. Every route validates the tidy
-table against the dataset's schema before it is stored.
+table against the dataset's schema and plausibility expectations (`schemas.EXPECTATIONS`) before
+it is stored; a file that fails is kept aside (`data/raw/<dataset>/rejected/`) and the previous
+vintage stays current. The boundary dataset (the kommune classification) is fetched first, since
+the coverage checks of the others read it.
+
+A current raw file that was changed or deleted is restored from its source (mirror, drop,
+transcription or API) and the result says so. A dataset pinned with `kunnskapsgrunnlag use` is
+left as it is.
 """
 from __future__ import annotations
 
+import os
 import socket
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
 import pandas as pd
 
 from .. import rawstore
-from ..config import Settings, load_catalogue, load_project
+from ..config import ConfigError, Settings, load_catalogue, load_project
+from ..errors import DataFileError, FetchRefused, ValidationError
 from . import mirror as mirror_mod
 from . import ssb, udir
 from .query import ResponseShapeError, TemplateError, resolve_query
+
+BOUNDARY_DATASET = "kommuner_2024"  # classification source (classification.py); fetched first
+PROVIDERS = {"ssb", "udir", "kartverket", "published", "manual", "transcription"}
+REQUIRED_KEYS = {"ssb": ["table", "query"], "udir": ["query"], "published": ["file"], "manual": ["drop"]}
 
 
 @dataclass
 class FetchResult:
     dataset: str
-    status: str  # ok | missing
-    source: str  # online | mirror | published | manual | -
+    status: str  # ok | missing | refused (failed its checks; previous vintage kept) | bad (cannot restore)
+    source: str  # online | mirror | published | manual | earlier | pinned | -
     detail: str
+    restored: str | None = None  # what was restored (a tampered or missing raw file), if anything
 
 
 def network_available(host: str = "data.ssb.no", port: int = 443, timeout: float = 3.0) -> bool:
@@ -88,11 +103,101 @@ def _base_meta(spec: dict) -> dict:
     }
 
 
-def _store_validated(settings: Settings, name: str, df: pd.DataFrame, meta: dict, file_label: str) -> dict:
+def check_spec(name: str, spec: dict) -> None:
+    """A catalogue entry has what fetch needs; else one message naming the file, dataset and key."""
+    where = "config/datasets.yml"
+    if not isinstance(spec, dict):
+        raise ConfigError(f"{where}: dataset {name!r} must be a mapping of keys (provider, title, …)")
+    prov = spec.get("provider")
+    if prov not in PROVIDERS:
+        got = "has no `provider`" if prov is None else f"has unknown provider {prov!r}"
+        raise ConfigError(f"{where}: dataset {name!r} {got}; valid providers: {', '.join(sorted(PROVIDERS))}")
+    for key in REQUIRED_KEYS.get(prov, []):
+        if key not in spec:
+            raise ConfigError(f"{where}: dataset {name!r} (provider {prov}) has no `{key}`")
+    m = spec.get("mirror")
+    if m is not None and not (isinstance(m, dict) and isinstance(m.get("files"), list) and m["files"]):
+        raise ConfigError(f"{where}: dataset {name!r}: `mirror` needs a non-empty `files:` list")
+
+
+def _header(path: Path) -> str:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            return fh.readline().strip()[:200]
+    except OSError:
+        return "?"
+
+
+def read_source(name: str, path: Path, read: Callable[[], pd.DataFrame], what: str = "file") -> pd.DataFrame:
+    """Run `read` (a CSV reader of `path`), turning unreadable input into one DataFileError that
+    names the dataset and the file and says what to do (never a traceback)."""
+    path = Path(path)
+    fix = "fix the file and run `kunnskapsgrunnlag fetch` again"
+    try:
+        if not path.is_file():
+            raise DataFileError(f"{name}: {path}: {what} not found")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DataFileError(f"{name}: {path}: cannot read the {what}: {exc.strerror or exc}") from None
+    if not data.strip():
+        raise DataFileError(f"{name}: {path}: the {what} is empty ({len(data)} bytes); expected a header row "
+                            f"and at least one data row; {fix}")
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise DataFileError(f"{name}: {path}: not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}; "
+                            "probably Latin-1/Windows-1252). Save it as UTF-8 (in Excel: \"CSV UTF-8\") "
+                            "and run `kunnskapsgrunnlag fetch` again") from None
+    head = data.decode("utf-8").lstrip("\ufeff").split("\n", 1)[0]
+    if ";" in head and "," not in head:
+        raise DataFileError(f"{name}: {path}: the columns are separated by semicolons (Excel with Norwegian "
+                            "settings); save it comma-separated (decimal point, not comma), as in "
+                            f"docs/file-drops.md, and run `kunnskapsgrunnlag fetch` again")
+    try:
+        return read()
+    except KeyError as exc:
+        col = str(exc).strip("'\"")
+        raise DataFileError(f"{name}: {path}: column {col!r} not found (the header is: {_header(path)}); "
+                            f"the {what} does not have the expected layout; {fix}") from None
+    except pd.errors.EmptyDataError:
+        raise DataFileError(f"{name}: {path}: no header row; {fix}") from None
+    except pd.errors.ParserError as exc:
+        raise DataFileError(f"{name}: {path}: not a valid CSV table ({str(exc).strip().splitlines()[-1][:200]}); {fix}") from None
+    except (ValueError, TypeError) as exc:
+        raise DataFileError(f"{name}: {path}: cannot read: {str(exc).splitlines()[0][:200]}; {fix}") from None
+
+
+def _refuse(settings: Settings, name: str, exc: ValidationError, payload: bytes, suffix: str, *, drop: bool = False):
+    """Keep a refused file aside, add where and what to do to the message, and re-raise."""
+    reason = str(exc)
+    aside = rawstore.reject(settings.raw_dir, name, payload, suffix, reason)
+    try:
+        cur = rawstore.read_manifest(settings.raw_dir)["datasets"].get(name, {}).get("current", {})
+    except rawstore.ManifestError:
+        cur = {}
+    kept = (f"the current vintage ({cur['file']}) stays current" if cur.get("status") == "ok"
+            else "the dataset stays as it was (no vintage of it is stored)")
+    where = f"kept aside as {aside}" if aside else "not kept aside (the raw folder cannot be written)"
+    todo = (f"fix the file and run `kunnskapsgrunnlag fetch` again, or withdraw it with "
+            f"`kunnskapsgrunnlag drop remove {name}`") if drop else "check the source and run `kunnskapsgrunnlag fetch` again"
+    exc.args = (f"{reason}\n{name}: refused, nothing stored: {kept}; the refused file is {where}. To go on: {todo}.",)
+    raise exc
+
+
+def _store_validated(settings: Settings, name: str, df: pd.DataFrame, meta: dict, file_label: str,
+                     original: tuple[bytes, str] | None = None) -> dict:
     from .. import schemas  # pandera is slow to import; only needed when something is stored
 
-    df = schemas.validate(name, df, file_label)
-    return rawstore.store_frame(settings.raw_dir, name, df, meta)
+    try:
+        checked = schemas.validate(name, df, file_label)
+        notes = schemas.check_plausibility(name, checked, file_label, settings.raw_dir, meta.get("vintage"))
+    except ValidationError as exc:
+        payload, suffix = original or (df.to_csv(index=False, lineterminator="\n").encode("utf-8"), ".csv")
+        _refuse(settings, name, exc, payload, suffix, drop=(meta.get("source") or {}).get("kind") == "manual")
+    if notes:
+        meta = {**meta, "checks_not_made": notes}
+    return rawstore.store_frame(settings.raw_dir, name, checked, meta)
 
 
 def fetch_online(settings: Settings, name: str, spec: dict, api=None) -> dict:
@@ -129,7 +234,8 @@ def _unchanged(settings: Settings, name: str, key: str, value) -> dict | None:
     src = cur.get("source", {})
     if cur.get("status") != "ok" or src.get(key) != value or src.get("reader_sha256", READER_SHA) != READER_SHA:
         return None
-    rawstore.verified_path(settings.raw_dir, name)  # a tampered file is reported, not silently kept
+    if rawstore.file_state(settings.raw_dir, cur):  # tampered or gone: read the source again (restore)
+        return None
     return cur
 
 
@@ -137,8 +243,9 @@ def fetch_from_mirror(settings: Settings, name: str, spec: dict, mirror: Path, o
     m = spec["mirror"]
     files = [Path(mirror) / f for f in m["files"]]
     for f in files:
-        if not f.exists():
-            raise FileNotFoundError(f"mirror file {f} for dataset {name!r} not found")
+        if not f.is_file():
+            raise DataFileError(f"{name}: mirror file {f} not found (is {mirror} the offline mirror? "
+                                "its README.md lists the folders)")
     shas = [rawstore.sha256_file(f) for f in files]
     if not online_error and (cur := _unchanged(settings, name, "mirror_sha256", shas)):
         return cur
@@ -157,20 +264,34 @@ def fetch_from_mirror(settings: Settings, name: str, spec: dict, mirror: Path, o
     if online_error:
         meta["online_error"] = online_error  # why the online route was not used
     if spec["provider"] == "kartverket":
-        return rawstore.store(settings.raw_dir, name, files[0].read_bytes(), files[0].suffix, meta)
-    df = mirror_mod.READERS[name](files, load_project()["regions"])
+        from .. import classification, schemas
+
+        payload = files[0].read_bytes()
+        try:
+            schemas.check_boundaries(name, payload, str(files[0]))
+        except ValidationError as exc:
+            _refuse(settings, name, exc, payload, files[0].suffix)
+        entry = rawstore.store(settings.raw_dir, name, payload, files[0].suffix, meta)
+        classification._kommuner_from_raw.cache_clear()  # a new vintage of the classification
+        return entry
+    if name not in mirror_mod.READERS:
+        raise DataFileError(f"{name}: config/datasets.yml lists mirror files but there is no mirror reader "
+                            "for this dataset (kunnskapsgrunnlag/fetch/mirror.py READERS)")
+    df = read_source(name, files[0], lambda: mirror_mod.READERS[name](files, load_project()["regions"]), "mirror file")
     return _store_validated(settings, name, df, meta, str(files[0]))
 
 
 def fetch_published(settings: Settings, name: str, spec: dict) -> dict:
     path = settings.root / spec["file"]
+    if not path.is_file():
+        raise DataFileError(f"{name}: {path}: transcription file not found (config/datasets.yml `file`)")
     sha = rawstore.sha256_file(path)
     if cur := _unchanged(settings, name, "file_sha256", sha):
         return cur
-    df = pd.read_csv(path, dtype=str)
+    df = read_source(name, path, lambda: pd.read_csv(path, dtype=str, encoding="utf-8-sig"))
     meta = {**_base_meta(spec), "source": {"kind": "published", "file": spec["file"], "file_sha256": sha,
             "note": "Verdier slik de er trykt i R1023460 (februar 2026), transkribert av prosjektet."}}
-    return _store_validated(settings, name, df, meta, str(path))
+    return _store_validated(settings, name, df, meta, str(path), (path.read_bytes(), path.suffix))
 
 
 def fetch_manual(settings: Settings, name: str, spec: dict) -> dict | None:
@@ -180,12 +301,51 @@ def fetch_manual(settings: Settings, name: str, spec: dict) -> dict | None:
     sha = rawstore.sha256_file(drop)
     if cur := _unchanged(settings, name, "drop_sha256", sha):
         return cur
-    df = pd.read_csv(drop, dtype=str)
+    df = read_source(name, drop, lambda: pd.read_csv(drop, dtype=str, encoding="utf-8-sig"), "file drop")  # Excel's BOM
     meta = {**_base_meta(spec), "source": {"kind": "manual", "file": spec["drop"], "drop_sha256": sha}}
-    return _store_validated(settings, name, df, meta, str(drop))
+    return _store_validated(settings, name, df, meta, str(drop), (drop.read_bytes(), drop.suffix))
 
 
 def fetch_dataset(settings: Settings, name: str, spec: dict, *, online: bool, mirror: Path | None, api=None) -> FetchResult:
+    """Fetch one dataset; restore its current raw file from the source if it was changed or deleted."""
+    check_spec(name, spec)
+    rec = rawstore.read_manifest(settings.raw_dir)["datasets"].get(name, {})
+    cur = rec.get("current", {})
+    bad = rawstore.check_current(settings.raw_dir, name)
+    if rec.get("pinned") and cur.get("status") == "ok":
+        if bad:
+            return FetchResult(name, "bad", "pinned", f"{name}: {settings.raw_dir / cur['file']} (pinned with "
+                               f"`kunnskapsgrunnlag use`) is {bad}; run `kunnskapsgrunnlag use {name} latest` "
+                               "and fetch again, or pin another vintage (see `kunnskapsgrunnlag status`)")
+        return FetchResult(name, "ok", "pinned", f"{cur['file']} (pinned by `kunnskapsgrunnlag use`; "
+                           f"`kunnskapsgrunnlag use {name} latest` follows new vintages again)")
+    r = _fetch_dataset(settings, name, spec, online=online, mirror=mirror, api=api)
+    if r.status == "ok" and (notes := rawstore.current_entry(settings.raw_dir, name).get("checks_not_made")):
+        r.detail += " (" + "; ".join(notes) + ")"
+    if not bad:
+        return r
+    if r.status != "ok" or r.source == "earlier":
+        why = r.detail.split("(kept; ", 1)[-1].rstrip(")") if r.source == "earlier" else r.detail
+        return FetchResult(name, "bad", "-", f"{name}: the current raw file {settings.raw_dir / cur['file']} is {bad} "
+                           f"and no source is available to restore it from ({why}). " + rawstore.restore_hint(name, cur))
+    new = rawstore.current_entry(settings.raw_dir, name)
+    if new.get("sha256") == cur.get("sha256"):
+        manifest = rawstore.read_manifest(settings.raw_dir)
+        ev = (manifest["datasets"][name].get("events") or [{}])[-1]
+        aside = f"; the altered copy is kept as {ev['altered_copy']}" if ev.get("action") == "restore" else ""
+        if bad != "tampered":  # a tampered file's restore is recorded by rawstore.store
+            rawstore.add_event(manifest["datasets"][name], "restore", file=cur["file"], was=bad)
+            rawstore.write_manifest(settings.raw_dir, manifest)
+        r.restored = f"{cur['file']} ({bad})"
+        r.detail = f"restored {cur['file']} from {r.source} (it was {bad}{aside})"
+    else:
+        r.restored = f"{cur['file']} ({bad})"
+        r.detail = (f"{new['file']}: new vintage from {r.source}; the previous current file {cur['file']} "
+                    f"was {bad} and is left as it is")
+    return r
+
+
+def _fetch_dataset(settings: Settings, name: str, spec: dict, *, online: bool, mirror: Path | None, api=None) -> FetchResult:
     prov = spec["provider"]
     errors: list[str] = []
     if prov == "published":
@@ -202,6 +362,8 @@ def fetch_dataset(settings: Settings, name: str, spec: dict, *, online: bool, mi
             return FetchResult(name, "ok", "online", e["file"])
         except (ssb.InvalidQuery, ResponseShapeError):
             raise  # a wrong catalogue query or an answer we cannot read is an error to fix, not to paper over
+        except ValidationError:
+            raise  # the answer failed its checks: refused (kept aside), not papered over by the mirror
         except TemplateError as exc:
             errors.append(f"spørringen kan ikke fylles ut: {exc}")
         except Exception as exc:  # network or API failure: fall back to the mirror
@@ -229,20 +391,92 @@ def fetch_all(
     on_result: Callable[[FetchResult], None] | None = None,
     api=None,
 ) -> list[FetchResult]:
+    """Fetch every catalogued dataset (or `only` these), the boundary dataset first.
+
+    A dataset refused by its checks (or whose tampered file cannot be restored) does not stop the
+    others; at the end `FetchRefused` is raised, carrying every result. Problems of the raw store
+    itself (invalid manifest, read-only folder, full disk) stop at once.
+    """
     catalogue = load_catalogue()
     unknown = sorted(set(only or []) - set(catalogue))
     if unknown:
         raise KeyError(f"Unknown dataset(s) {unknown}; valid: {sorted(catalogue)}")
     if mirror is not None and not Path(mirror).is_dir():
         raise FileNotFoundError(f"Mirror folder {mirror} does not exist")
-    results = []
+    for name, spec in catalogue.items():
+        check_spec(name, spec)
+    rawstore.read_manifest(settings.raw_dir)  # an invalid manifest stops here, before anything is read
     # The boundary/classification dataset first: the {kommuner} of other queries are read from it.
-    ordered = sorted(catalogue.items(), key=lambda kv: kv[1].get("provider") != "kartverket")
-    for name, spec in ordered:
+    order = sorted(catalogue, key=lambda n: n != BOUNDARY_DATASET)
+    results = []
+    for name in order:
         if only and name not in only:
             continue
-        r = fetch_dataset(settings, name, spec, online=online, mirror=mirror, api=api)
+        try:
+            r = fetch_dataset(settings, name, catalogue[name], online=online, mirror=mirror, api=api)
+        except ssb.InvalidQuery:
+            raise
+        except ValidationError as exc:  # schema, plausibility or unreadable file: this dataset only
+            r = FetchResult(name, "refused", "-", str(exc))
         results.append(r)
         if on_result:
             on_result(r)
+    if any(r.status in {"refused", "bad"} for r in results):
+        raise FetchRefused(results, online)
     return results
+
+
+def withdraw_drop(settings: Settings, name: str) -> str:
+    """`kunnskapsgrunnlag drop remove NAME`: stop using a file drop, without deleting anything.
+
+    The drop file is moved to `data/raw/manual/withdrawn/`. If the dataset's current data came
+    from that file, the dataset becomes missing (its stored vintages stay; `use` brings one back);
+    if the file was a newer drop that was refused, the current vintage stays. Recorded in the
+    dataset's `events` in the manifest. Returns a sentence saying what happened.
+    """
+    catalogue = load_catalogue()
+    drops = sorted(n for n, sp in catalogue.items() if sp.get("provider") == "manual")
+    if name not in drops:
+        raise rawstore.RawDataError(f"{name} is not a file-drop dataset; file-drop datasets: {', '.join(drops)}")
+    spec = catalogue[name]
+    drop = settings.root / spec["drop"]
+    manifest = rawstore.read_manifest(settings.raw_dir)
+    rec = manifest["datasets"].setdefault(name, {"history": []})
+    cur = rec.get("current", {})
+    from_drop = cur.get("status") == "ok" and (cur.get("source") or {}).get("kind") == "manual"
+    moved = None
+    if drop.exists():
+        drop_sha = rawstore.sha256_file(drop)
+        moved = drop.parent / "withdrawn" / f"{drop.stem}.{datetime.now(timezone.utc):%Y%m%dT%H%M%S}{drop.suffix}"
+        try:
+            moved.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(drop, moved)
+        except OSError as exc:
+            raise rawstore.store_error(settings.raw_dir, name, moved, exc) from None
+        current_is_this = from_drop and (cur.get("source") or {}).get("drop_sha256") == drop_sha
+    elif from_drop:
+        current_is_this = True
+    else:
+        raise rawstore.RawDataError(f"{name}: no file drop to withdraw ({drop} does not exist and the current "
+                                    "data is not from a drop)")
+    if current_is_this:
+        rec["current"] = {**_base_meta(spec), "dataset": name, "status": "missing",
+                          "reason": "fildroppet er trukket tilbake (`kunnskapsgrunnlag drop remove`)",
+                          "how_to_fetch": how_to_fetch(spec, settings), "checked_at": rawstore.now_iso()}
+        rec.pop("pinned", None)
+        rec.pop("last_attempt", None)
+    rawstore.add_event(rec, "drop-remove", drop=spec["drop"], moved_to=str(moved) if moved else None,
+                       withdrawn_file=cur.get("file") if current_is_this else None)
+    try:
+        rawstore.write_manifest(settings.raw_dir, manifest)
+    except rawstore.StoreError:
+        if moved is not None:
+            os.replace(moved, drop)  # nothing changed
+        raise
+    parts = [f"moved {drop} to {moved}" if moved else f"{drop} was already gone"]
+    if current_is_this:
+        parts.append(f"{name} is now missing (its stored vintages stay; `kunnskapsgrunnlag use {name} VINTAGE` "
+                     "brings one back)")
+    else:
+        parts.append(f"the current vintage {cur.get('file', '-')} stays current")
+    return "; ".join(parts)

@@ -1,0 +1,312 @@
+"""Plausibility checks a new vintage must pass before it becomes current (beyond its pandera schema).
+
+The expectations are declared per dataset in `schemas.EXPECTATIONS` (coverage of kommuner, fylker
+and Norway from the classification for the data's year, expected years, complete groups, value
+ranges, sum invariants, minimum rows). `check(dataset, df, file, raw_dir)` returns the failures as
+`Failure(rule, detail)`; `fetch` refuses the file when there is one, keeps it aside and leaves the
+previous vintage current. Each failure names the rule and the offending values, e.g.
+``coverage: kommuner missing for 2026: 3301 Drammen``.
+
+The kommuner come from the classification (`classification.kommuner`: the boundary dataset
+`kommuner_2024`, fetched first); the boundary dataset itself is checked against the minimum counts
+of the 2024 division (`check_boundaries`). Where no classification is available the kommune
+coverage is reported as not checked (recorded in the manifest entry), never silently passed.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from .classification import FIRST_YEAR_2024_DIVISION, fylke_of, fylker
+
+BOUNDARY_DATASET = "kommuner_2024"  # the offline classification source (classification.py)
+MAX_LIST = 10
+
+
+@dataclass
+class Failure:
+    rule: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.rule}: {self.detail}"
+
+
+def _fmt_int(v) -> str:
+    try:
+        return f"{int(v):,}".replace(",", " ")
+    except (TypeError, ValueError, OverflowError):
+        return str(v)
+
+
+def _years(years) -> str:
+    ys = sorted({int(y) for y in years})
+    out, start, prev = [], None, None
+    for y in ys + [None]:
+        if start is None:
+            start = prev = y
+        elif y is not None and y == prev + 1:
+            prev = y
+        else:
+            out.append(str(start) if start == prev else f"{start}–{prev}")
+            start = prev = y
+    return ", ".join(out)
+
+
+def _listing(items: list[str]) -> str:
+    more = f" … and {len(items) - MAX_LIST} more ({len(items)} in all)" if len(items) > MAX_LIST else ""
+    return ", ".join(items[:MAX_LIST]) + more
+
+
+def classification_table(raw_dir: Path | None) -> tuple[pd.DataFrame | None, str | None]:
+    """Kommuner of the offline classification (2024 division), or None and why not."""
+    if raw_dir is None:
+        return None, "no raw folder"
+    from . import classification
+
+    try:
+        return classification.kommuner(Path(raw_dir), FIRST_YEAR_2024_DIVISION), None
+    except Exception as exc:  # noqa: BLE001 - any failure means: cannot check, and say so
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return None, f"no kommune classification ({BOUNDARY_DATASET}: {first[:160]})"
+
+
+# --- the boundary dataset (bootstrap) --------------------------------------------------------
+
+def check_boundaries(payload: bytes, expect: dict) -> list[Failure]:
+    """The classification source itself: enough kommuner, the 15 fylker, no unknown fylke."""
+    try:
+        gj = json.loads(payload.decode("utf-8"))
+        codes = [str((f.get("properties") or {}).get("kommunenummer", "")).zfill(4) for f in gj["features"]]
+    except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
+        return [Failure("format", f"not a GeoJSON feature collection with `kommunenummer` ({type(exc).__name__}: {str(exc)[:120]})")]
+    out = []
+    bad = sorted({c for c in codes if not re.fullmatch(r"\d{4}", c)})
+    if bad:
+        out.append(Failure("format", "invalid kommunenummer: " + _listing(bad)))
+    kommuner = {c for c in codes if re.fullmatch(r"\d{4}", c)}
+    if len(kommuner) < expect["min_kommuner"]:
+        out.append(Failure("coverage", f"{len(kommuner)} kommuner, at least {expect['min_kommuner']} expected "
+                                       "(the 2024 division)"))
+    fy = {fylke_of(c) for c in kommuner}
+    unknown = sorted(fy - set(fylker()))
+    if unknown:
+        out.append(Failure("coverage", "kommuner in unknown fylke(r): " + _listing(unknown)))
+    missing = sorted(set(fylker()) - fy)
+    if missing or len(fy) < expect["fylker"]:
+        out.append(Failure("coverage", f"fylker without kommuner: {_listing([f'{c} {fylker()[c]}' for c in missing])}"
+                                       f" ({len(fy)} fylker, {expect['fylker']} expected)"))
+    return out
+
+
+# --- tabular datasets ------------------------------------------------------------------------
+
+def _level(code: str) -> str:
+    return "land" if code == "0" else ("fylke" if len(code) == 2 else ("kommune" if len(code) == 4 else "?"))
+
+
+def _vintage_years(vintage: str | None) -> list[int] | None:
+    m = re.fullmatch(r"\s*(\d{4})\s*[-–]\s*(\d{4})\s*", str(vintage or ""))
+    if m:
+        return list(range(int(m[1]), int(m[2]) + 1))
+    m = re.fullmatch(r"\s*(\d{4})\s*", str(vintage or ""))
+    return [int(m[1])] if m else None
+
+
+def check_frame(dataset: str, df: pd.DataFrame, expect: dict, raw_dir: Path | None,
+                vintage: str | None = None) -> tuple[list[Failure], list[str]]:
+    """Failures of `df` against `expect`, and notes on checks that could not be made."""
+    fails: list[Failure] = []
+    notes: list[str] = []
+    n = len(df)
+    min_rows = expect.get("min_rows", 1)
+    if n == 0:
+        return [Failure("rows", "no data rows (header only); at least one data row is required")], notes
+    if n < min_rows:
+        fails.append(Failure("rows", f"{n} data rows, at least {min_rows} expected"))
+
+    for col, (lo, hi) in expect.get("ranges", {}).items():
+        if col not in df:
+            continue
+        v = pd.to_numeric(df[col], errors="coerce")
+        bad = df[(v < lo) | (v > hi)]
+        if len(bad):
+            key = [c for c in ("region_code", "kommunenummer", "year", "age_group", "alternative", "periode", "hendelse")
+                   if c in df]
+            items = [f"{_fmt_int(r[col]) if float(r[col]).is_integer() else r[col]} ({' '.join(str(r[k]) for k in key)}, row {i + 2})"
+                     for i, r in bad.head(MAX_LIST).iterrows()]
+            fails.append(Failure("range", f"{col} outside {_fmt_int(lo)}–{_fmt_int(hi)}: " + _listing(items)
+                                 + (f" ({len(bad)} rows)" if len(bad) > MAX_LIST else "")))
+
+    if (ys := expect.get("years")) and ys["column"] in df:
+        present = {int(y) for y in df[ys["column"]].dropna().unique()}
+        wanted = _vintage_years(vintage) if ys.get("from_vintage") else None
+        if wanted is None and "from" in ys:
+            wanted = list(range(ys["from"], ys["to"] + 1))
+        if wanted is not None:
+            if missing := sorted(set(wanted) - present):
+                fails.append(Failure("coverage", f"years missing: {_years(missing)} (expected {_years(wanted)})"))
+            if extra := sorted(present - set(wanted)):
+                fails.append(Failure("coverage", f"unexpected years: {_years(extra)} (expected {_years(wanted)})"))
+        if "min" in ys and (old := sorted(y for y in present if y < ys["min"])):
+            fails.append(Failure("coverage", f"years before {ys['min']}: {_years(old)}"))
+
+    if reg := expect.get("regions"):
+        f2, n2 = _check_regions(df, reg, raw_dir)
+        fails += f2
+        notes += n2
+
+    for g in expect.get("grid", []):
+        if g["column"] not in df or not all(b in df for b in g["by"]):
+            continue
+        want = set(g["values"])
+        gaps = []
+        for keys, sub in df.groupby(g["by"], sort=True):
+            if missing := sorted(want - set(sub[g["column"]])):
+                keys = keys if isinstance(keys, tuple) else (keys,)
+                gaps.append(f"{' '.join(map(str, keys))}: {', '.join(missing)}")
+        if gaps:
+            fails.append(Failure("coverage", f"{g.get('label', g['column'])} missing for " + _listing(gaps)))
+
+    for s in expect.get("sums", []):
+        fails += _check_sum(df, s)
+    return fails, notes
+
+
+def _present_codes(df: pd.DataFrame, code_col: str, value: str | None) -> set[str]:
+    """Codes with data: rows exist and (if a value column is given) the total is not zero."""
+    if value and value in df:
+        tot = pd.to_numeric(df[value], errors="coerce").groupby(df[code_col]).sum()
+        return set(tot[tot != 0].index.astype(str))
+    return set(df[code_col].astype(str))
+
+
+def _names(df: pd.DataFrame, code_col: str) -> dict[str, str]:
+    for c in ("region_name", "kommunenavn", "kommune", "region"):
+        if c in df and c != code_col:
+            return dict(zip(df[code_col].astype(str), df[c].astype(str)))
+    return {}
+
+
+def _check_regions(df: pd.DataFrame, reg: dict, raw_dir: Path | None) -> tuple[list[Failure], list[str]]:
+    fails: list[Failure] = []
+    notes: list[str] = []
+    col = reg["code"]
+    if col not in df:
+        return fails, notes
+    value = reg.get("value")
+    all_fylker = fylker()
+    file_names = _names(df, col)
+    groups = [(None, df)]
+    if reg.get("per") and reg["per"] in df:
+        groups = [(int(y), sub) for y, sub in df.groupby(reg["per"], sort=True)]
+
+    klass, why = (None, None)
+    if reg.get("kommuner"):
+        klass, why = classification_table(raw_dir)
+        if klass is not None and reg.get("fylke"):
+            klass = klass[klass["fylke_code"] == reg["fylke"]]
+    knames = dict(zip(klass["kommune_code"], klass["kommune_name"])) if klass is not None else {}
+
+    missing_k: dict[tuple, list[int | None]] = {}
+    missing_f: dict[tuple, list[int | None]] = {}
+    unknown_k: dict[tuple, list[int | None]] = {}
+    unknown_f: dict[tuple, list[int | None]] = {}
+    no_land: list[int | None] = []
+    skipped_years: list[int] = []
+    for year, sub in groups:
+        present = _present_codes(sub, col, value)
+        levels = {c: _level(c) for c in present}
+        if odd := sorted(c for c, lv in levels.items() if lv == "?"):
+            fails.append(Failure("coverage", f"region codes of unknown form{'' if year is None else f' in {year}'}: "
+                                             + _listing(odd)))
+        fy = {c for c, lv in levels.items() if lv == "fylke"}
+        ko = {c for c, lv in levels.items() if lv == "kommune"}
+        harmonised = True
+        if year is not None and year < FIRST_YEAR_2024_DIVISION:
+            # Before the 2024 division, only data given on 2024 codes (harmonised, as in the mirror)
+            # can be checked against it; codes of the 2020 division (fylke 30, 38, 54) are not.
+            harmonised = all(f in all_fylker for f in fy) and all(fylke_of(c) in all_fylker for c in ko)
+        if reg.get("land") == "required" and "0" not in present:
+            no_land.append(year)
+        if reg.get("fylker") and harmonised:
+            if u := tuple(sorted(fy - set(all_fylker))):
+                unknown_f.setdefault(u, []).append(year)
+            if reg["fylker"] == "all" and (m := tuple(sorted(set(all_fylker) - fy))):
+                missing_f.setdefault(m, []).append(year)
+        if reg.get("kommuner"):
+            outside = {c for c in ko if fylke_of(c) != reg["fylke"]} if reg.get("fylke") else set()
+            if outside:
+                unknown_k.setdefault(tuple(sorted(outside)), []).append(year)
+            if not harmonised:
+                skipped_years.append(year)
+                continue
+            if klass is None:
+                continue
+            if u := tuple(sorted(ko - set(knames) - outside)):
+                unknown_k.setdefault(u, []).append(year)
+            if reg["kommuner"] == "all" and (m := tuple(sorted(set(knames) - ko))):
+                missing_k.setdefault(m, []).append(year)
+
+    def when(years):
+        years = [y for y in years if y is not None]
+        return f" for {_years(years)}" if years else ""
+
+    if no_land:
+        fails.append(Failure("coverage", f"no row for Norway (region code 0){when(no_land)}"))
+    for codes, years in unknown_f.items():
+        fails.append(Failure("coverage", f"unknown fylke code(s){when(years)}: " + _listing(list(codes))))
+    for codes, years in missing_f.items():
+        fails.append(Failure("coverage", f"fylker missing{when(years)}: "
+                                         + _listing([f"{c} {all_fylker[c]}" for c in codes])))
+    scope = f" of fylke {reg['fylke']}" if reg.get("fylke") else ""
+    for codes, years in unknown_k.items():
+        fails.append(Failure("coverage", f"unknown kommune code(s){when(years)} (not a kommune{scope} in the 2024 "
+                                         "classification): " + _listing([f"{c} {file_names.get(c, '')}".strip() for c in codes])))
+    for codes, years in missing_k.items():
+        fails.append(Failure("coverage", f"kommuner{scope} missing{when(years)}: "
+                                         + _listing([f"{c} {knames.get(c, '')}".strip() for c in codes])))
+    if reg.get("kommuner") and klass is None:
+        notes.append(f"kommune coverage not checked: {why}")
+    if skipped_years:
+        notes.append(f"region coverage for {_years(skipped_years)} not checked (codes of an earlier division; "
+                     "the offline classification is the 2024 division)")
+    return fails, notes
+
+
+def _check_sum(df: pd.DataFrame, s: dict) -> list[Failure]:
+    col, value, by = s["code"], s["value"], list(s.get("by", []))
+    if col not in df or value not in df or not all(b in df for b in by):
+        return []
+    d = df[[col, value] + by].copy()
+    d[col] = d[col].astype(str)
+    d["_lv"] = d[col].map(_level)
+    d[value] = pd.to_numeric(d[value], errors="coerce")
+    parts = d[d["_lv"] == s["parts"]].copy()
+    wholes = d[d["_lv"] == s["whole"]].copy()
+    if parts.empty or wholes.empty:
+        return []
+    if s["whole"] == "fylke":
+        parts["_w"] = parts[col].map(fylke_of)
+    else:
+        if s.get("when_complete") and set(fylker()) - set(parts[col]):
+            return []
+        parts["_w"] = "0"
+    got = parts.groupby(["_w"] + by)[value].sum()
+    ref = wholes.rename(columns={col: "_w"}).set_index(["_w"] + by)[value]
+    both = pd.concat({"parts": got, "whole": ref}, axis=1, join="inner")
+    diff = (both["parts"] - both["whole"]).abs()
+    bad = both[diff > s.get("tolerance", 0)]
+    if bad.empty:
+        return []
+    items = [f"{' '.join(map(str, k if isinstance(k, tuple) else (k,)))}: {s['parts']} sum {_fmt_int(r['parts'])}, "
+             f"{s['whole']} {_fmt_int(r['whole'])}" for k, r in bad.head(3).iterrows()]
+    more = f" … ({len(bad)} groups in all)" if len(bad) > 3 else ""
+    label = {"kommune": "kommuner", "fylke": "fylker"}[s["parts"]]
+    target = "their fylke" if s["whole"] == "fylke" else ("Norway" if s["whole"] == "land" else s["whole"])
+    tol = f" (tolerance {s['tolerance']})" if s.get("tolerance") else ""
+    return [Failure("invariant", f"{label} do not sum to {target}{tol}: " + "; ".join(items) + more)]
