@@ -316,9 +316,16 @@ def clean():
     _guard(go)
 
 
+def _terminate(signum, frame):  # SIGTERM: stop like Ctrl-C (cancel, terminate notebooks, keep last good outputs)
+    raise KeyboardInterrupt
+
+
 def main():  # pragma: no cover
+    import signal
+
+    signal.signal(signal.SIGTERM, _terminate)
     app()
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()
