@@ -16,7 +16,7 @@ from rich.table import Table
 from . import outputs, pipeline, rawstore
 from .config import ConfigError, make_settings
 from .fetch.ssb import InvalidQuery
-from .runner import BuildInterrupted, NotebookFailed
+from .runner import BuildInterrupted, NotebookFailed, VariablesError
 from .errors import ValidationError
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False,
@@ -127,7 +127,7 @@ def _guard(fn):
             _fail(f"interrupted (Ctrl-C){detail}; queued notebooks were cancelled and running ones stopped. "
                   "The last good outputs and the previous book are kept; run the command again to continue.", 130)
         if isinstance(exc, (ConfigError, InvalidQuery, ValidationError, rawstore.RawDataError, outputs.OutputError,
-                            outputs.LockBusy, pipeline.StaleBuildError)):
+                            outputs.LockBusy, pipeline.StaleBuildError, pipeline.DatasetError, VariablesError)):
             _fail(str(exc), 2)
         if isinstance(exc, NotebookFailed):
             _fail(str(exc))

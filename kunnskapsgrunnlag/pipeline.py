@@ -30,6 +30,21 @@ class StaleBuildError(RuntimeError):
     """`render` would publish notebooks from a failed or stale build."""
 
 
+class DatasetError(RuntimeError):
+    """Reading one dataset's source failed with a bare error (KeyError, …); the message names it."""
+
+
+def _source_of(spec: dict, mirror: Path | None) -> str:
+    if spec.get("drop"):
+        return f"file drop {spec['drop']} (format: docs/file-drops.md)"
+    if spec.get("file"):
+        return f"file {spec['file']}"
+    files = (spec.get("mirror") or {}).get("files") or []
+    if files and mirror is not None:
+        return "mirror file(s) " + ", ".join(str(Path(mirror) / f) for f in files)
+    return f"the {spec.get('provider', '?')} source"
+
+
 # --------------------------------------------------------------------------------------------
 # Folders and locks
 # --------------------------------------------------------------------------------------------
@@ -59,9 +74,38 @@ def fetch(settings: Settings, *, mirror: Path | None, offline: bool = False, onl
     online = (not offline) and network_available()
     lock_dir = outputs.ensure_artifact_root(settings.root / "build") if settings.build_dir.parent == settings.root / "build" \
         else settings.build_dir
+    seen: list[str] = []
+
+    def track(r):
+        seen.append(r.dataset)
+        if on_result:
+            on_result(r)
+
     # data/raw is shared by every configuration: one fetch at a time (others wait; fetch is short)
     with outputs.RunLock(Path(lock_dir) / ".fetch.lock", "data/raw (fetch)", wait=True):
-        return online, fetch_all(settings, online=online, mirror=mirror, only=only, on_result=on_result)
+        try:
+            return online, fetch_all(settings, online=online, mirror=mirror, only=only, on_result=track)
+        except (KeyError, IndexError, UnicodeDecodeError) as exc:
+            raise _dataset_error(exc, seen, only, mirror) from exc
+        except ValueError as exc:
+            if type(exc).__module__.startswith("pandas"):  # EmptyDataError, ParserError
+                raise _dataset_error(exc, seen, only, mirror) from exc
+            raise
+
+
+def _dataset_error(exc: BaseException, seen: list[str], only, mirror) -> DatasetError:
+    from .config import load_catalogue
+
+    cat = load_catalogue()
+    todo = [n for n in cat if (not only or n in only) and n not in seen]
+    if not todo:
+        return DatasetError(f"fetch failed: {type(exc).__name__}: {exc}")
+    name = todo[0]
+    what = {"KeyError": f"a column or key {str(exc)} is missing",
+            "IndexError": "a row or column is missing",
+            "UnicodeDecodeError": "the file is not UTF-8 text"}.get(type(exc).__name__, f"{type(exc).__name__}: {exc}")
+    return DatasetError(f"dataset {name!r}: {what} in {_source_of(cat[name], mirror)}. Check that file against "
+                        f"the format the reader expects, or the entry {name!r} in config/datasets.yml")
 
 
 def build(settings: Settings, *, jobs: int = 1, force: bool = False, only=None, on_event=None):
@@ -188,9 +232,20 @@ def render_inputs_hash(settings: Settings, renderer: str) -> str:
     h.update(repr(sorted(book_overlay(settings).items(), key=str)).encode())
     for f in files:
         if f.is_file() and "__pycache__" not in f.parts:
-            h.update(str(f).encode())
+            h.update(_rel_key(f, settings.root).encode())
             h.update(f.read_bytes())
     return h.hexdigest()
+
+
+def _rel_key(path: Path, root: Path) -> str:
+    """A path as a key that survives moving the project (relative to the root when inside it)."""
+    try:
+        return Path(path).resolve().relative_to(Path(root).resolve()).as_posix()
+    except ValueError:
+        try:
+            return "pkg:" + Path(path).resolve().relative_to(Path(__file__).resolve().parent).as_posix()
+        except ValueError:
+            return str(path)
 
 
 def check_fresh(settings: Settings) -> list[str]:
@@ -242,12 +297,13 @@ def render(settings: Settings, *, renderer: str = "auto", out_dir: Path | None =
     if not isinstance(state, dict):
         state = {}
     key = render_inputs_hash(settings, renderer)
-    prev = state.get(str(out))
+    skey = _rel_key(out, settings.root)
+    prev = state.get(skey)
     if (not force and isinstance(prev, dict) and prev.get("hash") == key and outputs.is_owned(out)
-            and all(Path(p).exists() for p in (prev.get("outputs") or {}).values() if p)):
+            and all((out / p).exists() for p in (prev.get("outputs") or {}).values() if p)):
         if default_out:
             write_landing_page(settings.root)
-        return {**prev["outputs"], "renderer": prev.get("renderer"), "skipped": True}
+        return {**{k: out / v for k, v in prev["outputs"].items() if v}, "renderer": prev.get("renderer"), "skipped": True}
     site = stage_site(settings)
     run = f"{os.getpid()}-{uuid.uuid4().hex[:6]}"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -273,8 +329,9 @@ def render(settings: Settings, *, renderer: str = "auto", out_dir: Path | None =
     shutil.rmtree(old, ignore_errors=True)
     res = {k: (out / Path(v).relative_to(tmp) if isinstance(v, Path) and tmp in Path(v).parents else v)
            for k, v in res.items()}
-    state[str(out)] = {"hash": key, "renderer": res.get("renderer"),
-                       "outputs": {k: str(v) for k, v in res.items() if k in ("html", "pdf")}}
+    state[skey] = {"hash": key, "renderer": res.get("renderer"),
+                   "outputs": {k: Path(v).relative_to(out).as_posix() for k, v in res.items()
+                               if k in ("html", "pdf") and v and out in Path(v).parents}}
     atomic.write_json(state_file, state)
     if default_out:
         write_landing_page(settings.root)

@@ -27,10 +27,14 @@ from pathlib import Path
 import yaml
 
 from . import atomic, rawstore
-from .config import Settings, load_catalogue, load_project, used_by_notebook
+from .config import ConfigError, Settings, load_catalogue, load_project, used_by_notebook
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 STATE_VERSION = 2
+
+
+class VariablesError(RuntimeError):
+    """Report variables cannot be merged (written twice, or a corrupt variables file)."""
 
 
 class BuildInterrupted(KeyboardInterrupt):
@@ -102,11 +106,21 @@ def _inputs(settings: Settings, name: str) -> dict[str, str]:
     return out
 
 
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix() or "."
+    except ValueError:
+        return str(path)
+
+
 def step_hash(settings: Settings, name: str, code: str, upstream: dict[str, str]) -> str:
     src = (settings.root / "notebooks" / f"{name}.ipynb").read_bytes()
+    params = settings.notebook_parameters()
+    for k in ("root", "raw_dir", "processed_dir", "build_dir"):  # a moved project stays up to date
+        params[k] = _relative(Path(params[k]), settings.root)
     payload = {
         "source": _sha(src),
-        "parameters": settings.notebook_parameters(),
+        "parameters": params,
         "inputs": _inputs(settings, name),
         "code": code,
         "upstream": upstream,
@@ -180,10 +194,8 @@ def execute(settings: Settings, name: str, log_dir: Path, runs: _Runs | None = N
     tmp = out_dir / f".running-{name}-{run_id}.ipynb"
     run_dir = settings.build_dir / f".run-{run_id}" / name
     run_dir.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, "-m", "papermill", str(src), str(tmp), "-k", "python3",
-           "--cwd", str(settings.root / "notebooks"), "--no-progress-bar", "--log-level", "ERROR"]
-    for k, v in settings.notebook_parameters().items():
-        cmd += ["-y", yaml.safe_dump({k: v}, default_flow_style=True).strip()]
+    cmd = [sys.executable, "-m", "kunnskapsgrunnlag.nbexec", str(src), str(tmp), str(settings.root / "notebooks"),
+           json.dumps(settings.notebook_parameters())]
     env = {**os.environ, "KG_ROOT": str(settings.root), "KG_RUN_DIR": str(run_dir),
            "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""), "MPLBACKEND": "module://matplotlib_inline.backend_inline",
            "PYDEVD_DISABLE_FILE_VALIDATION": "1",
@@ -227,7 +239,7 @@ def _read_variables_file(f: Path) -> dict:
     try:
         data = yaml.safe_load(f.read_text(encoding="utf-8")) or {}
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{f} is corrupt ({type(exc).__name__}); rerun its notebook with "
+        raise VariablesError(f"{f} is corrupt ({type(exc).__name__}); rerun its notebook with "
                          f"`kunnskapsgrunnlag build --force --only {f.stem}`") from None
     return data if isinstance(data, dict) else {}
 
@@ -242,10 +254,10 @@ def merge_variables(settings: Settings) -> dict:
             if key in merged and merged[key] != value and isinstance(value, dict) and isinstance(merged[key], dict):
                 clash = set(merged[key]) & set(value)
                 if clash:
-                    raise ValueError(f"variable(s) {sorted(clash)} under {key!r} written twice (one is {fname})")
+                    raise VariablesError(f"variable(s) {sorted(clash)} under {key!r} written twice (one is {fname})")
                 merged[key].update(value)
             elif key in merged and merged[key] != value:
-                raise ValueError(f"variable {key!r} written twice (one is {fname})")
+                raise VariablesError(f"variable {key!r} written twice (one is {fname})")
             else:
                 merged[key] = value
     return merged
@@ -331,7 +343,7 @@ def build_notebooks(settings: Settings, *, jobs: int = 1, force: bool = False, o
     if only:
         bad = sorted(set(only) - set(names))
         if bad:
-            raise KeyError(f"Unknown notebook(s) {bad} in --only; valid (config/project.yml `notebooks`): {names}")
+            raise ConfigError(f"Unknown notebook(s) {bad} in --only; valid (config/project.yml `notebooks`): {names}")
     deps = {n["name"]: list(n.get("after", [])) for n in nbs}
     settings.build_dir.mkdir(parents=True, exist_ok=True)
     state = read_state(settings)

@@ -200,7 +200,7 @@ def test_corrupt_record_is_set_aside(proj):
 # --- Ctrl-C -------------------------------------------------------------------------------------
 def _papermill_of(proj: Path) -> list[str]:
     ps = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout.splitlines()
-    return [l for l in ps if "papermill" in l and str(proj) in l]
+    return [l for l in ps if "kunnskapsgrunnlag.nbexec" in l and str(proj) in l]
 
 
 def test_ctrl_c_cancels_the_build_and_keeps_the_last_good_outputs(proj):
@@ -223,7 +223,7 @@ def test_ctrl_c_cancels_the_build_and_keeps_the_last_good_outputs(proj):
     assert "interrupted (Ctrl-C)" in out and "cancelled" in out and "Traceback" not in out
     assert took < 15, f"Ctrl-C took {took:.1f} s"
     time.sleep(0.5)
-    assert not _papermill_of(proj), "papermill still running after Ctrl-C"
+    assert not _papermill_of(proj), "notebook processes still running after Ctrl-C"
     assert not list((proj / BUILD / "notebooks").glob(".running-*"))
     assert not list((proj / BUILD).glob(".run-*"))
     after = {f.name: f.read_bytes() for f in (proj / BUILD / "notebooks").glob("*.ipynb")}
