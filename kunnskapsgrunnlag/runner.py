@@ -58,6 +58,7 @@ class StepResult:
     status: str  # ran | skipped | failed | blocked
     seconds: float = 0.0
     message: str = ""
+    produced: list = field(default_factory=list)
 
 
 @dataclass
@@ -181,11 +182,12 @@ def _signal_group(p: subprocess.Popen, sig) -> None:
         pass
 
 
-def execute(settings: Settings, name: str, log_dir: Path, runs: _Runs | None = None, run_id: str | None = None) -> None:
+def execute(settings: Settings, name: str, log_dir: Path, runs: _Runs | None = None, run_id: str | None = None) -> list[str]:
     """Execute one notebook with papermill in a subprocess; keep the last good output on failure.
 
     The notebook writes its variables and record into a folder of this run (KG_RUN_DIR); they
-    replace the previous ones only when the notebook succeeds.
+    replace the previous ones only when the notebook succeeds. Returns the files it produced
+    (relative to the build folder).
     """
     src = settings.root / "notebooks" / f"{name}.ipynb"
     out_dir = settings.build_dir / "notebooks"
@@ -224,12 +226,15 @@ def execute(settings: Settings, name: str, log_dir: Path, runs: _Runs | None = N
                 os.replace(tmp, out_dir / f"{name}.failed.ipynb")
             raise NotebookFailed(name, idx, summary, stderr[-2000:])
         # success: variables and record first, then the executed notebook
+        produced = []
         for sub, pattern in (("variables", "*.yml"), ("records", "*.json")):
             for f in run_dir.glob(pattern):
                 (settings.build_dir / sub).mkdir(parents=True, exist_ok=True)
                 os.replace(f, settings.build_dir / sub / f.name)
+                produced.append(f"{sub}/{f.name}")
         os.replace(tmp, out_dir / f"{name}.ipynb")
         (out_dir / f"{name}.failed.ipynb").unlink(missing_ok=True)
+        return sorted(produced)
     finally:
         tmp.unlink(missing_ok=True)
         shutil.rmtree(run_dir, ignore_errors=True)
@@ -306,9 +311,10 @@ def read_state(settings: Settings) -> dict:
     """build/<id>/state.json: {"version", "hashes": {notebook: hash}, "last_build": {...}} (corrupt -> rebuilt)."""
     state = atomic.read_json(settings.build_dir / "state.json", default={}) or {}
     if not isinstance(state, dict) or state.get("version") != STATE_VERSION:
-        return {"version": STATE_VERSION, "hashes": {}, "last_build": {}}
+        return {"version": STATE_VERSION, "hashes": {}, "last_build": {}, "outputs": {}}
     state.setdefault("hashes", {})
     state.setdefault("last_build", {})
+    state.setdefault("outputs", {})
     return state
 
 
@@ -348,6 +354,7 @@ def build_notebooks(settings: Settings, *, jobs: int = 1, force: bool = False, o
     settings.build_dir.mkdir(parents=True, exist_ok=True)
     state = read_state(settings)
     prev = state["hashes"]
+    produced = state["outputs"]  # notebook -> files its last good run wrote (they must still exist)
     code = code_hash()
     result = BuildResult()
     done: dict[str, str] = {}  # name -> hash of its result (for downstream hashing)
@@ -364,11 +371,12 @@ def build_notebooks(settings: Settings, *, jobs: int = 1, force: bool = False, o
     def run_one(n: str, h: str) -> StepResult:
         t0 = time.perf_counter()
         emit(n, "running", "")
-        execute(settings, n, settings.build_dir / "logs", runs, run_id)
-        return StepResult(n, "ran", time.perf_counter() - t0)
+        produced = execute(settings, n, settings.build_dir / "logs", runs, run_id)
+        return StepResult(n, "ran", time.perf_counter() - t0, produced=produced or [])
 
     def save_state(ok: bool | None = None, finished: bool = False) -> None:
         state["hashes"] = prev
+        state["outputs"] = produced
         if finished:
             state["last_build"] = {
                 "ok": bool(ok), "finished": rawstore.now_iso(),
@@ -390,7 +398,8 @@ def build_notebooks(settings: Settings, *, jobs: int = 1, force: bool = False, o
                 h = step_hash(settings, n, code, {d: done[d] for d in deps[n]})
                 out = settings.build_dir / "notebooks" / f"{n}.ipynb"
                 selected = not only or n in only
-                if (not force or not selected) and prev.get(n) == h and out.exists():
+                complete = out.exists() and all((settings.build_dir / f).exists() for f in produced.get(n, []))
+                if (not force or not selected) and prev.get(n) == h and complete:
                     done[n] = h
                     result.steps.append(StepResult(n, "skipped", 0, "unchanged"))
                     emit(n, "skipped", "")
@@ -410,6 +419,7 @@ def build_notebooks(settings: Settings, *, jobs: int = 1, force: bool = False, o
                     step = fut.result()
                     done[n] = h
                     prev[n] = h
+                    produced[n] = step.produced
                     result.steps.append(step)
                     emit(n, "ran", f"{step.seconds:.1f} s")
                 except NotebookFailed as exc:
