@@ -134,7 +134,9 @@ def _guard(fn):
         if isinstance(exc, RenderError):
             _fail(f"rendering failed: {exc} (the previous book is kept)")
         if isinstance(exc, KeyError):
-            _fail(f"{str(exc).strip(chr(39) + chr(34))} (a key missing from a file or dataset; run with --debug for details)", 2)
+            msg = str(exc.args[0]) if exc.args else ""
+            _fail(msg if " " in msg else f"missing key {msg!r} (in a configuration file or a dataset; run with "
+                  "--debug to see where)", 2)
         if isinstance(exc, OSError):
             _fail(_os_message(exc), 1)
         if isinstance(exc, SystemExit):
