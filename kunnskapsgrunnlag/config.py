@@ -40,12 +40,15 @@ def _load_yaml(path: Path) -> Any:
     if not text.strip() or all(not l.strip() or l.lstrip().startswith("#") for l in text.splitlines()):
         raise ConfigError(f"{path} is empty; restore it (e.g. `git checkout -- {path.name}` in its folder)")
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # C parser: fast no-op runs
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         ctx = getattr(exc, "context", None)
+        cmark = getattr(exc, "context_mark", None)
+        if ctx and cmark is not None and mark is not None and cmark.line != mark.line:
+            ctx = f"{ctx}, which starts at line {cmark.line + 1}"
         raise ConfigError(f"{path}: YAML syntax error{where}: {problem}" + (f" ({ctx})" if ctx else "")
                           + "; check indentation, colons and quotes there") from None
 

@@ -285,7 +285,8 @@ def variables_path(settings: Settings) -> Path:
 def read_variables(path: Path) -> dict:
     """Flattened variables of a `_variables.yml` ({} when absent or corrupt)."""
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) if Path(path).exists() else {}
+        data = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) \
+            if Path(path).exists() else {}
     except (yaml.YAMLError, UnicodeDecodeError):
         return {}
     return _flatten(data) if isinstance(data, dict) else {}
