@@ -87,15 +87,22 @@ def ensure_dir(path: Path, root: Path, **info) -> Path:
     return p
 
 
+def check_owned_subdir(path: Path) -> Path:
+    """Refuse (OutputError) a folder in the tool's artifact areas that holds files the tool did not make."""
+    p = Path(path)
+    if p.exists() and not p.is_dir():
+        raise OutputError(f"{p} exists and is a file, not a folder the tool made; move it away and run again "
+                          "(nothing was changed)")
+    if p.is_dir() and not is_owned(p) and any(p.iterdir()):
+        raise OutputError(f"{p} exists and was not made by kunnskapsgrunnlag (no {STAMP} in it); "
+                          "move it away (or delete it yourself) and run again (nothing was changed)")
+    return p
+
+
 def ensure_owned_subdir(path: Path, **info) -> Path:
     """A folder the tool makes inside its artifact areas (build/<id>/, _book/<id>/, data/processed/<id>/):
     created and stamped when absent or empty; refused when it holds files the tool did not make."""
-    p = Path(path)
-    if p.exists() and not p.is_dir():
-        raise OutputError(f"{p} exists and is a file, not a folder the tool made; move it away and run again")
-    if p.is_dir() and not is_owned(p) and any(p.iterdir()):
-        raise OutputError(f"{p} exists and was not made by kunnskapsgrunnlag (no {STAMP} in it); "
-                          "move it away (or delete it yourself) and run again")
+    p = check_owned_subdir(path)
     if not is_owned(p):
         stamp(p, **info)
     return p

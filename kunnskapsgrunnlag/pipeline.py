@@ -52,6 +52,10 @@ def prepare_dirs(settings: Settings) -> None:
     """Create (and stamp) the configuration's folders; refuse folders the tool did not make."""
     root = settings.root
     info = {"configuration": settings.config_id}
+    # check every folder first: a refusal must come before anything is touched
+    for d in (settings.build_dir, settings.processed_dir, settings.book_dir):
+        if d is not None and d.parent in (root / "build", root / "_book", root / "data" / "processed"):
+            outputs.check_owned_subdir(d)
     if settings.build_dir.parent == root / "build":
         outputs.ensure_artifact_root(root / "build")
     outputs.ensure_owned_subdir(settings.build_dir, **info)

@@ -80,6 +80,18 @@ def test_out_new_folder_is_stamped_and_later_replaced(proj, tmp_path):
     assert snapshot(proj) == before  # the default book is untouched by --out
 
 
+@pytest.mark.parametrize("folder", [BOOK, "data/processed/2026-33"])
+def test_a_foreign_folder_in_the_tools_place_is_refused_before_anything_runs(proj, folder):
+    (proj / folder / ".kunnskapsgrunnlag-output").unlink()  # now it looks like the user's folder
+    before = snapshot(proj)
+    state = (proj / BUILD / "state.json").read_bytes()
+    theirs = tree_digest(proj / folder)
+    p = cli(proj, "build", "--force", "--renderer", "pandoc", check=False)
+    assert_error(p, 2, "was not made by kunnskapsgrunnlag", "nothing was changed", folder.split("/")[-1])
+    assert tree_digest(proj / folder) == theirs and snapshot(proj) == before
+    assert (proj / BUILD / "state.json").read_bytes() == state  # no notebook ran
+
+
 # --- one run at a time --------------------------------------------------------------------
 class Links(HTMLParser):
     def __init__(self):
