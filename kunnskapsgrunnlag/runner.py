@@ -308,6 +308,30 @@ def write_variables(settings: Settings) -> list[str]:
     return changes
 
 
+def _outputs_intact(settings: Settings, files: list[str]) -> bool:
+    """Whether the files a notebook's last good run wrote are still there and readable
+    (a corrupt one is set aside with a warning, so the notebook runs again and rebuilds it)."""
+    import warnings
+
+    for rel in files:
+        f = settings.build_dir / rel
+        if not f.exists():
+            return False
+        if f.suffix == ".json":
+            if atomic.read_json(f, default=None) is None:
+                return False
+        elif f.suffix == ".yml":
+            try:
+                yaml.load(f.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+            except (yaml.YAMLError, UnicodeDecodeError) as exc:
+                aside = f.with_name(f"{f.name}.corrupt-{time.strftime('%Y%m%dT%H%M%S')}")
+                os.replace(f, aside)
+                warnings.warn(f"{f} was corrupt ({type(exc).__name__}); set aside as {aside.name} and rebuilt",
+                              atomic.CorruptStateWarning, stacklevel=2)
+                return False
+    return True
+
+
 def read_state(settings: Settings) -> dict:
     """build/<id>/state.json: {"version", "hashes": {notebook: hash}, "last_build": {...}} (corrupt -> rebuilt)."""
     state = atomic.read_json(settings.build_dir / "state.json", default={}) or {}
@@ -399,7 +423,7 @@ def build_notebooks(settings: Settings, *, jobs: int = 1, force: bool = False, o
                 h = step_hash(settings, n, code, {d: done[d] for d in deps[n]})
                 out = settings.build_dir / "notebooks" / f"{n}.ipynb"
                 selected = not only or n in only
-                complete = out.exists() and all((settings.build_dir / f).exists() for f in produced.get(n, []))
+                complete = out.exists() and _outputs_intact(settings, produced.get(n, []))
                 if (not force or not selected) and prev.get(n) == h and complete:
                     done[n] = h
                     result.steps.append(StepResult(n, "skipped", 0, "unchanged"))

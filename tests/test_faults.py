@@ -209,6 +209,18 @@ def test_corrupt_record_is_set_aside(proj):
     assert snapshot(proj) == before
 
 
+def test_corrupt_variables_file_is_set_aside_and_rebuilt(proj):
+    var = proj / BUILD / "variables" / "03_04_arbeid.yml"
+    good = var.read_bytes()
+    var.write_text("tiltak: {andel: [1,\n", encoding="utf-8")
+    before = snapshot(proj)
+    p = cli(proj, "build", "--no-render")
+    out = norm(p.stderr)
+    assert "03_04_arbeid.yml was corrupt" in out and "Notebooks: 1 ran, 11 unchanged" in out and "Traceback" not in out
+    assert var.read_bytes() == good
+    assert snapshot(proj) == before
+
+
 # --- Ctrl-C -------------------------------------------------------------------------------------
 def _papermill_of(proj: Path) -> list[str]:
     ps = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout.splitlines()
