@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import errno
-import sys
 import time
 import warnings
 from pathlib import Path

@@ -131,3 +131,26 @@ def test_every_fylke_builds(built_project, tmp_path, mirror):
     took = time.perf_counter() - t0
     assert not failed, failed
     assert took < 15 * 60, f"all fylker took {took / 60:.1f} min"
+
+
+def test_diff_compares_two_built_editions_variable_by_variable(tmp_path):
+    """`diff` on two built configurations (variables written here; the full build is tested above)."""
+    from kunnskapsgrunnlag import pipeline
+
+    for ed, pop in ((2025, "270 000"), (2026, "272 981")):
+        d = tmp_path / "build" / f"{ed}-33"
+        d.mkdir(parents=True)
+        (d / "_variables.yml").write_text(yaml.safe_dump({
+            "befolkning": {"buskerud": pop, "aar": str(ed), "n_kommuner": "18"},
+            "utgave": {"aar": str(ed)}, "region": {"kode": "33", "navn": "Buskerud"},
+            **({"ny": {"verdi": "1"}} if ed == 2026 else {})}, allow_unicode=True), encoding="utf-8")
+    res = pipeline.diff_editions(2025, 2026, "33", root=tmp_path)
+    assert res["rows"] == [("befolkning.aar", "2025", "2026"), ("befolkning.buskerud", "270 000", "272 981"),
+                           ("ny.verdi", "(finnes ikke)", "1"), ("utgave.aar", "2025", "2026")]
+    rows = list(csv.reader(res["csv"].open(encoding="utf-8")))
+    assert rows[0] == ["variabel", "utgave 2025", "utgave 2026"] and len(rows) == 5
+    md = res["md"].read_text(encoding="utf-8")
+    assert "| `befolkning.buskerud` | 270 000 | 272 981 |" in md and "4 av 7 variabler" in md
+    assert res["md"] == tmp_path / "build" / "diff-2025-2026-33.md"
+    with pytest.raises(Exception, match="edition 2025 for region 40 .* is not built"):
+        pipeline.diff_editions(2025, 2026, "40", root=tmp_path)
