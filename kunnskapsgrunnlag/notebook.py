@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from . import plots, rawstore
+from . import atomic, plots, rawstore
 from .config import Settings, load_catalogue, settings_from_parameters
 from .fetch import how_to_fetch
 
@@ -79,11 +80,12 @@ class Context:
             for p in parents:
                 node = node.setdefault(p, {})
             node[leaf] = value
-        out = self.settings.build_dir / "variables" / f"{self.name}.yml"
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(yaml.safe_dump(nested, allow_unicode=True, sort_keys=True), encoding="utf-8")
-        rec = self.settings.build_dir / "records" / f"{self.name}.json"
-        rec.parent.mkdir(parents=True, exist_ok=True)
-        rec.write_text(json.dumps({"notebook": self.name, "used": sorted(set(self.used)),
-                                   "missing": self.missing}, ensure_ascii=False, indent=2), encoding="utf-8")
+        # Under the runner, outputs go to this run's folder (KG_RUN_DIR) and replace the previous
+        # ones only when the whole notebook succeeds; run by hand, straight into the build folder.
+        run_dir = os.environ.get("KG_RUN_DIR")
+        out = (Path(run_dir) if run_dir else self.settings.build_dir / "variables") / f"{self.name}.yml"
+        atomic.write_text(out, yaml.safe_dump(nested, allow_unicode=True, sort_keys=True))
+        rec = (Path(run_dir) if run_dir else self.settings.build_dir / "records") / f"{self.name}.json"
+        atomic.write_text(rec, json.dumps({"notebook": self.name, "used": sorted(set(self.used)),
+                                           "missing": self.missing}, ensure_ascii=False, indent=2))
         return out

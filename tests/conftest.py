@@ -57,3 +57,14 @@ def _online_fixtures_skip_plausibility(request, monkeypatch):
         from kunnskapsgrunnlag import schemas
 
         monkeypatch.setattr(schemas, "EXPECTATIONS", {})
+
+
+@pytest.fixture(scope="session")
+def built_project(tmp_path_factory, mirror):
+    """A temporary copy of the project with the default configuration (2026-33) fetched, built and
+    rendered offline (session-wide; tests copy it again before changing anything)."""
+    from helpers import cli, copy_project
+
+    proj = copy_project(tmp_path_factory.mktemp("built") / "proj")
+    cli(proj, "report", "--mirror", str(mirror), "--offline", "--jobs", "2", "--renderer", "pandoc")
+    return proj
