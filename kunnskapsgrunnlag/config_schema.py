@@ -72,6 +72,8 @@ CATALOGUE_ENTRY_KEYS: dict[str, Any] = {
     }),
     "verified": ANY,        # which value codes are verified against real responses
     "original": ANY,        # figure/table numbers in the published report R1023460
+    "online_dataset": ANY,  # the catalogue entry that is this transcription's online route
+    "tidy_columns": ANY,    # the columns of the tidy table the fetch stores (documentation)
     "note": ANY,            # free comment
 }
 CATALOGUE_REQUIRED = ["title", "provider", "source_line"]
