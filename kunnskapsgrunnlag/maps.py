@@ -1,12 +1,17 @@
 """Choropleth maps of the region's kommuner (geopandas + mapclassify), with Kartverket attribution."""
 from __future__ import annotations
 
+import warnings
+
 import geopandas as gpd
 import mapclassify
 import matplotlib.pyplot as plt
 from matplotlib.patches import Patch
 
 from . import fmt, plots
+
+# mapclassify warns on stderr when numba is absent; in a notebook that text would land in the report
+warnings.filterwarnings("ignore", message="Numba not installed")
 
 CRS = "EPSG:25833"  # EUREF89 UTM33, Norway's standard for maps
 ATTRIBUTION = "Kartgrunnlag: © Kartverket, CC BY 4.0"
