@@ -132,7 +132,8 @@ def diverging(gdf: gpd.GeoDataFrame, column: str, legend_title: str, *, k: int =
     gdf.plot(ax=ax, color=[colours[c] for c in cls], edgecolor="white", linewidth=0.6)
     counts = {i: cls.count(i) for i in range(len(bounds))}
     handles = [Patch(facecolor=colours[i], edgecolor="grey",
-                     label=f"{fmt.num(lo, decimals)} – {fmt.num(hi, decimals)} ({counts[i]})")
+                     label=(fmt.num(lo, decimals) if fmt.num(lo, decimals) == fmt.num(hi, decimals)
+                            else f"{fmt.num(lo, decimals)} – {fmt.num(hi, decimals)}") + f" ({counts[i]})")
                for i, (lo, hi) in enumerate(bounds)]
     ax.legend(handles=handles[::-1], title=legend_title, loc="lower left", frameon=True, fontsize=8,
               title_fontsize=8.5)
