@@ -403,7 +403,7 @@ def data_status(settings: Settings) -> dict[str, list[str]]:
 
 
 def edition_statement(ctx: "Context") -> dict[str, str]:
-    """Variables `utgave.*` for the forord: which numbers are computed from raw data, which are
+    """Variables `datagrunnlag.*` for the forord: which numbers are computed from raw data, which are
     transcribed from the 2026 report (and why) and which are missing, in this configuration.
     The notebook's inputs become every catalogue dataset (so a change in the manifest reruns it)."""
     st = data_status(ctx.settings)
@@ -419,12 +419,12 @@ def edition_statement(ctx: "Context") -> dict[str, str]:
         return _join(list(dict.fromkeys(cat[n]["source_line"] for n in names)))
 
     v = {
-        "utgave.n_beregnet": str(len(st["beregnet"])),
-        "utgave.n_transkribert": str(len(st["transkribert"])),
-        "utgave.n_mangler": str(len(st["mangler"])),
-        "utgave.transkribert_datasett": _join(st["transkribert"]) or "ingen",
-        "utgave.transkribert_tabeller": _join(originals(st["transkribert"])) or "ingen",
-        "utgave.mangler_datasett": _join(st["mangler"]) or "ingen",
+        "datagrunnlag.n_beregnet": str(len(st["beregnet"])),
+        "datagrunnlag.n_transkribert": str(len(st["transkribert"])),
+        "datagrunnlag.n_mangler": str(len(st["mangler"])),
+        "datagrunnlag.transkribert_datasett": _join(st["transkribert"]) or "ingen",
+        "datagrunnlag.transkribert_tabeller": _join(originals(st["transkribert"])) or "ingen",
+        "datagrunnlag.mangler_datasett": _join(st["mangler"]) or "ingen",
     }
     rn = report_number()
     parts = [f"Tallene i figurene og tabellene beregnes av notatbøkene fra rådata: {len(st['beregnet'])} datasett "
@@ -444,7 +444,7 @@ def edition_statement(ctx: "Context") -> dict[str, str]:
                      "med anslag; vedlegget om datakilder viser hvordan de hentes.")
     else:
         parts.append("Ingen datasett mangler.")
-    v["utgave.datagrunnlag"] = " ".join(parts)
+    v["datagrunnlag.tekst"] = " ".join(parts)
     for k, val in v.items():
         ctx.set(k, val)
     return v

@@ -151,10 +151,10 @@ def test_forord_statement_lists_exactly_the_transcribed_datasets(fetched):
     assert "utdanning_09429" in st["beregnet"] and "boliger_06265" not in st["beregnet"]
     ctx = _ctx(fetched)
     v = edition_statement(ctx)
-    assert v["utgave.transkribert_tabeller"] == "Tabell 1, Tabell 2, Tabell 3a og Tabell 3b"
-    assert v["utgave.n_transkribert"] == "3"
-    assert "transkribert fra den publiserte rapporten" in v["utgave.datagrunnlag"]
-    assert f"{len(st['mangler'])} datasett mangler" in v["utgave.datagrunnlag"]
+    assert v["datagrunnlag.transkribert_tabeller"] == "Tabell 1, Tabell 2, Tabell 3a og Tabell 3b"
+    assert v["datagrunnlag.n_transkribert"] == "3"
+    assert "transkribert fra den publiserte rapporten" in v["datagrunnlag.tekst"]
+    assert f"{len(st['mangler'])} datasett mangler" in v["datagrunnlag.tekst"]
     # another region: the Buskerud-only transcription is missing, not transcribed
     s40 = make_settings(region="40", raw_dir=fetched.raw_dir, processed_dir=fetched.processed_dir,
                         build_dir=fetched.build_dir)

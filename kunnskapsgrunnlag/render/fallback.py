@@ -1059,7 +1059,7 @@ def _full_width(table: dict, line_chars: float = 100.0) -> None:
             if col < n and span == 1:
                 total, word = _cell_measure(cell[4])
                 if is_head:  # bold sans-serif header words are wider; they break between words only
-                    word, total = word * 1.2, total * 1.2
+                    word, total = word * 1.35, total * 1.2
                 natural[col] = max(natural[col], min(total, 70.0))
                 minimum[col] = max(minimum[col], min(word, 32.0))
             col += span
