@@ -437,7 +437,8 @@ def edition_statement(ctx: "Context") -> dict[str, str]:
     else:
         parts.append(f"Ingen tall er transkribert fra {rn} i denne utgaven.")
     if st["transkribert_annet"]:
-        parts.append(f"{_join([cat[n]['title'] for n in st['transkribert_annet']])} er transkribert fra offentlige kilder, "
+        n = len(st["transkribert_annet"])
+        parts.append(f"{'Ett datasett' if n == 1 else f'{n} datasett'} er transkribert fra andre offentlige kilder, "
                      "med kilde per rad.")
     if st["mangler"]:
         parts.append(f"{len(st['mangler'])} datasett mangler og vises som «data mangler» i stedet for å bli erstattet "
