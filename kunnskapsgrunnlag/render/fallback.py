@@ -818,18 +818,6 @@ class Transformer:
         ident, classes, kv = attr
         if "kg-embed" in classes:
             return self.embed(node)
-        if "content-visible" in classes or "content-hidden" in classes:  # Quarto conditional content
-            opts = dict(kv)
-            if set(opts) - {"when-meta", "unless-meta"} or len(opts) != 1:
-                raise self.err("conditional content: the fallback renderer supports exactly one of "
-                               "when-meta / unless-meta")
-            key, want = (opts["when-meta"], True) if "when-meta" in opts else (opts["unless-meta"], False)
-            value = self.book.config
-            for part in key.split("."):
-                value = value.get(part) if isinstance(value, dict) else None
-            meta_true = value is True or str(value).lower() == "true"
-            show = (meta_true == want) == ("content-visible" in classes)
-            return self.blocks(content) if show else []
         callouts = [c for c in classes if c.startswith("callout-")]
         if callouts:
             return self.callout(attr, content, callouts[0][len("callout-"):])
@@ -1219,13 +1207,6 @@ def render_fallback(root: Path, out_dir: Path | None = None) -> dict:
     # 3. notebooks as HTML (for «Vis notatboken»)
     convert_notebooks([e.notebook for e in sources.embeds if e.label.split("-")[0] in ("fig", "tbl")],
                       out_dir)
-
-    # 3b. project resources (e.g. figurdata/, the CSVs behind the figures), as Quarto copies them
-    res = (book.config.get("project") or {}).get("resources") or []
-    for pattern in ([res] if isinstance(res, str) else res):
-        for src in sorted(root.glob(str(pattern).rstrip("/"))):
-            for f in ([src] if src.is_file() else sorted(p for p in src.rglob("*") if p.is_file())):
-                _write_if_changed(out_dir / f.relative_to(root), f.read_bytes())
 
     # 4. HTML
     pdf_name = f"{book.output_name}.pdf"
