@@ -58,15 +58,21 @@ class Settings:
         return load_project()["regions"][self.region]
 
     def notebook_parameters(self) -> dict[str, Any]:
-        """Parameters injected into every notebook by papermill (JSON-serialisable)."""
+        """Parameters injected into every notebook by papermill (JSON-serialisable). Paths are
+        relative to the notebooks' working directory (`notebooks/`, papermill --cwd): the
+        executed notebooks are published with the book and must not show this machine's
+        folders; settings_from_parameters resolves them again inside the notebook."""
+        def rel(path: Path) -> str:
+            return os.path.relpath(path, self.root / "notebooks")
+
         return {
             "edition": self.edition,
             "region": self.region,
             "comparison_regions": list(self.comparison_regions),
-            "root": str(self.root),
-            "raw_dir": str(self.raw_dir),
-            "processed_dir": str(self.processed_dir),
-            "build_dir": str(self.build_dir),
+            "root": rel(self.root),
+            "raw_dir": rel(self.raw_dir),
+            "processed_dir": rel(self.processed_dir),
+            "build_dir": rel(self.build_dir),
         }
 
 

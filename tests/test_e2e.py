@@ -72,6 +72,14 @@ def test_outputs_exist(built):
     assert (proj / "build" / "changes.md").exists()
 
 
+def test_published_book_has_no_machine_paths(built):
+    """Relative paths only: no file of _book/ (HTML, notebook pages, scripts, search data, the
+    PDF's text) contains the project's absolute path or /tmp/, /home/, /root/."""
+    from kunnskapsgrunnlag.render import machine_paths
+    found = machine_paths(built["proj"] / "_book", built["proj"])
+    assert found == [], found
+
+
 def test_every_chapter_and_section_heading_in_pdf_and_html(built):
     pdf = " ".join(built["pdf_pages"])
     html = html_text(built["html"])
