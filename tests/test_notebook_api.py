@@ -179,9 +179,9 @@ def test_fallback_renders_notes_csv_links_resources_and_plan_region_blocks(tmp_p
     root = make_project(tmp_path / "book")
     q = yaml.safe_load((root / "_quarto.yml").read_text(encoding="utf-8"))
     q["project"]["resources"] = ["figurdata/"]
-    q["kg-plan-region"] = False
+    assert q["kg-plan-region"] is True  # the test project is the plan region's book
     (root / "_quarto.yml").write_text(yaml.safe_dump(q, allow_unicode=True), encoding="utf-8")
-    (root / "figurdata").mkdir()
+    (root / "figurdata").mkdir(exist_ok=True)
     (root / "figurdata" / "fig-tall.csv").write_text("# Tall\n# Kilde: SSB\n# Konfigurasjon\na,b\n1,2\n", encoding="utf-8")
     link = ('<p class="kg-csv"><a href="../figurdata/fig-tall.csv" download data-kg-label="fig-tall">'
             'Last ned tallene (CSV)</a></p>')
@@ -206,7 +206,7 @@ def test_fallback_renders_notes_csv_links_resources_and_plan_region_blocks(tmp_p
     html = res["html"].read_text(encoding="utf-8")
     assert 'href="figurdata/fig-tall.csv"' in html and (root / "_out" / "figurdata" / "fig-tall.csv").exists()
     assert "Data mangler: boliger" in html and 'id="fig-borte"' in html and 'id="tbl-borte"' in html
-    assert "For alle andre regioner." in html and "Bare for planregionen." not in html
+    assert "For alle andre regioner." not in html and "Bare for planregionen." in html
     pdf = " ".join(p.extract_text() or "" for p in pypdf.PdfReader(str(res["pdf"])).pages)
     assert "Last ned tallene" not in pdf and "Data mangler: boliger" in " ".join(pdf.split())
-    assert "For alle andre regioner." in " ".join(pdf.split()) and "Bare for planregionen" not in pdf
+    assert "Bare for planregionen." in " ".join(pdf.split()) and "For alle andre regioner" not in pdf
