@@ -18,6 +18,7 @@ The shared notebook API (see docs/authoring.md, «Notebook API»):
 from __future__ import annotations
 
 import json
+import os
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -283,9 +284,12 @@ class Context:
             for p in parents:
                 node = node.setdefault(p, {})
             node[leaf] = value
-        out = self.settings.build_dir / "variables" / f"{self.name}.yml"
+        # Under the runner, outputs go to this run's folder (KG_RUN_DIR) and replace the previous
+        # ones only when the whole notebook succeeds; run by hand, straight into the build folder.
+        run_dir = os.environ.get("KG_RUN_DIR")
+        out = (Path(run_dir) if run_dir else self.settings.build_dir / "variables") / f"{self.name}.yml"
         atomic.write_text(out, yaml.safe_dump(nested, allow_unicode=True, sort_keys=True))
-        rec = self.settings.build_dir / "records" / f"{self.name}.json"
+        rec = (Path(run_dir) if run_dir else self.settings.build_dir / "records") / f"{self.name}.json"
         atomic.write_json(rec, {"notebook": self.name, "config": self.config_id,
                                 "used": sorted(set(self.used)), "missing": self.missing,
                                 "captions": self.captions, "figure_data": self.figure_files})
