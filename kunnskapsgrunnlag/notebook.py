@@ -420,7 +420,12 @@ def edition_statement(ctx: "Context") -> dict[str, str]:
         return list(dict.fromkeys(orig[lab] for lab in labels if lab in orig))
 
     def titles(names: list[str]) -> str:
-        return _join(list(dict.fromkeys(cat[n]["source_line"] for n in names)))
+        """«SSB (tabell 07459, 09429 og 14288), Udir og Kartverket» for the datasets `names`."""
+        tables = sorted({str(cat[n]["table"]) for n in names if cat[n]["provider"] == "ssb" and cat[n].get("table")})
+        others = {"udir": "Udir", "kartverket": "Kartverket"}
+        parts = ([f"SSB (tabell {_join(tables)})"] if tables else []) + list(dict.fromkeys(
+            others.get(cat[n]["provider"], cat[n]["source_line"]) for n in names if cat[n]["provider"] != "ssb"))
+        return _join(parts)
 
     v = {
         "datagrunnlag.n_beregnet": str(len(st["beregnet"])),
@@ -445,8 +450,8 @@ def edition_statement(ctx: "Context") -> dict[str, str]:
         parts.append(f"{'Ett datasett' if n == 1 else f'{n} datasett'} er transkribert fra andre offentlige kilder, "
                      "med kilde per rad.")
     if st["mangler"]:
-        parts.append(f"{len(st['mangler'])} datasett mangler og vises som «data mangler» i stedet for å bli erstattet "
-                     "med anslag; vedlegget om datakilder viser hvordan de hentes.")
+        parts.append(f"{len(st['mangler'])} datasett mangler i denne kjøringen. Der de trengs, står det «data mangler» "
+                     "i stedet for et anslag, og vedlegget om datakilder viser hvordan de hentes.")
     else:
         parts.append("Ingen datasett mangler.")
     v["datagrunnlag.tekst"] = " ".join(parts)
