@@ -28,6 +28,7 @@ import yaml
 
 from . import atomic, rawstore
 from .config import ConfigError, Settings, load_catalogue, load_project, used_by_notebook
+from .notebook import apply_captions
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 STATE_VERSION = 2
@@ -232,6 +233,7 @@ def execute(settings: Settings, name: str, log_dir: Path, runs: _Runs | None = N
                 (settings.build_dir / sub).mkdir(parents=True, exist_ok=True)
                 os.replace(f, settings.build_dir / sub / f.name)
                 produced.append(f"{sub}/{f.name}")
+        apply_captions(settings, name, tmp)  # captions computed by ctx.caption() -> the cells' #| options
         os.replace(tmp, out_dir / f"{name}.ipynb")
         (out_dir / f"{name}.failed.ipynb").unlink(missing_ok=True)
         return sorted(produced)
