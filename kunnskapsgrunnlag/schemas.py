@@ -299,9 +299,11 @@ GJENNOMFORING = DataFrameSchema(
     coerce=True,
 )
 
+# Datasets with an offline (mirror) reader keep the mirror's tidy shape, which their online tidy
+# function produces too (utdanning_09429: fetch.ssb.tidy_utdanning_09429); the rest are stored long.
 SCHEMAS.update({name: INDICATOR_LONG for name in (
-    "lavinntekt_12944", "utdanning_09429", "innvandrere_09817", "boliger_06265", "sysselsetting_07984",
-    "tiltak_13563", "flytting_09588")})
+    "lavinntekt_12944", "innvandrere_09817", "boliger_06265", "sysselsetting_07984",
+    "tiltak_13563", "flytting_09588") if name not in SCHEMAS})
 SCHEMAS["gjennomforing_udir"] = GJENNOMFORING
 
 # --- Plausibility: what a new vintage must cover before it becomes current -------------------
