@@ -167,7 +167,24 @@ def tidy_generic(df: pd.DataFrame, region_names: dict[str, str]) -> pd.DataFrame
     return d
 
 
+def tidy_boliger_06265(df: pd.DataFrame, region_names: dict[str, str]) -> pd.DataFrame:
+    """Counts by kommune and building type, plus each type's share of the kommune's dwellings."""
+    from .mirror import BOLIG_TYPES
+
+    d = df.copy()
+    d["region_code"] = d["Region"].map(strip_region_prefix)
+    d["year"] = d["Tid"].astype(int)
+    d["building_type"] = d["BygnType"].astype(str)
+    d["building_type_name"] = d["building_type"].map(lambda c: BOLIG_TYPES.get(c, (c,))[0])
+    d["dwellings"] = d["value"].astype("Int64")
+    total = d.groupby(["region_code", "year"])["dwellings"].transform("sum")
+    d["share_pct"] = d["dwellings"].astype(float) / total.astype(float) * 100
+    d["region_name"] = d["region_code"].map(lambda c: region_names.get(c, c))
+    return d[["region_code", "region_name", "year", "building_type", "building_type_name", "share_pct", "dwellings"]]
+
+
 TIDY = {
+    "boliger_06265": tidy_boliger_06265,
     "population_07459": tidy_population_07459,
     "projection_14288": tidy_projection_14288,
     "neet_13563": tidy_neet_13563,
