@@ -43,8 +43,34 @@ def date_nb(year: int, month: int = 1, day: int = 1) -> str:
     return f"{day}. {months[month - 1]} {year}"
 
 
-def axis_formatter(decimals: int = 0):
-    """A matplotlib tick formatter using Norwegian number format."""
-    from matplotlib.ticker import FuncFormatter
+def decimals_needed(values, max_decimals: int = 4) -> int:
+    """The fewest decimals that show every value exactly (2,75 needs 2; 2,5 needs 1)."""
+    need = 0
+    for v in values:
+        for d in range(max_decimals + 1):
+            if abs(round(v, d) - v) < 1e-9 * max(1.0, abs(v)):
+                need = max(need, d)
+                break
+        else:
+            need = max_decimals
+    return need
 
-    return FuncFormatter(lambda v, _pos: num(v, decimals))
+
+def axis_formatter(decimals: int | None = None):
+    """A matplotlib tick formatter in Norwegian number format that shows the true tick values:
+    all ticks get the same number of decimals, at least `decimals` and as many as the tick
+    positions need (quarter steps 2,75 are never printed as «2,8»)."""
+    from matplotlib.ticker import Formatter
+
+    class _NbFormatter(Formatter):
+        def __init__(self):
+            self.dec = decimals or 0
+
+        def format_ticks(self, values):
+            self.dec = max(decimals or 0, decimals_needed(values))
+            return [self(v, i) for i, v in enumerate(values)]
+
+        def __call__(self, v, pos=None):
+            return num(0.0 if abs(v) < 1e-12 else v, self.dec)
+
+    return _NbFormatter()

@@ -130,3 +130,72 @@ def diverging_choropleth(gdf: gpd.GeoDataFrame, column: str, legend_title: str, 
         _label(ax, gdf)
     ax.set_axis_off()
     return fig, ax, classes
+
+def diverging_classes(vals, k: int = 6, decimals: int = 1):
+    """Classes for a change (e.g. per cent): negative and positive values are classed separately
+    (Fisher–Jenks within each sign), so no class spans zero. Returns (class index per value,
+    [(low, high)], [sign per class]) with classes ordered from most negative to most positive."""
+    import numpy as np
+
+    vals = np.asarray(vals, dtype=float)
+    neg, pos = vals[vals < 0], vals[vals >= 0]
+    k_neg = min(max(k // 2, 1), len(np.unique(neg))) if len(neg) else 0
+    k_pos = min(max(k - k_neg, 1), len(np.unique(pos))) if len(pos) else 0
+    bounds: list[tuple[float, float]] = []
+    signs: list[int] = []
+    if k_neg:
+        b = list(mapclassify.FisherJenks(neg, k=k_neg).bins) if k_neg > 1 else [neg.max()]
+        lows = [neg.min()] + b[:-1]
+        bounds += list(zip(lows, b))
+        signs += [-1] * len(b)
+    if k_pos:
+        b = list(mapclassify.FisherJenks(pos, k=k_pos).bins) if k_pos > 1 else [pos.max()]
+        lows = [pos.min()] + b[:-1]
+        bounds += list(zip(lows, b))
+        signs += [1] * len(b)
+    cls = []
+    for v in vals:
+        for i, ((lo, hi), s) in enumerate(zip(bounds, signs)):
+            if (s < 0) == (v < 0) and v <= hi + 1e-12:
+                cls.append(i)
+                break
+        else:
+            cls.append(len(bounds) - 1)
+    # bounds as the values actually in each class; drop empty classes
+    used = sorted(set(cls))
+    remap = {old: new for new, old in enumerate(used)}
+    members = {i: [v for v, c in zip(vals, cls) if c == i] for i in used}
+    bounds = [(float(min(members[i])), float(max(members[i]))) for i in used]
+    signs = [signs[i] for i in used]
+    return [remap[c] for c in cls], bounds, signs
+
+
+def diverging(gdf: gpd.GeoDataFrame, column: str, legend_title: str, *, k: int = 6, decimals: int = 1,
+              labels: bool = True, figsize=(7, 6.4)):
+    """A choropleth of a change centred on zero: decrease in reds, increase in blues, classes split
+    at zero (a kommune that grew is never coloured like one that shrank)."""
+    vals = gdf[column].astype(float)
+    cls, bounds, signs = diverging_classes(vals, k=k, decimals=decimals)
+    reds = plt.get_cmap("Reds")
+    blues = plt.get_cmap("Blues")
+    n_neg = sum(s < 0 for s in signs)
+    n_pos = len(signs) - n_neg
+    colours = []
+    for i, s in enumerate(signs):
+        if s < 0:  # most negative = darkest red
+            colours.append(reds(0.85 - 0.55 * i / max(n_neg - 1, 1) if n_neg > 1 else 0.6))
+        else:
+            j = i - n_neg
+            colours.append(blues(0.3 + 0.55 * j / max(n_pos - 1, 1) if n_pos > 1 else 0.6))
+    fig, ax = plt.subplots(figsize=figsize)
+    gdf.plot(ax=ax, color=[colours[c] for c in cls], edgecolor="white", linewidth=0.6)
+    counts = {i: cls.count(i) for i in range(len(bounds))}
+    handles = [Patch(facecolor=colours[i], edgecolor="grey",
+                     label=f"{fmt.num(lo, decimals)} – {fmt.num(hi, decimals)} ({counts[i]})")
+               for i, (lo, hi) in enumerate(bounds)]
+    ax.legend(handles=handles[::-1], title=legend_title, loc="lower left", frameon=True, fontsize=8,
+              title_fontsize=8.5)
+    if labels:
+        _label(ax, gdf)
+    ax.set_axis_off()
+    return fig, ax

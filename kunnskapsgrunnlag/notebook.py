@@ -1,17 +1,64 @@
-"""What every notebook needs: settings from its parameters, data loading, variables, missing data."""
+"""What every notebook needs: settings from its parameters, data loading, variables, missing data,
+the numbers behind each figure (CSV), and captions computed from the configuration.
+
+The shared notebook API (see docs/authoring.md, «Notebook API»):
+
+* `ctx.try_load(dataset)`: the data, or None when the dataset is absent, outside its catalogue
+  `coverage` (regions/editions) for this configuration; the absence is recorded.
+* `ctx.require(dataset, df, year=..., regions=...)`: the data, or None (recorded as missing) when
+  it lacks the configuration's year or region(s).
+* `ctx.missing_note(dataset, title)`: a short «Data mangler» note as real text (Markdown) in place
+  of a figure or table; the exact query goes to the Datakilder appendix and the build log.
+* `ctx.figure_data(label, df, title=...)`: writes `<build_dir>/figurdata/<label>.csv` (exactly the
+  data drawn, with `#` header lines) and shows an HTML-only link «Last ned tallene (CSV)».
+* `ctx.caption(label, cap=..., alt=...)`: caption/alt text computed in the notebook; the runner
+  writes it into the executed notebook's `#| fig-cap:`/`#| tbl-cap:`/`#| fig-alt:` options.
+* `original_numbers()`: label -> «Figur 4» of the published report R1023460 (config/figures.yml).
+"""
 from __future__ import annotations
 
 import json
+import re
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 import yaml
 
-from . import plots, rawstore
-from .config import Settings, load_catalogue, settings_from_parameters
-from .fetch import how_to_fetch
+from . import atomic, rawstore
+from .config import Settings, load_catalogue, load_project, project_root, settings_from_parameters
 
 MISSING_TEXT = "(data mangler)"
+CSV_LINK_TEXT = "Last ned tallene (CSV)"
+CSV_LINK_CLASS = "kg-csv"
+FIGURDATA = "figurdata"
+# Chapter pages of the book live in report/; the staged site has figurdata/ at its root.
+CSV_HREF_PREFIX = "../" + FIGURDATA + "/"
+APPENDIX_NAME = "Datakilder"
+
+
+@lru_cache(maxsize=None)
+def _figures_config(root: Path | None = None) -> dict:
+    path = (root or project_root()) / "config" / "figures.yml"
+    if not path.exists():
+        return {}
+    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+
+
+def original_numbers(root: Path | None = None) -> dict[str, str]:
+    """Label -> the number of the same figure/table in the published report, e.g.
+    {"fig-neet": "Figur 4", "tbl-levekaar": "Tabell 1"} (config/figures.yml, key `original`).
+    Labels the published report does not have are left out."""
+    return {label: str(v["original"]) for label, v in (_figures_config(root).get("figures") or {}).items()
+            if isinstance(v, dict) and v.get("original")}
+
+
+def report_number() -> str:
+    return str(load_project().get("report", {}).get("report_number", "R1023460"))
+
+
+def config_id(settings: Settings) -> str:
+    return getattr(settings, "config_id", None) or f"{settings.edition}-{settings.region}"
 
 
 class Context:
@@ -24,8 +71,25 @@ class Context:
         self.variables: dict[str, Any] = {}
         self.missing: list[dict] = []
         self.used: list[str] = []
+        self.captions: dict[str, dict[str, str]] = {}
+        self.figure_files: dict[str, dict[str, str]] = {}
+        from . import plots  # matplotlib: imported only inside notebooks, not by the runner
+
         plots.use_style()
         self.settings.processed_dir.mkdir(parents=True, exist_ok=True)
+
+    # --- configuration ----------------------------------------------------------------
+    @property
+    def region(self) -> str:
+        return self.settings.region
+
+    @property
+    def region_name(self) -> str:
+        return self.settings.region_name
+
+    @property
+    def config_id(self) -> str:
+        return config_id(self.settings)
 
     # --- data -------------------------------------------------------------------------
     def load(self, dataset: str, **kw):
@@ -36,25 +100,115 @@ class Context:
         self.used.append(dataset)
         return rawstore.load_geo(self.settings.raw_dir, dataset)
 
+    def outside_coverage(self, dataset: str) -> str | None:
+        """Why the catalogue's `coverage: {regions: [...], editions: [...]}` excludes this
+        configuration (a Norwegian sentence), or None when it is covered."""
+        cov = load_catalogue()[dataset].get("coverage")
+        if not isinstance(cov, dict):
+            return None
+        names = load_project()["regions"]
+        regions = [str(r) for r in cov.get("regions") or []]
+        editions = [int(e) for e in cov.get("editions") or []]
+        if regions and self.region not in regions:
+            return ("datasettet gjelder bare " + _join([names.get(r, r) for r in regions])
+                    + f", ikke {self.region_name}")
+        if editions and self.settings.edition not in editions:
+            return "datasettet gjelder bare utgave " + _join([str(e) for e in editions])
+        return None
+
+    def _record_missing(self, dataset: str, reason: str, note: str, how: str | None = None) -> None:
+        if any(m["dataset"] == dataset for m in self.missing):
+            return
+        from .fetch import how_to_fetch
+
+        spec = load_catalogue().get(dataset, {"provider": "-"})
+        try:
+            how = how or how_to_fetch(spec, self.settings)
+        except Exception:  # a broken query template must not break the notebook
+            how = how or "-"
+        self.missing.append({"dataset": dataset, "reason": reason, "note": note, "how_to_fetch": how})
+        print(f"DATA MANGLER: {dataset}: {reason}")
+
     def try_load(self, dataset: str, **kw):
         """Load, or return None and note the dataset as missing (tampered files still raise)."""
+        why = self.outside_coverage(dataset)
+        if why:
+            self._record_missing(dataset, why, _sentence(why))
+            return None
         try:
             return self.load(dataset, **kw)
         except rawstore.MissingData as exc:
             spec = load_catalogue()[dataset]
-            self.missing.append({
-                "dataset": dataset,
-                "reason": exc.entry.get("reason", "ikke hentet"),
-                "how_to_fetch": exc.entry.get("how_to_fetch") or how_to_fetch(spec, self.settings),
-            })
-            print(f"DATA MANGLER: {dataset}: {exc.entry.get('reason', '')}")
+            reason = exc.entry.get("reason", "ikke hentet")
+            self._record_missing(dataset, reason, _reader_reason(spec, reason),
+                                 exc.entry.get("how_to_fetch"))
             return None
 
-    def missing_figure(self, dataset: str, title: str):
-        m = next(m for m in self.missing if m["dataset"] == dataset)
-        return plots.missing_figure(title, dataset, m["reason"], m["how_to_fetch"])
+    def require(self, dataset: str, df, *, year: int | Iterable[int] | None = None,
+                regions: str | Iterable[str] | None = None, year_col: str = "year",
+                region_col: str = "region_code", prefix: bool = False):
+        """`df` if it has the configuration's year(s) and region(s), else None (recorded as missing).
+        `prefix=True` accepts a region when some code starts with it (kommuner of a fylke)."""
+        if df is None:
+            return None
+        names = load_project()["regions"]
+        problems = []
+        if year is not None:
+            years = [year] if isinstance(year, int) else list(year)
+            have = set(df[year_col].astype(int)) if year_col in df else set()
+            lack = [y for y in years if int(y) not in have]
+            if lack:
+                problems.append("tall for " + _join([str(y) for y in lack]))
+        if regions is not None:
+            regs = [regions] if isinstance(regions, str) else list(regions)
+            codes = set(df[region_col].astype(str)) if region_col in df else set()
+            lack = [r for r in regs if (not any(c.startswith(r) for c in codes) if prefix else r not in codes)]
+            if lack:
+                problems.append("tall for " + _join([names.get(r, r) for r in lack]))
+        if problems:
+            why = "datagrunnlaget mangler " + " og ".join(problems)
+            self.missing = [m for m in self.missing if m["dataset"] != dataset]
+            self._record_missing(dataset, why, _sentence(why))
+            return None
+        return df
 
-    def source(self, dataset: str, period: Any = None) -> str:
+    def require_min(self, dataset: str, n: int, needed: int, what: str) -> bool:
+        """A calculation needs at least `needed` units (e.g. kommuner for clustering): False and a
+        recorded, explained absence when it has only `n`."""
+        if n >= needed:
+            return True
+        why = f"{what} krever minst {needed}, men datagrunnlaget har {n}"
+        self._record_missing(dataset, why, _sentence(why))
+        return False
+
+    def is_missing(self, dataset: str) -> bool:
+        return any(m["dataset"] == dataset for m in self.missing)
+
+    def missing_note(self, dataset: str, title: str):
+        """Display a compact «Data mangler» note (Markdown text, no image) for a figure or table."""
+        from IPython.display import display
+
+        md = self.missing_markdown(dataset, title)
+        display({"text/markdown": md}, raw=True)
+        return md
+
+    def missing_markdown(self, dataset: str, title: str) -> str:
+        m = next((m for m in self.missing if m["dataset"] == dataset), None)
+        note = m["note"] if m else "Datagrunnlaget finnes ikke i denne kjøringen."
+        return (f"::: {{.callout-important title=\"Data mangler: {_one_line(title)}\"}}\n"
+                f"{note} Hvordan dataene hentes eller leveres, står i vedlegget *{APPENDIX_NAME}*.\n"
+                ":::\n")
+
+    def missing_figure(self, dataset: str, title: str):
+        """Deprecated name of `missing_note` (kept so older notebooks keep working): no image."""
+        self.missing_note(dataset, title)
+        return None
+
+    def source(self, dataset: str, period: Any = None, df=None) -> str:
+        """«Kilde: …» from the catalogue, or from the data's own `kilde`/`source` column (file drops)."""
+        own = _own_source(df)
+        if own:
+            return f"Kilde: {own}" + (f" ({period})" if period is not None else "")
         spec = load_catalogue()[dataset]
         return f"Kilde: {spec['source_line']}" + (f" ({period})" if period is not None else "")
 
@@ -70,6 +224,51 @@ class Context:
     def processed(self, filename: str) -> Path:
         return self.settings.processed_dir / filename
 
+    def figure_data(self, label: str, df, *, title: str, source: str | None = None, link: bool = True) -> Path:
+        """Write exactly the data drawn in figure/table `label` to `<build_dir>/figurdata/<label>.csv`
+        with `#` header lines (title, source, configuration) and show the HTML download link."""
+        if not re.fullmatch(r"(fig|tbl)-[a-z0-9-]+", label):
+            raise ValueError(f"figure_data: {label!r} is not a figure/table label (fig-… or tbl-…)")
+        path = self.settings.build_dir / FIGURDATA / f"{label}.csv"
+        header = [f"# {_one_line(title)}",
+                  f"# {_one_line(source) if source else 'Kilde: se figuren/tabellen'}",
+                  f"# Konfigurasjon: utgave {self.settings.edition}, region {self.region} "
+                  f"{self.region_name} ({self.config_id}); rapport {report_number()} (kunnskapsgrunnlag)"]
+        body = df.to_csv(index=False, lineterminator="\n")
+        atomic.write_text(path, "\n".join(header) + "\n" + body)
+        self.figure_files[label] = {"file": f"{FIGURDATA}/{label}.csv", "title": _one_line(title)}
+        if link:
+            self.csv_link(label)
+        return path
+
+    def csv_link(self, label: str) -> None:
+        """An HTML-only output (no text/plain, so PDF formats drop it) linking the figure's CSV."""
+        from IPython.display import display
+
+        html = (f'<p class="{CSV_LINK_CLASS}"><a href="{CSV_HREF_PREFIX}{label}.csv" download '
+                f'data-kg-label="{label}">{CSV_LINK_TEXT}</a></p>')
+        display({"text/html": html}, raw=True)
+
+    def caption(self, label: str, cap: str, alt: str | None = None, source: str | None = None) -> str:
+        """Set the caption (and alt text) of figure/table `label` from computed text. Adds «(Figur N i
+        R1023460)» when the published report has the same figure, and the source line after it."""
+        kind = label.split("-", 1)[0]
+        if kind not in ("fig", "tbl"):
+            raise ValueError(f"caption: {label!r} is not a figure/table label")
+        text = _one_line(cap).rstrip()
+        orig = original_numbers().get(label)
+        if orig:
+            text = text.rstrip(".") + f" ({orig} i {report_number()})."
+        elif not text.endswith("."):
+            text += "."
+        if source:
+            text += " " + _one_line(source).rstrip(".") + "."
+        entry = {f"{kind}-cap": text}
+        if alt:
+            entry["fig-alt"] = _one_line(alt)
+        self.captions[label] = entry
+        return text
+
     def save(self) -> Path:
         """Write the variables (nested by the dots in their keys) and the notebook's record."""
         nested: dict[str, Any] = {}
@@ -80,10 +279,91 @@ class Context:
                 node = node.setdefault(p, {})
             node[leaf] = value
         out = self.settings.build_dir / "variables" / f"{self.name}.yml"
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(yaml.safe_dump(nested, allow_unicode=True, sort_keys=True), encoding="utf-8")
+        atomic.write_text(out, yaml.safe_dump(nested, allow_unicode=True, sort_keys=True))
         rec = self.settings.build_dir / "records" / f"{self.name}.json"
-        rec.parent.mkdir(parents=True, exist_ok=True)
-        rec.write_text(json.dumps({"notebook": self.name, "used": sorted(set(self.used)),
-                                   "missing": self.missing}, ensure_ascii=False, indent=2), encoding="utf-8")
+        atomic.write_json(rec, {"notebook": self.name, "config": self.config_id,
+                                "used": sorted(set(self.used)), "missing": self.missing,
+                                "captions": self.captions, "figure_data": self.figure_files})
         return out
+
+
+# --- captions into the executed notebook (called by the runner after papermill) ---------------
+_OPT = re.compile(r"^#\|\s*([\w-]+)\s*:")
+
+
+def apply_captions(settings: Settings, name: str, notebook_path: Path) -> int:
+    """Write the captions the notebook recorded (`ctx.caption`) into the `#| fig-cap:` /
+    `#| tbl-cap:` / `#| fig-alt:` options of the executed notebook. Returns the number of cells
+    changed. A label the notebook does not have is an error (a typo in `ctx.caption`)."""
+    rec = atomic.read_json(Path(settings.build_dir) / "records" / f"{name}.json", default={}) or {}
+    caps: dict = rec.get("captions") or {}
+    if not caps:
+        return 0
+    nb = json.loads(Path(notebook_path).read_text(encoding="utf-8"))
+    found, changed = set(), 0
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") != "code":
+            continue
+        src = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+        lines = src.split("\n")
+        opts = []
+        for i, line in enumerate(lines):
+            m = _OPT.match(line)
+            if not m:
+                break
+            opts.append((i, m.group(1), line))
+        label = next((ln.split(":", 1)[1].strip() for _, k, ln in opts if k == "label"), None)
+        if label not in caps:
+            continue
+        found.add(label)
+        new_opts = [(k, ln) for _, k, ln in opts if k not in caps[label]]
+        for key, value in caps[label].items():
+            new_opts.append((key, f"#| {key}: {json.dumps(value, ensure_ascii=False)}"))
+        lines = [ln for _, ln in new_opts] + lines[len(opts):]
+        cell["source"] = "\n".join(lines)
+        changed += 1
+    unknown = sorted(set(caps) - found)
+    if unknown:
+        raise ValueError(f"notebook {name}: ctx.caption() for label(s) {unknown} that no cell has")
+    atomic.write_text(Path(notebook_path), json.dumps(nb, ensure_ascii=False, indent=1) + "\n")
+    return changed
+
+
+# --- small text helpers ------------------------------------------------------------------------
+def _join(items: list[str]) -> str:
+    items = list(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " og " + items[-1] if items else ""
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _sentence(text: str) -> str:
+    text = _one_line(text)
+    return (text[:1].upper() + text[1:]).rstrip(".") + "."
+
+
+def _reader_reason(spec: dict, reason: str) -> str:
+    """One plain sentence for the reader: why a dataset is absent in this run."""
+    prov = spec.get("provider")
+    src = spec.get("source_line", spec.get("name", "kilden"))
+    if prov == "manual":
+        return f"Tallene ({src}) leveres som fil, og ingen fil er levert i denne kjøringen."
+    if prov in ("ssb", "udir"):
+        if "offline" in reason or "speil" in reason or "online" in reason:
+            return (f"Tallene fra {src} kunne ikke hentes i denne kjøringen: det var ingen nettilgang, "
+                    "og de finnes ikke i offline-speilet.")
+        return f"Tallene fra {src} kunne ikke hentes i denne kjøringen."
+    return f"Datagrunnlaget ({src}) finnes ikke i denne kjøringen."
+
+
+def _own_source(df) -> str | None:
+    if df is None:
+        return None
+    for col in ("kilde", "source", "Kilde"):
+        if col in getattr(df, "columns", []):
+            vals = [str(v).strip() for v in df[col].dropna().unique() if str(v).strip()]
+            if vals:
+                return "; ".join(dict.fromkeys(vals))
+    return None

@@ -56,5 +56,13 @@ def missing_figure(title: str, dataset: str, reason: str, how: str, figsize=(7.5
     return fig
 
 
-def fmt_axis(ax, axis: str = "y", decimals: int = 0) -> None:
+def fmt_axis(ax, axis: str = "y", decimals: int | None = None) -> None:
+    """Norwegian tick labels showing the true tick values (at least `decimals` decimals)."""
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(fmt.axis_formatter(decimals))
+
+
+def tick_labels(ax, axis: str = "y") -> list[str]:
+    """The tick labels as drawn (after a canvas draw), for tests and checks."""
+    ax.figure.canvas.draw()
+    ticks = ax.get_yticklabels() if axis == "y" else ax.get_xticklabels()
+    return [t.get_text() for t in ticks]

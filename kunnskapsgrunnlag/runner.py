@@ -21,6 +21,7 @@ import yaml
 
 from . import rawstore
 from .config import Settings, load_catalogue, load_project, used_by_notebook
+from .notebook import apply_captions
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -144,6 +145,7 @@ def execute(settings: Settings, name: str, log_dir: Path) -> None:
             failed = out_dir / f"{name}.failed.ipynb"
             os.replace(tmp, failed)
         raise NotebookFailed(name, idx, summary, proc.stderr[-2000:])
+    apply_captions(settings, name, tmp)  # captions computed by ctx.caption() -> the cells' #| options
     os.replace(tmp, out_dir / f"{name}.ipynb")
 
 

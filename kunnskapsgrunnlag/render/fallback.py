@@ -305,6 +305,7 @@ class Embed:
     markdown: str | None
     source_file: str  # the qmd that embeds it
     figure_files: list[str] = field(default_factory=list)  # out_dir-relative
+    csv_href: str | None = None  # «Last ned tallene (CSV)» (an HTML-only output of the cell)
 
 
 class Notebooks:
@@ -507,9 +508,16 @@ class Sources:
         markdowns = [_joined(o["data"]["text/markdown"])
                      for o in outputs if "text/markdown" in o.get("data", {})]
         markdown = "\n\n".join(markdowns) if markdowns else None
+        # HTML-only outputs (no text/plain) are links for the HTML book, e.g. the figure's CSV;
+        # hrefs are written for Quarto's chapter pages in report/, this book is one page at the root
+        csv_href = next((m.group(1) for o in outputs if set(o.get("data", {})) == {"text/html"}
+                         for m in [re.search(r'class="kg-csv"><a href="(?:\.\./)?([^"]+)"',
+                                             _joined(o["data"]["text/html"]))] if m), None)
         kind = label.split("-", 1)[0]
         if kind == "fig":
-            if not images:
+            if not images and markdown is not None:
+                pass  # a «Data mangler» note in place of the figure (text, no image)
+            elif not images:
                 raise RenderError(f"{where}: cell '{label}' has no image/png output")
             if not opts.get("fig-cap"):
                 raise RenderError(f"{where}: cell '{label}' has no `#| fig-cap:`")
@@ -525,7 +533,7 @@ class Sources:
                 raise RenderError(f"{where}: `#| {key}` must be a single string")
         e = Embed(index=len(self.embeds), label=label, notebook=nb_path,
                   notebook_rel=_rel(self.root, nb_path), cell_id=cell.get("id"), options=opts,
-                  images=images, markdown=markdown, source_file=rel)
+                  images=images, markdown=markdown, source_file=rel, csv_href=csv_href)
         if kind == "fig":
             for i, data in enumerate(images):
                 name = f"{label}.png" if i == 0 else f"{label}-{i + 1}.png"
@@ -533,7 +541,7 @@ class Sources:
                 e.figure_files.append(f"figures/{name}")
         self.embeds.append(e)
         caption = str(opts.get("fig-cap") or opts.get("tbl-cap") or "").strip()
-        body = markdown if kind != "fig" else ""
+        body = markdown if (kind != "fig" or not images) else ""
         return (f"\n\n{_EMBED_FENCE} {{.kg-embed data-kg=\"{e.index}\"}}\n\n"
                 f"::: {{.kg-cap}}\n{caption}\n:::\n\n{body or ''}\n\n{_EMBED_FENCE}\n\n")
 
@@ -906,6 +914,20 @@ class Transformer:
         nb_href = f"notebooks/{e.notebook.stem}.html" + (f"#cell-id={e.cell_id}" if e.cell_id else "")
         nb_link = (f' <a class="kg-notebook" href="{_esc(nb_href)}" '
                    f'title="Cellen {_esc(e.label)} i {_esc(e.notebook_rel)}">Vis notatboken</a>')
+        if e.csv_href:
+            nb_link = (f' <a class="kg-csv" href="{_esc(e.csv_href)}" download>Last ned tallene (CSV)</a>'
+                       + nb_link)
+        if kind == "fig" and not e.figure_files:  # the data are missing: the note, then the caption
+            note = self.blocks(rest)
+            if self.mode == "html":
+                cap = [_raw("html", f'<figcaption><span class="kg-label">{_esc(label_text)}</span> ')]
+                cap += caption + [_raw("html", "</figcaption>")]
+                return ([_raw("html", f'<figure class="kg-figure kg-missing" id="{_esc(e.label)}">', True)]
+                        + note + [{"t": "Plain", "c": cap}, _raw("html", "</figure>", True)])
+            inl = [_raw("typst", f"#kg-figure(label: [{escape_typst(label_text)}], images: (), "
+                                 f"alt: none, caption: [")] + caption
+            inl.append(_raw("typst", f"], source: none) <{e.label}>"))
+            return note + [{"t": "Plain", "c": inl}]
         if kind == "fig":
             alt = str(e.options.get("fig-alt") or stringify(caption)).strip()
             if self.mode == "html":
@@ -1022,8 +1044,8 @@ def _full_width(table: dict, line_chars: float = 100.0) -> None:
             span = cell[3]
             if col < n and span == 1:
                 total, word = _cell_measure(cell[4])
-                if is_head:  # bold sans-serif header words are wider, but may hyphenate
-                    word, total = min(word * 1.2, 12.0), total * 1.2
+                if is_head:  # bold sans-serif header words are wider; they break between words only
+                    word, total = word * 1.2, total * 1.2
                 natural[col] = max(natural[col], min(total, 70.0))
                 minimum[col] = max(minimum[col], min(word, 32.0))
             col += span
@@ -1183,6 +1205,13 @@ def render_fallback(root: Path, out_dir: Path | None = None) -> dict:
     # 3. notebooks as HTML (for «Vis notatboken»)
     convert_notebooks([e.notebook for e in sources.embeds if e.label.split("-")[0] in ("fig", "tbl")],
                       out_dir)
+
+    # 3b. project resources (e.g. figurdata/, the CSVs behind the figures), as Quarto copies them
+    res = (book.config.get("project") or {}).get("resources") or []
+    for pattern in ([res] if isinstance(res, str) else res):
+        for src in sorted(root.glob(str(pattern).rstrip("/"))):
+            for f in ([src] if src.is_file() else sorted(p for p in src.rglob("*") if p.is_file())):
+                _write_if_changed(out_dir / f.relative_to(root), f.read_bytes())
 
     # 4. HTML
     pdf_name = f"{book.output_name}.pdf"

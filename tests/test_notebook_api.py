@@ -1,0 +1,136 @@
+"""The shared notebook API (kunnskapsgrunnlag.notebook.Context) and its helpers."""
+import json
+
+import pandas as pd
+import pytest
+
+
+def _ctx(settings, name="02_situasjonen"):
+    from kunnskapsgrunnlag.notebook import Context
+
+    return Context(name, settings.notebook_parameters())
+
+
+def test_tick_labels_show_true_values():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from kunnskapsgrunnlag import plots
+
+    fig, ax = plt.subplots()
+    ax.plot([2020, 2050], [2.2, 3.9])
+    ax.set_yticks([2.25, 2.5, 2.75, 3.0])
+    plots.fmt_axis(ax, "y", 1)
+    assert plots.tick_labels(ax, "y") == ["2,25", "2,50", "2,75", "3,00"]
+    ax.set_yticks([2.5, 3.0, 3.5])
+    assert plots.tick_labels(ax, "y") == ["2,5", "3,0", "3,5"]
+    plt.close(fig)
+
+
+def test_diverging_classes_never_span_zero():
+    from kunnskapsgrunnlag import maps
+
+    vals = [-3.1, -0.4, 0.0, 0.2, 2.7, 3.0, 8.5, 11.0, -1.0]
+    cls, bounds, signs = maps.diverging_classes(vals, k=6)
+    for (lo, hi), s in zip(bounds, signs):
+        assert (lo < 0 and hi < 0 and s < 0) or (lo >= 0 and hi >= 0 and s > 0)
+    for v, c in zip(vals, cls):
+        lo, hi = bounds[c]
+        assert lo <= v <= hi
+
+
+def test_figure_data_csv_and_html_only_link(fresh_settings, capsys):
+    from IPython.core.interactiveshell import InteractiveShell
+
+    InteractiveShell.instance()
+    ctx = _ctx(fresh_settings)
+    df = pd.DataFrame({"region": ["Buskerud"], "verdi": [3.6]})
+    shown = []
+    import IPython.display as disp
+    orig = disp.display
+    disp.display = lambda obj, raw=False, **kw: shown.append(obj)
+    try:
+        path = ctx.figure_data("fig-test", df, title="Test", source="Kilde: SSB, tabell 07459")
+    finally:
+        disp.display = orig
+    text = path.read_text(encoding="utf-8")
+    assert path == fresh_settings.build_dir / "figurdata" / "fig-test.csv"
+    lines = text.splitlines()
+    assert lines[0] == "# Test" and lines[1] == "# Kilde: SSB, tabell 07459"
+    assert "Buskerud" in lines[2] and "2026" in lines[2]
+    back = pd.read_csv(path, comment="#")
+    pd.testing.assert_frame_equal(back, df)
+    assert shown and set(shown[0]) == {"text/html"}  # no text/plain: PDF formats drop it
+    assert 'href="../figurdata/fig-test.csv"' in shown[0]["text/html"]
+
+
+def test_caption_adds_original_number_and_is_applied(fresh_settings, tmp_path):
+    from kunnskapsgrunnlag import notebook
+
+    ctx = _ctx(fresh_settings)
+    cap = ctx.caption("fig-aldersbaereevne", cap="Aldersbæreevne i Telemark", alt="Linjer",
+                      source="Kilde: SSB, tabell 07459")
+    assert cap == "Aldersbæreevne i Telemark (Figur 1 i R1023460). Kilde: SSB, tabell 07459."
+    ctx.save()
+    nb = {"cells": [{"cell_type": "code", "metadata": {}, "outputs": [], "source":
+                     "#| label: fig-aldersbaereevne\n#| fig-cap: \"gammel\"\nplt.show()"}],
+          "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    p = tmp_path / "nb.ipynb"
+    p.write_text(json.dumps(nb), encoding="utf-8")
+    assert notebook.apply_captions(fresh_settings, "02_situasjonen", p) == 1
+    src = json.loads(p.read_text())["cells"][0]["source"]
+    from kunnskapsgrunnlag.render.fallback import cell_options
+
+    opts = cell_options(src)
+    assert opts["fig-cap"] == cap and opts["fig-alt"] == "Linjer" and "gammel" not in src
+    assert src.endswith("plt.show()")
+
+
+def test_caption_for_unknown_label_fails(fresh_settings, tmp_path):
+    from kunnskapsgrunnlag import notebook
+
+    ctx = _ctx(fresh_settings)
+    ctx.caption("fig-finnes-ikke", cap="x")
+    ctx.save()
+    p = tmp_path / "nb.ipynb"
+    p.write_text(json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    with pytest.raises(ValueError, match="fig-finnes-ikke"):
+        notebook.apply_captions(fresh_settings, "02_situasjonen", p)
+
+
+def test_original_numbers_cover_the_published_figures():
+    from kunnskapsgrunnlag.notebook import original_numbers
+
+    o = original_numbers()
+    assert o["fig-neet"] == "Figur 4" and o["tbl-levekaar"] == "Tabell 1"
+    nums = sorted(set(o.values()))
+    for n in range(1, 9):
+        assert any(v.startswith(f"Figur {n}") for v in nums), n
+    for n in range(1, 4):
+        assert any(v.startswith(f"Tabell {n}") for v in nums), n
+
+
+def test_missing_note_is_text_without_query(fresh_settings):
+    ctx = _ctx(fresh_settings)
+    assert ctx.try_load("boliger_06265") is None  # never fetched here
+    md = ctx.missing_markdown("boliger_06265", "boliger")
+    assert "Data mangler" in md and "Datakilder" in md
+    assert "valuecodes" not in md and "http" not in md
+    rec = ctx.missing[0]
+    assert rec["how_to_fetch"]  # the exact query goes to the record / appendix
+
+
+def test_require_and_coverage(fetched, monkeypatch):
+    from kunnskapsgrunnlag import notebook
+    from kunnskapsgrunnlag.config import load_catalogue, make_settings
+
+    s = make_settings(region="40", raw_dir=fetched.raw_dir, processed_dir=fetched.processed_dir,
+                      build_dir=fetched.build_dir)
+    ctx = _ctx(s)
+    assert ctx.try_load("levekaar_published") is None  # Buskerud-only transcription
+    assert "Buskerud" in ctx.missing[0]["note"]
+    pop = ctx.load("population_07459")
+    assert ctx.require("population_07459", pop, year=2026, regions="40") is not None
+    assert ctx.require("population_07459", pop, year=1999) is None
+    assert "1999" in ctx.missing[-1]["note"]
+    assert not ctx.require_min("x", 2, 3, "Klyngeinndelingen")
