@@ -134,3 +134,49 @@ def age_share(pop: pd.DataFrame, groups: list[str], year: int, level: str = "kom
 
 def status_counts(df: pd.DataFrame) -> dict[str, int]:
     return {s: int((df["status"] == s).sum()) for s in ["vedtatt", "under_arbeid", "ingen", "ukjent"]}
+
+
+# --- Levekår: the low-education indicator computed independently from SSB 09429 ---------------
+# Which reference makes «1,0» in the published column? Compared on the 18 published values
+# (tests/test_backtest.py): the national share weighted by the population 16+ (07459) comes within
+# 0,04 of every published value; the unweighted mean of the kommuner's shares is off by up to 0,20.
+LOW_EDUCATION_REFERENCE = "vektet"
+
+
+def population_16plus(pop: pd.DataFrame, year: int) -> pd.Series:
+    """Persons aged 16 and over on 1 January `year`, by kommune code."""
+    d = pop[(pop["region_level"] == "kommune") & (pop["year"] == year) & (pop["age_group"] != "0-15")]
+    return d.groupby("region_code")["persons"].sum()
+
+
+def low_education_shares(edu: pd.DataFrame, year: int) -> pd.Series:
+    """Share (%) of persons 16+ with grunnskole as highest level (09429 Nivaa 01), by kommune."""
+    d = edu[(edu["year"] == year) & (edu["nivaa"] == "01")]
+    return d.set_index("region_code")["andel_pst"].astype(float)
+
+
+def education_reference(shares: pd.Series, pop16: pd.Series | None, how: str = LOW_EDUCATION_REFERENCE) -> float:
+    """The reference share that 1,0 stands for: `vektet` = national share (kommuner weighted by the
+    population 16+), `uvektet` = unweighted mean of the kommuner's shares."""
+    if how == "uvektet":
+        return float(shares.mean())
+    if how != "vektet":
+        raise ValueError(f"unknown reference {how!r} (vektet | uvektet)")
+    if pop16 is None:
+        raise ValueError("the weighted reference needs the population 16+ per kommune")
+    w = pop16.reindex(shares.index)
+    if w.isna().any():
+        raise KeyError(f"no population 16+ for kommune(s) {sorted(w[w.isna()].index)[:5]}")
+    return float((shares * w).sum() / w.sum())
+
+
+def low_education_indicator(shares: pd.Series, reference: float) -> pd.Series:
+    """The Table 1 indicator: a kommune's share relative to the reference (1,0 = reference)."""
+    return (shares / reference).rename("lav_utdanning_09429")
+
+
+def distance_to_published(computed: pd.Series, published: pd.Series) -> dict[str, float]:
+    """Max absolute and root-mean-square distance on the kommuner both have."""
+    d = (computed.reindex(published.index) - published).dropna()
+    return {"n": int(len(d)), "max_abs": float(d.abs().max()), "rmse": float((d ** 2).mean() ** 0.5),
+            "mean": float(d.mean())}

@@ -74,3 +74,15 @@ def axis_formatter(decimals: int | None = None):
             return num(0.0 if abs(v) < 1e-12 else v, self.dec)
 
     return _NbFormatter()
+
+
+def slug(name: str) -> str:
+    """A variable-key slug of a region name: 'Møre og Romsdal' -> 'more_og_romsdal', 'Hele landet' -> 'norge'."""
+    s = name.lower().replace("ø", "o").replace("å", "a").replace("æ", "ae").replace(" ", "_").replace("-", "_")
+    return "norge" if s == "hele_landet" else s
+
+
+def compare(a: float, b: float, decimals: int = 1, words=("under", "over", "på nivå med")) -> str:
+    """'under' / 'over' / 'på nivå med': a compared with b as printed (rounded to `decimals`)."""
+    ra, rb = round(a, decimals), round(b, decimals)
+    return words[0] if ra < rb else words[1] if ra > rb else words[2]

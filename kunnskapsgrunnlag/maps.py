@@ -1,6 +1,8 @@
 """Choropleth maps of the region's kommuner (geopandas + mapclassify), with Kartverket attribution."""
 from __future__ import annotations
 
+import warnings
+
 import geopandas as gpd
 import mapclassify
 import matplotlib.colors as mcolors
@@ -8,6 +10,9 @@ import matplotlib.pyplot as plt
 from matplotlib.patches import Patch
 
 from . import fmt, plots
+
+# mapclassify warns on stderr when numba is absent; in a notebook that text would land in the report
+warnings.filterwarnings("ignore", message="Numba not installed")
 
 CRS = "EPSG:25833"  # EUREF89 UTM33, Norway's standard for maps
 ATTRIBUTION = "Kartgrunnlag: © Kartverket, CC BY 4.0"
@@ -191,7 +196,8 @@ def diverging(gdf: gpd.GeoDataFrame, column: str, legend_title: str, *, k: int =
     gdf.plot(ax=ax, color=[colours[c] for c in cls], edgecolor="white", linewidth=0.6)
     counts = {i: cls.count(i) for i in range(len(bounds))}
     handles = [Patch(facecolor=colours[i], edgecolor="grey",
-                     label=f"{fmt.num(lo, decimals)} – {fmt.num(hi, decimals)} ({counts[i]})")
+                     label=(fmt.num(lo, decimals) if fmt.num(lo, decimals) == fmt.num(hi, decimals)
+                            else f"{fmt.num(lo, decimals)} – {fmt.num(hi, decimals)}") + f" ({counts[i]})")
                for i, (lo, hi) in enumerate(bounds)]
     ax.legend(handles=handles[::-1], title=legend_title, loc="lower left", frameon=True, fontsize=8,
               title_fontsize=8.5)

@@ -116,6 +116,11 @@ class Context:
             return "datasettet gjelder bare utgave " + _join([str(e) for e in editions])
         return None
 
+    def note_missing(self, dataset: str, reason: str, note: str | None = None, how: str | None = None) -> None:
+        """Record a partial absence found by the notebook itself (e.g. projections lacking for a
+        region): `reason` for the log, `note` one sentence for the reader."""
+        self._record_missing(dataset, reason, note or _sentence(reason), how)
+
     def _record_missing(self, dataset: str, reason: str, note: str, how: str | None = None) -> None:
         if any(m["dataset"] == dataset for m in self.missing):
             return

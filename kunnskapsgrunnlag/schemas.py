@@ -159,6 +159,7 @@ KOMMUNEVERDI = DataFrameSchema(
     coerce=True,
 )
 
+
 def _shares_sum_to_100(d: pd.DataFrame) -> bool:
     sums = d.groupby(["region_code", "year"])["share_pct"].sum()
     return bool(((sums - 100).abs() <= 0.05).all())
@@ -196,8 +197,75 @@ BOLIGER = DataFrameSchema(
     coerce=True,
 )
 
+UTDANNING_09429 = DataFrameSchema(
+    {
+        "region_code": Column(str, _code(r"^\d{4}$")),
+        "region_name": Column(str),
+        "year": Column(int, Check.in_range(2000, 2100)),
+        "nivaa": Column(str, Check.isin(["01", "02a", "11", "03a", "04a"])),
+        "andel_pst": Column(float, Check.in_range(0, 100)),
+    },
+    unique=["region_code", "year", "nivaa"],
+    checks=[Check(lambda d: d.groupby(["region_code", "year"])["andel_pst"].sum().between(99.0, 101.0).all(),
+                  element_wise=False, error="the five levels of a kommune must sum to about 100 % "
+                  "(only «uoppgitt» is left out)")],
+    strict=True,
+    coerce=True,
+)
+
+PROJECTION_FYLKER = DataFrameSchema(
+    {
+        "region_code": Column(str, Check.isin(FYLKER)),
+        "region_name": Column(str),
+        "alternative": Column(str, Check.isin(["MMMM", "LLML", "HHMH"])),
+        "year": Column(int, Check.in_range(2020, 2100)),
+        "age_group": Column(str, Check.isin(["alle", "16+"])),
+        "persons": Column(int, Check.ge(0)),
+    },
+    unique=["region_code", "alternative", "year", "age_group"],
+    checks=[Check(lambda d: (d.pivot_table(index=["region_code", "alternative", "year"], columns="age_group",
+                                           values="persons").pipe(lambda w: (w["16+"] <= w["alle"]) if
+                                                                  {"16+", "alle"} <= set(w) else True)).all(),
+                  element_wise=False, error="persons 16+ must not exceed persons of all ages")],
+    strict=True,
+    coerce=True,
+)
+
+PROJECTION_KOMMUNER = DataFrameSchema(
+    {
+        "region_code": Column(str, _code(r"^\d{4}$")),
+        "region_name": Column(str),
+        "fylke_code": Column(str, Check.isin(FYLKER)),
+        "alternative": Column(str, Check.isin(["MMMM", "LLML", "HHMH"])),
+        "year": Column(int, Check.in_range(2020, 2100)),
+        "persons": Column(int, Check.ge(0)),
+    },
+    unique=["region_code", "alternative", "year"],
+    checks=[Check(lambda d: (d["region_code"].str[:2] == d["fylke_code"]).all(), element_wise=False,
+                  error="a kommune's code must start with its fylke's code")],
+    strict=True,
+    coerce=True,
+)
+
+GJENNOMFORING_FYLKE = DataFrameSchema(
+    {
+        "fylke_kode_udir": Column(str, _code(r"^(0|\d{2})$")),
+        "fylke_navn_udir": Column(str),
+        "fylke_2024": Column(str, Check.isin(FYLKER + ["0"])),
+        "kull": Column(int, Check.in_range(2000, 2100)),
+        "fullfort_pct": Column(float, Check.in_range(0, 100), nullable=True),
+    },
+    unique=["fylke_kode_udir", "kull"],
+    strict=True,
+    coerce=True,
+)
+
 SCHEMAS: dict[str, DataFrameSchema] = {
     "boliger_06265": BOLIGER,
+    "utdanning_09429": UTDANNING_09429,
+    "projection_14288_fylker": PROJECTION_FYLKER,
+    "projection_14288_kommuner": PROJECTION_KOMMUNER,
+    "gjennomforing_udir_fylke": GJENNOMFORING_FYLKE,
     "population_07459": POPULATION,
     "projection_14288": PROJECTION,
     "neet_13563": NEET,

@@ -183,8 +183,59 @@ def tidy_boliger_06265(df: pd.DataFrame, region_names: dict[str, str]) -> pd.Dat
     return d[["region_code", "region_name", "year", "building_type", "building_type_name", "share_pct", "dwellings"]]
 
 
+
+_NIVAA = {"01", "02a", "11", "03a", "04a"}
+
+
+def tidy_utdanning_09429(df: pd.DataFrame, region_names: dict[str, str]) -> pd.DataFrame:
+    """09429 PersonerProsent: share (%) of persons 16+ by level, kommuner only (same as the mirror)."""
+    d = df.copy()
+    d["region_code"] = d["Region"].map(strip_region_prefix)
+    d = d[d["region_code"].str.fullmatch(r"\d{4}") & d["Nivaa"].isin(_NIVAA) & d["value"].notna()]
+    return pd.DataFrame({"region_code": d["region_code"], "region_name": d["region_code"],
+                         "year": d["Tid"].astype(int), "nivaa": d["Nivaa"],
+                         "andel_pst": d["value"].astype(float)})
+
+
+def _sum_ages(d: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """All ages and 16+ from the functional age groups (agg_Funksjonell4)."""
+    d = d.copy()
+    d["age_group"] = d["Alder"].map(lambda a: _FUNKSJONELL.get(a, a))
+    allg = d.groupby(keys, as_index=False)["value"].sum().assign(age_group="alle")
+    adult = d[~d["age_group"].isin(["0", "1-5", "6-12", "13-15"])]
+    adult = adult.groupby(keys, as_index=False)["value"].sum().assign(age_group="16+")
+    return pd.concat([allg, adult], ignore_index=True)
+
+
+def tidy_projection_14288_fylker(df: pd.DataFrame, region_names: dict[str, str]) -> pd.DataFrame:
+    d = df.copy()
+    d["region_code"] = d["Region"].map(strip_region_prefix)
+    d["alternative"] = d["ContentsCode"].map({"Personer": "MMMM", "Personer1": "LLML", "Personer2": "HHMH"})
+    d["year"] = d["Tid"].astype(int)
+    out = _sum_ages(d, ["region_code", "alternative", "year"])
+    out["region_name"] = out["region_code"].map(lambda c: region_names.get(c, c))
+    out = out.rename(columns={"value": "persons"})
+    return out[["region_code", "region_name", "alternative", "year", "age_group", "persons"]]
+
+
+def tidy_projection_14288_kommuner(df: pd.DataFrame, region_names: dict[str, str]) -> pd.DataFrame:
+    d = df.copy()
+    d["region_code"] = d["Region"].map(strip_region_prefix)
+    d = d[d["region_code"].str.fullmatch(r"\d{4}")]
+    d["alternative"] = "MMMM"
+    d["year"] = d["Tid"].astype(int)
+    out = d.groupby(["region_code", "alternative", "year"], as_index=False)["value"].sum()
+    out["region_name"] = out["region_code"]
+    out["fylke_code"] = out["region_code"].str[:2]
+    out = out.rename(columns={"value": "persons"})
+    return out[["region_code", "region_name", "fylke_code", "alternative", "year", "persons"]]
+
+
 TIDY = {
     "boliger_06265": tidy_boliger_06265,
+    "utdanning_09429": tidy_utdanning_09429,
+    "projection_14288_fylker": tidy_projection_14288_fylker,
+    "projection_14288_kommuner": tidy_projection_14288_kommuner,
     "population_07459": tidy_population_07459,
     "projection_14288": tidy_projection_14288,
     "neet_13563": tidy_neet_13563,

@@ -522,7 +522,7 @@ class Sources:
             if not opts.get("fig-cap"):
                 raise RenderError(f"{where}: cell '{label}' has no `#| fig-cap:`")
         elif kind == "tbl":
-            if markdown is None:
+            if markdown is None:  # (a «Data mangler» note is text/markdown too)
                 raise RenderError(f"{where}: cell '{label}' has no text/markdown output (a pipe table)")
             if not opts.get("tbl-cap"):
                 raise RenderError(f"{where}: cell '{label}' has no `#| tbl-cap:`")
@@ -917,7 +917,9 @@ class Transformer:
         if e.csv_href:
             nb_link = (f' <a class="kg-csv" href="{_esc(e.csv_href)}" download>Last ned tallene (CSV)</a>'
                        + nb_link)
-        if kind == "fig" and not e.figure_files:  # the data are missing: the note, then the caption
+        note_only = (kind == "fig" and not e.figure_files) or (
+            kind == "tbl" and not any(b["t"] == "Table" for b in rest))
+        if note_only:  # the data are missing: the «Data mangler» note, then the caption
             note = self.blocks(rest)
             if self.mode == "html":
                 cap = [_raw("html", f'<figcaption><span class="kg-label">{_esc(label_text)}</span> ')]
