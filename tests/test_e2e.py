@@ -102,8 +102,8 @@ def test_figure_captions_with_sources_and_numbers(built):
 def test_missing_data_visible_with_query(built):
     pdf = " ".join(built["pdf_pages"])
     html = html_text(built["html"])
-    assert "Mangler (uten nett" in pdf and "GET https://data.ssb.no/api/pxwebapi/v2/tables/06265/data?" in html
-    assert "MISSING boliger_06265" in built["log"]
+    assert "Mangler (uten nett" in pdf and "GET https://data.ssb.no/api/pxwebapi/v2/tables/07984/data?" in html
+    assert "MISSING sysselsetting_07984" in built["log"]
     assert "data/raw/manual/skadehendelser.csv" in pdf.replace(" ", "") or "skadehendelser.csv" in pdf
 
 
