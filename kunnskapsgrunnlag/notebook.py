@@ -372,3 +372,79 @@ def _own_source(df) -> str | None:
             if vals:
                 return "; ".join(dict.fromkeys(vals))
     return None
+
+
+# --- «Om denne utgaven»: what is computed, transcribed and missing in this configuration ------
+def data_status(settings: Settings) -> dict[str, list[str]]:
+    """The catalogue's datasets by their status in this configuration, from the manifest:
+    `beregnet` (fetched from the source or the mirror: raw data), `transkribert` (values printed in
+    the 2026 report, provider `published`), `transkribert_annet` (transcribed from other public
+    sources, provider `transcription`), `manuell` (a file drop) and `mangler` (missing, or outside
+    the dataset's catalogue `coverage` for this configuration)."""
+    manifest = rawstore.read_manifest(settings.raw_dir)["datasets"]
+    cat = load_catalogue()
+    out: dict[str, list[str]] = {k: [] for k in ("beregnet", "transkribert", "transkribert_annet", "manuell", "mangler")}
+    for name, spec in cat.items():
+        cur = manifest.get(name, {}).get("current", {})
+        cov = spec.get("coverage") if isinstance(spec.get("coverage"), dict) else {}
+        outside = (cov.get("regions") and settings.region not in [str(r) for r in cov["regions"]]) or \
+                  (cov.get("editions") and settings.edition not in [int(e) for e in cov["editions"]])
+        if cur.get("status") != "ok" or outside:
+            out["mangler"].append(name)
+        elif spec["provider"] == "published":
+            out["transkribert"].append(name)
+        elif spec["provider"] == "transcription":
+            out["transkribert_annet"].append(name)
+        elif spec["provider"] == "manual":
+            out["manuell"].append(name)
+        else:
+            out["beregnet"].append(name)
+    return out
+
+
+def edition_statement(ctx: "Context") -> dict[str, str]:
+    """Variables `utgave.*` for the forord: which numbers are computed from raw data, which are
+    transcribed from the 2026 report (and why) and which are missing, in this configuration.
+    The notebook's inputs become every catalogue dataset (so a change in the manifest reruns it)."""
+    st = data_status(ctx.settings)
+    cat = load_catalogue()
+    orig = original_numbers()
+    ctx.used.extend(cat)  # the statement depends on the status of every dataset
+
+    def originals(names: list[str]) -> list[str]:
+        labels = [u.split("#", 1)[1] for n in names for u in cat[n].get("used_by", []) if "#" in u]
+        return list(dict.fromkeys(orig[lab] for lab in labels if lab in orig))
+
+    def titles(names: list[str]) -> str:
+        return _join(list(dict.fromkeys(cat[n]["source_line"] for n in names)))
+
+    v = {
+        "utgave.n_beregnet": str(len(st["beregnet"])),
+        "utgave.n_transkribert": str(len(st["transkribert"])),
+        "utgave.n_mangler": str(len(st["mangler"])),
+        "utgave.transkribert_datasett": _join(st["transkribert"]) or "ingen",
+        "utgave.transkribert_tabeller": _join(originals(st["transkribert"])) or "ingen",
+        "utgave.mangler_datasett": _join(st["mangler"]) or "ingen",
+    }
+    rn = report_number()
+    parts = [f"Tallene i figurene og tabellene beregnes av notatbøkene fra rådata: {len(st['beregnet'])} datasett "
+             f"hentet fra kildene eller fra et offline-speil av dem ({titles(st['beregnet'])})."]
+    if st["transkribert"]:
+        parts.append(f"Verdiene bak {_join(originals(st['transkribert']))} i {rn} er derimot transkribert fra den "
+                     "publiserte rapporten, fordi åpne kilder med de samme tallene ikke har vært tilgjengelige for "
+                     "denne kjøringen; andeler og indekser regnes likevel ut på nytt fra dem og kontrolleres mot "
+                     "rapporten.")
+    else:
+        parts.append(f"Ingen tall er transkribert fra {rn} i denne utgaven.")
+    if st["transkribert_annet"]:
+        parts.append(f"{_join([cat[n]['title'] for n in st['transkribert_annet']])} er transkribert fra offentlige kilder, "
+                     "med kilde per rad.")
+    if st["mangler"]:
+        parts.append(f"{len(st['mangler'])} datasett mangler og vises som «data mangler» i stedet for å bli erstattet "
+                     "med anslag; vedlegget om datakilder viser hvordan de hentes.")
+    else:
+        parts.append("Ingen datasett mangler.")
+    v["utgave.datagrunnlag"] = " ".join(parts)
+    for k, val in v.items():
+        ctx.set(k, val)
+    return v

@@ -134,3 +134,29 @@ def test_require_and_coverage(fetched, monkeypatch):
     assert ctx.require("population_07459", pop, year=1999) is None
     assert "1999" in ctx.missing[-1]["note"]
     assert not ctx.require_min("x", 2, 3, "Klyngeinndelingen")
+
+
+def test_forord_statement_lists_exactly_the_transcribed_datasets(fetched):
+    from kunnskapsgrunnlag import rawstore
+    from kunnskapsgrunnlag.config import make_settings
+    from kunnskapsgrunnlag.notebook import data_status, edition_statement
+
+    manifest = rawstore.read_manifest(fetched.raw_dir)["datasets"]
+    published = sorted(n for n, r in manifest.items()
+                       if r.get("current", {}).get("status") == "ok"
+                       and r["current"].get("source", {}).get("kind") == "published")
+    assert published == ["flytting_published", "levekaar_published", "tiltak_published"]
+    st = data_status(fetched)
+    assert sorted(st["transkribert"]) == published
+    assert "utdanning_09429" in st["beregnet"] and "boliger_06265" not in st["beregnet"]
+    ctx = _ctx(fetched)
+    v = edition_statement(ctx)
+    assert v["utgave.transkribert_tabeller"] == "Tabell 1, Tabell 2, Tabell 3a og Tabell 3b"
+    assert v["utgave.n_transkribert"] == "3"
+    assert "transkribert fra den publiserte rapporten" in v["utgave.datagrunnlag"]
+    assert f"{len(st['mangler'])} datasett mangler" in v["utgave.datagrunnlag"]
+    # another region: the Buskerud-only transcription is missing, not transcribed
+    s40 = make_settings(region="40", raw_dir=fetched.raw_dir, processed_dir=fetched.processed_dir,
+                        build_dir=fetched.build_dir)
+    st40 = data_status(s40)
+    assert "levekaar_published" in st40["mangler"] and "levekaar_published" not in st40["transkribert"]

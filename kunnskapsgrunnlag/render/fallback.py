@@ -818,6 +818,18 @@ class Transformer:
         ident, classes, kv = attr
         if "kg-embed" in classes:
             return self.embed(node)
+        if "content-visible" in classes or "content-hidden" in classes:  # Quarto conditional content
+            opts = dict(kv)
+            if set(opts) - {"when-meta", "unless-meta"} or len(opts) != 1:
+                raise self.err("conditional content: the fallback renderer supports exactly one of "
+                               "when-meta / unless-meta")
+            key, want = (opts["when-meta"], True) if "when-meta" in opts else (opts["unless-meta"], False)
+            value = self.book.config
+            for part in key.split("."):
+                value = value.get(part) if isinstance(value, dict) else None
+            meta_true = value is True or str(value).lower() == "true"
+            show = (meta_true == want) == ("content-visible" in classes)
+            return self.blocks(content) if show else []
         callouts = [c for c in classes if c.startswith("callout-")]
         if callouts:
             return self.callout(attr, content, callouts[0][len("callout-"):])
