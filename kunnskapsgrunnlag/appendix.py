@@ -119,21 +119,20 @@ def read_records(build_dir: Path, notebooks: list[str]) -> Records:
     return r
 
 
-def dataset_kind(name: str, catalogue: dict, manifest: dict) -> str:
-    cur = manifest.get(name, {}).get("current", {})
-    provider = cur.get("provider") or catalogue.get(name, {}).get("provider", "")
-    return KIND.get(provider, "beregnet")
+# notebook.data_status() keys -> the appendix's groups
+STATUS_GROUP = {"beregnet": "beregnet", "transkribert": "publisert", "transkribert_annet": "transkribert",
+                "manuell": "fil", "mangler": "mangler"}
 
 
-def grunnlag(catalogue: dict, manifest: dict, records: Records) -> dict[str, list[str]]:
-    """Datasets this configuration used, grouped by how their numbers reach the report; those it
-    lacks are under "mangler" (a dataset is there if any notebook recorded it missing)."""
-    groups: dict[str, list[str]] = {k: [] for k in [*KIND_TITLE, "mangler"]}
-    for name in catalogue:
-        if name in records.missing:
-            groups["mangler"].append(name)
-        elif name in records.used and manifest.get(name, {}).get("current", {}).get("status") == "ok":
-            groups[dataset_kind(name, catalogue, manifest)].append(name)
+def grunnlag(status: dict[str, list[str]], records: Records) -> dict[str, list[str]]:
+    """The catalogue's datasets grouped by how their numbers reach the report in this configuration,
+    from `notebook.data_status` (manifest provider and status, catalogue coverage: the same basis
+    as the forord's statement). `delvis`: present, but a notebook found it lacking the
+    configuration's year or region for some figure or table (recorded in its record)."""
+    groups: dict[str, list[str]] = {k: [] for k in [*KIND_TITLE, "mangler", "delvis"]}
+    for key, names in status.items():
+        groups[STATUS_GROUP[key]].extend(names)
+    groups["delvis"] = [n for n in records.missing if n not in groups["mangler"]]
     return groups
 
 

@@ -221,20 +221,24 @@ def test_embed_order_and_edition_numbers():
     assert set(original_numbers()) <= set(nums)
 
 
-def test_appendix_groups_follow_manifest_providers():
+def test_appendix_groups_follow_manifest_providers(fetched):
+    """The appendix groups datasets on the same basis as the forord (notebook.data_status: manifest
+    provider/status and catalogue coverage); a dataset a notebook found lacking is «delvis»."""
     from kunnskapsgrunnlag import appendix
+    from kunnskapsgrunnlag.config import make_settings
+    from kunnskapsgrunnlag.notebook import data_status
 
-    catalogue = {"a": {"provider": "ssb"}, "b": {"provider": "published"}, "c": {"provider": "manual"},
-                 "d": {"provider": "transcription"}}
-    manifest = {"a": {"current": {"status": "ok", "provider": "ssb"}},
-                "b": {"current": {"status": "ok", "provider": "published"}},
-                "c": {"current": {"status": "missing"}},
-                "d": {"current": {"status": "ok", "provider": "transcription"}}}
-    rec = appendix.Records(used={"a": ["x"], "b": ["x"], "c": ["y"], "d": ["z"]},
-                           missing={"c": {"dataset": "c", "reason": "ingen fil", "notebooks": ["y"]},
-                                    "d": {"dataset": "d", "reason": "gjelder bare Buskerud", "notebooks": ["z"]}})
-    g = appendix.grunnlag(catalogue, manifest, rec)
-    assert g["beregnet"] == ["a"] and g["publisert"] == ["b"] and g["mangler"] == ["c", "d"]
-    assert g["transkribert"] == [] and g["fil"] == []
+    s = make_settings(region="40", raw_dir=fetched.raw_dir, processed_dir=fetched.processed_dir,
+                      build_dir=fetched.build_dir)
+    rec = appendix.Records(missing={"flytting_published": {"dataset": "flytting_published",
+                                                           "reason": "datagrunnlaget mangler tall for Telemark"}})
+    g = appendix.grunnlag(data_status(s), rec)
+    assert "kulturminneplan" in g["mangler"]                  # Buskerud only (coverage)
+    assert "levekaar_published" in g["mangler"]               # Buskerud's kommuner only
+    assert g["publisert"] == ["tiltak_published", "flytting_published"]  # all fylker, 2026
+    assert g["delvis"] == ["flytting_published"]              # the kommune table lacks Telemark
+    assert "boliger_06265" in g["beregnet"] and "skadehendelser" in g["mangler"]
+    g25 = appendix.grunnlag(data_status(make_settings(edition=2025, raw_dir=fetched.raw_dir)), appendix.Records())
+    assert g25["publisert"] == [] and {"tiltak_published", "flytting_published"} <= set(g25["mangler"])
     q = "GET https://x/data?lang=no&valuecodes[Region]=33&valuecodes[Tid]=top(1)"
     assert appendix.split_query(q, width=20).replace("\n  ", "") == q
