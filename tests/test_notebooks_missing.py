@@ -242,3 +242,40 @@ def test_appendix_groups_follow_manifest_providers(fetched):
     assert g25["publisert"] == [] and {"tiltak_published", "flytting_published"} <= set(g25["mangler"])
     q = "GET https://x/data?lang=no&valuecodes[Region]=33&valuecodes[Tid]=top(1)"
     assert appendix.split_query(q, width=20).replace("\n  ", "") == q
+
+
+def test_drawn_branches_with_delivered_files(copy_raw, tmp_path):
+    """The figure branches run when the data exist: file drops (source line from the drop's own
+    `kilde` column) and an online-shaped 07984 extract. Values are test fixtures, not report data."""
+    from kunnskapsgrunnlag import rawstore
+
+    raw = copy_raw.raw_dir
+    skade = pd.DataFrame([{"periode": p, "hendelse": h, "antall": n, "kilde": "Testkilde A, s. 3"}
+                          for p, base in [("1980-1989", 10), ("2013-2023", 40)]
+                          for h, n in [("storm", base), ("flom", base // 2), ("skred", base // 4)]])
+    rawstore.store_frame(raw, "skadehendelser", skade, {"provider": "manual", "vintage": "test"})
+    kom = [f"33{n:02d}" for n in (1, 3, 5, 10, 12)]
+    for ds, unit in [("kollektivandel", "prosent"), ("arbeidsplasser_kollektiv", "arbeidsplasser")]:
+        df = pd.DataFrame({"kommunenummer": kom, "verdi": [5.0, 7.5, 3.0, 2.0, 6.0], "enhet": unit,
+                           "kilde": "Testkart, lag X (2025)"})
+        rawstore.store_frame(raw, ds, df, {"provider": "manual", "vintage": "test"})
+    syss = pd.DataFrame({"region_code": "33", "region_name": "Buskerud", "NACE2007": ["01-03", "45-47", "41-43"],
+                         "Kjonn": "0", "Alder": "15-74", "ContentsCode": "Sysselsatte", "period": "2024",
+                         "value": [3000, 20000, 15000]})
+    rawstore.store_frame(raw, "sysselsetting_07984", syss, {"provider": "ssb", "vintage": "test"})
+    s = _settings(raw, tmp_path)
+
+    v, rec, text = _run("03_06_samfunnssikkerhet", s, tmp_path)
+    assert v["skade"]["hoyest_periode"] == "2013–2023" and v["skade"]["storst_okning"] == "storm"
+    assert "Data mangler" not in text and rec["missing"] == []
+    assert "Testkilde A" in open(Path(s.build_dir) / "figurdata" / "fig-skadehendelser.csv", encoding="utf-8").read()
+    assert "Testkilde A" in rec["captions"]["fig-skadehendelser"]["fig-cap"]
+
+    v, rec, text = _run("03_09_attraktive", s, tmp_path)
+    assert "Testkart" in rec["captions"]["fig-kollektivandel"]["fig-cap"]
+    assert {"fig-kollektivandel", "fig-arbeidsplasser"} <= set(rec["figure_data"])
+    assert "mangler" not in v["kollektiv"]["figurtekst"]
+
+    v, rec, text = _run("03_08_naering", s, tmp_path)
+    assert v["syss"]["storste_naering"] == "45-47" and v["syss"]["storste_andel"] == "53"
+    assert "fig-sysselsetting" in rec["figure_data"]
