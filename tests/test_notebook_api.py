@@ -148,7 +148,7 @@ def test_forord_statement_lists_exactly_the_transcribed_datasets(fetched):
     assert published == ["flytting_published", "levekaar_published", "tiltak_published"]
     st = data_status(fetched)
     assert sorted(st["transkribert"]) == published
-    assert "utdanning_09429" in st["beregnet"] and "boliger_06265" not in st["beregnet"]
+    assert "utdanning_09429" in st["beregnet"] and "sysselsetting_07984" not in st["beregnet"]
     ctx = _ctx(fetched)
     v = edition_statement(ctx)
     assert v["utgave.transkribert_tabeller"] == "Tabell 1, Tabell 2, Tabell 3a og Tabell 3b"
