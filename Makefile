@@ -4,8 +4,12 @@ PY     := $(VENV)/bin/python
 KG     := $(VENV)/bin/kunnskapsgrunnlag
 MIRROR ?= ../shared/data
 JOBS   ?= 2
+# Configuration: make report REGION=40 EDITION=2025 (default: config/project.yml `defaults`)
+REGION ?=
+EDITION ?=
+CONFIG := $(if $(REGION),--region $(REGION)) $(if $(EDITION),--edition $(EDITION))
 
-.PHONY: setup report test bench clean
+.PHONY: setup report test bench bench-fylker clean
 
 setup: $(VENV)/.installed
 
@@ -16,8 +20,9 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 	touch $@
 
 # The whole report: fetch (online, else the offline mirror), run the notebooks, render HTML + PDF.
+# The book goes to _book/<edition>-<region>/ (default _book/2026-33/); _book/index.html links every built book.
 report: setup
-	$(KG) report --mirror $(MIRROR) --jobs $(JOBS)
+	$(KG) report --mirror $(MIRROR) --jobs $(JOBS) $(CONFIG)
 
 test: setup
 	$(VENV)/bin/pytest -q
@@ -25,5 +30,9 @@ test: setup
 bench: setup
 	$(PY) benchmarks/bench_build.py --mirror $(MIRROR)
 
+bench-fylker: setup
+	$(PY) benchmarks/bench_fylker.py --mirror $(MIRROR)
+
+# Removes only what the tool made (stamped folders in build/, _book/, data/processed/); never data/raw.
 clean:
-	rm -rf build _book _variables.yml data/processed/*.csv
+	@if [ -x $(KG) ]; then $(KG) clean; else python3 -m kunnskapsgrunnlag.cli clean; fi

@@ -23,21 +23,68 @@ def project_root() -> Path:
 
 
 def _load_yaml(path: Path) -> Any:
-    with open(path, encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+    """Parse a YAML file; any problem is a ConfigError naming the file (and line)."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"{path} does not exist; restore it (e.g. `git checkout -- {path.name}` in its folder)") from None
+    except OSError as exc:
+        raise ConfigError(f"{path} cannot be read: {exc.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ConfigError(f"{path} is not UTF-8 text (byte 0x{raw[exc.start]:02x} on line {line}); "
+                          "save it with UTF-8 encoding (it looks like Latin-1/Windows-1252)") from None
+    if not text.strip() or all(not l.strip() or l.lstrip().startswith("#") for l in text.splitlines()):
+        raise ConfigError(f"{path} is empty; restore it (e.g. `git checkout -- {path.name}` in its folder)")
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        ctx = getattr(exc, "context", None)
+        raise ConfigError(f"{path}: YAML syntax error{where}: {problem}" + (f" ({ctx})" if ctx else "")
+                          + "; check indentation, colons and quotes there") from None
+
+
+def _validated(path: Path, data: Any, schema) -> Any:
+    from .config_schema import validate
+
+    problems = validate(data, schema)
+    if problems:
+        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+        raise ConfigError(f"{path}: " + "; ".join(problems[:5]) + more)
+    return data
 
 
 @lru_cache(maxsize=None)
 def load_project(root: Path | None = None) -> dict:
-    return _load_yaml((root or project_root()) / "config" / "project.yml")
+    from .config_schema import PROJECT_SCHEMA
+
+    path = (root or project_root()) / "config" / "project.yml"
+    return _validated(path, _load_yaml(path), PROJECT_SCHEMA)
 
 
 @lru_cache(maxsize=None)
 def load_catalogue(root: Path | None = None) -> dict[str, dict]:
-    cat = _load_yaml((root or project_root()) / "config" / "datasets.yml")
+    from .config_schema import CATALOGUE_SCHEMA
+
+    path = (root or project_root()) / "config" / "datasets.yml"
+    cat = _validated(path, _load_yaml(path), CATALOGUE_SCHEMA)
     for name, spec in cat.items():
         spec.setdefault("name", name)
     return cat
+
+
+def plan_region() -> str:
+    """The region whose plan the prose was written for (`report.plan_region`, else the default region)."""
+    proj = load_project()
+    code = (proj.get("report") or {}).get("plan_region") or proj["defaults"].get("plan_region") \
+        or proj["defaults"]["region"]
+    return str(code)
 
 
 @dataclass(frozen=True)
@@ -52,21 +99,41 @@ class Settings:
     processed_dir: Path
     build_dir: Path
     edition_params: dict = field(default_factory=dict, compare=False, hash=False)
+    book_dir: Path | None = None
 
     @property
     def region_name(self) -> str:
         return load_project()["regions"][self.region]
 
+    @property
+    def config_id(self) -> str:
+        """The configuration (edition, region) as a folder name, e.g. `2026-33`."""
+        return f"{self.edition}-{self.region}"
+
+    @property
+    def is_plan_region(self) -> bool:
+        return self.region == plan_region()
+
+    def configuration_variables(self) -> dict[str, Any]:
+        """Report variables of the configuration itself (added by the runner)."""
+        return {"region": {"kode": self.region, "navn": self.region_name}, "utgave": {"aar": str(self.edition)}}
+
     def notebook_parameters(self) -> dict[str, Any]:
-        """Parameters injected into every notebook by papermill (JSON-serialisable)."""
+        """Parameters injected into every notebook by papermill (JSON-serialisable). Paths are
+        relative to the notebooks' working directory (`notebooks/`, papermill --cwd): the
+        executed notebooks are published with the book and must not show this machine's
+        folders; settings_from_parameters resolves them again inside the notebook."""
+        def rel(path: Path) -> str:
+            return os.path.relpath(path, self.root / "notebooks")
+
         return {
             "edition": self.edition,
             "region": self.region,
             "comparison_regions": list(self.comparison_regions),
-            "root": str(self.root),
-            "raw_dir": str(self.raw_dir),
-            "processed_dir": str(self.processed_dir),
-            "build_dir": str(self.build_dir),
+            "root": rel(self.root),
+            "raw_dir": rel(self.raw_dir),
+            "processed_dir": rel(self.processed_dir),
+            "build_dir": rel(self.build_dir),
         }
 
 
@@ -79,13 +146,15 @@ def valid_regions() -> dict[str, str]:
 
 
 def check_region(code: str) -> str:
+    """A fylke code, exactly as in config/project.yml `regions` (two digits: `03`, not `3`)."""
     regions = valid_regions()
     code = str(code).strip()
-    if code.isdigit() and len(code) == 1:
-        code = code.zfill(2)
     if code not in regions:
         listing = ", ".join(f"{k} {v}" for k, v in sorted(regions.items()))
-        raise ConfigError(f"Unknown region {code!r}. Valid fylker (2024 codes): {listing}")
+        near = [k for k in regions if k.lstrip("0") == code.lstrip("0") and code.lstrip("0")]
+        hint = f" Did you mean {near[0]} ({regions[near[0]]})?" if near else ""
+        raise ConfigError(f"Unknown region {code!r}: region codes must match exactly.{hint} "
+                          f"Valid fylker (2024 codes): {listing}")
     return code
 
 
@@ -123,15 +192,17 @@ def make_settings(
     comps = comparison_regions if comparison_regions is not None else d["comparison_regions"]
     comps = tuple("0" if str(c) in {"0", "00"} else check_region(c) for c in comps)
     root = Path(root or project_root()).resolve()
+    cid = f"{edition}-{region}"
     return Settings(
         edition=edition,
         region=region,
         comparison_regions=comps,
         root=root,
         raw_dir=Path(raw_dir or root / "data" / "raw").resolve(),
-        processed_dir=Path(processed_dir or root / "data" / "processed").resolve(),
-        build_dir=Path(build_dir or root / "build").resolve(),
+        processed_dir=Path(processed_dir or root / "data" / "processed" / cid).resolve(),
+        build_dir=Path(build_dir or root / "build" / cid).resolve(),
         edition_params=dict(proj["editions"][edition]),
+        book_dir=(root / "_book" / cid).resolve(),
     )
 
 

@@ -18,6 +18,7 @@ The shared notebook API (see docs/authoring.md, «Notebook API»):
 from __future__ import annotations
 
 import json
+import os
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -283,9 +284,12 @@ class Context:
             for p in parents:
                 node = node.setdefault(p, {})
             node[leaf] = value
-        out = self.settings.build_dir / "variables" / f"{self.name}.yml"
+        # Under the runner, outputs go to this run's folder (KG_RUN_DIR) and replace the previous
+        # ones only when the whole notebook succeeds; run by hand, straight into the build folder.
+        run_dir = os.environ.get("KG_RUN_DIR")
+        out = (Path(run_dir) if run_dir else self.settings.build_dir / "variables") / f"{self.name}.yml"
         atomic.write_text(out, yaml.safe_dump(nested, allow_unicode=True, sort_keys=True))
-        rec = self.settings.build_dir / "records" / f"{self.name}.json"
+        rec = (Path(run_dir) if run_dir else self.settings.build_dir / "records") / f"{self.name}.json"
         atomic.write_json(rec, {"notebook": self.name, "config": self.config_id,
                                 "used": sorted(set(self.used)), "missing": self.missing,
                                 "captions": self.captions, "figure_data": self.figure_files})
@@ -403,7 +407,7 @@ def data_status(settings: Settings) -> dict[str, list[str]]:
 
 
 def edition_statement(ctx: "Context") -> dict[str, str]:
-    """Variables `utgave.*` for the forord: which numbers are computed from raw data, which are
+    """Variables `datagrunnlag.*` for the forord: which numbers are computed from raw data, which are
     transcribed from the 2026 report (and why) and which are missing, in this configuration.
     The notebook's inputs become every catalogue dataset (so a change in the manifest reruns it)."""
     st = data_status(ctx.settings)
@@ -416,15 +420,20 @@ def edition_statement(ctx: "Context") -> dict[str, str]:
         return list(dict.fromkeys(orig[lab] for lab in labels if lab in orig))
 
     def titles(names: list[str]) -> str:
-        return _join(list(dict.fromkeys(cat[n]["source_line"] for n in names)))
+        """«SSB (tabell 07459, 09429 og 14288), Udir og Kartverket» for the datasets `names`."""
+        tables = sorted({str(cat[n]["table"]) for n in names if cat[n]["provider"] == "ssb" and cat[n].get("table")})
+        others = {"udir": "Udir", "kartverket": "Kartverket"}
+        parts = ([f"SSB (tabell {_join(tables)})"] if tables else []) + list(dict.fromkeys(
+            others.get(cat[n]["provider"], cat[n]["source_line"]) for n in names if cat[n]["provider"] != "ssb"))
+        return _join(parts)
 
     v = {
-        "utgave.n_beregnet": str(len(st["beregnet"])),
-        "utgave.n_transkribert": str(len(st["transkribert"])),
-        "utgave.n_mangler": str(len(st["mangler"])),
-        "utgave.transkribert_datasett": _join(st["transkribert"]) or "ingen",
-        "utgave.transkribert_tabeller": _join(originals(st["transkribert"])) or "ingen",
-        "utgave.mangler_datasett": _join(st["mangler"]) or "ingen",
+        "datagrunnlag.n_beregnet": str(len(st["beregnet"])),
+        "datagrunnlag.n_transkribert": str(len(st["transkribert"])),
+        "datagrunnlag.n_mangler": str(len(st["mangler"])),
+        "datagrunnlag.transkribert_datasett": _join(st["transkribert"]) or "ingen",
+        "datagrunnlag.transkribert_tabeller": _join(originals(st["transkribert"])) or "ingen",
+        "datagrunnlag.mangler_datasett": _join(st["mangler"]) or "ingen",
     }
     rn = report_number()
     parts = [f"Tallene i figurene og tabellene beregnes av notatbøkene fra rådata: {len(st['beregnet'])} datasett "
@@ -437,14 +446,15 @@ def edition_statement(ctx: "Context") -> dict[str, str]:
     else:
         parts.append(f"Ingen tall er transkribert fra {rn} i denne utgaven.")
     if st["transkribert_annet"]:
-        parts.append(f"{_join([cat[n]['title'] for n in st['transkribert_annet']])} er transkribert fra offentlige kilder, "
+        n = len(st["transkribert_annet"])
+        parts.append(f"{'Ett datasett' if n == 1 else f'{n} datasett'} er transkribert fra andre offentlige kilder, "
                      "med kilde per rad.")
     if st["mangler"]:
-        parts.append(f"{len(st['mangler'])} datasett mangler og vises som «data mangler» i stedet for å bli erstattet "
-                     "med anslag; vedlegget om datakilder viser hvordan de hentes.")
+        parts.append(f"{len(st['mangler'])} datasett mangler i denne kjøringen. Der de trengs, står det «data mangler» "
+                     "i stedet for et anslag, og vedlegget om datakilder viser hvordan de hentes.")
     else:
         parts.append("Ingen datasett mangler.")
-    v["utgave.datagrunnlag"] = " ".join(parts)
+    v["datagrunnlag.tekst"] = " ".join(parts)
     for k, val in v.items():
         ctx.set(k, val)
     return v

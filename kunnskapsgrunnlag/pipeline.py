@@ -1,75 +1,441 @@
-"""The three phases behind the CLI and `make`: fetch -> build (notebooks) -> render."""
+"""The three phases behind the CLI and `make`: fetch -> build (notebooks) -> render, per configuration.
+
+A configuration is (edition, region), id `2026-33`; its outputs live apart: `build/<id>/`
+(executed notebooks, variables, records, state, render staging `site/`), `data/processed/<id>/`
+and the book `_book/<id>/`. `_book/index.html` is a landing page linking every built book.
+"""
 from __future__ import annotations
 
+import csv
 import hashlib
-import json
+import html
+import io
+import os
 import shutil
+import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
-from . import rawstore
-from .config import Settings
+import yaml
+
+from . import atomic, outputs, rawstore
+from .config import ConfigError, Settings, load_project, make_settings
 from .fetch import fetch_all, network_available
-from .runner import build_notebooks
+from .runner import build_notebooks, read_variables, stale_notebooks, variables_path
+
+LANDING_TITLE = "Kunnskapsgrunnlag – bygde utgaver"
+
+
+class StaleBuildError(RuntimeError):
+    """`render` would publish notebooks from a failed or stale build."""
+
+
+class DatasetError(RuntimeError):
+    """Reading one dataset's source failed with a bare error (KeyError, …); the message names it."""
+
+
+def _source_of(spec: dict, mirror: Path | None) -> str:
+    if spec.get("drop"):
+        return f"file drop {spec['drop']} (format: docs/file-drops.md)"
+    if spec.get("file"):
+        return f"file {spec['file']}"
+    files = (spec.get("mirror") or {}).get("files") or []
+    if files and mirror is not None:
+        return "mirror file(s) " + ", ".join(str(Path(mirror) / f) for f in files)
+    return f"the {spec.get('provider', '?')} source"
+
+
+# --------------------------------------------------------------------------------------------
+# Folders and locks
+# --------------------------------------------------------------------------------------------
+def prepare_dirs(settings: Settings) -> None:
+    """Create (and stamp) the configuration's folders; refuse folders the tool did not make."""
+    root = settings.root
+    info = {"configuration": settings.config_id}
+    if settings.build_dir.parent == root / "build":
+        outputs.ensure_artifact_root(root / "build")
+    outputs.ensure_owned_subdir(settings.build_dir, **info)
+    if settings.processed_dir.parent == root / "data" / "processed":
+        outputs.ensure_owned_subdir(settings.processed_dir, **info)
+    else:
+        settings.processed_dir.mkdir(parents=True, exist_ok=True)
+
+
+@contextmanager
+def configuration_lock(settings: Settings, *, wait: bool = False, on_message=None):
+    """One run at a time per configuration (build/<id>/.lock)."""
+    prepare_dirs(settings)
+    with outputs.RunLock(settings.build_dir / ".lock", f"configuration {settings.config_id}",
+                         wait=wait, on_message=on_message):
+        yield
 
 
 def fetch(settings: Settings, *, mirror: Path | None, offline: bool = False, only=None, on_result=None):
     online = (not offline) and network_available()
-    return online, fetch_all(settings, online=online, mirror=mirror, only=only, on_result=on_result)
+    lock_dir = outputs.ensure_artifact_root(settings.root / "build") if settings.build_dir.parent == settings.root / "build" \
+        else settings.build_dir
+    seen: list[str] = []
+
+    def track(r):
+        seen.append(r.dataset)
+        if on_result:
+            on_result(r)
+
+    # data/raw is shared by every configuration: one fetch at a time (others wait; fetch is short)
+    with outputs.RunLock(Path(lock_dir) / ".fetch.lock", "data/raw (fetch)", wait=True):
+        try:
+            return online, fetch_all(settings, online=online, mirror=mirror, only=only, on_result=track)
+        except (KeyError, IndexError, UnicodeDecodeError) as exc:
+            raise _dataset_error(exc, seen, only, mirror) from exc
+        except ValueError as exc:
+            if type(exc).__module__.startswith("pandas"):  # EmptyDataError, ParserError
+                raise _dataset_error(exc, seen, only, mirror) from exc
+            raise
+
+
+def _dataset_error(exc: BaseException, seen: list[str], only, mirror) -> DatasetError:
+    from .config import load_catalogue
+
+    cat = load_catalogue()
+    todo = [n for n in cat if (not only or n in only) and n not in seen]
+    if not todo:
+        return DatasetError(f"fetch failed: {type(exc).__name__}: {exc}")
+    name = todo[0]
+    what = {"KeyError": f"a column or key {str(exc)} is missing",
+            "IndexError": "a row or column is missing",
+            "UnicodeDecodeError": "the file is not UTF-8 text"}.get(type(exc).__name__, f"{type(exc).__name__}: {exc}")
+    return DatasetError(f"dataset {name!r}: {what} in {_source_of(cat[name], mirror)}. Check that file against "
+                        f"the format the reader expects, or the entry {name!r} in config/datasets.yml")
 
 
 def build(settings: Settings, *, jobs: int = 1, force: bool = False, only=None, on_event=None):
     """Verify every raw file first (a tampered file stops the build before anything runs)."""
+    prepare_dirs(settings)
     rawstore.verify_all(settings.raw_dir)
     return build_notebooks(settings, jobs=jobs, force=force, only=only, on_event=on_event)
 
 
+# --------------------------------------------------------------------------------------------
+# Render: stage the sources of one configuration in build/<id>/site/, render, swap in
+# --------------------------------------------------------------------------------------------
+SOURCE_SUFFIXES = (".qmd", ".md", ".bib", ".csl", ".css", ".scss")
+
+
+def _source_files(root: Path) -> list[tuple[Path, Path]]:
+    """(source, path in the site) of the book's sources: _quarto.yml, top-level pages, report/."""
+    files = [(f, Path(f.name)) for f in sorted(root.iterdir())
+             if f.is_file() and f.suffix in SOURCE_SUFFIXES and f.name != "README.md"]
+    rep = root / "report"
+    files += [(f, f.relative_to(root)) for f in sorted(rep.rglob("*"))
+              if f.is_file() and "__pycache__" not in f.parts]
+    return files
+
+
+def _executed_notebooks(settings: Settings) -> list[Path]:
+    return sorted(f for f in (settings.build_dir / "notebooks").glob("*.ipynb")
+                  if not f.name.startswith(".") and not f.name.endswith(".failed.ipynb"))
+
+
+def _figurdata(settings: Settings) -> list[Path]:
+    d = settings.build_dir / "figurdata"
+    return sorted(f for f in d.rglob("*") if f.is_file() and not f.name.startswith(".")) if d.is_dir() else []
+
+
+def book_overlay(settings: Settings) -> dict:
+    """What the staged _quarto.yml gets for this configuration."""
+    proj = load_project()
+    rep = proj.get("report") or {}
+    navn, ed = settings.region_name, settings.edition
+    ov: dict = {"kg-plan-region": settings.is_plan_region,
+                "kg-configuration": settings.config_id,
+                "edition-note": f"Utgave {ed} · {navn} · reprodusert fra åpne data"}
+    book: dict = {}
+    if not settings.is_plan_region:
+        book["title"] = f"Kunnskapsgrunnlag for {navn}"
+        book["subtitle"] = f"Statistikk, figurer og kart for {navn} fylke – utgave {ed}"
+        book["output-file"] = f"Kunnskapsgrunnlag-{_ascii(navn)}-{ed}"
+        ov["publisher"] = f"Bygget med kunnskapsgrunnlag for {navn} (ikke utgitt av fylkeskommunen)"
+        ov["report-number"] = f"Utgave {ed}"
+    elif rep.get("title"):
+        book["title"] = rep["title"]
+    date = (settings.edition_params or {}).get("date")
+    if date and ed != load_project()["defaults"]["edition"]:
+        book["date"] = str(date)
+    ov["book"] = book
+    return ov
+
+
+def _ascii(text: str) -> str:
+    table = str.maketrans({"æ": "ae", "ø": "o", "å": "a", "Æ": "Ae", "Ø": "O", "Å": "A"})
+    return "".join(c if c.isalnum() else "-" for c in text.translate(table)).strip("-")
+
+
+def _staged_quarto(settings: Settings, has_figurdata: bool) -> str:
+    src = settings.root / "_quarto.yml"
+    try:
+        cfg = yaml.safe_load(src.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{src}: not valid YAML/UTF-8 ({str(exc).splitlines()[0]})") from None
+    ov = book_overlay(settings)
+    book_ov = ov.pop("book")
+    cfg.update(ov)
+    cfg["book"] = {**(cfg.get("book") or {}), **book_ov}
+    project = dict(cfg.get("project") or {})
+    project.pop("output-dir", None)  # always given explicitly
+    if has_figurdata:
+        res = list(project.get("resources") or [])
+        if "figurdata/*.csv" not in res:
+            res.append("figurdata/*.csv")
+        project["resources"] = res
+    cfg["project"] = project
+    return (f"# Staged by kunnskapsgrunnlag for configuration {settings.config_id} from ../../../_quarto.yml. Do not edit.\n"
+            + yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False))
+
+
+def stage_site(settings: Settings) -> Path:
+    """Mirror the sources of this configuration into build/<id>/site/ (only changed files are written)."""
+    site = settings.build_dir / "site"
+    outputs.ensure_owned_subdir(site, configuration=settings.config_id)
+    wanted: dict[Path, bytes | Path] = {}
+    for src, rel in _source_files(settings.root):
+        if rel.as_posix() != "_quarto.yml":
+            wanted[rel] = src
+    fig = _figurdata(settings)
+    wanted[Path("_quarto.yml")] = _staged_quarto(settings, bool(fig)).encode("utf-8")
+    var = variables_path(settings)
+    if var.exists():
+        wanted[Path("_variables.yml")] = var
+    for nb in _executed_notebooks(settings):
+        wanted[Path("build") / "notebooks" / nb.name] = nb
+    for f in fig:
+        wanted[Path("figurdata") / f.relative_to(settings.build_dir / "figurdata")] = f
+    for rel, src in wanted.items():
+        data = src if isinstance(src, bytes) else src.read_bytes()
+        dst = site / rel
+        if not dst.is_file() or dst.read_bytes() != data:
+            atomic.write_bytes(dst, data)
+    keep = {site / r for r in wanted} | {site / outputs.STAMP}
+    for f in sorted(site.rglob("*"), reverse=True):
+        if f.is_file() and f not in keep and ".quarto" not in f.relative_to(site).parts:
+            f.unlink()
+        elif f.is_dir() and f.name != ".quarto" and not any(f.iterdir()):
+            f.rmdir()
+    return site
+
+
 def render_inputs_hash(settings: Settings, renderer: str) -> str:
     """Hash of everything the rendered book depends on (sources, variables, executed notebooks, renderer)."""
-    root = settings.root
-    files = [root / "_quarto.yml", root / "index.qmd", root / "_variables.yml"]
-    files += sorted((root / "report").rglob("*"))
-    files += sorted((settings.build_dir / "notebooks").glob("*.ipynb"))
+    files = [src for src, _ in _source_files(settings.root)] + [variables_path(settings)]
+    files += _executed_notebooks(settings) + _figurdata(settings)
     files += sorted((Path(__file__).parent / "render").rglob("*"))
     h = hashlib.sha256(renderer.encode())
+    h.update(repr(sorted(book_overlay(settings).items(), key=str)).encode())
     for f in files:
         if f.is_file() and "__pycache__" not in f.parts:
-            h.update(str(f).encode())
+            h.update(_rel_key(f, settings.root).encode())
             h.update(f.read_bytes())
     return h.hexdigest()
 
 
-def render(settings: Settings, *, renderer: str = "auto", out_dir: Path | None = None, force: bool = False) -> dict:
+def _rel_key(path: Path, root: Path) -> str:
+    """A path as a key that survives moving the project (relative to the root when inside it)."""
+    try:
+        return Path(path).resolve().relative_to(Path(root).resolve()).as_posix()
+    except ValueError:
+        try:
+            return "pkg:" + Path(path).resolve().relative_to(Path(__file__).resolve().parent).as_posix()
+        except ValueError:
+            return str(path)
+
+
+def check_fresh(settings: Settings) -> list[str]:
+    """Problems that make the executed notebooks unfit to publish ([] when the last build is current)."""
+    last, stale = stale_notebooks(settings)
+    problems = []
+    if not last:
+        problems.append(f"configuration {settings.config_id} has not been built")
+    elif not last.get("ok"):
+        bad = ", ".join(last.get("failed", []) + last.get("blocked", [])) or "see the build log"
+        problems.append(f"the last build of {settings.config_id} failed or was interrupted ({bad})")
+    if last and stale:
+        problems.append(f"{len(stale)} notebook(s) are stale (their sources, data or code changed since they ran): "
+                        + ", ".join(stale))
+    if not variables_path(settings).exists():
+        problems.append(f"{variables_path(settings)} is missing")
+    return problems
+
+
+def render(settings: Settings, *, renderer: str = "auto", out_dir: Path | None = None, force: bool = False,
+           check: bool = False, allow_stale: bool = False, on_message=None) -> dict:
     """Render into a fresh folder, then swap it in: a failed render leaves the previous book intact.
 
-    Skipped when nothing the book depends on has changed since the last render into `out_dir`.
+    With `check`, refuse (StaleBuildError) to publish notebooks from a failed or stale build
+    unless `allow_stale`. Skipped when nothing the book depends on has changed since the last
+    render into the same folder.
     """
     from .render import render as do_render
 
-    out = Path(out_dir or settings.root / "_book")
+    say = on_message or (lambda m: None)
+    default_out = out_dir is None
+    out = (settings.book_dir or settings.root / "_book" / settings.config_id) if default_out else Path(out_dir)
+    if default_out:
+        outputs.ensure_artifact_root(settings.root / "_book", kind="books")
+        out = out.resolve()
+        if out.exists():
+            outputs.ensure_owned_subdir(out)
+    else:
+        out = outputs.check_output_dir(out, settings.root, what="--out folder")
+    if check:
+        problems = check_fresh(settings)
+        if problems and not allow_stale:
+            raise StaleBuildError("; ".join(problems) + ". Run `kunnskapsgrunnlag build` "
+                                  f"{_config_args(settings)}first, or pass --allow-stale to publish them anyway")
+        for p in problems:
+            say(f"Warning (--allow-stale): {p}")
     state_file = settings.build_dir / "render-state.json"
-    state = json.loads(state_file.read_text()) if state_file.exists() else {}
+    state = atomic.read_json(state_file, default={}) or {}
+    if not isinstance(state, dict):
+        state = {}
     key = render_inputs_hash(settings, renderer)
-    prev = state.get(str(out))
-    if not force and prev and prev["hash"] == key and all(Path(p).exists() for p in prev["outputs"].values() if p):
-        return {**prev["outputs"], "renderer": prev["renderer"], "skipped": True}
-    tmp = out.with_name(out.name + ".new")
-    if tmp.exists():
-        shutil.rmtree(tmp)
+    skey = _rel_key(out, settings.root)
+    prev = state.get(skey)
+    if (not force and isinstance(prev, dict) and prev.get("hash") == key and outputs.is_owned(out)
+            and all((out / p).exists() for p in (prev.get("outputs") or {}).values() if p)):
+        if default_out:
+            write_landing_page(settings.root)
+        return {**{k: out / v for k, v in prev["outputs"].items() if v}, "renderer": prev.get("renderer"), "skipped": True}
+    site = stage_site(settings)
+    run = f"{os.getpid()}-{uuid.uuid4().hex[:6]}"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.new-{run}")
+    old = out.with_name(f".{out.name}.old-{run}")
     try:
-        res = do_render(settings.root, tmp, renderer)
+        res = do_render(site, tmp, renderer)
+        if (site / "figurdata").is_dir() and not (tmp / "figurdata").exists():
+            shutil.copytree(site / "figurdata", tmp / "figurdata")
+        outputs.stamp(tmp, kind="book", configuration=settings.config_id, edition=settings.edition,
+                      region=settings.region, region_name=settings.region_name,
+                      title=book_overlay(settings)["book"].get("title") or (load_project().get("report") or {}).get("title", ""),
+                      html="index.html", pdf=Path(res["pdf"]).name if res.get("pdf") else None,
+                      renderer=res.get("renderer"), rendered=rawstore.now_iso())
+        if out.exists():
+            out.rename(old)
+        tmp.rename(out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        if old.exists() and not out.exists():
+            old.rename(out)  # put the previous book back
         raise
-    old = out.with_name(out.name + ".old")
-    if out.exists():
-        shutil.rmtree(old, ignore_errors=True)
-        out.rename(old)
-    tmp.rename(out)
     shutil.rmtree(old, ignore_errors=True)
     res = {k: (out / Path(v).relative_to(tmp) if isinstance(v, Path) and tmp in Path(v).parents else v)
            for k, v in res.items()}
-    state[str(out)] = {"hash": key, "renderer": res.get("renderer"),
-                       "outputs": {k: str(v) for k, v in res.items() if k in ("html", "pdf")}}
-    settings.build_dir.mkdir(parents=True, exist_ok=True)
-    state_file.write_text(json.dumps(state, indent=2))
+    state[skey] = {"hash": key, "renderer": res.get("renderer"),
+                   "outputs": {k: Path(v).relative_to(out).as_posix() for k, v in res.items()
+                               if k in ("html", "pdf") and v and out in Path(v).parents}}
+    atomic.write_json(state_file, state)
+    if default_out:
+        write_landing_page(settings.root)
     return res
+
+
+def _config_args(settings: Settings) -> str:
+    return f"--edition {settings.edition} --region {settings.region} "
+
+
+def write_landing_page(root: Path) -> Path:
+    """`_book/index.html`: one link per built configuration's book (owned by the tool)."""
+    book_root = Path(root) / "_book"
+    proj = load_project()
+    default_id = f"{proj['defaults']['edition']}-{proj['defaults']['region']}"
+    rows = []
+    for d in sorted(book_root.iterdir()) if book_root.is_dir() else []:
+        info = outputs.stamp_info(d) if d.is_dir() and not d.name.startswith(".") else {}
+        if info.get("kind") != "book":
+            continue
+        pdf = f' · <a href="{html.escape(d.name)}/{html.escape(info["pdf"])}">PDF</a>' if info.get("pdf") else ""
+        mark = " (standard)" if d.name == default_id else ""
+        rows.append(f'<li><a href="{html.escape(d.name)}/index.html">{html.escape(str(info.get("region_name", d.name)))}, '
+                    f'utgave {html.escape(str(info.get("edition", "")))}</a>{mark}{pdf} '
+                    f'<small>({html.escape(d.name)}, {html.escape(str(info.get("rendered", ""))[:10])})</small></li>')
+    page = ("<!DOCTYPE html>\n<html lang=\"nb\"><head><meta charset=\"utf-8\">"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+            f"<title>{LANDING_TITLE}</title></head>\n<body>\n<main>\n<h1>{LANDING_TITLE}</h1>\n"
+            "<p>Hver konfigurasjon (utgave, fylke) har sin egen bok. Skrevet av <code>kunnskapsgrunnlag render</code>.</p>\n"
+            "<ul>\n" + ("\n".join(rows) or "<li>Ingen bøker er bygget ennå.</li>") + "\n</ul>\n</main>\n</body></html>\n")
+    outputs.ensure_artifact_root(book_root, kind="books")
+    target = book_root / "index.html"
+    if not target.exists() or target.read_text(encoding="utf-8", errors="replace") != page:
+        atomic.write_text(target, page)
+    return target
+
+
+# --------------------------------------------------------------------------------------------
+# diff: what changed between two editions (same region)
+# --------------------------------------------------------------------------------------------
+def diff_editions(old: int, new: int, region: str | None = None, root: Path | None = None) -> dict:
+    """Every report variable that differs between two built editions; writes build/diff-OLD-NEW-REGION.md/.csv."""
+    s_old = make_settings(edition=old, region=region, root=root)
+    s_new = make_settings(edition=new, region=s_old.region, root=root)
+    vals = []
+    for s in (s_old, s_new):
+        p = variables_path(s)
+        if not p.exists():
+            raise ConfigError(f"edition {s.edition} for region {s.region} ({s.region_name}) is not built "
+                              f"({p} is missing); run `kunnskapsgrunnlag report --edition {s.edition} --region {s.region}` first")
+        vals.append(read_variables(p))
+    a, b = vals
+    rows = [(k, a.get(k, "(finnes ikke)"), b.get(k, "(finnes ikke)"))
+            for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
+    outputs.ensure_artifact_root(s_old.root / "build")
+    stem = s_old.root / "build" / f"diff-{s_old.edition}-{s_new.edition}-{s_old.region}"
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["variabel", f"utgave {s_old.edition}", f"utgave {s_new.edition}"])
+    w.writerows(rows)
+    atomic.write_text(stem.with_suffix(".csv"), buf.getvalue())
+
+    def cell(v: str) -> str:
+        return str(v).replace("|", "\\|").replace("\n", " ")
+
+    md = [f"# Endrede tall: utgave {s_old.edition} → {s_new.edition}, {s_old.region_name} ({s_old.region})", "",
+          f"{len(rows)} av {len(set(a) | set(b))} variabler i rapporten er forskjellige.", "",
+          f"| variabel | utgave {s_old.edition} | utgave {s_new.edition} |", "|---|---|---|"]
+    md += [f"| `{k}` | {cell(x)} | {cell(y)} |" for k, x, y in rows]
+    atomic.write_text(stem.with_suffix(".md"), "\n".join(md) + "\n")
+    return {"old": s_old, "new": s_new, "rows": rows, "md": stem.with_suffix(".md"), "csv": stem.with_suffix(".csv"),
+            "total": len(set(a) | set(b))}
+
+
+# --------------------------------------------------------------------------------------------
+# clean: remove only what the tool made
+# --------------------------------------------------------------------------------------------
+LEGACY_BUILD = ("notebooks", "variables", "records", "logs", "state.json", "render-state.json", "changes.md")
+
+
+def clean(root: Path) -> list[Path]:
+    """Remove the tool's outputs (stamped folders, its files); leave anything else in place."""
+    root = Path(root)
+    removed: list[Path] = []
+    for area in (root / "build", root / "_book", root / "data" / "processed"):
+        if not area.is_dir():
+            continue
+        for child in sorted(area.iterdir()):
+            if child.is_dir() and outputs.remove_owned(child):
+                removed.append(child)
+            elif child.name.startswith(".") and (".new-" in child.name or ".old-" in child.name) and child.is_dir():
+                shutil.rmtree(child)  # leftovers of an interrupted render swap
+                removed.append(child)
+        if outputs.is_owned(area):
+            for child in sorted(area.iterdir()):
+                ours = (child.name in (outputs.STAMP, ".fetch.lock", "index.html")
+                        or (area.name == "build" and (child.name.startswith("diff-") or child.name in LEGACY_BUILD)))
+                if ours:
+                    shutil.rmtree(child) if child.is_dir() else child.unlink()
+                    removed.append(child)
+            if not any(area.iterdir()):
+                area.rmdir()
+    legacy = root / "_variables.yml"
+    if legacy.is_file() and legacy.read_text(encoding="utf-8", errors="replace").startswith("# Written by `kunnskapsgrunnlag build`"):
+        legacy.unlink()
+        removed.append(legacy)
+    return removed

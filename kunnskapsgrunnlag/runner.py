@@ -1,29 +1,49 @@
 """Run the notebooks with papermill: in configured order, concurrently where independent,
 skipping those whose source, parameters, inputs and package code are unchanged.
 
-Outputs: executed notebooks in build/notebooks/, variables in build/variables/ (merged into
-_variables.yml for the report), records in build/records/, and build/changes.md (what changed).
-A failing notebook is reported with its name and failing cell; its last good output is kept.
+Everything is per configuration (edition, region) under `build/<id>/` (e.g. `build/2026-33/`):
+executed notebooks in notebooks/, variables in variables/ (merged with the configuration's own
+variables into _variables.yml for the report), records in records/, state.json (hashes and the
+last build's result) and changes.md (what changed). A failing notebook is reported with its name
+and failing cell; its last good output is kept. Temporary files are unique per run; Ctrl-C
+cancels queued notebooks at once and terminates the running ones (BuildInterrupted).
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+import shutil
+import signal
 import subprocess
 import sys
+import threading
 import time
+import uuid
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
-from . import rawstore
-from .config import Settings, load_catalogue, load_project, used_by_notebook
+from . import atomic, rawstore
+from .config import ConfigError, Settings, load_catalogue, load_project, used_by_notebook
 from .notebook import apply_captions
 
 PACKAGE_DIR = Path(__file__).resolve().parent
+STATE_VERSION = 2
+
+
+class VariablesError(RuntimeError):
+    """Report variables cannot be merged (written twice, or a corrupt variables file)."""
+
+
+class BuildInterrupted(KeyboardInterrupt):
+    """Ctrl-C: queued notebooks were cancelled and running ones terminated."""
+
+    def __init__(self, finished: list[str], cancelled: list[str]):
+        self.finished, self.cancelled = finished, cancelled
+        super().__init__("interrupted")
 
 
 class NotebookFailed(RuntimeError):
@@ -39,6 +59,7 @@ class StepResult:
     status: str  # ran | skipped | failed | blocked
     seconds: float = 0.0
     message: str = ""
+    produced: list = field(default_factory=list)
 
 
 @dataclass
@@ -77,9 +98,8 @@ def _inputs(settings: Settings, name: str) -> dict[str, str]:
     """sha256 of every raw dataset the notebook reads (declared in the catalogue or seen last run)."""
     cat = load_catalogue()
     used = {d for d, spec in cat.items() if name in used_by_notebook(spec)}
-    rec = settings.build_dir / "records" / f"{name}.json"
-    if rec.exists():
-        used |= set(json.loads(rec.read_text()).get("used", []))
+    rec = atomic.read_json(settings.build_dir / "records" / f"{name}.json", default={}) or {}
+    used |= set(rec.get("used", []) if isinstance(rec, dict) else [])
     manifest = rawstore.read_manifest(settings.raw_dir)["datasets"]
     out = {}
     for d in sorted(used):
@@ -88,11 +108,21 @@ def _inputs(settings: Settings, name: str) -> dict[str, str]:
     return out
 
 
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix() or "."
+    except ValueError:
+        return str(path)
+
+
 def step_hash(settings: Settings, name: str, code: str, upstream: dict[str, str]) -> str:
     src = (settings.root / "notebooks" / f"{name}.ipynb").read_bytes()
+    params = settings.notebook_parameters()
+    for k in ("root", "raw_dir", "processed_dir", "build_dir"):  # a moved project stays up to date
+        params[k] = _relative(Path(params[k]), settings.root)
     payload = {
         "source": _sha(src),
-        "parameters": settings.notebook_parameters(),
+        "parameters": params,
         "inputs": _inputs(settings, name),
         "code": code,
         "upstream": upstream,
@@ -121,46 +151,120 @@ def _failing_cell(path: Path) -> tuple[int | None, str]:
     return None, "unknown error"
 
 
-def execute(settings: Settings, name: str, log_dir: Path) -> None:
-    """Execute one notebook with papermill in a subprocess; keep the last good output on failure."""
+class _Runs:
+    """The papermill subprocesses of this build, so Ctrl-C can terminate them."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.procs: dict[str, subprocess.Popen] = {}
+        self.cancelled = threading.Event()
+
+    def terminate_all(self, grace: float = 5.0) -> None:
+        with self.lock:
+            self.cancelled.set()
+            procs = list(self.procs.values())
+        for p in procs:
+            _signal_group(p, signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        for p in procs:
+            try:
+                p.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                _signal_group(p, signal.SIGKILL)
+
+
+def _signal_group(p: subprocess.Popen, sig) -> None:
+    try:
+        if hasattr(os, "killpg"):
+            os.killpg(p.pid, sig)  # papermill and its kernel
+        else:  # pragma: no cover - Windows
+            p.terminate()
+    except (ProcessLookupError, PermissionError, OSError):
+        pass
+
+
+def execute(settings: Settings, name: str, log_dir: Path, runs: _Runs | None = None, run_id: str | None = None) -> list[str]:
+    """Execute one notebook with papermill in a subprocess; keep the last good output on failure.
+
+    The notebook writes its variables and record into a folder of this run (KG_RUN_DIR); they
+    replace the previous ones only when the notebook succeeds. Returns the files it produced
+    (relative to the build folder).
+    """
     src = settings.root / "notebooks" / f"{name}.ipynb"
     out_dir = settings.build_dir / "notebooks"
     out_dir.mkdir(parents=True, exist_ok=True)
-    tmp = out_dir / f".running-{name}.ipynb"
-    cmd = [sys.executable, "-m", "papermill", str(src), str(tmp), "-k", "python3",
-           "--cwd", str(settings.root / "notebooks"), "--no-progress-bar", "--log-level", "ERROR"]
-    for k, v in settings.notebook_parameters().items():
-        cmd += ["-y", yaml.safe_dump({k: v}, default_flow_style=True).strip()]
-    env = {**os.environ, "KG_ROOT": str(settings.root),
+    run_id = run_id or uuid.uuid4().hex[:8]
+    tmp = out_dir / f".running-{name}-{run_id}.ipynb"
+    run_dir = settings.build_dir / f".run-{run_id}" / name
+    run_dir.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, "-m", "kunnskapsgrunnlag.nbexec", str(src), str(tmp), str(settings.root / "notebooks"),
+           json.dumps(settings.notebook_parameters())]
+    env = {**os.environ, "KG_ROOT": str(settings.root), "KG_RUN_DIR": str(run_dir),
            "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""), "MPLBACKEND": "module://matplotlib_inline.backend_inline",
            "PYDEVD_DISABLE_FILE_VALIDATION": "1",
            # use the kernelspec of this environment, never a stale one in ~/.local
            "JUPYTER_PREFER_ENV_PATH": "1"}
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    log_dir.mkdir(parents=True, exist_ok=True)
-    (log_dir / f"{name}.log").write_text(proc.stdout + proc.stderr, encoding="utf-8")
-    if proc.returncode != 0:
-        idx, summary = _failing_cell(tmp)
-        if tmp.exists():
-            failed = out_dir / f"{name}.failed.ipynb"
-            os.replace(tmp, failed)
-        raise NotebookFailed(name, idx, summary, proc.stderr[-2000:])
-    apply_captions(settings, name, tmp)  # captions computed by ctx.caption() -> the cells' #| options
-    os.replace(tmp, out_dir / f"{name}.ipynb")
+    runs = runs or _Runs()
+    try:
+        with runs.lock:
+            if runs.cancelled.is_set():
+                raise BuildInterrupted([], [name])
+            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                                    start_new_session=True)
+            runs.procs[name] = proc
+        try:
+            stdout, stderr = proc.communicate()
+        finally:
+            with runs.lock:
+                runs.procs.pop(name, None)
+        if runs.cancelled.is_set():
+            raise BuildInterrupted([], [name])
+        log_dir.mkdir(parents=True, exist_ok=True)
+        atomic.write_text(log_dir / f"{name}.log", stdout + stderr)
+        if proc.returncode != 0:
+            idx, summary = _failing_cell(tmp)
+            if tmp.exists():
+                os.replace(tmp, out_dir / f"{name}.failed.ipynb")
+            raise NotebookFailed(name, idx, summary, stderr[-2000:])
+        # success: variables and record first, then the executed notebook
+        produced = []
+        for sub, pattern in (("variables", "*.yml"), ("records", "*.json")):
+            for f in run_dir.glob(pattern):
+                (settings.build_dir / sub).mkdir(parents=True, exist_ok=True)
+                os.replace(f, settings.build_dir / sub / f.name)
+                produced.append(f"{sub}/{f.name}")
+        apply_captions(settings, name, tmp)  # captions computed by ctx.caption() -> the cells' #| options
+        os.replace(tmp, out_dir / f"{name}.ipynb")
+        (out_dir / f"{name}.failed.ipynb").unlink(missing_ok=True)
+        return sorted(produced)
+    finally:
+        tmp.unlink(missing_ok=True)
+        shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def _read_variables_file(f: Path) -> dict:
+    try:
+        data = yaml.safe_load(f.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise VariablesError(f"{f} is corrupt ({type(exc).__name__}); rerun its notebook with "
+                         f"`kunnskapsgrunnlag build --force --only {f.stem}`") from None
+    return data if isinstance(data, dict) else {}
 
 
 def merge_variables(settings: Settings) -> dict:
+    """The notebooks' variables plus the configuration's own (`region.kode`, `region.navn`, `utgave.aar`)."""
     merged: dict = {}
-    for f in sorted((settings.build_dir / "variables").glob("*.yml")):
-        data = yaml.safe_load(f.read_text(encoding="utf-8")) or {}
+    sources = [(f.name, _read_variables_file(f)) for f in sorted((settings.build_dir / "variables").glob("*.yml"))]
+    sources.append(("the configuration (region, utgave)", settings.configuration_variables()))
+    for fname, data in sources:
         for key, value in data.items():
             if key in merged and merged[key] != value and isinstance(value, dict) and isinstance(merged[key], dict):
                 clash = set(merged[key]) & set(value)
                 if clash:
-                    raise ValueError(f"variable(s) {sorted(clash)} under {key!r} written by two notebooks (one is {f.name})")
+                    raise VariablesError(f"variable(s) {sorted(clash)} under {key!r} written twice (one is {fname})")
                 merged[key].update(value)
             elif key in merged and merged[key] != value:
-                raise ValueError(f"variable {key!r} written by two notebooks (one is {f.name})")
+                raise VariablesError(f"variable {key!r} written twice (one is {fname})")
             else:
                 merged[key] = value
     return merged
@@ -176,19 +280,67 @@ def _flatten(d: dict, prefix: str = "") -> dict[str, str]:
     return out
 
 
+def variables_path(settings: Settings) -> Path:
+    return settings.build_dir / "_variables.yml"
+
+
+def read_variables(path: Path) -> dict:
+    """Flattened variables of a `_variables.yml` ({} when absent or corrupt)."""
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) if Path(path).exists() else {}
+    except (yaml.YAMLError, UnicodeDecodeError):
+        return {}
+    return _flatten(data) if isinstance(data, dict) else {}
+
+
 def write_variables(settings: Settings) -> list[str]:
-    """Write _variables.yml for the report; return the list of changed values (old -> new)."""
-    path = settings.root / "_variables.yml"
-    old = _flatten(yaml.safe_load(path.read_text(encoding="utf-8")) or {}) if path.exists() else {}
+    """Write build/<id>/_variables.yml for the report; return the list of changed values (old -> new)."""
+    path = variables_path(settings)
+    old = read_variables(path)
     merged = merge_variables(settings)
     new = _flatten(merged)
-    header = "# Written by `kunnskapsgrunnlag build` from build/variables/*.yml. Do not edit.\n"
+    header = (f"# Written by `kunnskapsgrunnlag build` for configuration {settings.config_id} "
+              "from variables/*.yml. Do not edit.\n")
     text = header + yaml.safe_dump(merged, allow_unicode=True, sort_keys=True)
     if not path.exists() or path.read_text(encoding="utf-8") != text:
-        path.write_text(text, encoding="utf-8")
+        atomic.write_text(path, text)
     changes = [f"{k}: {old.get(k, '(ny)')} -> {new.get(k, '(fjernet)')}"
                for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)]
     return changes
+
+
+def read_state(settings: Settings) -> dict:
+    """build/<id>/state.json: {"version", "hashes": {notebook: hash}, "last_build": {...}} (corrupt -> rebuilt)."""
+    state = atomic.read_json(settings.build_dir / "state.json", default={}) or {}
+    if not isinstance(state, dict) or state.get("version") != STATE_VERSION:
+        return {"version": STATE_VERSION, "hashes": {}, "last_build": {}, "outputs": {}}
+    state.setdefault("hashes", {})
+    state.setdefault("last_build", {})
+    state.setdefault("outputs", {})
+    return state
+
+
+def _write_state(settings: Settings, state: dict) -> None:
+    atomic.write_json(settings.build_dir / "state.json", state)
+
+
+def current_hashes(settings: Settings) -> dict[str, str]:
+    """What each notebook's hash would be now (to tell whether the executed notebooks are stale)."""
+    code = code_hash()
+    out: dict[str, str] = {}
+    for nb in load_project()["notebooks"]:
+        n = nb["name"]
+        out[n] = step_hash(settings, n, code, {d: out.get(d, "") for d in nb.get("after", [])})
+    return out
+
+
+def stale_notebooks(settings: Settings) -> tuple[dict, list[str]]:
+    """(last build's record, notebooks whose executed output does not match the current inputs)."""
+    state = read_state(settings)
+    now = current_hashes(settings)
+    stale = [n for n, h in now.items()
+             if state["hashes"].get(n) != h or not (settings.build_dir / "notebooks" / f"{n}.ipynb").exists()]
+    return state["last_build"], stale
 
 
 def build_notebooks(settings: Settings, *, jobs: int = 1, force: bool = False, only: list[str] | None = None,
@@ -199,12 +351,12 @@ def build_notebooks(settings: Settings, *, jobs: int = 1, force: bool = False, o
     if only:
         bad = sorted(set(only) - set(names))
         if bad:
-            raise KeyError(f"Unknown notebook(s) {bad}; valid: {names}")
+            raise ConfigError(f"Unknown notebook(s) {bad} in --only; valid (config/project.yml `notebooks`): {names}")
     deps = {n["name"]: list(n.get("after", [])) for n in nbs}
-    state_path = settings.build_dir / "state.json"
-    state = json.loads(state_path.read_text()) if state_path.exists() else {}
-    key = f"{settings.edition}:{settings.region}"
-    prev = state.get(key, {})
+    settings.build_dir.mkdir(parents=True, exist_ok=True)
+    state = read_state(settings)
+    prev = state["hashes"]
+    produced = state["outputs"]  # notebook -> files its last good run wrote (they must still exist)
     code = code_hash()
     result = BuildResult()
     done: dict[str, str] = {}  # name -> hash of its result (for downstream hashing)
@@ -212,6 +364,8 @@ def build_notebooks(settings: Settings, *, jobs: int = 1, force: bool = False, o
     pending = list(names)
     running: dict = {}
     emit = on_event or (lambda *a: None)
+    runs = _Runs()
+    run_id = f"{os.getpid()}-{uuid.uuid4().hex[:6]}"
 
     def ready(n):
         return all(d in done or d in failed for d in deps[n])
@@ -219,10 +373,22 @@ def build_notebooks(settings: Settings, *, jobs: int = 1, force: bool = False, o
     def run_one(n: str, h: str) -> StepResult:
         t0 = time.perf_counter()
         emit(n, "running", "")
-        execute(settings, n, settings.build_dir / "logs")
-        return StepResult(n, "ran", time.perf_counter() - t0)
+        produced = execute(settings, n, settings.build_dir / "logs", runs, run_id)
+        return StepResult(n, "ran", time.perf_counter() - t0, produced=produced or [])
 
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+    def save_state(ok: bool | None = None, finished: bool = False) -> None:
+        state["hashes"] = prev
+        state["outputs"] = produced
+        if finished:
+            state["last_build"] = {
+                "ok": bool(ok), "finished": rawstore.now_iso(),
+                "failed": sorted(s.notebook for s in result.steps if s.status == "failed"),
+                "blocked": sorted(s.notebook for s in result.steps if s.status == "blocked"),
+            }
+        _write_state(settings, state)
+
+    pool = ThreadPoolExecutor(max_workers=max(1, jobs))
+    try:
         while pending or running:
             for n in [p for p in pending if ready(p)]:
                 pending.remove(n)
@@ -234,7 +400,8 @@ def build_notebooks(settings: Settings, *, jobs: int = 1, force: bool = False, o
                 h = step_hash(settings, n, code, {d: done[d] for d in deps[n]})
                 out = settings.build_dir / "notebooks" / f"{n}.ipynb"
                 selected = not only or n in only
-                if (not force or not selected) and prev.get(n) == h and out.exists():
+                complete = out.exists() and all((settings.build_dir / f).exists() for f in produced.get(n, []))
+                if (not force or not selected) and prev.get(n) == h and complete:
                     done[n] = h
                     result.steps.append(StepResult(n, "skipped", 0, "unchanged"))
                     emit(n, "skipped", "")
@@ -254,6 +421,7 @@ def build_notebooks(settings: Settings, *, jobs: int = 1, force: bool = False, o
                     step = fut.result()
                     done[n] = h
                     prev[n] = h
+                    produced[n] = step.produced
                     result.steps.append(step)
                     emit(n, "ran", f"{step.seconds:.1f} s")
                 except NotebookFailed as exc:
@@ -261,22 +429,37 @@ def build_notebooks(settings: Settings, *, jobs: int = 1, force: bool = False, o
                     prev.pop(n, None)
                     result.steps.append(StepResult(n, "failed", 0, str(exc)))
                     emit(n, "failed", str(exc))
-            state[key] = prev
-            state_path.parent.mkdir(parents=True, exist_ok=True)
-            state_path.write_text(json.dumps(state, indent=2, sort_keys=True))
+            save_state()
+    except KeyboardInterrupt:
+        # Ctrl-C: nothing queued starts, running notebooks are terminated, finished ones are kept.
+        runs.cancelled.set()
+        pool.shutdown(wait=False, cancel_futures=True)
+        runs.terminate_all()
+        pool.shutdown(wait=True)
+        for fut, (n, h) in list(running.items()):
+            if fut.done() and not fut.cancelled() and fut.exception() is None:
+                prev[n] = h  # finished just before the interrupt: its outputs are in place
+        save_state(ok=False, finished=True)
+        shutil.rmtree(settings.build_dir / f".run-{run_id}", ignore_errors=True)
+        raise BuildInterrupted([s.notebook for s in result.steps if s.status == "ran"],
+                               [n for n, _ in running.values()] + pending) from None
+    finally:
+        pool.shutdown(wait=True)
+        shutil.rmtree(settings.build_dir / f".run-{run_id}", ignore_errors=True)
 
     for n in names:
-        rec = settings.build_dir / "records" / f"{n}.json"
-        if rec.exists():
-            for m in json.loads(rec.read_text()).get("missing", []):
-                if m not in result.missing:
-                    result.missing.append({**m, "notebook": n})
+        rec = atomic.read_json(settings.build_dir / "records" / f"{n}.json", default={}) or {}
+        for m in (rec.get("missing", []) if isinstance(rec, dict) else []):
+            if m not in result.missing:
+                result.missing.append({**m, "notebook": n})
     if result.ok:
         result.changes = write_variables(settings)
-        log = ["# Endringer i siste bygg", ""]
+        log = [f"# Endringer i siste bygg ({settings.config_id}: utgave {settings.edition}, "
+               f"{settings.region_name})", ""]
         log += [f"- {s.notebook}: {s.status} {s.message}".rstrip() for s in result.steps]
         log += ["", "## Endrede tall i rapporten", ""] + ([f"- {c}" for c in result.changes] or ["- ingen"])
         log += ["", "## Datasett som mangler", ""] + ([f"- {m['dataset']} ({m['notebook']}): {m['reason']}. Hent med: {m['how_to_fetch']}"
                                                      for m in result.missing] or ["- ingen"])
-        (settings.build_dir / "changes.md").write_text("\n".join(log) + "\n", encoding="utf-8")
+        atomic.write_text(settings.build_dir / "changes.md", "\n".join(log) + "\n")
+    save_state(ok=result.ok, finished=True)
     return result

@@ -47,3 +47,14 @@ def copy_raw(tmp_path, fetched):
     for p in dst.rglob("*"):
         p.chmod(0o644 if p.is_file() else 0o755)
     return make_settings(raw_dir=dst, processed_dir=tmp_path / "processed", build_dir=tmp_path / "build")
+
+
+@pytest.fixture(scope="session")
+def built_project(tmp_path_factory, mirror):
+    """A temporary copy of the project with the default configuration (2026-33) fetched, built and
+    rendered offline (session-wide; tests copy it again before changing anything)."""
+    from helpers import cli, copy_project
+
+    proj = copy_project(tmp_path_factory.mktemp("built") / "proj")
+    cli(proj, "report", "--mirror", str(mirror), "--offline", "--jobs", "2", "--renderer", "pandoc")
+    return proj

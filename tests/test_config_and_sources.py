@@ -34,8 +34,10 @@ def test_every_fylke_is_accepted(code):
     assert len([c for c in PROJECT["regions"] if c != "0"]) == 15
 
 
-def test_region_code_normalisation_and_comparisons():
-    assert check_region("3") == "03"
+def test_region_codes_match_exactly_and_comparisons():
+    assert check_region("03") == "03"
+    with pytest.raises(ConfigError, match=r"must match exactly\. Did you mean 03 \(Oslo\)"):
+        check_region("3")  # never silently read as Oslo
     s = make_settings(comparison_regions=["32", "0"])
     assert s.comparison_regions == ("32", "0")
     with pytest.raises(ConfigError):

@@ -26,36 +26,20 @@ def norm(text: str) -> str:
     return re.sub(r"\s+", " ", text)
 
 
-def copy_project(dst: Path) -> Path:
-    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, capture_output=True,
-                           text=True, check=True).stdout.split()
-    for f in files:
-        if (ROOT / f).is_file():
-            (dst / f).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / f, dst / f)
-    return dst
-
-
-def cli(proj: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    env = {**os.environ, "KG_ROOT": str(proj), "COLUMNS": "200"}
-    p = subprocess.run([sys.executable, "-m", "kunnskapsgrunnlag.cli", *args], cwd=proj, env=env,
-                       capture_output=True, text=True)
-    if check and p.returncode != 0:
-        raise AssertionError(f"kunnskapsgrunnlag {' '.join(args)} failed:\n{p.stdout[-3000:]}\n{p.stderr[-3000:]}")
-    return p
+from helpers import BOOK, BUILD, cli, copy_project  # noqa: E402  (tests/helpers.py)
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory, mirror):
     proj = copy_project(tmp_path_factory.mktemp("project"))
     first = cli(proj, "report", "--mirror", str(mirror), "--offline", "--jobs", "2", "--renderer", "pandoc")
-    pdf = proj / "_book" / PDF_NAME
+    pdf = proj / BOOK / PDF_NAME
     return {
         "proj": proj,
         "log": first.stderr + first.stdout,
         "pdf_pages": [norm(p.extract_text() or "") for p in PdfReader(pdf).pages],
-        "html": (proj / "_book" / "index.html").read_text(encoding="utf-8"),
-        "vars": yaml.safe_load((proj / "_variables.yml").read_text(encoding="utf-8")),
+        "html": (proj / BOOK / "index.html").read_text(encoding="utf-8"),
+        "vars": yaml.safe_load((proj / BUILD / "_variables.yml").read_text(encoding="utf-8")),
     }
 
 
@@ -66,10 +50,18 @@ def html_text(html: str) -> str:
 
 def test_outputs_exist(built):
     proj = built["proj"]
-    assert (proj / "_book" / "index.html").stat().st_size > 50_000
+    assert (proj / BOOK / "index.html").stat().st_size > 50_000
     assert len(built["pdf_pages"]) >= 40
-    assert (proj / "build" / "notebooks" / "02_situasjonen.ipynb").exists()
-    assert (proj / "build" / "changes.md").exists()
+    assert (proj / BUILD / "notebooks" / "02_situasjonen.ipynb").exists()
+    assert (proj / BUILD / "changes.md").exists()
+
+
+def test_published_book_has_no_machine_paths(built):
+    """Relative paths only: no file of _book/ (HTML, notebook pages, scripts, search data, the
+    PDF's text) contains the project's absolute path or /tmp/, /home/, /root/."""
+    from kunnskapsgrunnlag.render import machine_paths
+    found = machine_paths(built["proj"] / "_book", built["proj"])
+    assert found == [], found
 
 
 def test_every_chapter_and_section_heading_in_pdf_and_html(built):
@@ -117,8 +109,8 @@ def test_html_figures_have_alt_text_and_notebook_links(built):
     links = set(re.findall(r'href="(notebooks/[\w]+\.html)(?:#[^"]*)?"', html))
     assert "notebooks/02_situasjonen.html" in links
     for link in links:
-        assert (proj / "_book" / link).exists(), link
-    nb = (proj / "_book" / "notebooks" / "02_situasjonen.html").read_text(encoding="utf-8")
+        assert (proj / BOOK / link).exists(), link
+    nb = (proj / BOOK / "notebooks" / "02_situasjonen.html").read_text(encoding="utf-8")
     assert "calc.aldersbaereevne" in htmlmod.unescape(nb)  # the reviewer sees the cells
 
 
@@ -200,7 +192,7 @@ def test_failing_notebook_is_named_with_its_cell_and_last_good_output_kept(built
 
     proj = built["proj"]
     src = proj / "notebooks" / "03_02_livsmestring.ipynb"
-    good = proj / "build" / "notebooks" / "03_02_livsmestring.ipynb"
+    good = proj / BUILD / "notebooks" / "03_02_livsmestring.ipynb"
     original, good_before = src.read_bytes(), good.read_bytes()
     nb = nbformat.read(src, as_version=4)
     code_cells = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
@@ -213,7 +205,7 @@ def test_failing_notebook_is_named_with_its_cell_and_last_good_output_kept(built
         assert f"Notebook 03_02_livsmestring failed in cell {code_cells[2]}" in out
         assert "ValueError: testfeil i notatboken" in out
         assert good.read_bytes() == good_before  # the last good output is kept
-        assert (proj / "build" / "notebooks" / "03_02_livsmestring.failed.ipynb").exists()
+        assert (proj / BUILD / "notebooks" / "03_02_livsmestring.failed.ipynb").exists()
     finally:
         src.write_bytes(original)
 
@@ -223,7 +215,7 @@ def test_tampered_raw_file_stops_the_build_and_loses_nothing(built):
     raw = proj / "data" / "raw"
     target = next((raw / "neet_13563").glob("*.csv"))
     before = {p: p.read_bytes() for p in raw.rglob("*") if p.is_file() and p != target}
-    book_before = (proj / "_book" / "index.html").read_bytes()
+    book_before = (proj / BOOK / "index.html").read_bytes()
     target.chmod(0o644)
     target.write_text(target.read_text().replace("10.6", "12.6"))
     p = cli(proj, "build", "--jobs", "2", "--force", "--renderer", "pandoc", check=False)
@@ -231,7 +223,7 @@ def test_tampered_raw_file_stops_the_build_and_loses_nothing(built):
     assert p.returncode != 0
     assert target.name in out and "sha256 mismatch" in out
     assert {q: q.read_bytes() for q in before} == before
-    assert (proj / "_book" / "index.html").read_bytes() == book_before
+    assert (proj / BOOK / "index.html").read_bytes() == book_before
     assert target.exists()
 
 
@@ -239,7 +231,7 @@ def test_bad_region_and_year_are_rejected_by_the_cli(built):
     p = cli(built["proj"], "build", "--region", "99", check=False)
     assert p.returncode == 2 and "Valid fylker" in norm(p.stderr) and "33 Buskerud" in norm(p.stderr)
     p = cli(built["proj"], "build", "--edition", "2031", check=False)
-    assert p.returncode == 2 and "Valid editions: 2026" in norm(p.stderr)
+    assert p.returncode == 2 and "Valid editions: 2025, 2026" in norm(p.stderr)
 
 
 def _chromium() -> str | None:
@@ -261,7 +253,7 @@ def test_headless_browser_follows_a_figure_notebook_link(built, tmp_path):
         if os.environ.get("CI"):
             pytest.fail("chromium is required in CI (.ci/run installs Debian's chromium)")
         pytest.skip("chromium not installed (apt-get install chromium)")
-    book = built["proj"] / "_book"
+    book = built["proj"] / BOOK
     dom = dump_dom((book / "index.html").as_uri(), tmp_path / "profile")
     fig = dom[dom.find('id="fig-aldersbaereevne"'):]
     assert fig, "Figure 1 not in the rendered DOM"

@@ -151,12 +151,63 @@ def test_forord_statement_lists_exactly_the_transcribed_datasets(fetched):
     assert "utdanning_09429" in st["beregnet"] and "sysselsetting_07984" not in st["beregnet"]
     ctx = _ctx(fetched)
     v = edition_statement(ctx)
-    assert v["utgave.transkribert_tabeller"] == "Tabell 1, Tabell 2, Tabell 3a og Tabell 3b"
-    assert v["utgave.n_transkribert"] == "3"
-    assert "transkribert fra den publiserte rapporten" in v["utgave.datagrunnlag"]
-    assert f"{len(st['mangler'])} datasett mangler" in v["utgave.datagrunnlag"]
+    assert v["datagrunnlag.transkribert_tabeller"] == "Tabell 1, Tabell 2, Tabell 3a og Tabell 3b"
+    assert v["datagrunnlag.n_transkribert"] == "3"
+    assert "transkribert fra den publiserte rapporten" in v["datagrunnlag.tekst"]
+    assert f"{len(st['mangler'])} datasett mangler" in v["datagrunnlag.tekst"]
+    assert "SSB (tabell 07459, 09429, 13563 og 14288)" in v["datagrunnlag.tekst"]
     # another region: the Buskerud-only transcription is missing, not transcribed
     s40 = make_settings(region="40", raw_dir=fetched.raw_dir, processed_dir=fetched.processed_dir,
                         build_dir=fetched.build_dir)
     st40 = data_status(s40)
     assert "levekaar_published" in st40["mangler"] and "levekaar_published" not in st40["transkribert"]
+
+
+def test_fallback_renders_notes_csv_links_resources_and_plan_region_blocks(tmp_path):
+    """What the notebook API puts in executed notebooks, rendered by the fallback: a «Data mangler»
+    note in a figure/table cell (text, numbered, with its caption), an HTML-only CSV link (in the
+    HTML caption line, resolving to the copied figurdata/, absent from the PDF), and conditional
+    plan-region content."""
+    import base64
+
+    import nbformat
+    import pypdf
+    import yaml
+    from test_render_fallback import _png, make_project
+
+    from kunnskapsgrunnlag.render import render
+
+    root = make_project(tmp_path / "book")
+    q = yaml.safe_load((root / "_quarto.yml").read_text(encoding="utf-8"))
+    q["project"]["resources"] = ["figurdata/"]
+    assert q["kg-plan-region"] is True  # the test project is the plan region's book
+    (root / "_quarto.yml").write_text(yaml.safe_dump(q, allow_unicode=True), encoding="utf-8")
+    (root / "figurdata").mkdir(exist_ok=True)
+    (root / "figurdata" / "fig-tall.csv").write_text("# Tall\n# Kilde: SSB\n# Konfigurasjon\na,b\n1,2\n", encoding="utf-8")
+    link = ('<p class="kg-csv"><a href="../figurdata/fig-tall.csv" download data-kg-label="fig-tall">'
+            'Last ned tallene (CSV)</a></p>')
+    note = '::: {.callout-important title="Data mangler: boliger"}\nTallene mangler. Se vedlegget *Datakilder*.\n:::\n'
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell('#| label: fig-tall\n#| fig-cap: "Tall i Testfylket. Kilde: SSB."\n#| fig-alt: "Et linjediagram over tall i testfylket"\nx', outputs=[
+            nbformat.v4.new_output("display_data", data={"image/png": base64.b64encode(_png()).decode(), "text/plain": "<Figure>"}),
+            nbformat.v4.new_output("display_data", data={"text/html": link})]),
+        nbformat.v4.new_code_cell('#| label: fig-borte\n#| fig-cap: "Boliger: data mangler."\nx', outputs=[
+            nbformat.v4.new_output("display_data", data={"text/markdown": note})]),
+        nbformat.v4.new_code_cell('#| label: tbl-borte\n#| tbl-cap: "Tabell som mangler: data mangler."\nx', outputs=[
+            nbformat.v4.new_output("display_data", data={"text/markdown": note})]),
+    ]
+    nbformat.write(nb, str(root / "build/notebooks/03_api.ipynb"))
+    with open(root / "kap/02_situasjonen.qmd", "a", encoding="utf-8") as fh:
+        fh.write("\n\n{{< embed /build/notebooks/03_api.ipynb#fig-tall >}}\n\n{{< embed /build/notebooks/03_api.ipynb#fig-borte >}}\n\n"
+                 "{{< embed /build/notebooks/03_api.ipynb#tbl-borte >}}\n\nSe @fig-borte og @tbl-borte.\n\n"
+                 '::: {.content-visible when-meta="kg-plan-region"}\nBare for planregionen.\n:::\n\n'
+                 '::: {.content-hidden when-meta="kg-plan-region"}\nFor alle andre regioner.\n:::\n')
+    res = render(root, root / "_out", renderer="pandoc")
+    html = res["html"].read_text(encoding="utf-8")
+    assert 'href="figurdata/fig-tall.csv"' in html and (root / "_out" / "figurdata" / "fig-tall.csv").exists()
+    assert "Data mangler: boliger" in html and 'id="fig-borte"' in html and 'id="tbl-borte"' in html
+    assert "For alle andre regioner." not in html and "Bare for planregionen." in html
+    pdf = " ".join(p.extract_text() or "" for p in pypdf.PdfReader(str(res["pdf"])).pages)
+    assert "Last ned tallene" not in pdf and "Data mangler: boliger" in " ".join(pdf.split())
+    assert "Bare for planregionen." in " ".join(pdf.split()) and "For alle andre regioner" not in pdf

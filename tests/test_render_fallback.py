@@ -22,6 +22,12 @@ QUARTO_YML = """\
 project:
   type: book
   output-dir: _book
+  resources:
+    - figurdata/*.csv
+kg-plan-region: true
+kg-off: false
+kg-nested:
+  flag: true
 book:
   title: "Testrapport for Buskerud"
   subtitle: "Del 1 – Et lite testkunnskapsgrunnlag"
@@ -76,9 +82,13 @@ neet:
   buskerud: '10,6'
 """
 
-FORORD = """\
+INDEX = """\
 # Forord {#sec-forord .unnumbered}
 
+{{< include /kap/00_forord.qmd >}}
+"""
+
+FORORD = """\
 Dette er forordet. Spørsmål kan sendes til ola.nordmann@bfk.no eller post@example.org.
 
 #### Om denne utgaven
@@ -158,6 +168,40 @@ SITUASJONEN = f"""\
 ::: {{.callout-tip}}
 Et tips uten tittel.
 :::
+
+::: {{.content-visible when-meta="kg-plan-region"}}
+Tekst bare for planregionen.
+:::
+
+::: {{.content-hidden when-meta="kg-plan-region"}}
+Nøytral tekst for andre fylker og @fig-finnes-ikke.
+:::
+
+::: {{.content-visible unless-meta="kg-off"}}
+Synlig fordi kg-off er usann.
+:::
+
+::: {{.content-visible when-meta="kg-nested.flag"}}
+Nøstet metadata er sann.
+:::
+
+::: {{.content-visible when-meta="kg-finnes-ikke"}}
+Skjult fordi nøkkelen mangler.
+:::
+
+::: {{.content-visible when-format="html"}}
+Bare i nettversjonen.
+:::
+
+::: {{.content-visible when-format="pdf"}}
+Bare i PDF-utgaven.
+:::
+
+::: {{.content-visible when-meta="kg-plan-region" unless-format="html"}}
+Planregion og ikke HTML.
+:::
+
+Setning med [spennet for HTML]{{.content-visible when-format="html"}}[spennet for Typst]{{.content-visible when-format="typst"}} og [skjult spenn]{{.content-hidden when-meta="kg-plan-region"}} slutt.
 """
 
 DATAKILDER = """\
@@ -225,7 +269,7 @@ def make_project(root: Path) -> Path:
     files = {
         "_quarto.yml": QUARTO_YML,
         "_variables.yml": VARIABLES_YML,
-        "index.qmd": "{{< include /kap/00_forord.qmd >}}\n",
+        "index.qmd": INDEX,
         "kap/00_forord.qmd": FORORD,
         "kap/01_innledning.qmd": INNLEDNING,
         "kap/delkapitler/detaljer.qmd": DETALJER,
@@ -237,6 +281,10 @@ def make_project(root: Path) -> Path:
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_text(text, encoding="utf-8")
     _notebook(root / "build/notebooks/02_test.ipynb")
+    (root / "figurdata").mkdir()
+    (root / "figurdata" / "fig-alder.csv").write_text("# Aldersbæreevne\naar,verdi\n2025,3.6\n",
+                                                     encoding="utf-8")
+    (root / "figurdata" / "notat.txt").write_text("ikke en ressurs\n", encoding="utf-8")
     return root
 
 
@@ -312,15 +360,16 @@ def test_html_numbering_and_crossrefs(rendered):
     assert 'header-section-number">' not in html[html.index("Forord") - 200:html.index("Forord")]
     assert "Ikke nummerert" in html and "header-section-number\">1.1.1.1" not in html
     # cross-references are links with the numbers
-    assert '<a href="#fig-alder" class="kg-xref">Figur 1</a>' in html.replace("\xa0", " ")
-    assert '<a href="#tbl-levekaar" class="kg-xref">Tabell 1</a>' in html.replace("\xa0", " ")
+    # (HTML: per chapter, as Quarto's HTML book; the figure and the table are in chapter 2)
+    assert '<a href="#fig-alder" class="kg-xref">Figur 2.1</a>' in html.replace("\xa0", " ")
+    assert '<a href="#tbl-levekaar" class="kg-xref">Tabell 2.1</a>' in html.replace("\xa0", " ")
     assert "(vedlegg A)" in text
-    assert "Figur 1 viser det samme" in text  # @Fig-alder
+    assert "Figur 2.1 viser det samme" in text  # @Fig-alder
     assert "Se også kapittel 1.1.1 og kapittel 2." in text
     # e-mail addresses untouched
     assert "ola.nordmann@bfk.no" in html and "post@example.org" in html
     # verbatim markdown embed with a resolved reference
-    assert "Som Figur 1 viser, er bæreevnen" in text and "<strong>lavere</strong>" in html
+    assert "Som Figur 2.1 viser, er bæreevnen" in text and "<strong>lavere</strong>" in html
 
 
 def test_html_figures_tables_callouts(rendered):
@@ -328,9 +377,9 @@ def test_html_figures_tables_callouts(rendered):
     text = _html_text(html)
     assert '<figure class="kg-figure" id="fig-alder">' in html
     assert '<img src="figures/fig-alder.png" alt="Linjediagram over aldersbæreevnen i Buskerud og i hele landet"' in html
-    assert "<figcaption>" in html and "Figur 1. Aldersbæreevne i Buskerud og landet, 2020–2025." in text
+    assert "<figcaption>" in html and "Figur 2.1. Aldersbæreevne i Buskerud og landet, 2020–2025." in text
     assert "Kilde: SSB, tabell 07459." in text
-    assert 'id="tbl-levekaar"' in html and "Tabell 1. Levekårsindeks for kommunene i Buskerud." in text
+    assert 'id="tbl-levekaar"' in html and "Tabell 2.1. Levekårsindeks for kommunene i Buskerud." in text
     assert "<th" in html and "Kommune" in html and "Drammen" in html
     # notebook links and the converted notebook
     assert html.count("Vis notatboken") == 2
@@ -517,3 +566,369 @@ def test_quarto_assets_match_the_fallback():
     assert asset.read_text(encoding="utf-8") == packaged.read_text(encoding="utf-8")
     css = REPO / "report" / "assets" / "style.css"
     assert css.exists() and ".callout" in css.read_text(encoding="utf-8")
+
+
+# --------------------------------------------------------------------------------------------
+# Quarto parity: conditional content, resources, relative paths, numbering per format
+# --------------------------------------------------------------------------------------------
+def test_conditional_content(rendered):
+    """.content-visible/.content-hidden with when-/unless-meta (from _quarto.yml, dotted keys,
+    only the boolean true counts) and when-/unless-format, on divs and spans, as in Quarto."""
+    html_text = _html_text(rendered["html"])
+    pdf_text = " ".join(rendered["pages"]).replace("\xad", "-")  # Typst writes "-" as soft hyphen
+    for text in (html_text, pdf_text):
+        assert "Tekst bare for planregionen." in text
+        assert "Nøytral tekst for andre fylker" not in text  # hidden, and its @ref is never resolved
+        assert "Synlig fordi kg-off er usann." in text
+        assert "Nøstet metadata er sann." in text
+        assert "Skjult fordi nøkkelen mangler." not in text
+        assert "skjult spenn" not in text
+    assert "Bare i nettversjonen." in html_text and "Bare i nettversjonen." not in pdf_text
+    assert "Bare i PDF-utgaven." in pdf_text and "Bare i PDF-utgaven." not in html_text
+    assert "Planregion og ikke HTML." in pdf_text and "Planregion og ikke HTML." not in html_text
+    assert "Setning med spennet for HTML og slutt." in html_text
+    assert "Setning med spennet for Typst og slutt." in pdf_text
+    assert "content-visible" not in rendered["html"] and "when-meta" not in rendered["html"]
+
+
+def test_project_resources_are_copied(rendered):
+    out = rendered["out"]
+    assert (out / "figurdata" / "fig-alder.csv").read_text(encoding="utf-8").startswith("# Aldersbæreevne")
+    assert not (out / "figurdata" / "notat.txt").exists()
+
+
+def test_project_resources_folder(tmp_path):
+    from kunnskapsgrunnlag.render.fallback import copy_resources, load_book
+    root = make_project(tmp_path / "book")
+    (root / "vedlegg" / "kart").mkdir(parents=True)
+    (root / "vedlegg" / "kart" / "a.geojson").write_text("{}", encoding="utf-8")
+    q = root / "_quarto.yml"
+    q.write_text(q.read_text(encoding="utf-8").replace("    - figurdata/*.csv\n",
+                                                      "    - figurdata/*.csv\n    - vedlegg/\n"),
+                 encoding="utf-8")
+    out = tmp_path / "out"
+    copied = copy_resources(load_book(root), out)
+    assert sorted(p.relative_to(out).as_posix() for p in copied) == [
+        "figurdata/fig-alder.csv", "vedlegg/kart/a.geojson"]
+    q.write_text(q.read_text(encoding="utf-8").replace("    - vedlegg/\n", "    - ../hemmelig/*\n"),
+                 encoding="utf-8")
+    with pytest.raises(RenderError, match="project.resources"):
+        copy_resources(load_book(root), out)
+
+
+def test_published_files_use_relative_paths_only(rendered):
+    """No published file (HTML, scripts, notebook pages, the PDF's text) names the build
+    machine's folders: not the project's absolute path, nor /tmp/, /home/, /root/."""
+    from kunnskapsgrunnlag.render import machine_paths
+    assert str(rendered["root"]).startswith("/")
+    found = machine_paths(rendered["out"], rendered["root"])
+    assert found == [], found
+    # the checker itself finds a leak
+    leak = rendered["out"] / "lekk.html"
+    leak.write_text(f'<a data-notebook="{rendered["root"]}/build/notebooks/x.ipynb">x</a>', encoding="utf-8")
+    try:
+        assert [f for f, _ in machine_paths(rendered["out"], rendered["root"])] == ["lekk.html"]
+    finally:
+        leak.unlink()
+
+
+def test_quarto_output_is_scrubbed_of_embed_markers(tmp_path):
+    from kunnskapsgrunnlag.render import _scrub_quarto_html, check_relative
+    out = tmp_path / "_book"
+    out.mkdir()
+    page = out / "kap.html"
+    page.write_text(f'<div class="cell" data-notebook="{tmp_path}/build/notebooks/02.ipynb" '
+                    'data-notebook-title="02.ipynb" data-notebook-cellid="cell-3"><img></div>',
+                    encoding="utf-8")
+    nb = out / "build" / "notebooks" / "02.ipynb"
+    nb.parent.mkdir(parents=True)
+    nb.write_text('{"cells": [], "metadata": {"papermill": {"input_path": "%s/notebooks/02.ipynb", '
+                  '"output_path": "%s/build/notebooks/02.ipynb", "parameters": {"root": ".."}}}}'
+                  % (tmp_path, tmp_path), encoding="utf-8")
+    _scrub_quarto_html(out)
+    assert page.read_text(encoding="utf-8") == '<div class="cell"><img></div>'
+    import json
+    assert json.loads(nb.read_text(encoding="utf-8"))["metadata"]["papermill"] == {"parameters": {"root": ".."}}
+    check_relative(out, tmp_path)
+    (out / "search.json").write_text(f'[{{"href": "{tmp_path}/x.html"}}]', encoding="utf-8")
+    with pytest.raises(RenderError, match="search.json"):
+        check_relative(out, tmp_path)
+
+
+def test_pdf_numbers_through_the_book_html_per_chapter(rendered):
+    """Quarto: the HTML book numbers figures per chapter, the report's Typst format through
+    the book; cross-references follow the numbers of their own format."""
+    full = " ".join(rendered["pages"])
+    assert "Figur 1. Aldersbæreevne" in full and "Figur 2.1" not in full
+    assert "Tabell 2.1" in _html_text(rendered["html"]) and "Tabell 1." in full
+
+
+# --------------------------------------------------------------------------------------------
+# Quarto's rules enforced by the fallback
+# --------------------------------------------------------------------------------------------
+def _render_error(project) -> str:
+    with pytest.raises(RenderError) as exc:
+        render(project, project / "_out", renderer="pandoc")
+    return str(exc.value)
+
+
+def test_chapter_title_only_from_an_include(project):
+    (project / "index.qmd").write_text("{{< include /kap/00_forord.qmd >}}\n", encoding="utf-8")
+    (project / "kap/00_forord.qmd").write_text("# Forord {#sec-forord .unnumbered}\n\n" + FORORD,
+                                              encoding="utf-8")
+    msg = _render_error(project)
+    assert msg.startswith("index.qmd:") and "include" in msg and "level-1 heading" in msg
+
+
+def test_second_level1_heading_in_a_chapter_file(project):
+    _append(project, "kap/99_datakilder.qmd", "# Enda et kapittel {#sec-enda}\n\nTekst.")
+    msg = _render_error(project)
+    assert msg.startswith("kap/99_datakilder.qmd:") and "second level-1 heading" in msg
+    assert "Enda et kapittel" in msg
+
+
+def test_second_level1_heading_from_an_include(project):
+    p = project / "kap/delkapitler/detaljer.qmd"
+    p.write_text("# Eget kapittel {#sec-eget}\n\n" + p.read_text(encoding="utf-8"), encoding="utf-8")
+    msg = _render_error(project)
+    assert "kap/01_innledning.qmd (in kap/delkapitler/detaljer.qmd)" in msg
+    assert "second level-1 heading" in msg
+
+
+def test_level3_heading_directly_under_a_chapter(project):
+    p = project / "kap/99_datakilder.qmd"
+    p.write_text(p.read_text(encoding="utf-8").replace(
+        "# Datakilder {#sec-datakilder}\n", "# Datakilder {#sec-datakilder}\n\n### For dypt\n\nTekst.\n"),
+        encoding="utf-8")
+    msg = _render_error(project)
+    assert msg.startswith("kap/99_datakilder.qmd:")
+    assert "A.0.1" in msg or "skips a level" in msg  # (the accessibility check may name it first)
+
+
+def test_figure_in_an_unnumbered_chapter(project):
+    p = project / "kap/02_situasjonen.qmd"
+    p.write_text(p.read_text(encoding="utf-8").replace(
+        "{#sec-situasjonen}", "{#sec-situasjonen .unnumbered}"), encoding="utf-8")
+    msg = _render_error(project)
+    assert msg.startswith("kap/02_situasjonen.qmd:") and "unnumbered chapter" in msg and "fig-alder" in msg
+
+
+def test_index_headings_are_unnumbered(rendered):
+    """Quarto: headings in index.qmd are unnumbered by default; so are headings in an
+    unnumbered chapter."""
+    html = rendered["html"]
+    at = html.index("Om denne utgaven")
+    assert "header-section-number" not in html[at - 200:at]
+
+
+@pytest.mark.parametrize("text, needle", [
+    ('::: {.content-visible when-profile="intern"}\nTekst.\n:::', "profile"),
+    ('::: {.content-visible .callout-note when-meta="kg-plan-region"}\nTekst.\n:::', "conditional div"),
+])
+def test_unsupported_conditional_content(project, text, needle):
+    _append(project, "kap/99_datakilder.qmd", text)
+    msg = _render_error(project)
+    assert needle in msg and "kap/99_datakilder.qmd" in msg
+
+
+# --------------------------------------------------------------------------------------------
+# The project's Quarto configuration (no Quarto here: asserted against Quarto's documentation)
+# --------------------------------------------------------------------------------------------
+def _project_quarto() -> dict:
+    import yaml
+    return yaml.safe_load((REPO / "_quarto.yml").read_text(encoding="utf-8"))
+
+
+def test_quarto_book_configuration():
+    q = _project_quarto()
+    # index.qmd has its own title heading (https://quarto.org/docs/books/book-structure.html:
+    # "In the absence of a level-one header or a title set in the YAML front matter, the first
+    # header in the page will be used as the title"; an included heading is not seen, so the
+    # sidebar said "index.html" and every chapter was one off)
+    assert q["book"]["chapters"][0] == "index.qmd"
+    first = (REPO / "index.qmd").read_text(encoding="utf-8").lstrip().splitlines()[0]
+    assert first.startswith("# ") and ".unnumbered" in first
+    # no `crossref: chapters: false` (https://quarto.org/docs/books/book-crossrefs.html; in a
+    # book it made the HTML section numbers drop the chapter: "1 Overordnede…" for 2.1)
+    assert "chapters" not in (q.get("crossref") or {})
+    assert q["crossref"]["title-delim"] == "."  # "Figur 1. Tittel" (Quarto's default is ":")
+    assert q["language"]["crossref-apx-prefix"] == "vedlegg"
+    # every embed links to its notebook cell: notebook-links true = inline link under each
+    # embed + global list (https://quarto.org/docs/authoring/notebook-embed.html)
+    html = q["format"]["html"]
+    assert html["notebook-links"] is True and html["notebook-view"] is not False
+    # the same link text as the fallback's «Vis notatboken»
+    assert q["language"]["source-notebooks-prefix"] == "Vis notatboken"
+    # the figure data is published with the book (project resources)
+    assert "figurdata/*.csv" in q["project"]["resources"]
+    # conditional content key for the plan's region
+    assert q["kg-plan-region"] is True
+
+
+def test_quarto_typst_book_format_uses_the_project_cover():
+    """Quarto >= 1.9 renders Typst books with its orange-book format (own cover, figures per
+    chapter) unless another Typst book format extension is chosen: `kg-typst` from
+    _extensions/kg calls the project's article() with the cover fields."""
+    import yaml
+    q = _project_quarto()
+    assert "typst" not in q["format"], "plain `typst` would use Quarto's orange-book cover"
+    kg = q["format"]["kg-typst"]
+    assert kg["template-partials"] == ["report/assets/typst-template.typ"]
+    assert kg["section-numbering"] == "1.1.1" and kg["papersize"] == "a4"
+    ext = yaml.safe_load((REPO / "_extensions/kg/_extension.yml").read_text(encoding="utf-8"))
+    typst = ext["contributes"]["formats"]["typst"]
+    assert typst["template-partials"] == ["typst-show.typ"]
+    assert typst["filters"] == [{"path": "kg-book.lua", "at": "post-quarto"}]
+    show = (REPO / "_extensions/kg/typst-show.typ").read_text(encoding="utf-8")
+    assert "article(" in show and '#set figure(numbering: "1")' in show
+    partial = (REPO / "report/assets/typst-template.typ").read_text(encoding="utf-8")
+    for name in ("#let article(", "#let kg-part(", "#let kg-appendix-start(", "kg-report-number",
+                 "$report-number$", "$publisher$", "$edition-note$"):
+        assert name in partial, name
+    lua = (REPO / "_extensions/kg/kg-book.lua").read_text(encoding="utf-8")
+    for name in ("#kg-part[", "#kg-appendix-start()", '"A.1.1"', "unnumbered", "bookItemType"):
+        assert name in lua, name
+    # every argument typst-show passes is one article() reads
+    import re
+    passed = set(re.findall(r"^\s+(\w+):", show, re.M))
+    read = set(re.findall(r'a\.at\("(\w+)"', partial))
+    assert passed <= read, passed - read
+
+
+def test_fallback_reads_the_kg_typst_format(tmp_path):
+    from kunnskapsgrunnlag.render.fallback import typst_format
+    q = _project_quarto()
+    name, cfg = typst_format(q)
+    assert name == "kg-typst" and cfg["papersize"] == "a4"
+    assert typst_format({"format": {"typst": {"toc": True}}}) == ("typst", {"toc": True})
+
+
+QUARTO_API_MOCK = r'''
+-- The parts of Quarto's Lua API that kg-book.lua uses, for running it under plain pandoc:
+-- book item markers are HTML comments "<!-- item:TYPE N -->" in the test document.
+local current = nil
+quarto = {
+  doc = {
+    is_format = function(f) return f == "typst" end,
+    file_metadata = function() return { file = current } end,
+  },
+  utils = {
+    file_metadata_filter = function()
+      return { RawBlock = function(el)
+        local item, n = el.text:match("<!%-%- item:(%w+) (%d+) %-%->")
+        if item then current = { bookItemType = item, bookItemNumber = tonumber(n) }; return {} end
+      end }
+    end,
+    combineFilters = function(fs)
+      return { RawBlock = fs[1].RawBlock, Header = fs[2].Header }
+    end,
+  },
+}
+return dofile(KG_BOOK_LUA)
+'''
+
+QUARTO_BOOK_MD = """\
+---
+number-depth: 3
+---
+<!-- item:chapter 1 -->
+
+# Forord {.unnumbered}
+
+## Under forordet
+
+#### Om denne utgaven
+
+<!-- item:chapter 2 -->
+
+# Innledning
+
+## Bakgrunn
+
+### Detalj
+
+#### Dyp
+
+<!-- item:part 1 -->
+
+# Første del
+
+<!-- item:chapter 3 -->
+
+# Situasjonen
+
+## Befolkning
+
+<!-- item:appendix 1 -->
+
+# Vedlegg {.unnumbered}
+
+<!-- item:appendix 2 -->
+
+# Datakilder
+
+## Statistikk
+"""
+
+
+def test_quarto_typst_pieces_compile_with_the_project_partial(tmp_path):
+    """What Quarto's kg-typst format assembles, built here without Quarto: kg-book.lua run by
+    pandoc (Quarto's Lua API mocked), the extension's typst-show.typ call and the project's
+    partial, compiled by Typst. The cover carries the report number, headings in the unnumbered
+    Forord are unnumbered (no "0.0.0.1"), chapters count from Innledning, the appendix is "A",
+    and figures/tables are numbered through the book."""
+    import re
+    import subprocess
+    import typst
+    from kunnskapsgrunnlag.render.fallback import pandoc_path
+    (tmp_path / "harness.lua").write_text(
+        QUARTO_API_MOCK.replace("KG_BOOK_LUA", repr(str(REPO / "_extensions/kg/kg-book.lua"))),
+        encoding="utf-8")
+    (tmp_path / "book.md").write_text(QUARTO_BOOK_MD, encoding="utf-8")
+    body = subprocess.run([pandoc_path(), "book.md", "-t", "typst", "--lua-filter", "harness.lua"],
+                          cwd=tmp_path, capture_output=True, text=True, check=True).stdout
+    partial = (REPO / "report/assets/typst-template.typ").read_text(encoding="utf-8")
+    fields = {"publisher": "Buskerud fylkeskommune", "report-number": "R1023460",
+              "edition-note": "Utgave 2026, reprodusert fra åpne data"}
+    partial = re.sub(r"\$if\(([\w-]+)\)\$\[\$[\w-]+\$\]\$else\$none\$endif\$",
+                     lambda m: f"[{fields[m.group(1)]}]", partial)
+    # typst-show.typ with the values Quarto fills in for this project's _quarto.yml
+    show = (REPO / "_extensions/kg/typst-show.typ").read_text(encoding="utf-8")
+    values = {"title": "Kunnskapsgrunnlag til Buskerudplanen", "subtitle": "Del 1",
+              "date": "2. februar 2026", "lang": "nb", "papersize": "a4", "fontsize": "10.5pt",
+              "section-numbering": "1.1.1", "toc-depth": "2", "toc-title": "Innhold"}
+    show = re.sub(r"\$if\(by-author\)\$.*?\$endif\$\n",
+                  "  authors: ((name: [Agenda Kaupang og Asplan Viak]),),\n", show, flags=re.S)
+    show = re.sub(r"\$if\(margin\)\$.*?\$endif\$\n", "  margin: (x: 2.5cm, y: 2.5cm,),\n", show, flags=re.S)
+    show = show.replace("$if(lang)$$lang$$else$nb$endif$", "nb").replace(
+        "$if(papersize)$$papersize$$else$a4$endif$", "a4").replace(
+        "$if(toc)$true$else$false$endif$", "true")
+    show = re.sub(r"\$if\(([\w-]+)\)\$\n(.*?)\$endif\$\n",
+                  lambda m: m.group(2).replace(f"${m.group(1)}$", values[m.group(1)]), show, flags=re.S)
+    assert "$" not in show, show
+    doc = (partial + "\n" + show + "\n" + body
+           + '\n#figure(rect(), caption: [Tabellen], kind: "quarto-float-tbl", supplement: "Tabell") <tbl-a>\n'
+           + "Se @tbl-a.\n")
+    (tmp_path / "book.typ").write_text(doc, encoding="utf-8")
+    typst.compile(str(tmp_path / "book.typ"), output=str(tmp_path / "book.pdf"))
+    pages = [_norm(p.extract_text() or "") for p in pypdf.PdfReader(str(tmp_path / "book.pdf")).pages]
+    assert "R1023460" in pages[0] and "Rapportnummer" in pages[0] and "Buskerud fylkeskommune" in pages[0]
+    assert "Utgave 2026, reprodusert fra åpne data" in pages[0]
+    full = " ".join(pages)
+    assert "Forord Under forordet Om denne utgaven" in full and "0.0.0.1" not in full and "0.1" not in full
+    assert "1 Innledning 1.1 Bakgrunn 1.1.1 Detalj Dyp" in full
+    assert "2 Situasjonen 2.1 Befolkning" in full
+    assert "A Datakilder A.1 Statistikk" in full
+    assert "Tabell 1: Tabellen" in full and "Se Tabell 1." in full
+    assert any(p.startswith("Første del") for p in pages) and any(p.startswith("Vedlegg") for p in pages)
+
+
+def test_staged_site_gets_the_project_extension(tmp_path):
+    from kunnskapsgrunnlag.render import ensure_extensions
+    site = tmp_path / "site"
+    site.mkdir()
+    copied = ensure_extensions(site)
+    assert site / "_extensions" / "kg" in copied
+    assert (site / "_extensions/kg/_extension.yml").read_text(encoding="utf-8") == \
+        (REPO / "_extensions/kg/_extension.yml").read_text(encoding="utf-8")
+    assert ensure_extensions(site) == []  # an existing extension is left alone

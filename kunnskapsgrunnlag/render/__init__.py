@@ -3,15 +3,24 @@
 ``render(root, out_dir=None, renderer="auto")``
 
 * ``"quarto"``: ``quarto render`` in ``root`` (``--output-dir out_dir`` when given), as real
-  users do; fails with :class:`RenderError` when Quarto is not installed.
+  users do; fails with :class:`RenderError` when Quarto is not installed. The PDF uses the
+  project's Typst book format ``kg-typst`` (``_extensions/kg``, copied into a staged ``root``
+  that lacks it).
 * ``"pandoc"``: the pandoc + Typst fallback (:mod:`kunnskapsgrunnlag.render.fallback`), which
   renders the same sources with exactly the Quarto features they use.
 * ``"auto"``: Quarto when ``quarto`` is on the PATH, otherwise the fallback.
 
 Returns ``{"renderer": "quarto" | "pandoc", "html": Path, "pdf": Path}``.
+
+Everything published must use relative paths only: :func:`machine_paths` lists files of a
+rendered book that contain the project's absolute path or a home/temporary folder. After a
+Quarto render, embed markers Quarto left with absolute notebook paths (``data-notebook*``
+attributes) are removed, and any remaining machine path is a :class:`RenderError`.
 """
 from __future__ import annotations
 
+import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -20,7 +29,81 @@ import yaml
 
 from .fallback import RenderError, render_fallback
 
-__all__ = ["render", "RenderError"]
+__all__ = ["render", "RenderError", "machine_paths"]
+
+# Folders that only exist on the build machine; none may appear in a published file.
+MACHINE_DIRS = ("/tmp/", "/home/", "/root/")
+_TEXT_SUFFIXES = {".html", ".htm", ".json", ".js", ".css", ".xml", ".txt", ".md", ".csv", ".svg",
+                  ".typ", ".yml", ".yaml", ".ipynb"}
+
+
+def _pdf_text(path: Path) -> str:
+    import pypdf
+    try:
+        return "\n".join(page.extract_text() or "" for page in pypdf.PdfReader(str(path)).pages)
+    except Exception as exc:  # a broken PDF is reported by the caller's own checks
+        return f"(unreadable PDF: {exc})"
+
+
+def machine_paths(out_dir: Path, root: Path, dirs: tuple[str, ...] = MACHINE_DIRS) -> list[tuple[str, str]]:
+    """(file relative to out_dir, offending text) for every published file in ``out_dir`` whose
+    text (HTML, search index, scripts, notebooks, the PDF's text) contains the project's
+    absolute path, its resolved path, or one of ``dirs`` (default /tmp/, /home/, /root/)."""
+    out_dir, root = Path(out_dir), Path(root)
+    needles = {str(root), str(root.resolve()), *dirs}
+    needles = {n for n in needles if n and n != "/"}
+    found: list[tuple[str, str]] = []
+    for f in sorted(out_dir.rglob("*")):
+        if not f.is_file():
+            continue
+        if f.suffix.lower() == ".pdf":
+            text = _pdf_text(f)
+        elif f.suffix.lower() in _TEXT_SUFFIXES:
+            text = f.read_text(encoding="utf-8", errors="replace")
+        else:
+            continue
+        for n in sorted(needles, key=len, reverse=True):
+            at = text.find(n)
+            if at >= 0:
+                found.append((f.relative_to(out_dir).as_posix(), text[max(0, at - 40):at + len(n) + 40]))
+                break
+    return found
+
+
+_DATA_NOTEBOOK_ATTR = re.compile(r'\s+data-notebook(?:-[\w-]+)?="[^"]*"', re.I)
+
+
+def _scrub_quarto_html(out_dir: Path) -> None:
+    """Remove the embed markers (``data-notebook="/abs/…/X.ipynb"`` and friends) that Quarto
+    uses internally to build notebook links, and papermill's absolute run paths from the
+    published notebooks; a published file must not show this machine's folders."""
+    for f in Path(out_dir).rglob("*.html"):
+        text = f.read_text(encoding="utf-8", errors="replace")
+        new = _DATA_NOTEBOOK_ATTR.sub("", text)
+        if new != text:
+            f.write_text(new, encoding="utf-8")
+    # the notebooks offered for download beside their preview pages: papermill records the
+    # absolute input and output paths of the run in the notebook's metadata
+    for f in Path(out_dir).rglob("*.ipynb"):
+        try:
+            nb = json.loads(f.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        pm = (nb.get("metadata") or {}).get("papermill")
+        if isinstance(pm, dict) and ({"input_path", "output_path"} & set(pm)):
+            for key in ("input_path", "output_path"):
+                pm.pop(key, None)
+            f.write_text(json.dumps(nb, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+
+
+def check_relative(out_dir: Path, root: Path) -> None:
+    """RenderError when a published file contains the project's absolute path (the project
+    itself may well live under /home, so only its own path is an error here)."""
+    bad = machine_paths(out_dir, root, dirs=())
+    if bad:
+        listing = "\n".join(f"  {f}: …{snippet}…" for f, snippet in bad[:10])
+        raise RenderError(f"{len(bad)} published file(s) in {Path(out_dir).name}/ contain absolute "
+                          f"paths of this machine (only relative paths may be published):\n{listing}")
 
 RENDERERS = ("auto", "quarto", "pandoc")
 
@@ -39,11 +122,30 @@ def _quarto_outputs(root: Path, out_dir: Path | None) -> tuple[Path, Path]:
     return html, pdf
 
 
+PROJECT_EXTENSIONS = Path(__file__).resolve().parents[2] / "_extensions"
+
+
+def ensure_extensions(root: Path) -> list[Path]:
+    """Quarto finds format extensions in the project's `_extensions/`. A staged copy of the
+    sources (build/<id>/site/) gets the project's own (`kg`, the report's Typst book format)
+    when it has none, so `format: kg-typst` resolves there too."""
+    copied = []
+    if not PROJECT_EXTENSIONS.is_dir() or Path(root).resolve() == PROJECT_EXTENSIONS.parent:
+        return copied
+    for ext in sorted(PROJECT_EXTENSIONS.iterdir()):
+        target = Path(root) / "_extensions" / ext.name
+        if ext.is_dir() and not target.exists():
+            shutil.copytree(ext, target)
+            copied.append(target)
+    return copied
+
+
 def _render_quarto(root: Path, out_dir: Path | None) -> dict:
     exe = shutil.which("quarto")
     if exe is None:
         raise RenderError("renderer='quarto' but Quarto is not installed (no `quarto` on PATH); "
                           "install it (e.g. conda-forge `quarto`) or use renderer='pandoc'")
+    ensure_extensions(root)
     cmd = [exe, "render"]
     if out_dir is not None:
         cmd += ["--output-dir", str(Path(out_dir).resolve())]
@@ -55,6 +157,8 @@ def _render_quarto(root: Path, out_dir: Path | None) -> dict:
     for p in (html, pdf):
         if not p.exists():
             raise RenderError(f"quarto render finished but {p} was not produced")
+    _scrub_quarto_html(html.parent)
+    check_relative(html.parent, root)
     return {"renderer": "quarto", "html": html, "pdf": pdf}
 
 

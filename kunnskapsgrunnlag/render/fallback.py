@@ -4,9 +4,19 @@ Covers exactly the Quarto features the report sources use (docs/authoring.md):
 
 * book structure from ``_quarto.yml`` (``book.chapters`` with parts, ``book.appendices``);
 * shortcodes ``{{< include >}}``, ``{{< var >}}`` and ``{{< embed NB.ipynb#label >}}``;
-* numbered headings (1, 3.1, 3.1.1; appendices A, B …), figures and tables numbered through
-  the book, cross-references ``@fig-``/``@tbl-``/``@sec-``;
-* callouts (``.callout-note``/``-important``/``-tip``/``-warning``/``-caution``).
+* numbered headings (1, 3.1, 3.1.1; appendices A, B …), figures and tables numbered per
+  chapter in HTML ("Figur 2.1", as Quarto's HTML book) and through the book in the PDF
+  ("Figur 1", as the report's Quarto Typst format), cross-references ``@fig-``/``@tbl-``/``@sec-``;
+* callouts (``.callout-note``/``-important``/``-tip``/``-warning``/``-caution``);
+* conditional content (``.content-visible``/``.content-hidden`` with ``when-meta``,
+  ``unless-meta``, ``when-format``, ``unless-format``) on divs and spans, metadata from
+  ``_quarto.yml``;
+* ``project: resources`` globs, copied into the output folder.
+
+Where Quarto would render a source differently from what the fallback can show (a chapter whose
+title arrives only through an include, two level-1 headings in one chapter file, a figure in an
+unnumbered chapter, ...), the fallback stops with a :class:`RenderError` naming the file, so that
+a source the fallback accepts renders the same under real Quarto.
 
 Pipeline: the sources are expanded to one pandoc-markdown document (shortcodes resolved,
 embeds turned into placeholder divs, source-file markers as HTML comments), parsed once by
@@ -204,6 +214,18 @@ def _rel(root: Path, path: Path) -> str:
         return path.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
         return str(path)
+
+
+def typst_format(cfg: dict) -> tuple[str, dict]:
+    """The Typst format of the book: ``format.typst`` or a Typst format extension
+    (``format.<name>-typst``, e.g. the project's ``kg-typst`` from ``_extensions/kg``)."""
+    formats = cfg.get("format") or {}
+    if not isinstance(formats, dict):
+        return "typst", {}
+    for key, val in formats.items():
+        if key == "typst" or str(key).endswith("-typst"):
+            return str(key), (val if isinstance(val, dict) else {})
+    return "typst", {}
 
 
 def load_book(root: Path) -> Book:
@@ -432,6 +454,34 @@ class Sources:
             text = f"# {meta['title']}\n\n" + text
         return self._shortcodes(text, path, stack + (rel,))
 
+    def _check_chapter_title(self, path: Path, rel: str) -> None:
+        """A chapter's title must be in the chapter file itself (a level-1 heading or a YAML
+        `title`). Quarto takes a book chapter's title from the file before includes are
+        expanded: a chapter whose heading arrives through an include is listed under its file
+        name ("index.html") and numbered, and every later chapter is one off."""
+        text, meta = self.read(path, "_quarto.yml")
+        if meta.get("title"):
+            return
+        fence = None
+        for line in text.split("\n"):
+            m = _FENCE.match(line)
+            if fence:
+                if m and line.startswith(fence):
+                    fence = None
+                continue
+            if m:
+                fence = m.group(1)
+                continue
+            if re.match(r"^#\s", line):
+                return
+        if "{{< include" in text:
+            raise RenderError(
+                f"{rel}: the chapter's title comes only from an included file; Quarto names such "
+                f"a chapter after the file and numbers it. Put the level-1 heading "
+                f"(# Tittel {{#sec-…}}) in {rel} itself and include only the text")
+        raise RenderError(f"{rel}: a chapter file must have a level-1 heading (# Tittel {{#sec-…}}) "
+                          "or a YAML `title`")
+
     def _check_divs(self, text: str, rel: str) -> None:
         """Fenced divs must be closed; code fences are skipped."""
         depth, fence, opened_at = 0, None, []
@@ -556,6 +606,7 @@ class Sources:
                 continue
             if e.appendix and not any(x.appendix for x in self.book.entries[:i]):
                 parts.append("<!--kg:appendix-->")
+            self._check_chapter_title(self.root / e.path, e.path)
             body = self.expand_file(self.root / e.path)
             parts.append(f"<!--kg:chapter {e.path}-->\n\n{body}")
         return "\n\n".join(parts) + "\n"
@@ -590,16 +641,28 @@ class Transformer:
     """Numbers headings, figures and tables and rewrites the AST for one output format.
 
     mode "collect" only gathers the labels (so forward references resolve); "html" and
-    "typst" produce the format-specific AST.
+    "typst" produce the format-specific AST. ``fmt`` is the output format the numbers and the
+    conditional content are for (a collect pass runs once per format).
+
+    Numbering follows Quarto: in HTML every chapter is its own page and figures and tables are
+    numbered per chapter ("Figur 2.1", appendix "Tabell A.1"); in the PDF (the report's
+    kg-typst format) they are numbered through the book ("Figur 1").
     """
 
-    def __init__(self, book: Book, embeds: list[Embed], mode: str, refs: dict[str, Ref] | None = None):
+    def __init__(self, book: Book, embeds: list[Embed], mode: str, refs: dict[str, Ref] | None = None,
+                 fmt: str | None = None):
         self.book = book
         self.embeds = embeds
         self.mode = mode
+        self.fmt = fmt or mode
+        if self.fmt not in ("html", "typst"):
+            raise ValueError(f"Transformer: unknown output format {self.fmt!r}")
         self.refs: dict[str, Ref] = refs if refs is not None else {}
         self.headings: list[Heading] = []
         self.file = "_quarto.yml"
+        self.chapter_file = "_quarto.yml"  # the chapter file being read (self.file may be an include)
+        self.chapter_h1 = 0
+        self.in_index = False
         self.appendix = False
         self.chapter = 0
         self.appendix_no = 0
@@ -607,6 +670,8 @@ class Transformer:
         self.chapter_label: str | None = None
         self.fig = 0
         self.tbl = 0
+        self.chapter_fig = 0
+        self.chapter_tbl = 0
         self.expect_chapter: str | None = None
 
     # -- errors ---------------------------------------------------------------------------
@@ -678,6 +743,11 @@ class Transformer:
         if kind == "chapter":
             self.file = arg
             self.expect_chapter = arg
+            self.chapter_file = arg
+            self.chapter_h1 = 0
+            # Quarto: "headings in the index.qmd file are unnumbered by default"
+            # (https://quarto.org/docs/books/book-structure.html)
+            self.in_index = arg == "index.qmd"
             return []
         if kind == "appendix":
             self.appendix = True
@@ -695,11 +765,13 @@ class Transformer:
 
     # -- headings ---------------------------------------------------------------------------
     def _number(self, level: int, classes: list[str]) -> str | None:
-        unnumbered = "unnumbered" in classes or not self.book.config.get("number-sections", True)
+        unnumbered = ("unnumbered" in classes or self.in_index
+                      or not self.book.config.get("number-sections", True))
         if level > 1 and level > int(self.book.config.get("number-depth", 3)):
             unnumbered = True
         if level == 1:
             self.counters = [0, 0, 0]
+            self.chapter_fig = self.chapter_tbl = 0
             if unnumbered:
                 self.chapter_label = None
                 return None
@@ -718,12 +790,24 @@ class Transformer:
             return f"{self.chapter_label}.{self.counters[1]}"
         self.counters[2] += 1
         if self.counters[1] == 0:
-            return None  # a level-3 heading directly under a chapter: left unnumbered
+            raise self.err("a level-3 heading directly under the chapter heading (no level-2 "
+                           f"section before it); Quarto would number it {self.chapter_label}.0."
+                           f"{self.counters[2]}. Make it a level-2 section")
         return f"{self.chapter_label}.{self.counters[1]}.{self.counters[2]}"
 
     def on_Header(self, node: dict) -> list:
         level, attr, inlines = node["c"]
         ident, classes, kv = attr
+        if level == 1:
+            self.chapter_h1 += 1
+            if self.chapter_h1 > 1:
+                where = self.chapter_file if self.file == self.chapter_file else \
+                    f"{self.chapter_file} (in {self.file})"
+                raise RenderError(
+                    f"{where}: a second level-1 heading ({stringify(inlines).strip()!r}); Quarto "
+                    "makes one chapter of each chapter file and numbers only its first level-1 "
+                    "heading as the chapter. Make it a level-2 section or its own chapter file "
+                    "in _quarto.yml")
         number = self._number(level, classes)
         title = stringify(inlines).strip()
         self.headings.append(Heading(level, ident, number, title))
@@ -813,23 +897,70 @@ class Transformer:
         return self.default(node)
 
     # -- divs: callouts and embeds ------------------------------------------------------------
+    # -- conditional content (https://quarto.org/docs/authoring/conditional.html) -------------
+    _CONDITIONS = ("when-meta", "unless-meta", "when-format", "unless-format")
+    _FORMAT_ALIASES = {"html": {"html", "html4", "html5"}, "typst": {"typst", "pdf"}}
+
+    def _meta_true(self, key: str) -> bool:
+        """Quarto's rule: the (dotted) metadata key must hold the boolean true."""
+        node: Any = self.book.config
+        for part in key.split("."):
+            if not isinstance(node, dict) or part not in node:
+                return False
+            node = node[part]
+        return node is True
+
+    def _visible(self, classes: list[str], kv: list) -> bool | None:
+        """None when the element is not conditional content, else whether it is shown in this
+        output format. Conditions combine with "and", as in Quarto."""
+        behaviour = [c for c in classes if c in ("content-visible", "content-hidden")]
+        if not behaviour:
+            return None
+        if len(behaviour) > 1:
+            raise self.err("both .content-visible and .content-hidden on one element")
+        known = {"when-profile", "unless-profile"}
+        match = True
+        for key, value in kv:
+            if key in ("when-meta", "unless-meta"):
+                hit = self._meta_true(value)
+            elif key in ("when-format", "unless-format"):
+                hit = value in self._FORMAT_ALIASES[self.fmt]
+            elif key in known:
+                raise self.err(f"conditional content with {key}= is not supported by the fallback "
+                               "renderer (it has no Quarto profiles)")
+            else:
+                continue
+            match = match and (hit != key.startswith("unless-"))
+        return match if behaviour[0] == "content-visible" else not match
+
+    def on_Span(self, node: dict) -> list:
+        attr, content = node["c"]
+        ident, classes, kv = attr
+        visible = self._visible(classes, kv)
+        if visible is None:
+            return self.default(node)
+        if not visible:
+            return []
+        rest_classes = [c for c in classes if c not in ("content-visible", "content-hidden")]
+        rest_kv = [[k, v] for k, v in kv if k not in self._CONDITIONS]
+        inner = self.walk_list(content)
+        if not ident and not rest_classes and not rest_kv:
+            return inner
+        return [{"t": "Span", "c": [[ident, rest_classes, rest_kv], inner]}]
+
     def on_Div(self, node: dict) -> list:
         attr, content = node["c"]
         ident, classes, kv = attr
+        visible = self._visible(classes, kv)
+        if visible is not None:
+            others = [c for c in classes if c not in ("content-visible", "content-hidden")]
+            if ident or others:
+                shown = " ".join([f"#{ident}"] * bool(ident) + [f".{c}" for c in others])
+                raise self.err(f"conditional div with {shown}: put the conditional div around "
+                               "the other div instead of combining them")
+            return self.blocks(content) if visible else []
         if "kg-embed" in classes:
             return self.embed(node)
-        if "content-visible" in classes or "content-hidden" in classes:  # Quarto conditional content
-            opts = dict(kv)
-            if set(opts) - {"when-meta", "unless-meta"} or len(opts) != 1:
-                raise self.err("conditional content: the fallback renderer supports exactly one of "
-                               "when-meta / unless-meta")
-            key, want = (opts["when-meta"], True) if "when-meta" in opts else (opts["unless-meta"], False)
-            value = self.book.config
-            for part in key.split("."):
-                value = value.get(part) if isinstance(value, dict) else None
-            meta_true = value is True or str(value).lower() == "true"
-            show = (meta_true == want) == ("content-visible" in classes)
-            return self.blocks(content) if show else []
         callouts = [c for c in classes if c.startswith("callout-")]
         if callouts:
             return self.callout(attr, content, callouts[0][len("callout-"):])
@@ -906,16 +1037,24 @@ class Transformer:
         rest = content[1:]
         if kind not in ("fig", "tbl"):
             return self.blocks(rest)  # verbatim markdown output
+        if self.fmt == "html" and self.chapter_label is None:
+            raise self.err(f"embed of '{e.label}': a figure or table in an unnumbered chapter "
+                           f"({self.chapter_file}); Quarto numbers figures and tables per chapter "
+                           "in the HTML book, so it would have no proper number. Embed it in a "
+                           "numbered chapter")
         if kind == "fig":
             self.fig += 1
-            number = str(self.fig)
+            self.chapter_fig += 1
+            n = self.chapter_fig if self.fmt == "html" else self.fig
             word = self.book.label("crossref-fig-title", "Figur")
             prefix = self.book.label("crossref-fig-prefix", word)
         else:
             self.tbl += 1
-            number = str(self.tbl)
+            self.chapter_tbl += 1
+            n = self.chapter_tbl if self.fmt == "html" else self.tbl
             word = self.book.label("crossref-tbl-title", "Tabell")
             prefix = self.book.label("crossref-tbl-prefix", word)
+        number = f"{self.chapter_label}.{n}" if self.fmt == "html" else str(n)
         delim = str((self.book.config.get("crossref") or {}).get("title-delim", "."))
         label_text = f"{word}\u00a0{number}{delim}"
         if self.mode == "collect":
@@ -1059,7 +1198,7 @@ def _full_width(table: dict, line_chars: float = 100.0) -> None:
             if col < n and span == 1:
                 total, word = _cell_measure(cell[4])
                 if is_head:  # bold sans-serif header words are wider; they break between words only
-                    word, total = word * 1.2, total * 1.2
+                    word, total = word * 1.35, total * 1.2
                 natural[col] = max(natural[col], min(total, 70.0))
                 minimum[col] = max(minimum[col], min(word, 32.0))
             col += span
@@ -1168,9 +1307,34 @@ def _toc_html(headings: list[Heading], depth: int) -> str:
     return "\n".join(lines)
 
 
+def copy_resources(book: Book, out_dir: Path) -> list[Path]:
+    """Quarto's `project: resources`: files matching the globs (relative to the project root)
+    are copied into the output folder with their relative paths
+    (https://quarto.org/docs/projects/quarto-projects.html)."""
+    globs = (book.config.get("project") or {}).get("resources") or []
+    if isinstance(globs, str):
+        globs = [globs]
+    copied = []
+    for pattern in globs:
+        pattern = str(pattern).lstrip("/")
+        if pattern.startswith("!") or ".." in Path(pattern).parts:
+            raise RenderError(f"_quarto.yml: project.resources {pattern!r}: only plain globs inside "
+                              "the project are supported by the fallback renderer")
+        for match in sorted(book.root.glob(pattern.rstrip("/"))):
+            files = [match] if match.is_file() else sorted(f for f in match.rglob("*") if f.is_file())
+            for src in files:  # a matching folder is copied with everything in it
+                rel = src.relative_to(book.root)
+                if rel.parts[0] in ("_book", ".quarto") or out_dir in src.parents:
+                    continue
+                target = out_dir / rel
+                _write_if_changed(target, src.read_bytes())
+                copied.append(target)
+    return copied
+
+
 def _typst_partial(book: Book) -> str:
     """The Quarto partial (report/assets/typst-template.typ) if the project has one."""
-    fmt = ((book.config.get("format") or {}).get("typst") or {})
+    fmt = typst_format(book.config)[1]
     for p in fmt.get("template-partials") or []:
         path = _project_path(book.root, str(p))
         if path.name == "typst-template.typ" and path.exists():
@@ -1208,24 +1372,19 @@ def render_fallback(root: Path, out_dir: Path | None = None) -> dict:
     ast = json.loads(run_pandoc(["-f", "markdown-raw_tex", "-t", "json"], md))
 
     # 2. number (collect labels first so forward references resolve), then transform
-    collect = Transformer(book, sources.embeds, "collect")
-    collect.blocks(ast["blocks"])
-    refs = collect.refs
-    html_t = Transformer(book, sources.embeds, "html", refs)
+    refs = {}
+    for fmt in ("html", "typst"):
+        collect = Transformer(book, sources.embeds, "collect", fmt=fmt)
+        collect.blocks(ast["blocks"])
+        refs[fmt] = collect.refs
+    html_t = Transformer(book, sources.embeds, "html", refs["html"])
     html_blocks = html_t.blocks(ast["blocks"])
-    typst_t = Transformer(book, sources.embeds, "typst", refs)
+    typst_t = Transformer(book, sources.embeds, "typst", refs["typst"])
     typst_blocks = typst_t.blocks(ast["blocks"])
 
     # 3. notebooks as HTML (for «Vis notatboken»)
     convert_notebooks([e.notebook for e in sources.embeds if e.label.split("-")[0] in ("fig", "tbl")],
                       out_dir)
-
-    # 3b. project resources (e.g. figurdata/, the CSVs behind the figures), as Quarto copies them
-    res = (book.config.get("project") or {}).get("resources") or []
-    for pattern in ([res] if isinstance(res, str) else res):
-        for src in sorted(root.glob(str(pattern).rstrip("/"))):
-            for f in ([src] if src.is_file() else sorted(p for p in src.rglob("*") if p.is_file())):
-                _write_if_changed(out_dir / f.relative_to(root), f.read_bytes())
 
     # 4. HTML
     pdf_name = f"{book.output_name}.pdf"
@@ -1255,9 +1414,10 @@ def render_fallback(root: Path, out_dir: Path | None = None) -> dict:
     assets.mkdir(exist_ok=True)
     for name in ("book.css", "search.js"):
         _write_if_changed(assets / name, (TEMPLATES / name).read_bytes())
+    copy_resources(book, out_dir)
 
     # 5. Typst -> PDF
-    typst_cfg = ((book.config.get("format") or {}).get("typst") or {})
+    typst_cfg = typst_format(book.config)[1]
     template = (TEMPLATES / "book.typ").read_text(encoding="utf-8").replace(
         "//@@KG-TYPST-TEMPLATE@@", _typst_partial(book))
     template_path = build / "template.typ"

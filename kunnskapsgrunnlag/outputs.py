@@ -1,0 +1,230 @@
+"""Owned outputs and run locks.
+
+* Every folder the tool creates for its outputs (``build/``, ``build/<id>/``, ``_book/``,
+  ``_book/<id>/``, ``data/processed/<id>/``, a ``--out`` folder) carries a stamp file
+  (``.kunnskapsgrunnlag-output``). The tool replaces or deletes only stamped folders, and refuses,
+  before touching anything, an output path that exists and is not its own, or that is, contains
+  or lies inside the project's sources (the root itself, ``data/``, ``notebooks/``, ``report/``,
+  ``config/``, the package, ``.git``).
+* One run at a time per configuration: ``build/<id>/.lock`` names the holder's pid and start
+  time. The lock is an OS file lock (``flock``), so a holder that dies releases it; the next run
+  takes it over and says so. A second run refuses with a message naming the holder, or waits
+  (``--wait``).
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+from . import atomic
+
+STAMP = ".kunnskapsgrunnlag-output"
+PROTECTED = ("data", "notebooks", "report", "config", "kunnskapsgrunnlag", ".git", "tests", "docs")
+
+
+class OutputError(RuntimeError):
+    """An output path the tool must not write (not its own, or part of the project's sources)."""
+
+
+class LockBusy(RuntimeError):
+    """Another run of the same configuration holds the lock."""
+
+
+def is_owned(path: Path) -> bool:
+    return (Path(path) / STAMP).is_file()
+
+
+def stamp(path: Path, **info) -> None:
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    atomic.write_json(path / STAMP, {"made_by": "kunnskapsgrunnlag", **info})
+
+
+def stamp_info(path: Path) -> dict:
+    return atomic.read_json(Path(path) / STAMP, default={}) or {}
+
+
+def _inside(p: Path, parent: Path) -> bool:
+    return p == parent or parent in p.parents
+
+
+def check_output_dir(path: Path, root: Path, *, what: str = "output folder") -> Path:
+    """Refuse (OutputError) a folder the tool may not replace; return it resolved.
+
+    Allowed: a folder that does not exist yet (outside the sources), an empty folder, or a folder
+    stamped as the tool's own.
+    """
+    root = Path(root).resolve()
+    p = Path(path).expanduser()
+    p = (p if p.is_absolute() else Path.cwd() / p).resolve()
+    if _inside(root, p):
+        raise OutputError(f"{what} {p} is {'the project root' if p == root else 'a folder that contains the project'}; "
+                          "refusing to replace it (nothing was changed). Choose a new folder, e.g. --out _book/kopi")
+    for name in PROTECTED:
+        prot = root / name
+        if _inside(p, prot) or _inside(prot, p):
+            raise OutputError(f"{what} {p} is or lies inside the project's {name}/ folder, which the tool never "
+                              "replaces (nothing was changed). Choose a new folder, e.g. --out _book/kopi")
+    if p.exists() and not p.is_dir():
+        raise OutputError(f"{what} {p} exists and is a file, not a folder the tool made (nothing was changed)")
+    if p.is_dir() and not is_owned(p) and any(p.iterdir()):
+        raise OutputError(f"{what} {p} exists and was not made by kunnskapsgrunnlag (no {STAMP} in it); "
+                          "refusing to replace it (nothing was changed). Choose a new or empty folder")
+    return p
+
+
+def ensure_dir(path: Path, root: Path, **info) -> Path:
+    """Create (and stamp) an output folder, or accept it when it is already the tool's own or empty."""
+    p = check_output_dir(path, root)
+    if not is_owned(p):
+        stamp(p, **info)
+    return p
+
+
+def ensure_owned_subdir(path: Path, **info) -> Path:
+    """A folder the tool makes inside its artifact areas (build/<id>/, _book/<id>/, data/processed/<id>/):
+    created and stamped when absent or empty; refused when it holds files the tool did not make."""
+    p = Path(path)
+    if p.exists() and not p.is_dir():
+        raise OutputError(f"{p} exists and is a file, not a folder the tool made; move it away and run again")
+    if p.is_dir() and not is_owned(p) and any(p.iterdir()):
+        raise OutputError(f"{p} exists and was not made by kunnskapsgrunnlag (no {STAMP} in it); "
+                          "move it away (or delete it yourself) and run again")
+    if not is_owned(p):
+        stamp(p, **info)
+    return p
+
+
+def ensure_artifact_root(path: Path, **info) -> Path:
+    """`build/` and `_book/` at the project root are the tool's by definition (README); stamp them."""
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    if not is_owned(path):
+        stamp(path, **info)
+    return path
+
+
+def remove_owned(path: Path) -> bool:
+    """Delete a folder only when it carries the stamp; return whether it was deleted."""
+    path = Path(path)
+    if path.is_dir() and is_owned(path):
+        shutil.rmtree(path)
+        return True
+    return False
+
+
+# --------------------------------------------------------------------------------------------
+# Locks
+# --------------------------------------------------------------------------------------------
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except (OSError, ValueError, TypeError):
+        return False
+    return True
+
+
+def _describe(holder: dict) -> str:
+    if not holder:
+        return "another run"
+    return (f"pid {holder.get('pid', '?')} started {holder.get('started', '?')}"
+            + (f" (`{holder['command']}`)" if holder.get("command") else ""))
+
+
+class RunLock:
+    """``with RunLock(build_dir / ".lock", "configuration 2026-33", wait=False): ...``"""
+
+    def __init__(self, path: Path, what: str, *, wait: bool = False, on_message=None, poll: float = 0.5):
+        self.path = Path(path)
+        self.what = what
+        self.wait = wait
+        self.poll = poll
+        self.say = on_message or (lambda msg: None)
+        self._fh = None
+
+    def _read_holder(self) -> dict:
+        try:
+            text = self.path.read_text(encoding="utf-8")
+            return json.loads(text) if text.strip() else {}
+        except (OSError, ValueError):
+            return {}
+
+    def _try(self) -> bool:
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - Windows: exclusive create + pid check
+            return self._try_excl()
+        fh = open(self.path, "a+", encoding="utf-8")
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            fh.close()
+            return False
+        self._fh = fh
+        return True
+
+    def _try_excl(self) -> bool:  # pragma: no cover - only without fcntl
+        holder = self._read_holder()
+        if holder and pid_alive(holder.get("pid", -1)):
+            return False
+        self.path.unlink(missing_ok=True)
+        try:
+            fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            return False
+        self._fh = os.fdopen(fd, "w", encoding="utf-8")
+        return True
+
+    def acquire(self) -> "RunLock":
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        announced = False
+        while not self._try():
+            holder = self._read_holder()
+            if not self.wait:
+                raise LockBusy(f"{self.what} is already being built by {_describe(holder)}; "
+                               f"wait for it to finish, or run again with --wait. (Lock file: {self.path})")
+            if not announced:
+                self.say(f"Waiting for {_describe(holder)} to finish ({self.what}) …")
+                announced = True
+            time.sleep(self.poll)
+        previous = self._read_holder()
+        if previous.get("pid") and previous.get("pid") != os.getpid():
+            self.say(f"Took over the lock of {self.what} left by {_describe(previous)}, "
+                     "which is no longer running")
+        info = {"pid": os.getpid(), "started": datetime.now().astimezone().isoformat(timespec="seconds"),
+                "host": socket.gethostname(), "command": " ".join(["kunnskapsgrunnlag", *sys.argv[1:]])}
+        self._fh.seek(0)
+        self._fh.truncate()
+        self._fh.write(json.dumps(info))
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+        return self
+
+    def release(self) -> None:
+        if self._fh is None:
+            return
+        try:
+            self._fh.seek(0)
+            self._fh.truncate()
+            self._fh.flush()
+        except OSError:
+            pass
+        finally:
+            self._fh.close()  # closing releases the flock
+            self._fh = None
+
+    def __enter__(self) -> "RunLock":
+        return self.acquire()
+
+    def __exit__(self, *exc) -> None:
+        self.release()

@@ -1,0 +1,55 @@
+"""Shared helpers for tests that run the command-line program in a temporary copy of the project."""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BOOK = "_book/2026-33"          # the default configuration's book
+BUILD = "build/2026-33"         # the default configuration's build folder
+PDF_NAME = "Kunnskapsgrunnlag-til-Buskerudplanen-Del-1.pdf"
+
+
+def copy_project(dst: Path) -> Path:
+    """The project's tracked and untracked (not ignored) files copied to `dst`."""
+    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, capture_output=True,
+                           text=True, check=True).stdout.split()
+    for f in files:
+        if (ROOT / f).is_file():
+            (dst / f).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / f, dst / f)
+    return dst
+
+
+def copy_tree(src: Path, dst: Path) -> Path:
+    """A full copy of a (built) project copy: sources, data/raw, build/ and _book/."""
+    shutil.copytree(src, dst, symlinks=True)
+    for p in [dst, *dst.rglob("*")]:
+        if p.is_dir():
+            p.chmod(0o755)
+    return dst
+
+
+def cli_env(proj: Path) -> dict:
+    return {**os.environ, "KG_ROOT": str(proj), "COLUMNS": "200"}
+
+
+def cli(proj: Path, *args: str, check: bool = True, timeout: float | None = None) -> subprocess.CompletedProcess:
+    p = subprocess.run([sys.executable, "-m", "kunnskapsgrunnlag.cli", *args], cwd=proj, env=cli_env(proj),
+                       capture_output=True, text=True, timeout=timeout)
+    if check and p.returncode != 0:
+        raise AssertionError(f"kunnskapsgrunnlag {' '.join(args)} failed:\n{p.stdout[-3000:]}\n{p.stderr[-3000:]}")
+    return p
+
+
+def tree_digest(path: Path) -> dict[str, str]:
+    """sha256 of every file under `path` (relative names), to show a folder is byte-identical."""
+    path = Path(path)
+    if not path.exists():
+        return {}
+    return {p.relative_to(path).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(path.rglob("*")) if p.is_file()}

@@ -1,0 +1,133 @@
+"""Configurations (edition, region) are kept apart: switching never mixes, never skips wrongly.
+
+Every test works in a temporary copy of a project whose default configuration (2026-33) is built.
+"""
+from __future__ import annotations
+
+import csv
+import re
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from helpers import BOOK, BUILD, cli, copy_tree, tree_digest
+
+pytestmark = pytest.mark.e2e
+
+
+def norm(text: str) -> str:
+    return re.sub(r"\s+", " ", text)
+
+
+@pytest.fixture(scope="module")
+def proj(built_project, tmp_path_factory):
+    return copy_tree(built_project, tmp_path_factory.mktemp("configs") / "proj")
+
+
+def report(proj: Path, mirror: Path, *args: str, check: bool = True):
+    return cli(proj, "report", "--offline", "--mirror", str(mirror), "--jobs", "2", "--renderer", "pandoc",
+               *args, check=check)
+
+
+def test_every_configuration_has_its_own_folders(proj):
+    assert (proj / BUILD / "_variables.yml").exists() and not (proj / "_variables.yml").exists()
+    assert (proj / BUILD / "state.json").exists() and (proj / BUILD / "notebooks" / "02_situasjonen.ipynb").exists()
+    assert (proj / "data" / "processed" / "2026-33").is_dir()
+    assert (proj / BOOK / "index.html").exists()
+    site = proj / BUILD / "site"
+    cfg = yaml.safe_load((site / "_quarto.yml").read_text(encoding="utf-8"))
+    assert cfg["kg-plan-region"] is True and "2026" in cfg["edition-note"] and "Buskerud" in cfg["edition-note"]
+    assert (site / "build" / "notebooks" / "02_situasjonen.ipynb").exists() and (site / "_variables.yml").exists()
+    v = yaml.safe_load((proj / BUILD / "_variables.yml").read_text(encoding="utf-8"))
+    assert v["region"] == {"kode": "33", "navn": "Buskerud"} and str(v["utgave"]["aar"]) == "2026"
+    landing = (proj / "_book" / "index.html").read_text(encoding="utf-8")
+    assert 'href="2026-33/index.html"' in landing
+
+
+def test_region_40_builds_into_its_own_folders(proj, mirror):
+    """Telemark builds offline. (Fails until the notebook fixes for other regions are merged.)"""
+    before = {"33": tree_digest(proj / BUILD), "book": tree_digest(proj / BOOK)}
+    p = report(proj, mirror, "--region", "40", check=False)
+    # whatever happened to 40, the 2026-33 outputs are untouched
+    assert tree_digest(proj / BOOK) == before["book"]
+    assert {k: v for k, v in tree_digest(proj / BUILD).items() if not k.startswith("site/")} == \
+        {k: v for k, v in before["33"].items() if not k.startswith("site/")}
+    assert p.returncode == 0, norm(p.stderr)[-3000:]
+    v = yaml.safe_load((proj / "build" / "2026-40" / "_variables.yml").read_text(encoding="utf-8"))
+    assert v["region"] == {"kode": "40", "navn": "Telemark"}
+    site_cfg = yaml.safe_load((proj / "build" / "2026-40" / "site" / "_quarto.yml").read_text(encoding="utf-8"))
+    assert site_cfg["kg-plan-region"] is False and "Telemark" in site_cfg["book"]["title"]
+    landing = (proj / "_book" / "index.html").read_text(encoding="utf-8")
+    assert 'href="2026-40/index.html"' in landing and 'href="2026-33/index.html"' in landing
+
+
+def test_switching_back_to_33_reruns_nothing_and_gives_the_first_book(proj, mirror, built_project):
+    report(proj, mirror, "--region", "40", check=False)  # (built by the previous test; a no-op here)
+    first_vars = (built_project / BUILD / "_variables.yml").read_bytes()
+    first_book = tree_digest(built_project / BOOK)
+    t0 = time.perf_counter()
+    p = report(proj, mirror)
+    took = time.perf_counter() - t0
+    out = norm(p.stderr)
+    assert "Notebooks: 0 ran, 12 unchanged" in out and "unchanged, not re-rendered" in out
+    assert (proj / BUILD / "_variables.yml").read_bytes() == first_vars  # exactly the first book's numbers
+    assert tree_digest(proj / BOOK) == first_book
+    assert took < 20
+    # and back again: 40 is not rebuilt either (when it built)
+    if (proj / "build" / "2026-40" / "_variables.yml").exists():
+        p = cli(proj, "build", "--region", "40", "--renderer", "pandoc")
+        assert "Notebooks: 0 ran, 12 unchanged" in norm(p.stderr)
+
+
+def test_status_and_render_take_edition_and_region(proj):
+    p = cli(proj, "status", "--region", "33", "--edition", "2026")
+    assert "Configuration 2026-33 (utgave 2026, Buskerud)" in norm(p.stdout) and "up to date" in norm(p.stdout)
+    p = cli(proj, "status", "--region", "42")
+    assert "Configuration 2026-42 (utgave 2026, Agder): not built" in norm(p.stdout)
+    p = cli(proj, "render", "--region", "33", "--edition", "2026", "--renderer", "pandoc")
+    assert "unchanged, not re-rendered" in norm(p.stderr)
+    p = cli(proj, "render", "--region", "42", "--renderer", "pandoc", check=False)
+    assert p.returncode == 2 and "2026-42 has not been built" in norm(p.stderr)
+    assert not (proj / "_book" / "2026-42").exists()
+
+
+def test_edition_2025_builds_and_diff_lists_the_population(proj, mirror):
+    p = report(proj, mirror, "--edition", "2025", check=False)
+    assert p.returncode == 0, norm(p.stderr)[-3000:]
+    assert (proj / "_book" / "2025-33" / "index.html").exists()
+    v = yaml.safe_load((proj / "build" / "2025-33" / "_variables.yml").read_text(encoding="utf-8"))
+    assert str(v["utgave"]["aar"]) == "2025"
+    p = cli(proj, "diff", "2025", "2026")
+    out = norm(p.stdout + p.stderr)
+    assert "Endrede tall" in out and "utgave 2025" in out
+    rows = list(csv.reader((proj / "build" / "diff-2025-2026-33.csv").open(encoding="utf-8")))
+    assert rows[0] == ["variabel", "utgave 2025", "utgave 2026"]
+    by_key = {r[0]: r[1:] for r in rows[1:]}
+    assert by_key["utgave.aar"] == ["2025", "2026"]
+    # the population on 1 January, with both values (each a number)
+    pop = {k: x for k, x in by_key.items() if k.startswith("befolkning.") and all(re.fullmatch(r"\d[\d  ]*", s) for s in x)}
+    assert pop, f"no changed population variable in {sorted(by_key)[:40]}"
+    assert any(int(a.replace(" ", "").replace("\u00a0", "")) > 100_000 for a, _ in pop.values())
+    md = (proj / "build" / "diff-2025-2026-33.md").read_text(encoding="utf-8")
+    assert "| `utgave.aar` | 2025 | 2026 |" in md
+    assert (proj / BUILD / "changes.md").exists() and (proj / "build" / "2025-33" / "changes.md").exists()
+
+
+@pytest.mark.allfylker
+def test_every_fylke_builds(built_project, tmp_path, mirror):
+    """`report --region R` exits 0 offline for each of the 15 fylker (notebooks, --jobs 2, no render)."""
+    from kunnskapsgrunnlag.config import valid_regions
+
+    proj = copy_tree(built_project, tmp_path / "proj")
+    t0 = time.perf_counter()
+    failed = {}
+    for r in sorted(valid_regions()):
+        p = cli(proj, "report", "--region", r, "--offline", "--mirror", str(mirror), "--jobs", "2", "--no-render",
+                check=False)
+        if p.returncode != 0:
+            failed[r] = norm(p.stderr)[-600:]
+    took = time.perf_counter() - t0
+    assert not failed, failed
+    assert took < 15 * 60, f"all fylker took {took / 60:.1f} min"
