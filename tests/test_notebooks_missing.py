@@ -199,6 +199,12 @@ def test_edition_2025_uses_its_own_years(fetched, tmp_path):
     s = _settings(fetched.raw_dir, tmp_path, edition=2025)
     variables, record, text = _run("03_09_attraktive", s, tmp_path)
     assert variables["befendring"]["til_aar"] == "2025"
+    # the edition asks for 1 January 2019, which the data lack: the map starts at the first year they
+    # have, and the text says so
+    first = int(variables["befendring"]["fra_aar"])
+    assert first >= s.edition_params["population_first_year"]
+    if first != s.edition_params["population_first_year"]:
+        assert str(s.edition_params["population_first_year"]) in variables["befendring"]["figurtekst"]
     assert variables["flytting"]["aar"] == "2023"
     assert variables["flytting"]["hoyest_kommune"] == "(data mangler)"
     assert any(m["dataset"] == "flytting_published" for m in record["missing"])
