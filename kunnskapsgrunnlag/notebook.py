@@ -409,11 +409,10 @@ def data_status(settings: Settings) -> dict[str, list[str]]:
 def edition_statement(ctx: "Context") -> dict[str, str]:
     """Variables `datagrunnlag.*` for the forord: which numbers are computed from raw data, which are
     transcribed from the 2026 report (and why) and which are missing, in this configuration.
-    The notebook's inputs become every catalogue dataset (so a change in the manifest reruns it)."""
+    The runner reruns the calling notebook whenever the manifest changes (runner.MANIFEST_READERS)."""
     st = data_status(ctx.settings)
     cat = load_catalogue()
     orig = original_numbers()
-    ctx.used.extend(cat)  # the statement depends on the status of every dataset
 
     def originals(names: list[str]) -> list[str]:
         labels = [u.split("#", 1)[1] for n in names for u in cat[n].get("used_by", []) if "#" in u]

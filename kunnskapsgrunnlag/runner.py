@@ -31,6 +31,9 @@ from .config import ConfigError, Settings, load_catalogue, load_project, used_by
 from .notebook import apply_captions
 
 PACKAGE_DIR = Path(__file__).resolve().parent
+# The appendix and the forord's «Om denne utgaven» (02_situasjonen, notebook.edition_statement)
+# read the status of every dataset: they rerun whenever the manifest changes.
+MANIFEST_READERS = {"99_datakilder", "02_situasjonen"}
 STATE_VERSION = 2
 
 
@@ -127,7 +130,7 @@ def step_hash(settings: Settings, name: str, code: str, upstream: dict[str, str]
         "code": code,
         "upstream": upstream,
     }
-    if name == "99_datakilder":  # the appendix reads the whole manifest
+    if name in MANIFEST_READERS:  # notebooks that read the whole manifest
         mf = settings.raw_dir / rawstore.MANIFEST
         payload["manifest"] = _sha(mf.read_bytes()) if mf.exists() else ""
     return _sha(json.dumps(payload, sort_keys=True).encode())
