@@ -5,6 +5,7 @@ import warnings
 
 import geopandas as gpd
 import mapclassify
+import matplotlib.colors as mcolors
 import matplotlib.pyplot as plt
 from matplotlib.patches import Patch
 
@@ -71,6 +72,73 @@ def categorical(gdf: gpd.GeoDataFrame, column: str, colours: dict[str, str], nam
 def attribution(fig, extra: str = "") -> None:
     plots.source_line(fig, (extra + "\n" if extra else "") + ATTRIBUTION)
 
+
+def _nice_step(x: float) -> float:
+    """A round class width (1, 2, 2,5 or 5 times a power of ten) not smaller than `x`."""
+    import math
+
+    if x <= 0:
+        return 1.0
+    p = 10 ** math.floor(math.log10(x))
+    return next(m * p for m in (1, 2, 2.5, 5, 10) if m * p >= x - 1e-12)
+
+
+def diverging_bins(values, per_side: int = 4) -> list[float]:
+    """Class upper bounds for a change: round steps, one bound exactly at 0 (so no class holds
+    both a decline and a growth), and the last bound at or above the maximum."""
+    import math
+
+    lo, hi = float(min(values)), float(max(values))
+    step = _nice_step(max(abs(lo), abs(hi)) / per_side)
+    n_neg = math.ceil(-lo / step - 1e-9) if lo < 0 else 0
+    n_pos = math.ceil(hi / step - 1e-9) if hi > 0 else 0
+    bounds = [-k * step for k in range(n_neg - 1, 0, -1)] + ([0.0] if lo <= 0 else [])
+    bounds += [k * step for k in range(1, n_pos + 1)]
+    return bounds or [0.0]
+
+
+def diverging_choropleth(gdf: gpd.GeoDataFrame, column: str, legend_title: str, *, decimals: int = 1,
+                         per_side: int = 4, labels: bool = True, figsize=(7, 6.4)):
+    """A choropleth of a change: classes split at zero (mapclassify.UserDefined with 0 as a
+    bound), reds for decline and blues for growth, darker further from zero. Returns
+    (fig, ax, classes) where `classes` lists each class (low, high, sign, colour, count)."""
+    import numpy as np
+
+    vals = gdf[column].astype(float)
+    bounds = diverging_bins(vals, per_side)
+    classifier = mapclassify.UserDefined(vals, bins=bounds)
+    step = _nice_step(max(abs(vals.min()), abs(vals.max())) / per_side)
+    lows = [min(bounds[0] - step, vals.min()) if bounds[0] <= 0 else 0.0] + list(bounds[:-1])
+    if bounds[0] > 0 and vals.min() <= 0:  # pragma: no cover - bounds always hold 0 when min <= 0
+        raise ValueError("diverging bins must contain 0")
+    neg = [i for i in range(len(bounds)) if bounds[i] <= 0]
+    pos = [i for i in range(len(bounds)) if bounds[i] > 0]
+    colours: dict[int, str] = {}
+    reds = plt.get_cmap("Reds")(np.linspace(0.35, 0.85, max(len(neg), 1)))
+    blues = plt.get_cmap("Blues")(np.linspace(0.35, 0.85, max(len(pos), 1)))
+    for j, i in enumerate(reversed(neg)):  # nearest zero is lightest
+        colours[i] = reds[j]
+    for j, i in enumerate(pos):
+        colours[i] = blues[j]
+    counts = np.bincount(classifier.yb, minlength=len(bounds))
+    fig, ax = plt.subplots(figsize=figsize)
+    gdf.plot(ax=ax, color=[colours[c] for c in classifier.yb], edgecolor="white", linewidth=0.6)
+    classes, handles = [], []
+    for i in range(len(bounds)):
+        sign = "nedgang" if bounds[i] <= 0 else "vekst"
+        label = f"{fmt.signed(lows[i], decimals) or fmt.num(0, decimals)} til {fmt.signed(bounds[i], decimals) or fmt.num(0, decimals)} ({counts[i]})"
+        classes.append({"fra": lows[i], "til": bounds[i], "fortegn": sign, "antall": int(counts[i]),
+                        "farge": mcolors.to_hex(colours[i])})
+        handles.append(Patch(facecolor=colours[i], edgecolor="grey", label=label))
+    # the legend beside the map (not on it): a wider, lower figure that fits the page better
+    ax.legend(handles=handles[::-1], title=legend_title, loc="center left", bbox_to_anchor=(1.0, 0.5),
+              frameon=False, fontsize=8, title_fontsize=8.5)
+    if labels:
+        _label(ax, gdf)
+    ax.set_axis_off()
+    ax.set_anchor("W")  # the map at the left edge, next to its legend
+    fig.subplots_adjust(left=0.01, right=0.72, bottom=0.02, top=0.98)
+    return fig, ax, classes
 
 def diverging_classes(vals, k: int = 6, decimals: int = 1):
     """Classes for a change (e.g. per cent): negative and positive values are classed separately

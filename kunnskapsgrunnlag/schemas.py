@@ -157,6 +157,44 @@ KOMMUNEVERDI = DataFrameSchema(
     coerce=True,
 )
 
+
+def _shares_sum_to_100(d: pd.DataFrame) -> bool:
+    sums = d.groupby(["region_code", "year"])["share_pct"].sum()
+    return bool(((sums - 100).abs() <= 0.05).all())
+
+
+def _shares_match_counts(d: pd.DataFrame) -> bool:
+    """Where counts are present (online), each share is the count over the kommune's sum."""
+    c = d.dropna(subset=["dwellings"])
+    if c.empty:
+        return True
+    tot = c.groupby(["region_code", "year"])["dwellings"].transform("sum").astype(float)
+    return bool(((c["dwellings"].astype(float) / tot * 100 - c["share_pct"]).abs() <= 1e-6).all())
+
+
+BOLIGER = DataFrameSchema(
+    {
+        "region_code": Column(str, _code(r"^\d{4}$")),
+        "region_name": Column(str),
+        "year": Column(int, Check.in_range(1990, 2100)),
+        "building_type": Column(str, Check.isin(["01", "02", "03", "04", "05", "999"])),
+        "building_type_name": Column(str),
+        "share_pct": Column(float, Check.in_range(0, 100)),
+        "dwellings": Column("Int64", Check.ge(0), nullable=True),
+    },
+    unique=["region_code", "year", "building_type"],
+    checks=[
+        Check(lambda d: bool((d.groupby(["region_code", "year"]).size() == 6).all()), element_wise=False,
+              error="every kommune and year must have all six building types (01-05, 999)"),
+        Check(_shares_sum_to_100, element_wise=False,
+              error="the six building-type shares of a kommune must sum to 100 (±0.05)"),
+        Check(_shares_match_counts, element_wise=False,
+              error="a share must equal the count over the kommune's total where counts are given"),
+    ],
+    strict=True,
+    coerce=True,
+)
+
 UTDANNING_09429 = DataFrameSchema(
     {
         "region_code": Column(str, _code(r"^\d{4}$")),
@@ -221,6 +259,7 @@ GJENNOMFORING_FYLKE = DataFrameSchema(
 )
 
 SCHEMAS: dict[str, DataFrameSchema] = {
+    "boliger_06265": BOLIGER,
     "utdanning_09429": UTDANNING_09429,
     "projection_14288_fylker": PROJECTION_FYLKER,
     "projection_14288_kommuner": PROJECTION_KOMMUNER,

@@ -49,14 +49,14 @@ def test_mirror_fetch_writes_manifest_with_provenance(fetched, mirror):
 
 def test_missing_datasets_recorded_with_exact_query(fetched):
     man = rawstore.read_manifest(fetched.raw_dir)["datasets"]
-    boliger = man["boliger_06265"]["current"]
-    assert boliger["status"] == "missing"
-    assert boliger["how_to_fetch"].startswith("GET https://data.ssb.no/api/pxwebapi/v2/tables/06265/data?")
-    assert "valuecodes[ContentsCode]=Boliger" in boliger["how_to_fetch"]
+    syss = man["sysselsetting_07984"]["current"]
+    assert syss["status"] == "missing"
+    assert syss["how_to_fetch"].startswith("GET https://data.ssb.no/api/pxwebapi/v2/tables/07984/data?")
+    assert "valuecodes[ContentsCode]=Sysselsatte" in syss["how_to_fetch"]
     drop = man["skadehendelser"]["current"]
     assert drop["status"] == "missing" and "data/raw/manual/skadehendelser.csv" in drop["how_to_fetch"]
     with pytest.raises(rawstore.MissingData):
-        rawstore.load(fetched.raw_dir, "boliger_06265")
+        rawstore.load(fetched.raw_dir, "sysselsetting_07984")
 
 
 def test_refetch_is_idempotent_and_never_overwrites(copy_raw, mirror):

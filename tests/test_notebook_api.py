@@ -148,14 +148,14 @@ def test_forord_statement_lists_exactly_the_transcribed_datasets(fetched):
     assert published == ["flytting_published", "levekaar_published", "tiltak_published"]
     st = data_status(fetched)
     assert sorted(st["transkribert"]) == published
-    assert "utdanning_09429" in st["beregnet"] and "boliger_06265" not in st["beregnet"]
+    assert "utdanning_09429" in st["beregnet"] and "sysselsetting_07984" not in st["beregnet"]
     ctx = _ctx(fetched)
     v = edition_statement(ctx)
     assert v["datagrunnlag.transkribert_tabeller"] == "Tabell 1, Tabell 2, Tabell 3a og Tabell 3b"
     assert v["datagrunnlag.n_transkribert"] == "3"
     assert "transkribert fra den publiserte rapporten" in v["datagrunnlag.tekst"]
     assert f"{len(st['mangler'])} datasett mangler" in v["datagrunnlag.tekst"]
-    assert "SSB (tabell 07459, 09429, 13563 og 14288)" in v["datagrunnlag.tekst"]
+    assert "SSB (tabell 06265, 07459, 09429, 13563 og 14288)" in v["datagrunnlag.tekst"]
     # another region: the Buskerud-only transcription is missing, not transcribed
     s40 = make_settings(region="40", raw_dir=fetched.raw_dir, processed_dir=fetched.processed_dir,
                         build_dir=fetched.build_dir)

@@ -66,6 +66,35 @@ def read_kulturminneplan(files: list[Path], region_names: dict[str, str]) -> pd.
     return pd.read_csv(files[0], dtype={"kommunenummer": str, "source_date": str})
 
 
+# SSB 06265 building types (BygnType codes) and the mirror's column for each.
+BOLIG_TYPES = {
+    "01": ("Enebolig", "enebolig_pct"),
+    "02": ("Tomannsbolig", "tomannsbolig_pct"),
+    "03": ("Rekkehus, kjedehus og andre småhus", "rekkehus_kjedehus_smahus_pct"),
+    "04": ("Boligblokk", "boligblokk_pct"),
+    "05": ("Bygning for bofellesskap", "bofellesskap_pct"),
+    "999": ("Andre bygningstyper", "andre_bygningstyper_pct"),
+}
+
+
+def read_boliger_06265(files: list[Path], region_names: dict[str, str]) -> pd.DataFrame:
+    """SSB 06265 as shares per kommune and building type (the mirror has shares only: no counts)."""
+    d = pd.read_csv(files[0], dtype={"kommunenummer": str})
+    rows = []
+    for code, (label, col) in BOLIG_TYPES.items():
+        rows.append(pd.DataFrame({
+            "region_code": d["kommunenummer"].str.zfill(4),
+            "region_name": d["kommunenavn"],
+            "year": d["aar"].astype(int),
+            "building_type": code,
+            "building_type_name": label,
+            "share_pct": d[col].astype(float),
+            "dwellings": pd.NA,
+        }))
+    return pd.concat(rows, ignore_index=True).sort_values(["region_code", "building_type"]).reset_index(drop=True)
+
+
+
 # SSB 09429 level codes of the mirror's columns (PersonerProsent, both sexes).
 _NIVAA_09429 = {"grunnskole_pct": "01", "vgs_pct": "02a", "fagskole_pct": "11", "uh_kort_pct": "03a",
                 "uh_lang_pct": "04a"}
@@ -138,6 +167,7 @@ def read_gjennomforing_udir_fylke(files: list[Path], region_names: dict[str, str
 
 
 READERS = {
+    "boliger_06265": read_boliger_06265,
     "utdanning_09429": read_utdanning_09429,
     "projection_14288_fylker": read_projection_14288_fylker,
     "projection_14288_kommuner": read_projection_14288_kommuner,

@@ -473,6 +473,23 @@ def tidy_generic(df: pd.DataFrame, region_names: dict[str, str]) -> pd.DataFrame
     return tidy_long(df, region_names) if "Region" in df and "Tid" in df else df
 
 
+def tidy_boliger_06265(df: pd.DataFrame, region_names: dict[str, str]) -> pd.DataFrame:
+    """Counts by kommune and building type, plus each type's share of the kommune's dwellings."""
+    from .mirror import BOLIG_TYPES
+
+    d = df.copy()
+    d["region_code"] = d["Region"].map(strip_region_prefix)
+    d["year"] = d["Tid"].astype(int)
+    d["building_type"] = d["BygnType"].astype(str)
+    d["building_type_name"] = d["building_type"].map(lambda c: BOLIG_TYPES.get(c, (c,))[0])
+    d["dwellings"] = d["value"].astype("Int64")
+    total = d.groupby(["region_code", "year"])["dwellings"].transform("sum")
+    d["share_pct"] = d["dwellings"].astype(float) / total.astype(float) * 100
+    d["region_name"] = d["region_code"].map(lambda c: region_names.get(c, c))
+    return d[["region_code", "region_name", "year", "building_type", "building_type_name", "share_pct", "dwellings"]]
+
+
+
 _NIVAA = {"01", "02a", "11", "03a", "04a"}
 
 
@@ -521,6 +538,7 @@ def tidy_projection_14288_kommuner(df: pd.DataFrame, region_names: dict[str, str
 
 
 TIDY = {
+    "boliger_06265": tidy_boliger_06265,
     "utdanning_09429": tidy_utdanning_09429,
     "projection_14288_fylker": tidy_projection_14288_fylker,
     "projection_14288_kommuner": tidy_projection_14288_kommuner,

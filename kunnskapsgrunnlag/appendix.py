@@ -1,0 +1,144 @@
+"""The Datakilder appendix, computed (never typed): which figures and tables the book embeds and in
+what order, the CSV behind each, the published report's numbers, and which numbers are computed
+from raw data, transcribed from the 2026 report, delivered as files, or missing.
+
+Inputs are the book sources (`_quarto.yml`, `report/`), the catalogue, the raw-data manifest and
+the records each notebook writes for one configuration (`<build_dir>/records/<notebook>.json`).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from . import atomic
+
+EMBED = re.compile(r"\{\{<\s*embed\s+/?build/notebooks/([\w.-]+?)\.ipynb#([\w-]+)\s*>\}\}")
+INCLUDE = re.compile(r"\{\{<\s*include\s+/?([^\s>]+)\s*>\}\}")
+
+# How a dataset's numbers reach the report, by the provider the manifest records.
+KIND = {"ssb": "beregnet", "udir": "beregnet", "kartverket": "beregnet",
+        "published": "publisert", "transcription": "transkribert", "manual": "fil"}
+KIND_TITLE = {
+    "beregnet": "Beregnet fra rådata",
+    "publisert": "Skrevet av fra 2026-rapporten (R1023460)",
+    "transkribert": "Transkribert fra offentlige dokumenter",
+    "fil": "Levert som fil",
+}
+KIND_WHY = {
+    "beregnet": ("Tallene er regnet ut av notatbøkene fra rådata hentet fra statistikkbankene eller "
+                 "offline-speilet, lagret uforandret med sha256 i manifestet."),
+    "publisert": ("Verdiene finnes verken i offline-speilet eller gjennom en verifisert åpen spørring i denne "
+                  "kjøringen, så de er skrevet av fra tabellene i 2026-rapporten med kilde. De kontrolleres mot "
+                  "summer og andeler, og alt som regnes ut av dem (indekser, andeler, rangeringer) regnes ut her. "
+                  "De gjelder bare 2026-utgaven og fylkene rapporten trykte."),
+    "transkribert": ("Det finnes ingen åpen statistikk for dette; opplysningene er samlet fra offentlige "
+                     "dokumenter med kilde per rad."),
+    "fil": "Tallene har ikke noe åpent API og er levert som fil av en konsulent; kilden står i fila.",
+}
+
+
+def _chapter_files(root: Path) -> list[str]:
+    q = yaml.safe_load((root / "_quarto.yml").read_text(encoding="utf-8"))
+    book = q.get("book", {})
+    out: list[str] = []
+
+    def walk(items):
+        for it in items or []:
+            if isinstance(it, str):
+                out.append(it)
+            elif isinstance(it, dict):
+                if it.get("href") or it.get("file"):
+                    out.append(it.get("href") or it.get("file"))
+                walk(it.get("chapters"))
+
+    walk(book.get("chapters"))
+    walk(book.get("appendices"))
+    return out
+
+
+def _expand(root: Path, rel: str, seen: tuple[str, ...] = ()) -> str:
+    if rel in seen:
+        return ""
+    path = root / rel
+    if not path.exists():
+        return ""
+    text = path.read_text(encoding="utf-8")
+    return INCLUDE.sub(lambda m: _expand(root, m.group(1), seen + (rel,)), text)
+
+
+def embed_order(root: Path) -> list[tuple[str, str]]:
+    """(notebook, label) of every embedded cell, in the order the book shows them."""
+    seen, out = set(), []
+    for rel in _chapter_files(root):
+        for nb, label in EMBED.findall(_expand(root, rel)):
+            if (nb, label) not in seen:
+                seen.add((nb, label))
+                out.append((nb, label))
+    return out
+
+
+def edition_numbers(root: Path) -> dict[str, str]:
+    """Label -> «Figur N» / «Tabell N» of this edition (numbered through the book, in embed order,
+    as `crossref: chapters: false` numbers them). Only fig-/tbl- labels are numbered."""
+    n = {"fig": 0, "tbl": 0}
+    out = {}
+    for _nb, label in embed_order(root):
+        kind = label.split("-", 1)[0]
+        if kind in n:
+            n[kind] += 1
+            out[label] = f"{'Figur' if kind == 'fig' else 'Tabell'} {n[kind]}"
+    return out
+
+
+@dataclass
+class Records:
+    """What the notebooks of one configuration recorded."""
+
+    captions: dict[str, dict] = field(default_factory=dict)      # label -> {fig-cap|tbl-cap, fig-alt}
+    figure_data: dict[str, dict] = field(default_factory=dict)   # label -> {file, title}
+    missing: dict[str, dict] = field(default_factory=dict)       # dataset -> {reason, note, how_to_fetch, notebooks}
+    used: dict[str, list[str]] = field(default_factory=dict)     # dataset -> notebooks
+
+
+def read_records(build_dir: Path, notebooks: list[str]) -> Records:
+    r = Records()
+    for nb in notebooks:
+        rec = atomic.read_json(Path(build_dir) / "records" / f"{nb}.json", default=None)
+        if not rec:
+            continue
+        r.captions.update(rec.get("captions") or {})
+        r.figure_data.update(rec.get("figure_data") or {})
+        for ds in rec.get("used") or []:
+            r.used.setdefault(ds, []).append(nb)
+        for m in rec.get("missing") or []:
+            e = r.missing.setdefault(m["dataset"], {**m, "notebooks": []})
+            e["notebooks"].append(nb)
+    return r
+
+
+# notebook.data_status() keys -> the appendix's groups
+STATUS_GROUP = {"beregnet": "beregnet", "transkribert": "publisert", "transkribert_annet": "transkribert",
+                "manuell": "fil", "mangler": "mangler"}
+
+
+def grunnlag(status: dict[str, list[str]], records: Records) -> dict[str, list[str]]:
+    """The catalogue's datasets grouped by how their numbers reach the report in this configuration,
+    from `notebook.data_status` (manifest provider and status, catalogue coverage: the same basis
+    as the forord's statement). `delvis`: present, but a notebook found it lacking the
+    configuration's year or region for some figure or table (recorded in its record)."""
+    groups: dict[str, list[str]] = {k: [] for k in [*KIND_TITLE, "mangler", "delvis"]}
+    for key, names in status.items():
+        groups[STATUS_GROUP[key]].extend(names)
+    groups["delvis"] = [n for n in records.missing if n not in groups["mangler"]]
+    return groups
+
+
+def split_query(how: str, width: int = 80) -> str:
+    """A long query URL as lines a reader can copy (break before each `&`), for a code block."""
+    if len(how) <= width or "&" not in how:
+        return how
+    head, *rest = how.split("&")
+    return head + "".join("\n  &" + p for p in rest)
