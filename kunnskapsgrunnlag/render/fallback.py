@@ -1092,8 +1092,10 @@ class Transformer:
                 cap += caption + [_raw("html", "</figcaption>")]
                 return ([_raw("html", f'<figure class="kg-figure kg-missing" id="{_esc(e.label)}">', True)]
                         + note + [{"t": "Plain", "c": cap}, _raw("html", "</figure>", True)])
+            # A figure element without an image still needs alternative text under PDF/UA-1.
+            missing_alt = f"Data mangler: {stringify(caption).strip()}"
             inl = [_raw("typst", f"#kg-figure(label: [{escape_typst(label_text)}], images: (), "
-                                 f"alt: none, caption: [")] + caption
+                                 f"alt: {typst_string(missing_alt)}, caption: [")] + caption
             inl.append(_raw("typst", f"], source: none) <{e.label}>"))
             return note + [{"t": "Plain", "c": inl}]
         if kind == "fig":
