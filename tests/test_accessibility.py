@@ -23,7 +23,7 @@ import pytest
 
 from kunnskapsgrunnlag.render import render
 from kunnskapsgrunnlag.render.fallback import RenderError, cell_options
-from test_e2e import cli, copy_project
+from helpers import BOOK
 from test_render_fallback import make_project
 
 e2e = pytest.mark.e2e  # the tests on the full offline build; the fallback unit tests are fast
@@ -60,14 +60,12 @@ def small(tmp_path_factory) -> dict:
 
 
 @pytest.fixture(scope="module")
-def book(tmp_path_factory, mirror) -> dict:
-    """One offline build (fallback renderer) in a temporary copy of the project."""
-    proj = copy_project(tmp_path_factory.mktemp("a11y"))
-    cli(proj, "report", "--mirror", str(mirror), "--offline", "--jobs", "2", "--renderer", "pandoc")
-    pages = sorted((p for p in (proj / "_book").rglob("index.html") if "notebooks" not in p.parts),
-                   key=lambda p: len(p.parts))
-    assert pages, "the build wrote no index.html under _book/"
-    out = pages[0].parent
+def book(built_project) -> dict:
+    """The default configuration's book of the session's offline build (read only here)."""
+    proj = built_project
+    out = proj / BOOK
+    pages = [out / "index.html"]
+    assert pages[0].exists(), f"the build wrote no {BOOK}/index.html"
     pdfs = sorted(out.glob("*.pdf"))
     assert len(pdfs) == 1, f"expected one PDF beside {pages[0]}, found {pdfs}"
     notebooks = sorted((out / "notebooks").glob("*.html"))
