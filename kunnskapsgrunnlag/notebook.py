@@ -128,8 +128,8 @@ class Context:
         from .fetch import how_to_fetch
 
         spec = load_catalogue().get(dataset, {"provider": "-"})
-        try:
-            how = how or how_to_fetch(spec, self.settings)
+        try:  # the query resolved for this configuration (the manifest's is the last fetcher's)
+            how = how_to_fetch(spec, self.settings)
         except Exception:  # a broken query template must not break the notebook
             how = how or "-"
         self.missing.append({"dataset": dataset, "reason": reason, "note": note, "how_to_fetch": how})

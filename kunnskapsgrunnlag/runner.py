@@ -131,9 +131,28 @@ def step_hash(settings: Settings, name: str, code: str, upstream: dict[str, str]
         "upstream": upstream,
     }
     if name in MANIFEST_READERS:  # notebooks that read the whole manifest
-        mf = settings.raw_dir / rawstore.MANIFEST
-        payload["manifest"] = _sha(mf.read_bytes()) if mf.exists() else ""
+        payload["manifest"] = _manifest_digest(settings.raw_dir)
     return _sha(json.dumps(payload, sort_keys=True).encode())
+
+
+# Manifest fields that change with every fetch or with the configuration that fetched (the time a
+# missing dataset was last looked for, and its query resolved for that configuration's fylke); the
+# notebooks resolve a missing dataset's query for their own configuration, so these fields must not
+# make another configuration's notebooks rerun.
+_VOLATILE_MANIFEST_KEYS = {"checked_at", "how_to_fetch"}
+
+
+def _manifest_digest(raw_dir: Path) -> str:
+    def strip(x):
+        if isinstance(x, dict):
+            return {k: strip(v) for k, v in x.items() if k not in _VOLATILE_MANIFEST_KEYS}
+        if isinstance(x, list):
+            return [strip(v) for v in x]
+        return x
+
+    if not (Path(raw_dir) / rawstore.MANIFEST).exists():
+        return ""
+    return _sha(json.dumps(strip(rawstore.read_manifest(raw_dir)), sort_keys=True).encode())
 
 
 def _failing_cell(path: Path) -> tuple[int | None, str]:
