@@ -72,6 +72,9 @@ def levekaar_from_ssb(lavinntekt: pd.DataFrame, utdanning: pd.DataFrame, innvand
         return d[d["period"] == d["period"].max()]
 
     low_inc = latest(lavinntekt).groupby("region_code")["value"].sum()
+    if "andel_pst" in utdanning:  # the stored 09429 table (mirror shape: year, nivaa, andel_pst)
+        utdanning = utdanning.rename(columns={"nivaa": "Nivaa", "andel_pst": "value"}).assign(
+            period=lambda d: d["year"].astype(str))
     u = latest(utdanning).pivot_table(index="region_code", columns="Nivaa", values="value", aggfunc="sum")
     # 09429 as fetched (ContentsCode PersonerProsent, Nivaa 01 … 09a) is already a share; a
     # count table with the total "00" is turned into one.

@@ -195,16 +195,19 @@ BOLIGER = DataFrameSchema(
     coerce=True,
 )
 
+SSB_STATUS_SYMBOLS = ["", "..", ".", ":", "…", "-"]  # SSB: no number (..), not applicable (.), confidential (:)
+
 UTDANNING_09429 = DataFrameSchema(
     {
         "region_code": Column(str, _code(r"^\d{4}$")),
         "region_name": Column(str),
         "year": Column(int, Check.in_range(2000, 2100)),
         "nivaa": Column(str, Check.isin(["01", "02a", "11", "03a", "04a"])),
-        "andel_pst": Column(float, Check.in_range(0, 100)),
+        "andel_pst": Column(float, Check.in_range(0, 100), nullable=True),  # null: see status
+        "status": Column(str, Check.isin(SSB_STATUS_SYMBOLS), nullable=True, required=False),
     },
     unique=["region_code", "year", "nivaa"],
-    checks=[Check(lambda d: d.groupby(["region_code", "year"])["andel_pst"].sum().between(99.0, 101.0).all(),
+    checks=[Check(lambda d: d.groupby(["region_code", "year"])["andel_pst"].sum(min_count=5).dropna().between(99.0, 101.0).all(),
                   element_wise=False, error="the five levels of a kommune must sum to about 100 % "
                   "(only «uoppgitt» is left out)")],
     strict=True,

@@ -545,7 +545,7 @@ def test_neet_13563_online_fylker_and_norway(settings, catalogue, rsps):
 @needs_mirror
 def test_utdanning_09429_keeps_status_symbols_in_the_stored_table(settings, catalogue, rsps):
     """RECONSTRUCTED answer: SSB's per cent values for two kommuner from the staged 09429 file;
-    Nivaa 09a (not in that file) is null with status ".." (no number here, as SSB marks it)."""
+    Nivaa 09a (not in that file) and Drammen's 11 are null with status ".." (no number, as SSB marks it)."""
     spec = catalogue["utdanning_09429"]
     (q,) = resolve_query(spec, settings)
     assert q["Nivaa"] == {"values": ["01", "02a", "11", "03a", "04a", "09a"]}
@@ -556,7 +556,7 @@ def test_utdanning_09429_keeps_status_symbols_in_the_stored_table(settings, cata
     values, status = [], {}
     for k in ("3301", "3320"):
         for lev in levels:
-            if lev in cols:
+            if lev in cols and not (k == "3301" and lev == "11"):
                 values.append(float(m.loc[k, cols[lev]]))
             else:
                 status[str(len(values))] = ".."
@@ -572,13 +572,16 @@ def test_utdanning_09429_keeps_status_symbols_in_the_stored_table(settings, cata
     entry = fetch_online(settings, "utdanning_09429", spec, api=new_api())
 
     df = rawstore.load(settings.raw_dir, "utdanning_09429")
-    assert {"status", "value", "Nivaa", "Nivaa_label", "period"} <= set(df.columns)
-    by = df.set_index(["region_code", "Nivaa"])
-    assert by.loc[("3320", "01"), "value"] == 31.8  # Flå, SSB's per cent (PROVENANCE: 31.8)
-    assert by.loc[("3301", "09a"), "status"] == ".." and pd.isna(by.loc[("3301", "09a"), "value"])
-    shown = ssb.with_symbols(df["value"], df["status"].fillna(""))
-    assert (shown[df["Nivaa"] == "09a"] == "..").all()
-    assert entry["rows"] == 12
+    # stored in the mirror's shape (the notebooks read one shape whatever the route), plus SSB's symbols
+    assert {"status", "andel_pst", "nivaa", "year", "region_code"} <= set(df.columns)
+    by = df.set_index(["region_code", "nivaa"])
+    assert by.loc[("3320", "01"), "andel_pst"] == 31.8  # Flå, SSB's per cent (PROVENANCE: 31.8)
+    assert set(df["nivaa"]) == {"01", "02a", "11", "03a", "04a"}  # 09a (uoppgitt) is left out
+    # a cell SSB answers with null and ".." stays in the table with its symbol, not as a number
+    assert by.loc[("3301", "11"), "status"] == ".." and pd.isna(by.loc[("3301", "11"), "andel_pst"])
+    shown = ssb.with_symbols(df["andel_pst"], df["status"].fillna(""))
+    assert (shown[(df["region_code"] == "3301") & (df["nivaa"] == "11")] == "..").all()
+    assert entry["rows"] == 10
     # the levekår indicator reads the share straight from PersonerProsent
     low = calc.levekaar_from_ssb(
         pd.DataFrame({"region_code": ["3301", "3320"], "period": ["2022-2024"] * 2, "value": [10.0, 12.0]}),
@@ -727,7 +730,8 @@ def test_dry_run_prints_every_request_and_writes_nothing(settings, monkeypatch):
     assert errors == []
     names = [r.dataset for r in reqs]
     assert names.count("population_07459") == 3 and names.count("gjennomforing_udir") == 1
-    assert all(r.method == "POST" and r.body["selection"] for r in reqs if r.dataset != "gjennomforing_udir")
+    udir_sets = {n for n, spec in load_catalogue().items() if spec["provider"] == "udir"}
+    assert all(r.method == "POST" and r.body["selection"] for r in reqs if r.dataset not in udir_sets)
     before = sorted(p.name for p in settings.raw_dir.rglob("*"))
     monkeypatch.setattr(cli, "_settings", lambda e, r, c: settings)
     res = CliRunner().invoke(cli.app, ["fetch", "--dry-run", "--dataset", "neet_13563"])
@@ -927,3 +931,21 @@ def test_population_query_over_max_cells_is_split(settings, catalogue, rsps):
     entry = fetch_online(settings, "population_07459", spec, api=new_api())
     assert [len(c) for c in sent] == [6, 6, 6] and sum(sent, []) == BUSKERUD
     assert entry["rows"] == 18 * 7 * 7
+
+
+def test_udir_fylke_answer_is_stored_in_the_mirrors_shape():
+    """The REAL recorded Udir answer (all programmes, kull 2014–2019) becomes exactly the table the
+    offline mirror gives for gjennomforing_udir_fylke, so the notebook reads one shape either way."""
+    from kunnskapsgrunnlag.fetch import mirror as mirror_mod
+
+    body = json.loads((MIRROR / "api-responses/udir/GjennomfoeringV_1_1_data_fullfort_alle-program_kull2014-2019.json").read_text(encoding="utf-8"))
+    online = udir.to_fylke_table(udir.read_report_json(body, "gjennomforing_udir_fylke", "recorded"))
+    schemas.validate("gjennomforing_udir_fylke", online)
+    offline = mirror_mod.read_gjennomforing_udir_fylke(
+        [MIRROR / "stats/udir_gjennomforing/udir_fullfort_5-6aar_alle_programmer_gamle_fylker_kull2014-2019.csv"], {})
+    key = ["fylke_kode_udir", "kull"]
+    a = online.sort_values(key).reset_index(drop=True)
+    b = offline.sort_values(key).reset_index(drop=True)
+    pd.testing.assert_frame_equal(a[key + ["fylke_2024", "fullfort_pct"]], b[key + ["fylke_2024", "fullfort_pct"]],
+                                  check_dtype=False)
+    assert a.set_index(key).loc[("06", 2018), "fullfort_pct"] == 80.7  # old Buskerud, 2018-kullet

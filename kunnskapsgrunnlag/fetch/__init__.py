@@ -216,6 +216,8 @@ def fetch_online(settings: Settings, name: str, spec: dict, api=None) -> dict:
         resolved = resolve_query(spec, settings)
         url = udir.query_url(resolved)
         df = udir.fetch_gjennomforing(resolved, name)
+        if name == "gjennomforing_udir_fylke":  # stored in the mirror's shape (one shape per dataset)
+            df = udir.to_fylke_table(df)
         meta = {**_base_meta(spec), "source": {"kind": "online", "url": url}}
         return _store_validated(settings, name, df, meta, url)
     raise NotImplementedError(f"no online fetcher for provider {spec['provider']!r}")

@@ -497,10 +497,13 @@ def tidy_utdanning_09429(df: pd.DataFrame, region_names: dict[str, str]) -> pd.D
     """09429 PersonerProsent: share (%) of persons 16+ by level, kommuner only (same as the mirror)."""
     d = df.copy()
     d["region_code"] = d["Region"].map(strip_region_prefix)
-    d = d[d["region_code"].str.fullmatch(r"\d{4}") & d["Nivaa"].isin(_NIVAA) & d["value"].notna()]
-    return pd.DataFrame({"region_code": d["region_code"], "region_name": d["region_code"],
-                         "year": d["Tid"].astype(int), "nivaa": d["Nivaa"],
-                         "andel_pst": d["value"].astype(float)})
+    d = d[d["region_code"].str.fullmatch(r"\d{4}") & d["Nivaa"].isin(_NIVAA)]
+    out = pd.DataFrame({"region_code": d["region_code"], "region_name": d["region_code"],
+                        "year": d["Tid"].astype(int), "nivaa": d["Nivaa"],
+                        "andel_pst": d["value"].astype(float)})
+    if "status" in d:  # SSB's symbol where there is no number («..», «.», «:»), kept as SSB shows it
+        out["status"] = d["status"].fillna("").astype(str)
+    return out
 
 
 def _sum_ages(d: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
