@@ -23,7 +23,7 @@ import pytest
 
 from kunnskapsgrunnlag.render import render
 from kunnskapsgrunnlag.render.fallback import RenderError, cell_options
-from helpers import BOOK
+from helpers import BOOK, BUILD
 from test_render_fallback import make_project
 
 e2e = pytest.mark.e2e  # the tests on the full offline build; the fallback unit tests are fast
@@ -209,7 +209,8 @@ def test_html_table_captions_belong_to_their_tables(book):
     for label, table in blocks:
         m = re.match(r"<table\b[^>]*>\s*<caption>(.*?)</caption>", table, re.S)
         assert m, f"{label}: the caption is not the table's own <caption>"
-        assert re.search(r"Tabell\s*(\xa0|&nbsp;|\s)\d+\.", m.group(1)), m.group(1)[:80]
+        # "Tabell 4.1." in a chapter, "Tabell A.1." in the appendix (HTML numbers per chapter, as Quarto's HTML books)
+        assert re.search(r"Tabell\s*(\xa0|&nbsp;|\s)([A-Z]|\d+)(\.\d+)*\.", m.group(1)), m.group(1)[:80]
 
 
 @e2e
@@ -228,7 +229,7 @@ def test_notebook_pages_are_norwegian_titled_offline_and_carry_fig_alt(book):
     # the chapter in the title, the cell's own fig-alt as alt text
     nb_page = (book["out"] / "notebooks" / "02_situasjonen.html").read_text(encoding="utf-8")
     assert re.search(r"<title>[^<]*2 Situasjonen i Buskerud", nb_page)
-    nb = json.loads((proj / "build" / "notebooks" / "02_situasjonen.ipynb").read_text(encoding="utf-8"))
+    nb = json.loads((proj / BUILD / "notebooks" / "02_situasjonen.ipynb").read_text(encoding="utf-8"))
     alts = [str(cell_options("".join(c["source"])).get("fig-alt") or "").strip()
             for c in nb["cells"] if c["cell_type"] == "code"]
     alts = [a for a in alts if a]
@@ -260,7 +261,8 @@ def _struct_elements(node, out: list) -> None:
 @e2e
 def test_pdf_is_tagged_pdf_ua_1_with_title_author_language_alt_texts_and_captions(book):
     pikepdf = pytest.importorskip("pikepdf")
-    n_figs = len(re.findall(r'<figure class="kg-figure"', book["html"]))
+    # every figure, drawn or a «Data mangler» note (a figure element with its own alt text)
+    n_figs = len(re.findall(r'<figure class="kg-figure[ "]', book["html"]))
     n_tbls = book["html"].count('class="kg-table"')
     with pikepdf.open(book["pdf"]) as pdf:
         root = pdf.Root
@@ -279,7 +281,7 @@ def test_pdf_is_tagged_pdf_ua_1_with_title_author_language_alt_texts_and_caption
         tags = [str(e.S) for e in elements]
         assert tags.count("/Document") == 1 and tags.count("/P") > 100 and tags.count("/Table") == n_tbls
         figures = [e for e in elements if str(e.S) == "/Figure"]
-        assert len(figures) == n_figs == 14
+        assert len(figures) == n_figs and n_figs >= 14
         missing = [i for i, f in enumerate(figures) if len(str(f.get("/Alt", "")).strip()) < 20]
         assert not missing, f"figures without alt text: {missing}"
         assert tags.count("/Caption") == n_figs + n_tbls, "figure/table captions not tagged as Caption"
