@@ -13,11 +13,11 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from . import outputs, pipeline, rawstore
-from .config import ConfigError, make_settings
+from .config import ConfigError, make_settings, set_project
+from .errors import FetchRefused, ValidationError
 from .fetch.query import ResponseShapeError, TemplateError
 from .fetch.ssb import InvalidQuery
 from .runner import BuildInterrupted, NotebookFailed, VariablesError
-from .errors import FetchRefused, ValidationError
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False,
                   help="Build the Buskerudplanen knowledge base: fetch data, run notebooks, render the report.")
@@ -26,9 +26,16 @@ DEBUG = {"on": False}
 
 
 @app.callback()
-def _global(debug: bool = typer.Option(False, "--debug", help="Show the full traceback of an error.")):
+def _global(debug: bool = typer.Option(False, "--debug", help="Show the full traceback of an error."),
+            project: Optional[Path] = typer.Option(
+                None, "--project", "-C",
+                help="The project folder (default: found from the current directory upwards, like git).")):
     """Build the Buskerudplanen knowledge base: fetch data, run notebooks, render the report."""
     DEBUG["on"] = debug
+    try:
+        set_project(project)  # None: every command finds the project from the current directory
+    except ConfigError as exc:
+        _fail(str(exc), 2)
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):
@@ -66,7 +73,7 @@ def _run_fetch(settings, mirror, offline, datasets, rebuild_manifest=False):
     if rebuild_manifest:
         from .config import load_catalogue
 
-        new, notes = rawstore.rebuild_manifest(settings.raw_dir, load_catalogue())
+        new, notes = rawstore.rebuild_manifest(settings.raw_dir, load_catalogue(settings.root))
         console.print(f"Rebuilt {settings.raw_dir / rawstore.MANIFEST} from the files on disk "
                       f"({len(new['datasets'])} datasets); fetch now refreshes each entry from its source.")
         for n in notes:
@@ -74,7 +81,7 @@ def _run_fetch(settings, mirror, offline, datasets, rebuild_manifest=False):
     try:
         with console.status("Fetching datasets …"):
             online, results = pipeline.fetch(settings, mirror=mirror, offline=offline, only=datasets, on_result=show)
-    except FetchRefused as exc:  # show what was fetched, then the refusals (one clear message)
+    except FetchRefused:  # show what was fetched, then the refusals (one clear message)
         console.print(table)
         raise
     console.print(f"Network: {'online' if online else 'offline'}; mirror: {mirror or '-'}")
@@ -95,7 +102,7 @@ def _print_resolved_queries(settings, results):
     from .config import load_catalogue
     from .fetch import how_to_fetch
 
-    cat = load_catalogue()
+    cat = load_catalogue(settings.root)
     api = [r for r in results if cat.get(r.dataset, {}).get("provider") in {"ssb", "udir"}]
     if api:
         console.print(f"Resolved online queries (edition {settings.edition}, region {settings.region}; "

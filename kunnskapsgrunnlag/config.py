@@ -1,11 +1,10 @@
 """Load and validate the declarative configuration in `config/`."""
 from __future__ import annotations
 
-import os
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Iterator
 
 import yaml
 
@@ -14,12 +13,88 @@ class ConfigError(ValueError):
     """A configuration or parameter value is invalid; the message lists valid values."""
 
 
+class ProjectNotFound(ConfigError):
+    """No project (a folder with config/project.yml and _quarto.yml) at or above a folder."""
+
+
+PROJECT_MARKERS = (Path("config") / "project.yml", Path("_quarto.yml"))
+
+# The project chosen explicitly for this process (`--project DIR`, `use_project`); None means
+# "found from the current directory upwards", like git. Never taken from an environment variable.
+_ACTIVE_ROOT: list[Path] = []
+
+
+def is_project(folder: Path) -> bool:
+    return all((Path(folder) / m).is_file() for m in PROJECT_MARKERS)
+
+
+def find_project(start: Path | str | None = None) -> Path:
+    """The project holding `start` (default: the current directory): the nearest folder at or
+    above it with `config/project.yml` and `_quarto.yml`, as git finds its repository."""
+    here = Path(start if start is not None else Path.cwd()).expanduser().resolve()
+    for folder in (here, *here.parents):
+        if is_project(folder):
+            return folder
+    raise ProjectNotFound(
+        f"{here} is not inside a kunnskapsgrunnlag project (no folder at or above it has config/project.yml "
+        "and _quarto.yml); run the command inside the project folder, or give it with `--project DIR`")
+
+
 def project_root() -> Path:
-    """The project root: $KG_ROOT, else the folder holding `_quarto.yml` above this package."""
-    env = os.environ.get("KG_ROOT")
-    if env:
-        return Path(env).resolve()
-    return Path(__file__).resolve().parent.parent
+    """The project of this process: the one chosen with `--project`/`use_project`, else the one
+    holding the current directory."""
+    if _ACTIVE_ROOT:
+        return _ACTIVE_ROOT[-1]
+    return find_project()
+
+
+def set_project(root: Path | str | None) -> Path | None:
+    """Choose the project of this process (the CLI's `--project`); None goes back to discovery."""
+    _ACTIVE_ROOT.clear()
+    if root is None:
+        return None
+    found = find_project(root)
+    _ACTIVE_ROOT.append(found)
+    return found
+
+
+@contextmanager
+def use_project(root: Path | str) -> Iterator[Path]:
+    """`with use_project(path): ...` runs with that project (tests, scripts), then restores."""
+    found = find_project(root)
+    _ACTIVE_ROOT.append(found)
+    try:
+        yield found
+    finally:
+        _ACTIVE_ROOT.pop()
+
+
+def _file_cache(fn: Callable[[Path], Any]) -> Callable:
+    """Cache a loader per (resolved project root, mtime and size of the files it reads): an edited
+    file is read again, two projects never share an entry."""
+    cache: dict = {}
+
+    def key(root: Path) -> tuple:
+        stats = []
+        for f in (root / "config" / "project.yml", root / "config" / "datasets.yml"):
+            try:
+                st = f.stat()
+                stats.append((st.st_mtime_ns, st.st_size))
+            except OSError:
+                stats.append(None)
+        return (root, *stats)
+
+    def wrapper(root: Path | None = None):
+        r = Path(root).resolve() if root is not None else project_root()
+        k = key(r)
+        if k not in cache:
+            cache[k] = fn(r)
+        return cache[k]
+
+    wrapper.cache_clear = cache.clear  # type: ignore[attr-defined]
+    wrapper.__doc__ = fn.__doc__
+    wrapper.__name__ = fn.__name__
+    return wrapper
 
 
 def _load_yaml(path: Path) -> Any:
@@ -37,7 +112,7 @@ def _load_yaml(path: Path) -> Any:
         line = raw[: exc.start].count(b"\n") + 1
         raise ConfigError(f"{path} is not UTF-8 text (byte 0x{raw[exc.start]:02x} on line {line}); "
                           "save it with UTF-8 encoding (it looks like Latin-1/Windows-1252)") from None
-    if not text.strip() or all(not l.strip() or l.lstrip().startswith("#") for l in text.splitlines()):
+    if not text.strip() or all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()):
         raise ConfigError(f"{path} is empty; restore it (e.g. `git checkout -- {path.name}` in its folder)")
     try:
         return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # C parser: fast no-op runs
@@ -63,28 +138,30 @@ def _validated(path: Path, data: Any, schema) -> Any:
     return data
 
 
-@lru_cache(maxsize=None)
-def load_project(root: Path | None = None) -> dict:
+@_file_cache
+def load_project(root: Path) -> dict:
+    """config/project.yml of the project at `root` (default: the current project), validated."""
     from .config_schema import PROJECT_SCHEMA
 
-    path = (root or project_root()) / "config" / "project.yml"
+    path = root / "config" / "project.yml"
     return _validated(path, _load_yaml(path), PROJECT_SCHEMA)
 
 
-@lru_cache(maxsize=None)
-def load_catalogue(root: Path | None = None) -> dict[str, dict]:
+@_file_cache
+def load_catalogue(root: Path) -> dict[str, dict]:
+    """config/datasets.yml of the project at `root` (default: the current project), validated."""
     from .config_schema import CATALOGUE_SCHEMA
 
-    path = (root or project_root()) / "config" / "datasets.yml"
+    path = root / "config" / "datasets.yml"
     cat = _validated(path, _load_yaml(path), CATALOGUE_SCHEMA)
     for name, spec in cat.items():
         spec.setdefault("name", name)
     return cat
 
 
-def plan_region() -> str:
+def plan_region(root: Path | None = None) -> str:
     """The region whose plan the prose was written for (`report.plan_region`, else the default region)."""
-    proj = load_project()
+    proj = load_project(root)
     code = (proj.get("report") or {}).get("plan_region") or proj["defaults"].get("plan_region") \
         or proj["defaults"]["region"]
     return str(code)
@@ -106,7 +183,7 @@ class Settings:
 
     @property
     def region_name(self) -> str:
-        return load_project()["regions"][self.region]
+        return load_project(self.root)["regions"][self.region]
 
     @property
     def config_id(self) -> str:
@@ -115,42 +192,58 @@ class Settings:
 
     @property
     def is_plan_region(self) -> bool:
-        return self.region == plan_region()
+        return self.region == plan_region(self.root)
 
     def configuration_variables(self) -> dict[str, Any]:
         """Report variables of the configuration itself (added by the runner)."""
         return {"region": {"kode": self.region, "navn": self.region_name}, "utgave": {"aar": str(self.edition)}}
 
-    def notebook_parameters(self) -> dict[str, Any]:
-        """Parameters injected into every notebook by papermill (JSON-serialisable). Paths are
-        relative to the notebooks' working directory (`notebooks/`, papermill --cwd): the
-        executed notebooks are published with the book and must not show this machine's
-        folders; settings_from_parameters resolves them again inside the notebook."""
-        def rel(path: Path) -> str:
-            return os.path.relpath(path, self.root / "notebooks")
+    def relative(self, path: Path) -> str:
+        """`path` as stored in notebooks, hashes and records: relative to the project root (POSIX
+        separators) when inside it, else absolute (only tests put folders outside the project)."""
+        return relative_to_root(path, self.root)
 
+    def resolve(self, stored: str | Path) -> Path:
+        """A stored path back to a folder: relative ones against the project root, never the cwd."""
+        p = Path(stored)
+        return (p if p.is_absolute() else self.root / p).resolve()
+
+    def notebook_parameters(self) -> dict[str, Any]:
+        """Parameters injected into every notebook by papermill (JSON-serialisable). The folders
+        are relative to the project root, which the notebook finds from its own folder upwards
+        (`root` None): an executed notebook re-run from build/<id>/notebooks/ reads and writes
+        exactly what the runner's run did, and shows none of this machine's folders."""
         return {
             "edition": self.edition,
             "region": self.region,
             "comparison_regions": list(self.comparison_regions),
-            "root": rel(self.root),
-            "raw_dir": rel(self.raw_dir),
-            "processed_dir": rel(self.processed_dir),
-            "build_dir": rel(self.build_dir),
+            "root": None,
+            "raw_dir": self.relative(self.raw_dir),
+            "processed_dir": self.relative(self.processed_dir),
+            "build_dir": self.relative(self.build_dir),
         }
 
 
-def valid_editions() -> list[int]:
-    return sorted(int(e) for e in load_project()["editions"])
+def relative_to_root(path: Path | str, root: Path) -> str:
+    p = Path(path)
+    p = (p if p.is_absolute() else root / p).resolve()
+    try:
+        return p.relative_to(Path(root).resolve()).as_posix() or "."
+    except ValueError:
+        return str(p)
 
 
-def valid_regions() -> dict[str, str]:
-    return {k: v for k, v in load_project()["regions"].items() if k != "0"}
+def valid_editions(root: Path | None = None) -> list[int]:
+    return sorted(int(e) for e in load_project(root)["editions"])
 
 
-def check_region(code: str) -> str:
+def valid_regions(root: Path | None = None) -> dict[str, str]:
+    return {k: v for k, v in load_project(root)["regions"].items() if k != "0"}
+
+
+def check_region(code: str, root: Path | None = None) -> str:
     """A fylke code, exactly as in config/project.yml `regions` (two digits: `03`, not `3`)."""
-    regions = valid_regions()
+    regions = valid_regions(root)
     code = str(code).strip()
     if code not in regions:
         listing = ", ".join(f"{k} {v}" for k, v in sorted(regions.items()))
@@ -161,14 +254,15 @@ def check_region(code: str) -> str:
     return code
 
 
-def check_edition(year: int | str) -> int:
+def check_edition(year: int | str, root: Path | None = None) -> int:
+    valid = valid_editions(root)
     try:
         year = int(year)
     except (TypeError, ValueError):
-        raise ConfigError(f"Edition year must be a number, got {year!r}. Valid: {valid_editions()}")
-    if year not in valid_editions():
+        raise ConfigError(f"Edition year must be a number, got {year!r}. Valid: {valid}") from None
+    if year not in valid:
         raise ConfigError(
-            f"Unknown edition year {year}. Valid editions: {', '.join(map(str, valid_editions()))} "
+            f"Unknown edition year {year}. Valid editions: {', '.join(map(str, valid))} "
             "(add a block under `editions:` in config/project.yml for a new one)"
         )
     return year
@@ -188,35 +282,48 @@ def make_settings(
     processed_dir: Path | None = None,
     build_dir: Path | None = None,
 ) -> Settings:
-    proj = load_project()
+    """Settings of one configuration of the project at `root` (default: the current project).
+    Relative folders are taken relative to the project root, never to the current directory."""
+    root = Path(root).resolve() if root is not None else project_root()
+    proj = load_project(root)
     d = proj["defaults"]
-    edition = check_edition(edition if edition is not None else d["edition"])
-    region = check_region(region if region is not None else d["region"])
+    edition = check_edition(edition if edition is not None else d["edition"], root)
+    region = check_region(region if region is not None else d["region"], root)
     comps = comparison_regions if comparison_regions is not None else d["comparison_regions"]
-    comps = tuple("0" if str(c) in {"0", "00"} else check_region(c) for c in comps)
-    root = Path(root or project_root()).resolve()
+    comps = tuple("0" if str(c) in {"0", "00"} else check_region(c, root) for c in comps)
     cid = f"{edition}-{region}"
+
+    def folder(given, default: Path) -> Path:
+        p = Path(given) if given else default
+        return (p if p.is_absolute() else root / p).resolve()
+
     return Settings(
         edition=edition,
         region=region,
         comparison_regions=comps,
         root=root,
-        raw_dir=Path(raw_dir or root / "data" / "raw").resolve(),
-        processed_dir=Path(processed_dir or root / "data" / "processed" / cid).resolve(),
-        build_dir=Path(build_dir or root / "build" / cid).resolve(),
+        raw_dir=folder(raw_dir, root / "data" / "raw"),
+        processed_dir=folder(processed_dir, root / "data" / "processed" / cid),
+        build_dir=folder(build_dir, root / "build" / cid),
         edition_params=dict(proj["editions"][edition]),
         book_dir=(root / "_book" / cid).resolve(),
     )
 
 
 def settings_from_parameters(params: dict[str, Any]) -> Settings:
-    """Rebuild Settings inside a notebook from its papermill parameters."""
+    """Rebuild Settings inside a notebook from its papermill parameters.
+
+    `root` None (the default) is the project holding the current directory (the notebook's own
+    folder: notebooks/ or build/<id>/notebooks/). Folders are relative to the project root; None
+    means the configuration's default folder (a source notebook run by hand writes where the
+    runner would)."""
+    root = params.get("root")
     return make_settings(
-        edition=params["edition"],
-        region=params["region"],
-        comparison_regions=params["comparison_regions"],
-        root=Path(params["root"]),
-        raw_dir=Path(params["raw_dir"]),
-        processed_dir=Path(params["processed_dir"]),
-        build_dir=Path(params["build_dir"]),
+        edition=params.get("edition"),
+        region=params.get("region"),
+        comparison_regions=params.get("comparison_regions"),
+        root=find_project(root) if root is not None else None,
+        raw_dir=params.get("raw_dir"),
+        processed_dir=params.get("processed_dir"),
+        build_dir=params.get("build_dir"),
     )

@@ -38,9 +38,13 @@ CSV_HREF_PREFIX = "../" + FIGURDATA + "/"
 APPENDIX_NAME = "Datakilder"
 
 
-@lru_cache(maxsize=None)
 def _figures_config(root: Path | None = None) -> dict:
-    path = (root or project_root()) / "config" / "figures.yml"
+    return _figures_config_of(Path(root).resolve() if root is not None else project_root())
+
+
+@lru_cache(maxsize=None)
+def _figures_config_of(root: Path) -> dict:
+    path = root / "config" / "figures.yml"
     if not path.exists():
         return {}
     return yaml.safe_load(path.read_text(encoding="utf-8")) or {}

@@ -147,7 +147,7 @@ def _figurdata(settings: Settings) -> list[Path]:
 
 def book_overlay(settings: Settings) -> dict:
     """What the staged _quarto.yml gets for this configuration."""
-    proj = load_project()
+    proj = load_project(settings.root)
     rep = proj.get("report") or {}
     navn, ed = settings.region_name, settings.edition
     ov: dict = {"kg-plan-region": settings.is_plan_region,
@@ -163,7 +163,7 @@ def book_overlay(settings: Settings) -> dict:
     elif rep.get("title"):
         book["title"] = rep["title"]
     date = (settings.edition_params or {}).get("date")
-    if date and ed != load_project()["defaults"]["edition"]:
+    if date and ed != load_project(settings.root)["defaults"]["edition"]:
         book["date"] = str(date)
     ov["book"] = book
     return ov
@@ -319,7 +319,7 @@ def render(settings: Settings, *, renderer: str = "auto", out_dir: Path | None =
             shutil.copytree(site / "figurdata", tmp / "figurdata")
         outputs.stamp(tmp, kind="book", configuration=settings.config_id, edition=settings.edition,
                       region=settings.region, region_name=settings.region_name,
-                      title=book_overlay(settings)["book"].get("title") or (load_project().get("report") or {}).get("title", ""),
+                      title=book_overlay(settings)["book"].get("title") or (load_project(settings.root).get("report") or {}).get("title", ""),
                       html="index.html", pdf=Path(res["pdf"]).name if res.get("pdf") else None,
                       renderer=res.get("renderer"), rendered=rawstore.now_iso())
         if out.exists():
@@ -349,7 +349,7 @@ def _config_args(settings: Settings) -> str:
 def write_landing_page(root: Path) -> Path:
     """`_book/index.html`: one link per built configuration's book (owned by the tool)."""
     book_root = Path(root) / "_book"
-    proj = load_project()
+    proj = load_project(root)
     default_id = f"{proj['defaults']['edition']}-{proj['defaults']['region']}"
     rows = []
     for d in sorted(book_root.iterdir()) if book_root.is_dir() else []:

@@ -99,7 +99,7 @@ def code_hash() -> str:
 
 def _inputs(settings: Settings, name: str) -> dict[str, str]:
     """sha256 of every raw dataset the notebook reads (declared in the catalogue or seen last run)."""
-    cat = load_catalogue()
+    cat = load_catalogue(settings.root)
     used = {d for d, spec in cat.items() if name in used_by_notebook(spec)}
     rec = atomic.read_json(settings.build_dir / "records" / f"{name}.json", default={}) or {}
     used |= set(rec.get("used", []) if isinstance(rec, dict) else [])
@@ -111,18 +111,9 @@ def _inputs(settings: Settings, name: str) -> dict[str, str]:
     return out
 
 
-def _relative(path: Path, root: Path) -> str:
-    try:
-        return path.resolve().relative_to(root.resolve()).as_posix() or "."
-    except ValueError:
-        return str(path)
-
-
 def step_hash(settings: Settings, name: str, code: str, upstream: dict[str, str]) -> str:
     src = (settings.root / "notebooks" / f"{name}.ipynb").read_bytes()
-    params = settings.notebook_parameters()
-    for k in ("root", "raw_dir", "processed_dir", "build_dir"):  # a moved project stays up to date
-        params[k] = _relative(Path(params[k]), settings.root)
+    params = settings.notebook_parameters()  # folders relative to the project root: any cwd, any clone
     payload = {
         "source": _sha(src),
         "parameters": params,
@@ -221,7 +212,7 @@ def execute(settings: Settings, name: str, log_dir: Path, runs: _Runs | None = N
     run_dir.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "-m", "kunnskapsgrunnlag.nbexec", str(src), str(tmp), str(settings.root / "notebooks"),
            json.dumps(settings.notebook_parameters())]
-    env = {**os.environ, "KG_ROOT": str(settings.root), "KG_RUN_DIR": str(run_dir),
+    env = {**os.environ, "KG_RUN_DIR": str(run_dir),
            "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""), "MPLBACKEND": "module://matplotlib_inline.backend_inline",
            "PYDEVD_DISABLE_FILE_VALIDATION": "1",
            # use the kernelspec of this environment, never a stale one in ~/.local
@@ -375,7 +366,7 @@ def current_hashes(settings: Settings) -> dict[str, str]:
     """What each notebook's hash would be now (to tell whether the executed notebooks are stale)."""
     code = code_hash()
     out: dict[str, str] = {}
-    for nb in load_project()["notebooks"]:
+    for nb in load_project(settings.root)["notebooks"]:
         n = nb["name"]
         out[n] = step_hash(settings, n, code, {d: out.get(d, "") for d in nb.get("after", [])})
     return out
@@ -393,7 +384,7 @@ def stale_notebooks(settings: Settings) -> tuple[dict, list[str]]:
 def build_notebooks(settings: Settings, *, jobs: int = 1, force: bool = False, only: list[str] | None = None,
                     on_event=None) -> BuildResult:
     """Run the configured notebooks. `on_event(name, status, message)` drives a progress display."""
-    nbs = load_project()["notebooks"]
+    nbs = load_project(settings.root)["notebooks"]
     names = [n["name"] for n in nbs]
     if only:
         bad = sorted(set(only) - set(names))

@@ -9,7 +9,7 @@ MIRROR = Path(os.environ.get("KG_MIRROR", ROOT.parent / "shared" / "data")).reso
 
 
 def pytest_configure(config):
-    os.environ.setdefault("KG_ROOT", str(ROOT))
+    os.chdir(ROOT)  # the project is found from the current directory (like git); tests run in it
 
 
 @pytest.fixture(scope="session")

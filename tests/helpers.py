@@ -35,7 +35,7 @@ def copy_tree(src: Path, dst: Path) -> Path:
 
 
 def cli_env(proj: Path) -> dict:
-    return {**os.environ, "KG_ROOT": str(proj), "COLUMNS": "200"}
+    return {**os.environ, "COLUMNS": "200"}  # the project is found from the cwd (proj)
 
 
 def cli(proj: Path, *args: str, check: bool = True, timeout: float | None = None) -> subprocess.CompletedProcess:

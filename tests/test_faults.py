@@ -375,7 +375,7 @@ def test_write_errors_are_one_message(proj, monkeypatch, err, needle):
 
     from kunnskapsgrunnlag import atomic, cli as cli_mod, config
 
-    monkeypatch.setenv("KG_ROOT", str(proj))
+    monkeypatch.chdir(proj)
     config.load_project.cache_clear()
     config.load_catalogue.cache_clear()
     target = proj / BUILD / "render-state.json"

@@ -1,7 +1,7 @@
 """Fault suite, data side (issue 9, items 4, 5 and 7): bad inputs and damaged raw data.
 
 Every case runs the real CLI (typer's CliRunner, in-process) in a temporary copy of the project
-(KG_ROOT) whose raw store was fetched from a temporary copy of the mirror; only that copy is
+whose raw store was fetched from a temporary copy of the mirror; only that copy is
 modified, never ../shared. Each case asserts the exit code, a message naming the cause (dataset,
 file, rule, values), that there is no traceback, and that data/raw and its manifest are
 byte-identical afterwards — except the files kept aside in `<dataset>/rejected/` on a refusal —
@@ -47,25 +47,23 @@ def base(tmp_path_factory, mirror):
         for f in (spec.get("mirror") or {}).get("files", []):
             (mir / f).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(mirror / f, mir / f)
-    old = os.environ.get("KG_ROOT")
-    os.environ["KG_ROOT"] = str(proj)
     _clear_caches()
     try:
         from kunnskapsgrunnlag.fetch import fetch_all
 
-        fetch_all(config.make_settings(), online=False, mirror=mir)
+        with config.use_project(proj):
+            fetch_all(config.make_settings(), online=False, mirror=mir)
     finally:
-        os.environ["KG_ROOT"] = old or str(ROOT)
         _clear_caches()
     return base
 
 
 @pytest.fixture
 def proj(tmp_path, base, monkeypatch):
-    """A fresh copy of the base project for one case; KG_ROOT points at it."""
+    """A fresh copy of the base project for one case; the current directory is in it."""
     shutil.copytree(base / "proj", tmp_path / "proj", symlinks=True)
     shutil.copytree(base / "mirror", tmp_path / "mirror")
-    monkeypatch.setenv("KG_ROOT", str(tmp_path / "proj"))
+    monkeypatch.chdir(tmp_path / "proj")
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
     monkeypatch.setattr(cli.console, "width", 400)  # keep long messages on one line for the asserts
     _clear_caches()
