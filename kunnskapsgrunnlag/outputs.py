@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import sys
@@ -54,28 +55,87 @@ def _inside(p: Path, parent: Path) -> bool:
     return p == parent or parent in p.parents
 
 
+def _both(path: Path) -> set[Path]:
+    """A path as given (absolute) and with every symlink resolved: guards compare both, so a
+    symlinked folder (e.g. data/raw elsewhere) neither defeats nor confuses them."""
+    return {Path(os.path.abspath(path)), Path(path).resolve()}
+
+
+def _protected(root: Path) -> list[tuple[str, Path]]:
+    out = []
+    for name in PROTECTED:
+        for q in _both(root / name):
+            out.append((name, q))
+    data = root / "data"
+    if data.is_dir():  # symlinks inside data/ (data/raw on another disk, …) protect their targets too
+        for child in [*data.iterdir(), *[g for c in data.iterdir() if c.is_dir() for g in c.iterdir()]]:
+            if child.is_symlink():
+                out.append(("data", child.resolve()))
+    return out
+
+
+CONFIG_ID = re.compile(r"^\d{4}-\w+$")
+
+
+def _books_in(p: Path) -> list[Path]:
+    """Book folders (stamped `kind: book`) at or below `p`."""
+    if not p.is_dir():
+        return []
+    found = []
+    for st in p.rglob(STAMP):
+        info = atomic.read_json(st, default={}) or {}
+        if isinstance(info, dict) and info.get("kind") == "book":
+            found.append(st.parent)
+    return found
+
+
 def check_output_dir(path: Path, root: Path, *, what: str = "output folder") -> Path:
     """Refuse (OutputError) a folder the tool may not replace; return it resolved.
 
     Allowed: a folder that does not exist yet (outside the sources), an empty folder, or a folder
-    stamped as the tool's own.
+    stamped as the tool's own that holds no other book. Never the books' folder `_book/`, a
+    configuration's book `_book/<id>/` (or anything in it), `build/`, or a folder holding a book.
+    Paths are compared as given and with symlinks resolved.
     """
     root = Path(root).resolve()
-    p = Path(path).expanduser()
-    p = (p if p.is_absolute() else Path.cwd() / p).resolve()
-    if _inside(root, p):
-        raise OutputError(f"{what} {p} is {'the project root' if p == root else 'a folder that contains the project'}; "
-                          "refusing to replace it (nothing was changed). Choose a new folder, e.g. --out _book/kopi")
-    for name in PROTECTED:
-        prot = root / name
-        if _inside(p, prot) or _inside(prot, p):
+    given = Path(path).expanduser()
+    given = given if given.is_absolute() else Path.cwd() / given
+    cands = _both(given)
+    p = Path(given).resolve()
+    hint = "Choose a new folder, e.g. --out _book/kopi"
+    for q in cands:
+        if _inside(root, q):
+            raise OutputError(f"{what} {p} is {'the project root' if q == root else 'a folder that contains the project'}; "
+                              f"refusing to replace it (nothing was changed). {hint}")
+    for name, prot in _protected(root):
+        if any(_inside(q, prot) or _inside(prot, q) for q in cands):
             raise OutputError(f"{what} {p} is or lies inside the project's {name}/ folder, which the tool never "
-                              "replaces (nothing was changed). Choose a new folder, e.g. --out _book/kopi")
+                              f"replaces (nothing was changed). {hint}")
+    for area in ("_book", "build"):
+        for a in _both(root / area):
+            for q in cands:
+                if _inside(a, q):
+                    raise OutputError(f"{what} {p} is or holds the project's {area}/ folder "
+                                      f"({'every built book' if area == '_book' else 'every build'}); refusing to "
+                                      f"replace it (nothing was changed). {hint}")
+                if area == "build" and _inside(q, a):
+                    raise OutputError(f"{what} {p} lies inside build/, the tool's build state (nothing was changed). {hint}")
+                if area == "_book" and _inside(q, a) and q != a:
+                    first = q.relative_to(a).parts[0]
+                    if CONFIG_ID.match(first) or (a / first / STAMP).is_file() and \
+                            (stamp_info(a / first).get("configuration") == first):
+                        raise OutputError(f"{what} {p} is or lies inside the book _book/{first}/ of a configuration; "
+                                          f"`render` writes that book itself (without --out). Refusing to replace it "
+                                          f"(nothing was changed). {hint}")
     if p.exists() and not p.is_dir():
         raise OutputError(f"{what} {p} exists and is a file, not a folder the tool made (nothing was changed)")
     if p.is_dir() and not is_owned(p) and any(p.iterdir()):
         raise OutputError(f"{what} {p} exists and was not made by kunnskapsgrunnlag (no {STAMP} in it); "
                           "refusing to replace it (nothing was changed). Choose a new or empty folder")
+    others = [b for b in _books_in(p) if b != p]
+    if others:
+        raise OutputError(f"{what} {p} holds {len(others)} other book(s) ({others[0]}); refusing to replace it "
+                          f"(nothing was changed). {hint}")
     return p
 
 
