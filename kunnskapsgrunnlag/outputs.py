@@ -105,8 +105,8 @@ def check_output_dir(path: Path, root: Path, *, what: str = "output folder") -> 
     hint = "Choose a new folder, e.g. --out _book/kopi"
     for q in cands:
         if _inside(root, q):
-            raise OutputError(f"{what} {p} is {'the project root' if q == root else 'a folder that contains the project'}; "
-                              f"refusing to replace it (nothing was changed). {hint}")
+            which = "the project root" if q == root else "a folder that contains the project"
+            raise OutputError(f"{what} {p} is {which}; refusing to replace it (nothing was changed). {hint}")
     for name, prot in _protected(root):
         if any(_inside(q, prot) or _inside(prot, q) for q in cands):
             raise OutputError(f"{what} {p} is or lies inside the project's {name}/ folder, which the tool never "
@@ -119,7 +119,8 @@ def check_output_dir(path: Path, root: Path, *, what: str = "output folder") -> 
                                       f"({'every built book' if area == '_book' else 'every build'}); refusing to "
                                       f"replace it (nothing was changed). {hint}")
                 if area == "build" and _inside(q, a):
-                    raise OutputError(f"{what} {p} lies inside build/, the tool's build state (nothing was changed). {hint}")
+                    raise OutputError(f"{what} {p} lies inside build/, the tool's build state "
+                                      f"(nothing was changed). {hint}")
                 if area == "_book" and _inside(q, a) and q != a:
                     first = q.relative_to(a).parts[0]
                     if CONFIG_ID.match(first) or (a / first / STAMP).is_file() and \
