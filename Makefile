@@ -2,7 +2,9 @@
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 KG     := $(VENV)/bin/kunnskapsgrunnlag
-MIRROR ?= ../shared/data
+# The offline mirror: default `defaults.mirror` of config/project.yml (../shared/data); MIRROR=/path overrides it.
+MIRROR ?=
+MIRROR_OPT := $(if $(MIRROR),--mirror $(MIRROR))
 JOBS   ?= 2
 # Configuration: make report REGION=40 EDITION=2025 (default: config/project.yml `defaults`)
 REGION ?=
@@ -22,16 +24,16 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 # The whole report: fetch (online, else the offline mirror), run the notebooks, render HTML + PDF.
 # The book goes to _book/<edition>-<region>/ (default _book/2026-33/); _book/index.html links every built book.
 report: setup
-	$(KG) report --mirror $(MIRROR) --jobs $(JOBS) $(CONFIG)
+	$(KG) report $(MIRROR_OPT) --jobs $(JOBS) $(CONFIG)
 
 test: setup
 	$(VENV)/bin/pytest -q
 
 bench: setup
-	$(PY) benchmarks/bench_build.py --mirror $(MIRROR)
+	$(PY) benchmarks/bench_build.py $(MIRROR_OPT)
 
 bench-fylker: setup
-	$(PY) benchmarks/bench_fylker.py --mirror $(MIRROR)
+	$(PY) benchmarks/bench_fylker.py $(MIRROR_OPT)
 
 # Removes only what the tool made (stamped folders in build/, _book/, data/processed/); never data/raw.
 clean:

@@ -47,7 +47,8 @@ warnings.showwarning = _show_warning
 EditionOpt = typer.Option(None, "--edition", help="Edition year (see config/project.yml `editions`).")
 RegionOpt = typer.Option(None, "--region", help="Fylke code (2024), default 33 Buskerud.")
 CompareOpt = typer.Option(None, "--compare", help="Comparison regions (repeat), default from config.")
-MirrorOpt = typer.Option(None, "--mirror", help="Offline mirror folder, e.g. ../shared/data.")
+MirrorOpt = typer.Option(None, "--mirror", help="Offline mirror folder (default: $KG_MIRROR, else `defaults.mirror` "
+                                                 "in config/project.yml, ../shared/data).")
 WaitOpt = typer.Option(False, "--wait", help="If another run of the same configuration is going on, wait for it instead of stopping.")
 
 
@@ -78,13 +79,14 @@ def _run_fetch(settings, mirror, offline, datasets, rebuild_manifest=False):
                       f"({len(new['datasets'])} datasets); fetch now refreshes each entry from its source.")
         for n in notes:
             console.print(f"[yellow]skipped[/] {n}")
+    mirror, origin = pipeline.resolve_mirror(settings, mirror)
     try:
         with console.status("Fetching datasets …"):
             online, results = pipeline.fetch(settings, mirror=mirror, offline=offline, only=datasets, on_result=show)
     except FetchRefused:  # show what was fetched, then the refusals (one clear message)
         console.print(table)
         raise
-    console.print(f"Network: {'online' if online else 'offline'}; mirror: {mirror or '-'}")
+    console.print(f"Network: {'online' if online else 'offline'}; mirror: {mirror or '-'} ({origin})")
     console.print(table)
     _print_resolved_queries(settings, results)
     for r in results:
@@ -93,7 +95,16 @@ def _run_fetch(settings, mirror, offline, datasets, rebuild_manifest=False):
     missing = [r for r in results if r.status == "missing"]
     if missing:
         console.print(f"[yellow]{len(missing)} dataset(s) missing[/] – shown as missing in the report, "
-                      "with the query that fetches them (see build/changes.md and the Datakilder appendix).")
+                      f"with the query that fetches them (see {settings.build_dir / 'changes.md'} and the "
+                      "Datakilder appendix).")
+    from .config import load_catalogue
+
+    cat = load_catalogue(settings.root)
+    unreachable = [r for r in missing if cat.get(r.dataset, {}).get("provider") not in {"manual", "published"}
+                   and (not online) and (mirror is None)]
+    if unreachable:
+        console.print(f"[yellow]{len(unreachable)} dataset(s) missing because no source was reachable[/] "
+                      f"(offline and no mirror: {origin}); {pipeline.MIRROR_HINT}.")
     return results
 
 
@@ -166,6 +177,7 @@ def _guard(fn):
                   "The last good outputs and the previous book are kept; run the command again to continue.", 130)
         if isinstance(exc, (ConfigError, InvalidQuery, ValidationError, rawstore.RawDataError, outputs.OutputError,
                             outputs.LockBusy, pipeline.StaleBuildError, pipeline.DatasetError, VariablesError,
+                            pipeline.NoDataError,
                             ResponseShapeError, TemplateError, FetchRefused)):
             _fail(str(exc), 2)
         if isinstance(exc, NotebookFailed):

@@ -107,6 +107,7 @@ PROJECT_SCHEMA = Keys({
     "defaults": Keys({
         "edition": ANY, "region": ANY, "comparison_regions": ANY,
         "plan_region": ANY,
+        "mirror": ANY,              # the default offline mirror, relative to the project root
     }, required=["edition", "region", "comparison_regions"]),
     "editions": MapOf(Keys(EDITION_KEYS)),
     "regions": MapOf(ANY),

@@ -34,6 +34,55 @@ class DatasetError(RuntimeError):
     """Reading one dataset's source failed with a bare error (KeyError, …); the message names it."""
 
 
+class NoDataError(RuntimeError):
+    """The classification or every dataset is missing: the notebooks would only show gaps."""
+
+
+MIRROR_ENV = "KG_MIRROR"
+MIRROR_HINT = ("point at an offline mirror with `--mirror PATH` (or the environment variable KG_MIRROR, or "
+               "`defaults.mirror` in config/project.yml), or run where SSB and Udir are reachable")
+
+
+def resolve_mirror(settings: Settings, given: Path | None) -> tuple[Path | None, str]:
+    """The offline mirror of a run and where it came from: `--mirror` (relative to the current
+    directory, as typed), else $KG_MIRROR, else `defaults.mirror` of config/project.yml (relative
+    to the project root). A configured default that does not exist is no mirror (said so)."""
+    if given is not None:
+        return Path(given).expanduser().resolve(), "--mirror"
+    env = os.environ.get(MIRROR_ENV)
+    if env:
+        return Path(env).expanduser().resolve(), MIRROR_ENV
+    conf = (load_project(settings.root)["defaults"] or {}).get("mirror")
+    if conf:
+        p = Path(str(conf)).expanduser()
+        p = (p if p.is_absolute() else settings.root / p).resolve()
+        if p.is_dir():
+            return p, "config/project.yml defaults.mirror"
+        return None, f"config/project.yml defaults.mirror ({conf}: {p} does not exist)"
+    return None, "none configured"
+
+
+def check_data(settings: Settings) -> None:
+    """Stop before the notebook phase when there is nothing to build from: the kommune
+    classification is missing, or every dataset that needs a source is."""
+    from .config import load_catalogue
+
+    man = rawstore.read_manifest(settings.raw_dir)["datasets"]
+    cat = load_catalogue(settings.root)
+
+    def ok(name: str) -> bool:
+        return (man.get(name) or {}).get("current", {}).get("status") == "ok"
+
+    sourced = [n for n, spec in cat.items() if spec.get("provider") not in {"published", "manual"}]
+    have = [n for n in sourced if ok(n)]
+    boundary = "kommuner_2024"
+    if not have or (boundary in cat and not ok(boundary)):
+        what = (f"none of the {len(sourced)} datasets has been fetched" if not have
+                else f"the kommune classification ({boundary}) has not been fetched")
+        raise NoDataError(f"No data to build {settings.config_id} from: {what} (no source was reachable: offline "
+                          f"and no mirror). Nothing was run; {MIRROR_HINT}, then `kunnskapsgrunnlag fetch` again")
+
+
 def _source_of(spec: dict, mirror: Path | None) -> str:
     if spec.get("drop"):
         return f"file drop {spec['drop']} (format: docs/file-drops.md)"
@@ -116,6 +165,7 @@ def build(settings: Settings, *, jobs: int = 1, force: bool = False, only=None, 
     """Verify every raw file first (a tampered file stops the build before anything runs)."""
     prepare_dirs(settings)
     rawstore.verify_all(settings.raw_dir)
+    check_data(settings)
     return build_notebooks(settings, jobs=jobs, force=force, only=only, on_event=on_event)
 
 

@@ -35,7 +35,8 @@ def copy_tree(src: Path, dst: Path) -> Path:
 
 
 def cli_env(proj: Path) -> dict:
-    return {**os.environ, "COLUMNS": "200"}  # the project is found from the cwd (proj)
+    env = {k: v for k, v in os.environ.items() if k != "KG_MIRROR"}  # the mirror: --mirror or the config
+    return {**env, "COLUMNS": "200"}  # the project is found from the cwd (proj)
 
 
 def cli(proj: Path, *args: str, check: bool = True, timeout: float | None = None) -> subprocess.CompletedProcess:
