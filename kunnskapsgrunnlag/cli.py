@@ -141,8 +141,14 @@ def _run_build(settings, jobs, force, only):
             console.print(f"[bold red]FAILED[/] {s.message}\n    log: {settings.build_dir / 'logs' / (s.notebook + '.log')}; "
                           f"failed notebook: {settings.build_dir / 'notebooks' / (s.notebook + '.failed.ipynb')}; "
                           "the last good output is kept")
-    if res.changes:
-        console.print(f"{len(res.changes)} number(s) in the report changed; see {settings.build_dir / 'changes.md'}")
+    if res.changes and all("(ny) ->" in c for c in res.changes):
+        console.print(f"First build of {settings.config_id}: {len(res.changes)} number(s) in the report computed; "
+                      f"what ran and why: {settings.build_dir / 'changes.md'}")
+    elif res.changes:
+        console.print(f"{len(res.changes)} number(s) in the report changed; what ran and why: "
+                      f"{settings.build_dir / 'changes.md'}")
+    elif res.count("ran"):
+        console.print(f"No number in the report changed; what ran and why: {settings.build_dir / 'changes.md'}")
     return res
 
 
@@ -173,8 +179,11 @@ def _guard(fn):
         if isinstance(exc, (BuildInterrupted, KeyboardInterrupt)):
             done = getattr(exc, "finished", None)
             detail = f" ({len(done)} notebook(s) finished before; {len(exc.cancelled)} cancelled)" if done is not None else ""
-            _fail(f"interrupted (Ctrl-C){detail}; queued notebooks were cancelled and running ones stopped. "
-                  "The last good outputs and the previous book are kept; run the command again to continue.", 130)
+            sig = getattr(exc, "signal", None) or (exc if isinstance(exc, Stopped) else None)
+            how = f"stopped by {sig.name}" if sig is not None else "interrupted (Ctrl-C)"
+            _fail(f"{how}{detail}; queued notebooks were cancelled and running ones stopped. "
+                  "The last good outputs and the previous book are kept; run the command again to continue.",
+                  128 + sig.signum if sig is not None else 130)
         if isinstance(exc, (ConfigError, InvalidQuery, ValidationError, rawstore.RawDataError, outputs.OutputError,
                             outputs.LockBusy, pipeline.StaleBuildError, pipeline.DatasetError, VariablesError,
                             pipeline.NoDataError,
@@ -301,6 +310,10 @@ def render(renderer: str = typer.Option("auto", "--renderer", help="auto | quart
         _check_renderer(renderer)
         if out is not None:
             outputs.check_output_dir(out, s.root, what="--out folder")  # before touching anything
+        if not (s.build_dir / "state.json").exists():  # refuse before making any folder
+            raise pipeline.StaleBuildError(
+                f"configuration {s.config_id} has not been built; run `kunnskapsgrunnlag build "
+                f"--edition {s.edition} --region {s.region}` first (nothing was changed)")
         with _lock(s, wait):
             _run_render(s, renderer, out, check=True, allow_stale=allow_stale)
     _guard(go)
@@ -365,7 +378,7 @@ def status(edition: Optional[int] = EditionOpt, region: Optional[str] = RegionOp
     def go():
         s = _settings(edition, region, None)
         ok = _raw_status(s)
-        _print_build_state(s)
+        ok = _print_build_state(s) and ok
         if not ok:
             raise typer.Exit(1)
     _guard(go)
@@ -424,7 +437,14 @@ def drop_remove(name: str = typer.Argument(..., help="The dataset of the drop, e
     _guard(go)
 
 
-def _print_build_state(s):
+def _print_build_state(s) -> bool:
+    """The configuration's build; False when a build output was changed or deleted after the build."""
+    from .runner import tampered_outputs
+
+    bad = tampered_outputs(s)
+    for rel, how in bad:
+        console.print(f"[bold red]{how.upper()}[/] {s.build_dir / rel}: differs from what the notebooks wrote "
+                      "(sha256 recorded by the runner); `kunnskapsgrunnlag build` rebuilds it, `render` refuses it")
     last, stale = pipeline.stale_notebooks(s)
     book = s.book_dir
     if not last:
@@ -437,6 +457,7 @@ def _print_build_state(s):
         state = f"last build failed ({', '.join(last.get('failed', []) + last.get('blocked', [])) or 'interrupted'})"
     Console().print(f"Configuration {s.config_id} (utgave {s.edition}, {s.region_name}): {state}. "
                     f"Build folder: {s.build_dir}; book: {book / 'index.html' if (book / 'index.html').exists() else '(not rendered)'}")
+    return not bad
 
 
 @app.command()
@@ -485,14 +506,34 @@ def clean():
     _guard(go)
 
 
-def _terminate(signum, frame):  # SIGTERM: stop like Ctrl-C (cancel, terminate notebooks, keep last good outputs)
-    raise KeyboardInterrupt
+class Stopped(KeyboardInterrupt):
+    """SIGTERM or SIGHUP: the build stops like Ctrl-C (queued notebooks cancelled, running ones
+    terminated, last good outputs kept)."""
+
+    def __init__(self, signum: int):
+        import signal
+
+        self.signum = signum
+        self.name = signal.Signals(signum).name
+        super().__init__(self.name)
 
 
-def main():  # pragma: no cover
+def _terminate(signum, frame):
     import signal
 
-    signal.signal(signal.SIGTERM, _terminate)
+    for name in ("SIGTERM", "SIGHUP"):  # a second signal must not cut the cleanup short
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_IGN)
+    raise Stopped(signum)
+
+
+def main():
+    """The entry point of both `kunnskapsgrunnlag` (console script) and `python -m kunnskapsgrunnlag`."""
+    import signal
+
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), _terminate)
     app()
 
 

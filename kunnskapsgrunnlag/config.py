@@ -115,7 +115,10 @@ def _load_yaml(path: Path) -> Any:
     if not text.strip() or all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()):
         raise ConfigError(f"{path} is empty; restore it (e.g. `git checkout -- {path.name}` in its folder)")
     try:
-        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # C parser: fast no-op runs
+        return yaml.load(text, Loader=_StrictLoader)  # C parser: fast no-op runs
+    except _DuplicateKey as dup:
+        raise ConfigError(f"{path}: key {dup.key!r} appears twice in the same mapping (line {dup.first} and line "
+                          f"{dup.line}); YAML would silently keep the last one. Remove or rename one of them") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
@@ -126,6 +129,36 @@ def _load_yaml(path: Path) -> Any:
             ctx = f"{ctx}, which starts at line {cmark.line + 1}"
         raise ConfigError(f"{path}: YAML syntax error{where}: {problem}" + (f" ({ctx})" if ctx else "")
                           + "; check indentation, colons and quotes there") from None
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key: Any, first: int, line: int):
+        super().__init__(key)
+        self.key, self.first, self.line = key, first, line
+
+
+class _StrictLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """The safe loader, refusing a key given twice in one mapping (ambiguous configuration)."""
+
+
+def _mapping_without_duplicates(loader, node, deep=False):
+    seen: dict = {}
+    for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            hash(key)
+        except TypeError:
+            continue
+        line = key_node.start_mark.line + 1
+        if key in seen:
+            raise _DuplicateKey(key, seen[key], line)
+        seen[key] = line
+    return yaml.constructor.SafeConstructor.construct_yaml_map(loader, node)
+
+
+_StrictLoader.add_constructor("tag:yaml.org,2002:map", _mapping_without_duplicates)
 
 
 def _validated(path: Path, data: Any, schema) -> Any:
@@ -144,7 +177,53 @@ def load_project(root: Path) -> dict:
     from .config_schema import PROJECT_SCHEMA
 
     path = root / "config" / "project.yml"
-    return _validated(path, _load_yaml(path), PROJECT_SCHEMA)
+    data = _validated(path, _load_yaml(path), PROJECT_SCHEMA)
+    problems = notebook_list_problems(data.get("notebooks") or [], root / "notebooks")
+    if problems:
+        raise ConfigError(f"{path}: " + "; ".join(problems[:5]))
+    return data
+
+
+def notebook_list_problems(entries: list, folder: Path) -> list[str]:
+    """The `notebooks:` list: every name once, every notebook present in notebooks/, every `after:`
+    a listed notebook, no `after:` cycle; each problem with the nearest valid name."""
+    import difflib
+    from graphlib import CycleError, TopologicalSorter
+
+    problems = []
+    names = [str(e.get("name")) for e in entries if isinstance(e, dict)]
+    existing = sorted(f.stem for f in Path(folder).glob("*.ipynb")) if Path(folder).is_dir() else []
+
+    def near(name: str, valid: list[str]) -> str:
+        m = difflib.get_close_matches(name, valid, n=1, cutoff=0.5)
+        return f"; did you mean {m[0]!r}?" if m else ""
+
+    seen: set[str] = set()
+    for i, n in enumerate(names):
+        if n in seen:
+            problems.append(f"notebooks[{i}]: {n!r} is listed twice (it would run twice at once); keep one entry")
+        seen.add(n)
+        if existing and n not in existing:
+            problems.append(f"notebooks[{i}]: there is no notebooks/{n}.ipynb{near(n, existing)}")
+    deps: dict[str, list[str]] = {}
+    for i, e in enumerate(entries):
+        if not isinstance(e, dict):
+            continue
+        after = e.get("after") or []
+        if not isinstance(after, list):
+            problems.append(f"notebooks[{i}].after: expected a list of notebook names, got {after!r}")
+            continue
+        for a in after:
+            if str(a) not in names:
+                problems.append(f"notebooks[{i}].after: {a!r} is not a notebook in this list{near(str(a), names)}")
+        deps[str(e.get("name"))] = [str(a) for a in after if str(a) in names]
+    if not problems:
+        try:
+            TopologicalSorter(deps).prepare()
+        except CycleError as exc:
+            problems.append("notebooks: the `after:` lists form a cycle (" + " -> ".join(exc.args[1])
+                            + "); remove one of those `after:` entries")
+    return problems
 
 
 @_file_cache

@@ -10,10 +10,31 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
+import signal
 import sys
 import tempfile
 from pathlib import Path
+
+
+def _stop_kernel_on_signal(km, sock_dir: str) -> None:
+    """SIGTERM/SIGHUP (the runner stopping a build): kill the kernel (it runs in its own session,
+    so the runner's signal to this process group does not reach it) and remove the socket folder,
+    so no process or temporary file outlives the run."""
+    def stop(signum, frame):
+        proc = getattr(getattr(km, "provisioner", None), "process", None)
+        if proc is not None:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL) if hasattr(os, "killpg") else proc.kill()
+            except OSError:
+                pass
+        shutil.rmtree(sock_dir, ignore_errors=True)
+        os._exit(128 + signum)
+
+    for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        if sig is not None:
+            signal.signal(sig, stop)
 
 
 def main(argv: list[str]) -> int:
@@ -25,6 +46,7 @@ def main(argv: list[str]) -> int:
     sock_dir = tempfile.mkdtemp(prefix="kg-kernel-")
     try:
         km = AsyncKernelManager(kernel_name="python3", transport="ipc", ip=str(Path(sock_dir) / "k"))
+        _stop_kernel_on_signal(km, sock_dir)
         pm.execute_notebook(src, out, parameters=json.loads(params), kernel_name="python3", cwd=cwd,
                             progress_bar=False, km=km)
     except pm.PapermillExecutionError as exc:

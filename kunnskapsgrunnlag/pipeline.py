@@ -21,7 +21,7 @@ import yaml
 from . import atomic, outputs, rawstore
 from .config import ConfigError, Settings, load_project, make_settings
 from .fetch import fetch_all, network_available
-from .runner import build_notebooks, read_variables, stale_notebooks, variables_path
+from .runner import build_notebooks, read_variables, stale_notebooks, tampered_outputs, variables_path
 
 LANDING_TITLE = "Kunnskapsgrunnlag – bygde utgaver"
 
@@ -124,6 +124,9 @@ def configuration_lock(settings: Settings, *, wait: bool = False, on_message=Non
 
 
 def fetch(settings: Settings, *, mirror: Path | None, offline: bool = False, only=None, on_result=None):
+    from .config import load_catalogue
+
+    load_catalogue(settings.root)  # a configuration error stops here, before any folder is made
     online = (not offline) and network_available()
     lock_dir = outputs.ensure_artifact_root(settings.root / "build") if settings.build_dir.parent == settings.root / "build" \
         else settings.build_dir
@@ -339,11 +342,17 @@ def render(settings: Settings, *, renderer: str = "auto", out_dir: Path | None =
             outputs.ensure_owned_subdir(out)
     else:
         out = outputs.check_output_dir(out, settings.root, what="--out folder")
+    bad = tampered_outputs(settings)
+    if bad:  # never published as computed, not even with --allow-stale
+        files = ", ".join(f"{settings.build_dir / rel} ({how})" for rel, how in bad[:5]) + (" …" if len(bad) > 5 else "")
+        raise StaleBuildError(f"{len(bad)} build output(s) differ from what the notebooks wrote (sha256 recorded "
+                              f"by the runner): {files}. Nothing was published; run `kunnskapsgrunnlag build "
+                              f"{_config_args(settings)}` to rebuild them")
     if check:
         problems = check_fresh(settings)
         if problems and not allow_stale:
-            raise StaleBuildError("; ".join(problems) + ". Run `kunnskapsgrunnlag build` "
-                                  f"{_config_args(settings)}first, or pass --allow-stale to publish them anyway")
+            raise StaleBuildError("; ".join(problems) + ". Run `kunnskapsgrunnlag build "
+                                  f"{_config_args(settings)}` first, or pass --allow-stale to publish them anyway")
         for p in problems:
             say(f"Warning (--allow-stale): {p}")
     state_file = settings.build_dir / "render-state.json"
@@ -354,7 +363,8 @@ def render(settings: Settings, *, renderer: str = "auto", out_dir: Path | None =
     skey = _rel_key(out, settings.root)
     prev = state.get(skey)
     if (not force and isinstance(prev, dict) and prev.get("hash") == key and outputs.is_owned(out)
-            and all((out / p).exists() for p in (prev.get("outputs") or {}).values() if p)):
+            and all((out / p).exists() for p in (prev.get("outputs") or {}).values() if p)
+            and prev.get("book") == book_digest(out)):  # a deleted or altered file in the book re-renders it
         if default_out:
             write_landing_page(settings.root)
         return {**{k: out / v for k, v in prev["outputs"].items() if v}, "renderer": prev.get("renderer"), "skipped": True}
@@ -383,7 +393,7 @@ def render(settings: Settings, *, renderer: str = "auto", out_dir: Path | None =
     shutil.rmtree(old, ignore_errors=True)
     res = {k: (out / Path(v).relative_to(tmp) if isinstance(v, Path) and tmp in Path(v).parents else v)
            for k, v in res.items()}
-    state[skey] = {"hash": key, "renderer": res.get("renderer"),
+    state[skey] = {"hash": key, "renderer": res.get("renderer"), "book": book_digest(out),
                    "outputs": {k: Path(v).relative_to(out).as_posix() for k, v in res.items()
                                if k in ("html", "pdf") and v and out in Path(v).parents}}
     atomic.write_json(state_file, state)
@@ -392,8 +402,19 @@ def render(settings: Settings, *, renderer: str = "auto", out_dir: Path | None =
     return res
 
 
+def book_digest(out: Path) -> str:
+    """One sha256 over every file of a rendered book (names and contents)."""
+    h = hashlib.sha256()
+    out = Path(out)
+    for f in sorted(out.rglob("*")) if out.is_dir() else []:
+        if f.is_file():
+            h.update(f.relative_to(out).as_posix().encode() + b"\0")
+            h.update(hashlib.sha256(f.read_bytes()).digest())
+    return h.hexdigest()
+
+
 def _config_args(settings: Settings) -> str:
-    return f"--edition {settings.edition} --region {settings.region} "
+    return f"--edition {settings.edition} --region {settings.region}"
 
 
 def write_landing_page(root: Path) -> Path:

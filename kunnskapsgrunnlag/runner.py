@@ -22,6 +22,7 @@ import time
 import uuid
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
 import yaml
@@ -34,7 +35,7 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 # The appendix and the forord's «Om denne utgaven» (02_situasjonen, notebook.edition_statement)
 # read the status of every dataset: they rerun whenever the manifest changes.
 MANIFEST_READERS = {"99_datakilder", "02_situasjonen"}
-STATE_VERSION = 2
+STATE_VERSION = 3  # 3: sha256 of every build output (state["digests"])
 
 
 class VariablesError(RuntimeError):
@@ -46,6 +47,7 @@ class BuildInterrupted(KeyboardInterrupt):
 
     def __init__(self, finished: list[str], cancelled: list[str]):
         self.finished, self.cancelled = finished, cancelled
+        self.signal = None  # the cli's Stopped (SIGTERM/SIGHUP), None for Ctrl-C
         super().__init__("interrupted")
 
 
@@ -84,17 +86,40 @@ def _sha(data: bytes) -> str:
 
 
 def code_hash() -> str:
-    """Hash of the package's code and the configuration: a change reruns every notebook."""
+    """Hash of the package code the notebooks run (not the renderer): a change reruns every notebook."""
     h = hashlib.sha256()
-    files = sorted(PACKAGE_DIR.rglob("*.py"))
-    root = PACKAGE_DIR.parent
-    files += sorted((root / "config").rglob("*.yml")) + sorted((root / "config").rglob("*.csv"))
-    for f in files:
-        if "render" in f.relative_to(root).parts:
+    for f in sorted(PACKAGE_DIR.rglob("*.py")):
+        rel = f.relative_to(PACKAGE_DIR)
+        if rel.parts[0] == "render" or "__pycache__" in rel.parts:
             continue  # the renderer does not affect notebook outputs
-        h.update(f.relative_to(root).as_posix().encode())
+        h.update(rel.as_posix().encode())
         h.update(f.read_bytes())
     return h.hexdigest()
+
+
+def config_payload(settings: Settings, name: str, used: set[str]) -> dict:
+    """The configuration a notebook reads: config/project.yml with only this configuration's
+    edition block, the catalogue entries of the datasets it uses (all of them for the notebooks
+    that list every dataset), and the other config/*.yml files. Another edition's block, or a
+    dataset it does not use, never reruns it."""
+    proj = load_project(settings.root)
+    project = {k: v for k, v in proj.items() if k != "editions"}
+    project["editions"] = {str(settings.edition): proj["editions"][settings.edition]}
+    cat = load_catalogue(settings.root)
+    datasets = cat if name in MANIFEST_READERS else {d: cat[d] for d in sorted(used) if d in cat}
+    files = {f.name: _sha(f.read_bytes()) for f in sorted((settings.root / "config").glob("*.yml"))
+             if f.name not in ("project.yml", "datasets.yml")}
+    return {"project": project, "datasets": datasets, "files": files}
+
+
+def _leaves(d, prefix: str = "", depth: int = 3) -> dict[str, str]:
+    """{dotted key: sha of its value} down to `depth` levels (to name what changed)."""
+    if isinstance(d, dict) and depth > 0:
+        out: dict[str, str] = {}
+        for k, v in d.items():
+            out.update(_leaves(v, f"{prefix}{k}.", depth - 1))
+        return out
+    return {prefix.rstrip("."): _sha(json.dumps(d, sort_keys=True, default=str).encode())}
 
 
 def _inputs(settings: Settings, name: str) -> dict[str, str]:
@@ -111,19 +136,60 @@ def _inputs(settings: Settings, name: str) -> dict[str, str]:
     return out
 
 
-def step_hash(settings: Settings, name: str, code: str, upstream: dict[str, str]) -> str:
+def step_parts(settings: Settings, name: str, code: str, upstream: dict[str, str]) -> dict:
+    """What a notebook's result depends on: its source, parameters (folders relative to the project
+    root: any cwd, any clone), the sha256 of its inputs, the package code, the configuration keys it
+    reads (`config_payload`) and its upstream notebooks' results."""
     src = (settings.root / "notebooks" / f"{name}.ipynb").read_bytes()
-    params = settings.notebook_parameters()  # folders relative to the project root: any cwd, any clone
-    payload = {
+    inputs = _inputs(settings, name)
+    parts = {
         "source": _sha(src),
-        "parameters": params,
-        "inputs": _inputs(settings, name),
+        "parameters": settings.notebook_parameters(),
+        "inputs": inputs,
         "code": code,
+        "config": _leaves(config_payload(settings, name, set(inputs))),
         "upstream": upstream,
     }
     if name in MANIFEST_READERS:  # notebooks that read the whole manifest
-        payload["manifest"] = _manifest_digest(settings.raw_dir)
-    return _sha(json.dumps(payload, sort_keys=True).encode())
+        parts["manifest"] = _manifest_digest(settings.raw_dir)
+    return parts
+
+
+def parts_hash(parts: dict) -> str:
+    return _sha(json.dumps(parts, sort_keys=True, default=str).encode())
+
+
+def step_hash(settings: Settings, name: str, code: str, upstream: dict[str, str]) -> str:
+    return parts_hash(step_parts(settings, name, code, upstream))
+
+
+def rerun_reason(old: dict | None, new: dict) -> str:
+    """Why a notebook reruns, in a few words (for the progress display and changes.md)."""
+    if not old:
+        return "first build of this notebook (or its record was lost)"
+    why = []
+    if old.get("source") != new["source"]:
+        why.append("notebook source changed")
+    if old.get("parameters") != new["parameters"]:
+        why.append("parameters changed")
+    oi, ni = old.get("inputs") or {}, new["inputs"]
+    changed = sorted(d for d in set(oi) | set(ni) if oi.get(d) != ni.get(d))
+    if changed:
+        why.append("input data changed: " + ", ".join(changed[:4]) + (" …" if len(changed) > 4 else ""))
+    if old.get("code") != new["code"]:
+        why.append("package code changed")
+    oc, nc = old.get("config") or {}, new["config"]
+    keys = sorted(k for k in set(oc) | set(nc) if oc.get(k) != nc.get(k))
+    if keys:
+        why.append("configuration changed: " + ", ".join(k.split(".", 1)[-1] for k in keys[:4])
+                   + (" …" if len(keys) > 4 else ""))
+    ou, nu = old.get("upstream") or {}, new["upstream"]
+    ups = sorted(d for d in set(ou) | set(nu) if ou.get(d) != nu.get(d))
+    if ups:
+        why.append("upstream notebook result changed: " + ", ".join(ups))
+    if old.get("manifest") != new.get("manifest"):
+        why.append("the raw-data manifest changed")
+    return "; ".join(why) or "outputs changed or missing"
 
 
 # Manifest fields that change with every fetch or with the configuration that fetched (the time a
@@ -159,7 +225,7 @@ def _failing_cell(path: Path) -> tuple[int | None, str]:
     for i, cell in enumerate(cells):
         for out in cell.get("outputs", []):
             if out.get("output_type") == "error":
-                first = next((l for l in cell.source.splitlines() if l.strip() and not l.startswith("#")), "")
+                first = next((ln for ln in cell.source.splitlines() if ln.strip() and not ln.startswith("#")), "")
                 return i, f"{out.get('ename')}: {out.get('evalue')} (cell source: {first[:80]!r})"
     return None, "unknown error"
 
@@ -249,7 +315,12 @@ def execute(settings: Settings, name: str, log_dir: Path, runs: _Runs | None = N
         apply_captions(settings, name, tmp)  # captions computed by ctx.caption() -> the cells' #| options
         os.replace(tmp, out_dir / f"{name}.ipynb")
         (out_dir / f"{name}.failed.ipynb").unlink(missing_ok=True)
-        return sorted(produced)
+        produced.append(f"notebooks/{name}.ipynb")
+        rec = atomic.read_json(settings.build_dir / "records" / f"{name}.json", default={}) or {}
+        for fig in ((rec.get("figure_data") or {}).values() if isinstance(rec, dict) else []):
+            if isinstance(fig, dict) and fig.get("file") and (settings.build_dir / fig["file"]).is_file():
+                produced.append(str(fig["file"]))
+        return sorted(set(produced))
     finally:
         tmp.unlink(missing_ok=True)
         shutil.rmtree(run_dir, ignore_errors=True)
@@ -323,14 +394,42 @@ def write_variables(settings: Settings) -> list[str]:
     return changes
 
 
-def _outputs_intact(settings: Settings, files: list[str]) -> bool:
-    """Whether the files a notebook's last good run wrote are still there and readable
-    (a corrupt one is set aside with a warning, so the notebook runs again and rebuilds it)."""
+def file_digests(settings: Settings, files) -> dict[str, str]:
+    """sha256 of build outputs (paths relative to the build folder) that exist."""
+    out = {}
+    for rel in files:
+        f = settings.build_dir / rel
+        if f.is_file():
+            out[rel] = _sha(f.read_bytes())
+    return out
+
+
+def tampered_outputs(settings: Settings, state: dict | None = None) -> list[tuple[str, str]]:
+    """Build outputs whose sha256 differs from what the runner recorded, or that are gone:
+    [(path relative to the build folder, "changed" | "deleted")]. Verified like raw data."""
+    state = state if state is not None else read_state(settings)
+    bad = []
+    for rel, sha in sorted((state.get("digests") or {}).items()):
+        f = settings.build_dir / rel
+        if not f.is_file():
+            bad.append((rel, "deleted"))
+        elif _sha(f.read_bytes()) != sha:
+            bad.append((rel, "changed"))
+    return bad
+
+
+def _outputs_intact(settings: Settings, files: list[str], digests: dict[str, str] | None = None) -> bool:
+    """Whether the files a notebook's last good run wrote are still there, unchanged (sha256 as
+    recorded) and readable (a corrupt one is set aside with a warning, so the notebook runs again
+    and rebuilds it)."""
     import warnings
 
+    digests = digests or {}
     for rel in files:
         f = settings.build_dir / rel
         if not f.exists():
+            return False
+        if rel in digests and _sha(f.read_bytes()) != digests[rel]:
             return False
         if f.suffix == ".json":
             if atomic.read_json(f, default=None) is None:
@@ -351,7 +450,8 @@ def read_state(settings: Settings) -> dict:
     """build/<id>/state.json: {"version", "hashes": {notebook: hash}, "last_build": {...}} (corrupt -> rebuilt)."""
     state = atomic.read_json(settings.build_dir / "state.json", default={}) or {}
     if not isinstance(state, dict) or state.get("version") != STATE_VERSION:
-        return {"version": STATE_VERSION, "hashes": {}, "last_build": {}, "outputs": {}}
+        return {"version": STATE_VERSION, "hashes": {}, "last_build": {}, "outputs": {}, "digests": {}}
+    state.setdefault("digests", {})
     state.setdefault("hashes", {})
     state.setdefault("last_build", {})
     state.setdefault("outputs", {})
@@ -376,8 +476,10 @@ def stale_notebooks(settings: Settings) -> tuple[dict, list[str]]:
     """(last build's record, notebooks whose executed output does not match the current inputs)."""
     state = read_state(settings)
     now = current_hashes(settings)
+    tampered = {rel for rel, _ in tampered_outputs(settings, state)}
     stale = [n for n, h in now.items()
-             if state["hashes"].get(n) != h or not (settings.build_dir / "notebooks" / f"{n}.ipynb").exists()]
+             if state["hashes"].get(n) != h or not (settings.build_dir / "notebooks" / f"{n}.ipynb").exists()
+             or tampered & set(state["outputs"].get(n) or [])]
     return state["last_build"], stale
 
 
@@ -391,28 +493,33 @@ def build_notebooks(settings: Settings, *, jobs: int = 1, force: bool = False, o
         if bad:
             raise ConfigError(f"Unknown notebook(s) {bad} in --only; valid (config/project.yml `notebooks`): {names}")
     deps = {n["name"]: list(n.get("after", [])) for n in nbs}
+    order = {n: i for i, n in enumerate(names)}
+    graph = TopologicalSorter(deps)
+    try:
+        graph.prepare()
+    except CycleError as exc:
+        raise ConfigError(f"config/project.yml `notebooks`: the `after:` lists form a cycle "
+                          f"({' -> '.join(exc.args[1])}); remove one of those `after:` entries") from None
     settings.build_dir.mkdir(parents=True, exist_ok=True)
     state = read_state(settings)
     prev = state["hashes"]
     produced = state["outputs"]  # notebook -> files its last good run wrote (they must still exist)
+    old_parts = state.setdefault("parts", {})
     code = code_hash()
     result = BuildResult()
     done: dict[str, str] = {}  # name -> hash of its result (for downstream hashing)
     failed: set[str] = set()
-    pending = list(names)
+    pending = set(names)  # not started, skipped or blocked yet
     running: dict = {}
     emit = on_event or (lambda *a: None)
     runs = _Runs()
     run_id = f"{os.getpid()}-{uuid.uuid4().hex[:6]}"
 
-    def ready(n):
-        return all(d in done or d in failed for d in deps[n])
-
-    def run_one(n: str, h: str) -> StepResult:
+    def run_one(n: str, h: str, why: str) -> StepResult:
         t0 = time.perf_counter()
-        emit(n, "running", "")
+        emit(n, "running", why)
         produced = execute(settings, n, settings.build_dir / "logs", runs, run_id)
-        return StepResult(n, "ran", time.perf_counter() - t0, produced=produced or [])
+        return StepResult(n, "ran", time.perf_counter() - t0, why, produced=produced or [])
 
     def save_state(ok: bool | None = None, finished: bool = False) -> None:
         state["hashes"] = prev
@@ -425,41 +532,62 @@ def build_notebooks(settings: Settings, *, jobs: int = 1, force: bool = False, o
             }
         _write_state(settings, state)
 
+    def start(n: str) -> None:
+        """Skip, block or submit a notebook whose upstream notebooks are all finished."""
+        pending.discard(n)
+        if any(d in failed for d in deps[n]):
+            failed.add(n)
+            result.steps.append(StepResult(n, "blocked", 0, "an upstream notebook failed"))
+            emit(n, "blocked", "")
+            graph.done(n)
+            return
+        parts = step_parts(settings, n, code, {d: done[d] for d in deps[n]})
+        h = parts_hash(parts)
+        out = settings.build_dir / "notebooks" / f"{n}.ipynb"
+        selected = not only or n in only
+        complete = out.exists() and _outputs_intact(settings, produced.get(n, []), state["digests"])
+        if (not force or not selected) and prev.get(n) == h and complete:
+            done[n] = h
+            result.steps.append(StepResult(n, "skipped", 0, "unchanged"))
+            emit(n, "skipped", "")
+            graph.done(n)
+            return
+        if not selected:
+            done[n] = prev.get(n, h)
+            result.steps.append(StepResult(n, "skipped", 0, "not selected"))
+            emit(n, "skipped", "not selected")
+            graph.done(n)
+            return
+        if force and prev.get(n) == h and complete:
+            why = "forced (--force)"
+        elif prev.get(n) == h:
+            gone = [r for r in produced.get(n, []) if r in state["digests"]
+                    and not _outputs_intact(settings, [r], state["digests"])]
+            why = "outputs changed or missing" + (": " + ", ".join(gone[:3]) if gone else "")
+        else:
+            why = rerun_reason(old_parts.get(n), parts)
+        running[pool.submit(run_one, n, h, why)] = (n, h, parts)
+
     pool = ThreadPoolExecutor(max_workers=max(1, jobs))
     try:
-        while pending or running:
-            for n in [p for p in pending if ready(p)]:
-                pending.remove(n)
-                if any(d in failed for d in deps[n]):
-                    failed.add(n)
-                    result.steps.append(StepResult(n, "blocked", 0, "an upstream notebook failed"))
-                    emit(n, "blocked", "")
-                    continue
-                h = step_hash(settings, n, code, {d: done[d] for d in deps[n]})
-                out = settings.build_dir / "notebooks" / f"{n}.ipynb"
-                selected = not only or n in only
-                complete = out.exists() and _outputs_intact(settings, produced.get(n, []))
-                if (not force or not selected) and prev.get(n) == h and complete:
-                    done[n] = h
-                    result.steps.append(StepResult(n, "skipped", 0, "unchanged"))
-                    emit(n, "skipped", "")
-                    continue
-                if not selected:
-                    done[n] = prev.get(n, h)
-                    result.steps.append(StepResult(n, "skipped", 0, "not selected"))
-                    emit(n, "skipped", "not selected")
-                    continue
-                running[pool.submit(run_one, n, h)] = (n, h)
+        while graph.is_active():
+            while ready := sorted(graph.get_ready(), key=order.__getitem__):
+                for n in ready:  # skipped and blocked ones are done at once: loop for their successors
+                    start(n)
             if not running:
                 continue
             finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
             for fut in finished:
-                n, h = running.pop(fut)
+                n, h, parts = running.pop(fut)
                 try:
                     step = fut.result()
                     done[n] = h
                     prev[n] = h
+                    old_parts[n] = parts
+                    for rel in set(produced.get(n) or []) - set(step.produced):
+                        state["digests"].pop(rel, None)  # no longer written by this notebook
                     produced[n] = step.produced
+                    state["digests"].update(file_digests(settings, step.produced))
                     result.steps.append(step)
                     emit(n, "ran", f"{step.seconds:.1f} s")
                 except NotebookFailed as exc:
@@ -467,20 +595,24 @@ def build_notebooks(settings: Settings, *, jobs: int = 1, force: bool = False, o
                     prev.pop(n, None)
                     result.steps.append(StepResult(n, "failed", 0, str(exc)))
                     emit(n, "failed", str(exc))
+                graph.done(n)
             save_state()
-    except KeyboardInterrupt:
-        # Ctrl-C: nothing queued starts, running notebooks are terminated, finished ones are kept.
+    except KeyboardInterrupt as stop:
+        # Ctrl-C (or SIGTERM/SIGHUP through the CLI): nothing queued starts, running notebooks are
+        # terminated, finished ones are kept.
         runs.cancelled.set()
         pool.shutdown(wait=False, cancel_futures=True)
         runs.terminate_all()
         pool.shutdown(wait=True)
-        for fut, (n, h) in list(running.items()):
+        for fut, (n, h, _parts) in list(running.items()):
             if fut.done() and not fut.cancelled() and fut.exception() is None:
                 prev[n] = h  # finished just before the interrupt: its outputs are in place
         save_state(ok=False, finished=True)
         shutil.rmtree(settings.build_dir / f".run-{run_id}", ignore_errors=True)
-        raise BuildInterrupted([s.notebook for s in result.steps if s.status == "ran"],
-                               [n for n, _ in running.values()] + pending) from None
+        err = BuildInterrupted([s.notebook for s in result.steps if s.status == "ran"],
+                               [n for n, _h, _p in running.values()] + sorted(pending, key=order.__getitem__))
+        err.signal = stop if hasattr(stop, "signum") else None
+        raise err from None
     finally:
         pool.shutdown(wait=True)
         shutil.rmtree(settings.build_dir / f".run-{run_id}", ignore_errors=True)
@@ -492,9 +624,14 @@ def build_notebooks(settings: Settings, *, jobs: int = 1, force: bool = False, o
                 result.missing.append({**m, "notebook": n})
     if result.ok:
         result.changes = write_variables(settings)
+        state["digests"].update(file_digests(settings, ["_variables.yml"]))
         log = [f"# Endringer i siste bygg ({settings.config_id}: utgave {settings.edition}, "
                f"{settings.region_name})", ""]
-        log += [f"- {s.notebook}: {s.status} {s.message}".rstrip() for s in result.steps]
+        for st in sorted(result.steps, key=lambda x: order[x.notebook]):
+            if st.status == "ran":
+                log.append(f"- {st.notebook}: ran ({st.seconds:.1f} s) because: {st.message}")
+            else:
+                log.append(f"- {st.notebook}: {st.status} ({st.message})")
         log += ["", "## Endrede tall i rapporten", ""] + ([f"- {c}" for c in result.changes] or ["- ingen"])
         log += ["", "## Datasett som mangler", ""] + ([f"- {m['dataset']} ({m['notebook']}): {m['reason']}. Hent med: {m['how_to_fetch']}"
                                                      for m in result.missing] or ["- ingen"])

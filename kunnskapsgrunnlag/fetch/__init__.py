@@ -480,5 +480,6 @@ def withdraw_drop(settings: Settings, name: str) -> str:
         parts.append(f"{name} is now missing (its stored vintages stay; `kunnskapsgrunnlag use {name} VINTAGE` "
                      "brings one back)")
     else:
-        parts.append(f"the current vintage {cur.get('file', '-')} stays current")
+        parts.append(f"the current vintage {cur['file']} stays current" if cur.get("file")
+                     else f"{name} stays missing, as before")
     return "; ".join(parts)
