@@ -112,7 +112,7 @@ def config_payload(settings: Settings, name: str, used: set[str]) -> dict:
     return {"project": project, "datasets": datasets, "files": files}
 
 
-def _leaves(d, prefix: str = "", depth: int = 3) -> dict[str, str]:
+def _leaves(d, prefix: str = "", depth: int = 4) -> dict[str, str]:
     """{dotted key: sha of its value} down to `depth` levels (to name what changed)."""
     if isinstance(d, dict) and depth > 0:
         out: dict[str, str] = {}

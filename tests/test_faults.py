@@ -460,3 +460,107 @@ def test_clean_removes_only_what_the_tool_made(proj):
     assert (proj / "_book" / "mine" / "x.html").read_text() == "mine"
     assert tree_digest(proj / "data" / "raw") == raw
     assert (proj / "notebooks" / "02_situasjonen.ipynb").exists()
+
+
+# --- issue 18: build outputs verified like raw data, signals, symlinks, no data ------------------------
+def _processes_in(proj: Path) -> list[str]:
+    """Processes whose working directory lies in the project (notebook runners and their kernels)."""
+    found = []
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            cwd = os.readlink(d / "cwd")
+            cmd = (d / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if cwd == str(proj) or cwd.startswith(str(proj) + os.sep):
+            found.append(f"{d.name} {cmd[:200]}")
+    return found
+
+
+@pytest.mark.slow
+def test_tampered_build_output_is_never_published(proj):
+    nb = proj / BUILD / "notebooks" / "03_02_livsmestring.ipynb"
+    data = json.loads(nb.read_text(encoding="utf-8"))
+    data["cells"].append({"cell_type": "markdown", "metadata": {}, "source": ["Håndredigert tall: 99 %."]})
+    nb.write_text(json.dumps(data), encoding="utf-8")
+    before = snapshot(proj)
+    p = cli(proj, "render", "--renderer", "pandoc", "--allow-stale", check=False)
+    assert_error(p, 2, "03_02_livsmestring.ipynb (changed)", "sha256", "Nothing was published", "kunnskapsgrunnlag build")
+    p = cli(proj, "status", check=False)
+    assert p.returncode == 1 and "CHANGED" in p.stderr and "03_02_livsmestring.ipynb" in norm(p.stderr)
+    assert snapshot(proj) == before
+    p = cli(proj, "build", "--no-render")
+    assert "1 ran, 11 unchanged" in norm(p.stderr)
+    assert "outputs changed or missing" in (proj / BUILD / "changes.md").read_text(encoding="utf-8")
+    assert "Håndredigert" not in nb.read_text(encoding="utf-8")
+    var = proj / BUILD / "_variables.yml"
+    var.write_text(var.read_text(encoding="utf-8").replace("Buskerud", "Buskerød"), encoding="utf-8")
+    p = cli(proj, "render", "--renderer", "pandoc", check=False)
+    assert_error(p, 2, "_variables.yml (changed)")
+    assert snapshot(proj) == before
+
+
+@pytest.mark.slow
+def test_a_deleted_or_altered_file_in_the_book_is_rerendered(proj):
+    pdf = next((proj / BOOK).glob("*.pdf"))
+    pdf.unlink()
+    page = next((proj / BOOK).rglob("*.html"))
+    page.write_text("endret", encoding="utf-8")
+    p = cli(proj, "render", "--renderer", "pandoc")
+    assert "rendered with" in norm(p.stderr)
+    assert pdf.exists() and page.read_text(encoding="utf-8") != "endret"
+    p = cli(proj, "render", "--renderer", "pandoc")
+    assert "unchanged, not re-rendered" in norm(p.stderr)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
+def test_a_signal_through_the_console_script_stops_the_build(proj, sig):
+    script = Path(sys.executable).parent / "kunnskapsgrunnlag"
+    assert script.exists(), "the console script is not installed (make setup)"
+    before = snapshot(proj)
+    nbs = {f.name: f.read_bytes() for f in (proj / BUILD / "notebooks").glob("*.ipynb")}
+    p = subprocess.Popen([str(script), "build", "--force", "--jobs", "2", "--renderer", "pandoc"], cwd=proj,
+                         env=cli_env(proj), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not list((proj / BUILD / "notebooks").glob(".running-*")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(2.0)  # the kernels are up
+    p.send_signal(sig)
+    _, err = p.communicate(timeout=60)
+    out = norm(err)
+    assert p.returncode == 128 + sig, out[-1500:]
+    assert f"stopped by {sig.name}" in out and "cancelled" in out and "Traceback" not in out
+    time.sleep(1.0)
+    assert not _processes_in(proj), "processes outlived the run"
+    assert not list((proj / BUILD / "notebooks").glob(".running-*")) and not list((proj / BUILD).glob(".run-*"))
+    assert set(f.name for f in (proj / BUILD / "notebooks").glob("*.ipynb")) == set(nbs)
+    assert snapshot(proj) == before
+
+
+@pytest.mark.slow
+def test_a_symlinked_raw_store_is_guarded_by_both_paths(proj, tmp_path):
+    real = tmp_path / "annen disk" / "raw"
+    real.parent.mkdir()
+    (proj / "data" / "raw").rename(real)
+    (proj / "data" / "raw").symlink_to(real, target_is_directory=True)
+    before = snapshot(proj)
+    for target in ("data/raw/bok", str(real / "bok"), str(real)):
+        p = cli(proj, "render", "--out", target, check=False)
+        assert_error(p, 2, "data/ folder", "nothing was changed")
+    assert snapshot(proj) == before and not (real / "bok").exists()
+    p = cli(proj, "status")  # the store itself still works through the link
+    assert "stored file(s) verified" in norm(p.stderr)
+
+
+@pytest.mark.slow
+def test_no_data_at_all_stops_before_the_notebooks(proj, tmp_path):
+    (proj / "data" / "raw").rename(tmp_path / "raw-aside")  # a clone with no raw store, no mirror, offline
+    book = tree_digest(proj / BOOK)
+    state = (proj / BUILD / "state.json").read_bytes()
+    p = cli(proj, "report", "--offline", "--renderer", "pandoc", check=False)
+    out = assert_error(p, 2, "No data to build 2026-33", "--mirror", "KG_MIRROR")
+    assert "missing because no source was reachable" in out
+    assert tree_digest(proj / BOOK) == book and (proj / BUILD / "state.json").read_bytes() == state

@@ -131,3 +131,48 @@ def test_hashes_do_not_depend_on_the_working_directory_or_the_clone_folder(deep,
         monkeypatch.chdir(where)
         hashes.append(runner.current_hashes(config.make_settings()))
     assert all(h == hashes[0] for h in hashes[1:])
+
+
+# --- what triggers a rerun (issue 18, item 3) ------------------------------------------------------
+def _hashes(edition: int = 2026) -> dict[str, str]:
+    return runner.current_hashes(config.make_settings(edition=edition))
+
+
+def test_an_unused_edition_block_reruns_nothing_of_another_edition(deep, monkeypatch):
+    monkeypatch.chdir(deep)
+    before = {2026: _hashes(2026), 2025: _hashes(2025)}
+    f = deep / "config" / "project.yml"
+    proj = yaml.safe_load(f.read_text(encoding="utf-8"))
+    proj["editions"][2027] = {**proj["editions"][2026], "note": "ny utgave"}
+    f.write_text(yaml.safe_dump(proj, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    assert {2026: _hashes(2026), 2025: _hashes(2025)} == before
+    # a key of the 2026 block reruns 2026's notebooks, never 2025's
+    proj["editions"][2026]["neet_year"] = int(proj["editions"][2026]["neet_year"]) - 1
+    f.write_text(yaml.safe_dump(proj, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    assert _hashes(2025) == before[2025]
+    after = _hashes(2026)
+    assert all(after[n] != before[2026][n] for n in after)
+
+
+def test_a_dataset_entry_reruns_only_the_notebooks_that_read_it(deep, monkeypatch):
+    monkeypatch.chdir(deep)
+    cat = config.load_catalogue()
+    name, spec = next((n, s) for n, s in cat.items() if len(config.used_by_notebook(s)) == 1)
+    users = config.used_by_notebook(spec) | runner.MANIFEST_READERS
+    before = _hashes()
+    f = deep / "config" / "datasets.yml"
+    text = f.read_text(encoding="utf-8")
+    f.write_text(text.replace(f"{name}:\n", f"{name}:\n  note: endret for testen\n", 1), encoding="utf-8")
+    assert config.load_catalogue()[name].get("note") == "endret for testen"
+    after = _hashes()
+    changed = {n for n in after if after[n] != before[n]}
+    assert changed and changed <= users, (name, changed)
+
+
+def test_the_reason_of_a_rerun_is_named():
+    old = {"source": "a", "parameters": {}, "inputs": {"x": "1"}, "code": "c",
+           "config": {"project.editions.2026.neet_year": "1"}, "upstream": {}}
+    new = {**old, "inputs": {"x": "2"}, "config": {"project.editions.2026.neet_year": "2"}}
+    why = runner.rerun_reason(old, new)
+    assert "input data changed: x" in why and "editions.2026.neet_year" in why
+    assert "first build" in runner.rerun_reason(None, new)
