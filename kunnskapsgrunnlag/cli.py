@@ -449,6 +449,8 @@ def _print_build_state(s) -> bool:
     book = s.book_dir
     if not last:
         state = "not built"
+    elif bad:
+        state = f"built {str(last.get('finished', ''))[:19]}; {len(bad)} output(s) changed after the build (above)"
     elif last.get("ok") and not stale:
         state = f"built {str(last.get('finished', ''))[:19]}, up to date"
     elif last.get("ok"):
