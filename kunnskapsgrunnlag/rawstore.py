@@ -289,14 +289,14 @@ def mirror_root(entry: dict) -> str | None:
     files = src.get("mirror_files") or []
     if src.get("kind") != "mirror" or not files:
         return None
-    try:
-        from .config import load_catalogue
+    from .config import ConfigError, load_catalogue
 
+    try:
         rel = load_catalogue()[entry["dataset"]]["mirror"]["files"][0]
-        f = str(files[0])
-        return f[: -len(rel)].rstrip("/") or "." if f.endswith(rel) else str(Path(f).parent)
-    except Exception:  # noqa: BLE001 - only a hint
+    except (ConfigError, KeyError, IndexError, TypeError):  # no longer catalogued with a mirror: a hint only
         return str(Path(files[0]).parent)
+    f = str(files[0])
+    return f[: -len(rel)].rstrip("/") or "." if f.endswith(rel) else str(Path(f).parent)
 
 
 def restore_hint(dataset: str, entry: dict) -> str:

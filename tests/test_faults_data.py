@@ -471,9 +471,9 @@ def test_status_verifies_every_file(proj):
 
 def _mirror_population(mirror):
     from kunnskapsgrunnlag import schemas
-    from kunnskapsgrunnlag.fetch import mirror as readers
+    from kunnskapsgrunnlag.sources import population_07459
 
-    df = readers.read_population_07459([mirror / POP], config.load_project()["regions"])
+    df = population_07459.read_mirror([mirror / POP], config.load_project()["regions"])
     return schemas.validate("population_07459", df)
 
 

@@ -22,16 +22,20 @@ from pathlib import Path
 from typing import Callable
 
 import pandas as pd
+import requests
 
 from .. import rawstore
 from ..config import ConfigError, Settings, load_catalogue, load_project
 from ..errors import DataFileError, FetchRefused, ValidationError
-from . import mirror as mirror_mod
 from . import ssb, udir
 from .query import ResponseShapeError, TemplateError, resolve_query
 
 BOUNDARY_DATASET = "kommuner_2024"  # classification source (classification.py); fetched first
 PROVIDERS = {"ssb", "udir", "kartverket", "published", "manual", "transcription"}
+# What makes the online route fall back to the mirror: the network or the API failed (connection,
+# timeout, an HTTP error such as SSB's 400/429/503, a body that is not JSON). Anything else (a
+# wrong query, an answer of another shape, a refused answer, a bug) is reported, never papered over.
+ONLINE_ERRORS: tuple[type[BaseException], ...] = (requests.RequestException, OSError)
 REQUIRED_KEYS = {"ssb": ["table", "query"], "udir": ["query"], "published": ["file"], "manual": ["drop"]}
 
 
@@ -91,6 +95,11 @@ def how_to_fetch(spec: dict, settings: Settings) -> str:
     if prov == "published" and spec.get("online_dataset"):
         return f"Online for andre år: datasettet {spec['online_dataset']} (config/datasets.yml)."
     return "-"
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:200] if text else "(no message)"
 
 
 def _base_meta(spec: dict) -> dict:
@@ -200,33 +209,49 @@ def _store_validated(settings: Settings, name: str, df: pd.DataFrame, meta: dict
     return rawstore.store_frame(settings.raw_dir, name, checked, meta)
 
 
+def _source(name: str):
+    """The dataset's module (kunnskapsgrunnlag/sources/<name>.py); a dataset without one is an error."""
+    from .. import sources  # pandera is slow to import; only needed when something is read or stored
+
+    src = sources.get(name)
+    if src is None:
+        raise DataFileError(f"{name}: no dataset module kunnskapsgrunnlag/sources/{name}.py (its schema, "
+                            "expectations, mirror reader and online tidy function); see CONTRIBUTING.md")
+    return src
+
+
 def fetch_online(settings: Settings, name: str, spec: dict, api=None) -> dict:
     names = load_project()["regions"]
+    src = _source(name)
     if spec["provider"] == "ssb":
         queries = resolve_query(spec, settings)
         url = ssb.query_url(spec["table"], queries)
         df = ssb.fetch_table(spec["table"], queries, api=api, dataset=name)
-        try:
-            tidy = ssb.TIDY.get(name, ssb.tidy_generic)(df, names)
-        except (ValueError, KeyError) as exc:
-            raise ResponseShapeError(f"dataset {name!r} (SSB table {spec['table']}), answer of {url}: {exc}") from None
-        meta = {**_base_meta(spec), "source": {"kind": "online", "url": url}}
-        return _store_validated(settings, name, tidy, meta, url)
-    if spec["provider"] == "udir":
+    elif spec["provider"] == "udir":
         resolved = resolve_query(spec, settings)
         url = udir.query_url(resolved)
         df = udir.fetch_gjennomforing(resolved, name)
-        if name == "gjennomforing_udir_fylke":  # stored in the mirror's shape (one shape per dataset)
-            df = udir.to_fylke_table(df)
-        meta = {**_base_meta(spec), "source": {"kind": "online", "url": url}}
-        return _store_validated(settings, name, df, meta, url)
-    raise NotImplementedError(f"no online fetcher for provider {spec['provider']!r}")
+    else:
+        raise NotImplementedError(f"no online fetcher for provider {spec['provider']!r}")
+    if src.tidy_online is None:
+        raise DataFileError(f"{name}: kunnskapsgrunnlag/sources/{name}.py has no online tidy function (`tidy_online`)")
+    try:
+        tidy = src.tidy_online(df, names)
+    except (ValueError, KeyError) as exc:  # the answer is not shaped as the tidy function expects
+        table = f" (SSB table {spec['table']})" if spec.get("table") else ""
+        raise ResponseShapeError(f"dataset {name!r}{table}, answer of {url}: {exc}") from None
+    meta = {**_base_meta(spec), "source": {"kind": "online", "url": url}}
+    return _store_validated(settings, name, tidy, meta, url)
 
 
-READER_SHA = rawstore.sha256_file(Path(__file__).with_name("mirror.py"))
+def reader_sha(name: str) -> str:
+    """sha256 of the code that turns the dataset's mirror files into its stored table (its module)."""
+    from .. import sources
+
+    return rawstore.sha256_file(Path(sources.__file__).with_name(f"{name}.py"))
 
 
-def _unchanged(settings: Settings, name: str, key: str, value) -> dict | None:
+def _unchanged(settings: Settings, name: str, key: str, value, reader: str | None = None) -> dict | None:
     """The current entry, if it was made from exactly the same source by the same reader code
     (and still verifies): re-importing it would write the identical file again."""
     try:
@@ -234,7 +259,7 @@ def _unchanged(settings: Settings, name: str, key: str, value) -> dict | None:
     except rawstore.MissingData:
         return None
     src = cur.get("source", {})
-    if cur.get("status") != "ok" or src.get(key) != value or src.get("reader_sha256", READER_SHA) != READER_SHA:
+    if cur.get("status") != "ok" or src.get(key) != value or src.get("reader_sha256", reader) != reader:
         return None
     if rawstore.file_state(settings.raw_dir, cur):  # tampered or gone: read the source again (restore)
         return None
@@ -249,7 +274,9 @@ def fetch_from_mirror(settings: Settings, name: str, spec: dict, mirror: Path, o
             raise DataFileError(f"{name}: mirror file {f} not found (is {mirror} the offline mirror? "
                                 "its README.md lists the folders)")
     shas = [rawstore.sha256_file(f) for f in files]
-    if not online_error and (cur := _unchanged(settings, name, "mirror_sha256", shas)):
+    src = _source(name)
+    code_sha = reader_sha(name)
+    if not online_error and (cur := _unchanged(settings, name, "mirror_sha256", shas, code_sha)):
         return cur
     meta = {
         **_base_meta(spec),
@@ -257,7 +284,7 @@ def fetch_from_mirror(settings: Settings, name: str, spec: dict, mirror: Path, o
             "kind": "mirror",
             "mirror_files": [str(f) for f in files],
             "mirror_sha256": shas,
-            "reader_sha256": READER_SHA,
+            "reader_sha256": code_sha,
             "provenance": str(Path(mirror) / m["provenance"]) if m.get("provenance") else None,
             "upstream": m.get("upstream"),
             "coverage": m.get("coverage"),
@@ -265,7 +292,7 @@ def fetch_from_mirror(settings: Settings, name: str, spec: dict, mirror: Path, o
     }
     if online_error:
         meta["online_error"] = online_error  # why the online route was not used
-    if spec["provider"] == "kartverket":
+    if src.kind == "boundaries":
         from .. import classification, schemas
 
         payload = files[0].read_bytes()
@@ -276,10 +303,11 @@ def fetch_from_mirror(settings: Settings, name: str, spec: dict, mirror: Path, o
         entry = rawstore.store(settings.raw_dir, name, payload, files[0].suffix, meta)
         classification._kommuner_from_raw.cache_clear()  # a new vintage of the classification
         return entry
-    if name not in mirror_mod.READERS:
+    if src.read_mirror is None:
         raise DataFileError(f"{name}: config/datasets.yml lists mirror files but there is no mirror reader "
-                            "for this dataset (kunnskapsgrunnlag/fetch/mirror.py READERS)")
-    df = read_source(name, files[0], lambda: mirror_mod.READERS[name](files, load_project()["regions"]), "mirror file")
+                            f"for this dataset (`read_mirror` in kunnskapsgrunnlag/sources/{name}.py)")
+    read = src.read_mirror
+    df = read_source(name, files[0], lambda: read(files, load_project()["regions"]), "mirror file")
     return _store_validated(settings, name, df, meta, str(files[0]))
 
 
@@ -368,8 +396,8 @@ def _fetch_dataset(settings: Settings, name: str, spec: dict, *, online: bool, m
             raise  # the answer failed its checks: refused (kept aside), not papered over by the mirror
         except TemplateError as exc:
             errors.append(f"spørringen kan ikke fylles ut: {exc}")
-        except Exception as exc:  # network or API failure: fall back to the mirror
-            errors.append(f"online-feil: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
+        except ONLINE_ERRORS as exc:  # network or HTTP failure only: fall back to the mirror
+            errors.append(f"online-feil: {type(exc).__name__}: {_first_line(exc)}")
     if mirror is not None and spec.get("mirror"):
         e = fetch_from_mirror(settings, name, spec, mirror, "; ".join(errors) or None)
         return FetchResult(name, "ok", "mirror", e["file"] + (f" (online failed: {errors[0][:80]})" if errors else ""))
