@@ -14,17 +14,15 @@ left as it is.
 """
 from __future__ import annotations
 
-import os
 import socket
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
 import pandas as pd
 import requests
 
-from .. import rawstore
+from ..store import ManifestError, MissingData, RawDataError, RawStore, restore_hint, sha256_file
 from ..config import ConfigError, Settings, load_catalogue, load_project
 from ..errors import DataFileError, FetchRefused, ValidationError
 from . import ssb, udir
@@ -180,10 +178,10 @@ def read_source(name: str, path: Path, read: Callable[[], pd.DataFrame], what: s
 def _refuse(settings: Settings, name: str, exc: ValidationError, payload: bytes, suffix: str, *, drop: bool = False):
     """Keep a refused file aside, add where and what to do to the message, and re-raise."""
     reason = str(exc)
-    aside = rawstore.reject(settings.raw_dir, name, payload, suffix, reason)
+    aside = RawStore(settings.raw_dir).reject(name, payload, suffix, reason)
     try:
-        cur = rawstore.read_manifest(settings.raw_dir)["datasets"].get(name, {}).get("current", {})
-    except rawstore.ManifestError:
+        cur = RawStore(settings.raw_dir).current_entry(name)
+    except (ManifestError, MissingData):
         cur = {}
     kept = (f"the current vintage ({cur['file']}) stays current" if cur.get("status") == "ok"
             else "the dataset stays as it was (no vintage of it is stored)")
@@ -206,7 +204,7 @@ def _store_validated(settings: Settings, name: str, df: pd.DataFrame, meta: dict
         _refuse(settings, name, exc, payload, suffix, drop=(meta.get("source") or {}).get("kind") == "manual")
     if notes:
         meta = {**meta, "checks_not_made": notes}
-    return rawstore.store_frame(settings.raw_dir, name, checked, meta)
+    return RawStore(settings.raw_dir).store_frame(name, checked, meta)
 
 
 def _source(name: str):
@@ -248,20 +246,20 @@ def reader_sha(name: str) -> str:
     """sha256 of the code that turns the dataset's mirror files into its stored table (its module)."""
     from .. import sources
 
-    return rawstore.sha256_file(Path(sources.__file__).with_name(f"{name}.py"))
+    return sha256_file(Path(sources.__file__).with_name(f"{name}.py"))
 
 
 def _unchanged(settings: Settings, name: str, key: str, value, reader: str | None = None) -> dict | None:
     """The current entry, if it was made from exactly the same source by the same reader code
     (and still verifies): re-importing it would write the identical file again."""
     try:
-        cur = rawstore.current_entry(settings.raw_dir, name)
-    except rawstore.MissingData:
+        cur = RawStore(settings.raw_dir).current_entry(name)
+    except MissingData:
         return None
     src = cur.get("source", {})
     if cur.get("status") != "ok" or src.get(key) != value or src.get("reader_sha256", reader) != reader:
         return None
-    if rawstore.file_state(settings.raw_dir, cur):  # tampered or gone: read the source again (restore)
+    if RawStore(settings.raw_dir).file_state(cur):  # tampered or gone: read the source again (restore)
         return None
     return cur
 
@@ -273,7 +271,7 @@ def fetch_from_mirror(settings: Settings, name: str, spec: dict, mirror: Path, o
         if not f.is_file():
             raise DataFileError(f"{name}: mirror file {f} not found (is {mirror} the offline mirror? "
                                 "its README.md lists the folders)")
-    shas = [rawstore.sha256_file(f) for f in files]
+    shas = [sha256_file(f) for f in files]
     src = _source(name)
     code_sha = reader_sha(name)
     if not online_error and (cur := _unchanged(settings, name, "mirror_sha256", shas, code_sha)):
@@ -300,7 +298,7 @@ def fetch_from_mirror(settings: Settings, name: str, spec: dict, mirror: Path, o
             schemas.check_boundaries(name, payload, str(files[0]))
         except ValidationError as exc:
             _refuse(settings, name, exc, payload, files[0].suffix)
-        entry = rawstore.store(settings.raw_dir, name, payload, files[0].suffix, meta)
+        entry = RawStore(settings.raw_dir).store(name, payload, files[0].suffix, meta)
         classification._kommuner_from_raw.cache_clear()  # a new vintage of the classification
         return entry
     if src.read_mirror is None:
@@ -315,7 +313,7 @@ def fetch_published(settings: Settings, name: str, spec: dict) -> dict:
     path = settings.root / spec["file"]
     if not path.is_file():
         raise DataFileError(f"{name}: {path}: transcription file not found (config/datasets.yml `file`)")
-    sha = rawstore.sha256_file(path)
+    sha = sha256_file(path)
     if cur := _unchanged(settings, name, "file_sha256", sha):
         return cur
     df = read_source(name, path, lambda: pd.read_csv(path, dtype=str, encoding="utf-8-sig"))
@@ -328,7 +326,7 @@ def fetch_manual(settings: Settings, name: str, spec: dict) -> dict | None:
     drop = settings.root / spec["drop"]
     if not drop.exists():
         return None
-    sha = rawstore.sha256_file(drop)
+    sha = sha256_file(drop)
     if cur := _unchanged(settings, name, "drop_sha256", sha):
         return cur
     df = read_source(name, drop, lambda: pd.read_csv(drop, dtype=str, encoding="utf-8-sig"), "file drop")  # Excel's BOM
@@ -339,10 +337,11 @@ def fetch_manual(settings: Settings, name: str, spec: dict) -> dict | None:
 def fetch_dataset(settings: Settings, name: str, spec: dict, *, online: bool, mirror: Path | None, api=None) -> FetchResult:
     """Fetch one dataset; restore its current raw file from the source if it was changed or deleted."""
     check_spec(name, spec)
-    rec = rawstore.read_manifest(settings.raw_dir)["datasets"].get(name, {})
-    cur = rec.get("current", {})
-    bad = rawstore.check_current(settings.raw_dir, name)
-    if rec.get("pinned") and cur.get("status") == "ok":
+    raw = RawStore(settings.raw_dir)
+    rec = raw.manifest().datasets.get(name)
+    cur = rec.current.plain() if rec and rec.current else {}
+    bad = raw.check_current(name)
+    if rec and rec.pinned and cur.get("status") == "ok":
         if bad:
             return FetchResult(name, "bad", "pinned", f"{name}: {settings.raw_dir / cur['file']} (pinned with "
                                f"`kunnskapsgrunnlag use`) is {bad}; run `kunnskapsgrunnlag use {name} latest` "
@@ -350,22 +349,20 @@ def fetch_dataset(settings: Settings, name: str, spec: dict, *, online: bool, mi
         return FetchResult(name, "ok", "pinned", f"{cur['file']} (pinned by `kunnskapsgrunnlag use`; "
                            f"`kunnskapsgrunnlag use {name} latest` follows new vintages again)")
     r = _fetch_dataset(settings, name, spec, online=online, mirror=mirror, api=api)
-    if r.status == "ok" and (notes := rawstore.current_entry(settings.raw_dir, name).get("checks_not_made")):
+    if r.status == "ok" and (notes := raw.current_entry(name).get("checks_not_made")):
         r.detail += " (" + "; ".join(notes) + ")"
     if not bad:
         return r
     if r.status != "ok" or r.source == "earlier":
         why = r.detail.split("(kept; ", 1)[-1].rstrip(")") if r.source == "earlier" else r.detail
         return FetchResult(name, "bad", "-", f"{name}: the current raw file {settings.raw_dir / cur['file']} is {bad} "
-                           f"and no source is available to restore it from ({why}). " + rawstore.restore_hint(name, cur))
-    new = rawstore.current_entry(settings.raw_dir, name)
+                           f"and no source is available to restore it from ({why}). " + restore_hint(name, cur))
+    new = raw.current_entry(name)
     if new.get("sha256") == cur.get("sha256"):
-        manifest = rawstore.read_manifest(settings.raw_dir)
-        ev = (manifest["datasets"][name].get("events") or [{}])[-1]
+        ev = raw.last_event(name)
         aside = f"; the altered copy is kept as {ev['altered_copy']}" if ev.get("action") == "restore" else ""
-        if bad != "tampered":  # a tampered file's restore is recorded by rawstore.store
-            rawstore.add_event(manifest["datasets"][name], "restore", file=cur["file"], was=bad)
-            rawstore.write_manifest(settings.raw_dir, manifest)
+        if bad != "tampered":  # a tampered file's restore is recorded by RawStore.store
+            raw.record_restore(name, cur["file"], bad)
         r.restored = f"{cur['file']} ({bad})"
         r.detail = f"restored {cur['file']} from {r.source} (it was {bad}{aside})"
     else:
@@ -406,7 +403,7 @@ def _fetch_dataset(settings: Settings, name: str, spec: dict, *, online: bool, m
     if prov not in {"manual"} and not spec.get("mirror"):
         errors.append("ingen fil i offline-speilet")
     reason = "; ".join(errors) or "ingen kilde tilgjengelig"
-    entry = rawstore.record_missing(settings.raw_dir, name, reason, how_to_fetch(spec, settings), _base_meta(spec))
+    entry = RawStore(settings.raw_dir).record_missing(name, reason, how_to_fetch(spec, settings), _base_meta(spec))
     if entry.get("status") == "ok":
         return FetchResult(name, "ok", "earlier", entry["file"] + " (kept; " + reason + ")")
     return FetchResult(name, "missing", "-", reason)
@@ -435,7 +432,7 @@ def fetch_all(
         raise FileNotFoundError(f"Mirror folder {mirror} does not exist")
     for name, spec in catalogue.items():
         check_spec(name, spec)
-    rawstore.read_manifest(settings.raw_dir)  # an invalid manifest stops here, before anything is read
+    RawStore(settings.raw_dir).manifest()  # an invalid manifest stops here, before anything is read
     # The boundary/classification dataset first: the {kommuner} of other queries are read from it.
     order = sorted(catalogue, key=lambda n: n != BOUNDARY_DATASET)
     results = []
@@ -457,56 +454,14 @@ def fetch_all(
 
 
 def withdraw_drop(settings: Settings, name: str) -> str:
-    """`kunnskapsgrunnlag drop remove NAME`: stop using a file drop, without deleting anything.
-
-    The drop file is moved to `data/raw/manual/withdrawn/`. If the dataset's current data came
-    from that file, the dataset becomes missing (its stored vintages stay; `use` brings one back);
-    if the file was a newer drop that was refused, the current vintage stays. Recorded in the
-    dataset's `events` in the manifest. Returns a sentence saying what happened.
-    """
+    """`kunnskapsgrunnlag drop remove NAME`: stop using a file drop, without deleting anything
+    (`RawStore.drop_remove`: the drop is moved to `withdrawn/`; if the current data came from it,
+    the dataset becomes missing, with how to fetch it). Returns a sentence saying what happened."""
     catalogue = load_catalogue()
     drops = sorted(n for n, sp in catalogue.items() if sp.get("provider") == "manual")
     if name not in drops:
-        raise rawstore.RawDataError(f"{name} is not a file-drop dataset; file-drop datasets: {', '.join(drops)}")
+        raise RawDataError(f"{name} is not a file-drop dataset; file-drop datasets: {', '.join(drops)}")
     spec = catalogue[name]
-    drop = settings.root / spec["drop"]
-    manifest = rawstore.read_manifest(settings.raw_dir)
-    rec = manifest["datasets"].setdefault(name, {"history": []})
-    cur = rec.get("current", {})
-    from_drop = cur.get("status") == "ok" and (cur.get("source") or {}).get("kind") == "manual"
-    moved = None
-    if drop.exists():
-        drop_sha = rawstore.sha256_file(drop)
-        moved = drop.parent / "withdrawn" / f"{drop.stem}.{datetime.now(timezone.utc):%Y%m%dT%H%M%S}{drop.suffix}"
-        try:
-            moved.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(drop, moved)
-        except OSError as exc:
-            raise rawstore.store_error(settings.raw_dir, name, moved, exc) from None
-        current_is_this = from_drop and (cur.get("source") or {}).get("drop_sha256") == drop_sha
-    elif from_drop:
-        current_is_this = True
-    else:
-        raise rawstore.RawDataError(f"{name}: no file drop to withdraw ({drop} does not exist and the current "
-                                    "data is not from a drop)")
-    if current_is_this:
-        rec["current"] = {**_base_meta(spec), "dataset": name, "status": "missing",
-                          "reason": "fildroppet er trukket tilbake (`kunnskapsgrunnlag drop remove`)",
-                          "how_to_fetch": how_to_fetch(spec, settings), "checked_at": rawstore.now_iso()}
-        rec.pop("pinned", None)
-        rec.pop("last_attempt", None)
-    rawstore.add_event(rec, "drop-remove", drop=spec["drop"], moved_to=str(moved) if moved else None,
-                       withdrawn_file=cur.get("file") if current_is_this else None)
-    try:
-        rawstore.write_manifest(settings.raw_dir, manifest)
-    except rawstore.StoreError:
-        if moved is not None:
-            os.replace(moved, drop)  # nothing changed
-        raise
-    parts = [f"moved {drop} to {moved}" if moved else f"{drop} was already gone"]
-    if current_is_this:
-        parts.append(f"{name} is now missing (its stored vintages stay; `kunnskapsgrunnlag use {name} VINTAGE` "
-                     "brings one back)")
-    else:
-        parts.append(f"the current vintage {cur.get('file', '-')} stays current")
-    return "; ".join(parts)
+    missing = {**_base_meta(spec), "reason": "fildroppet er trukket tilbake (`kunnskapsgrunnlag drop remove`)",
+               "how_to_fetch": how_to_fetch(spec, settings)}
+    return RawStore(settings.raw_dir).drop_remove(name, settings.root / spec["drop"], spec["drop"], missing)
