@@ -33,9 +33,9 @@ def fylke_of(kommune_code: str) -> str:
 
 @lru_cache(maxsize=8)
 def _kommuner_from_raw(raw_dir: str) -> pd.DataFrame:
-    from . import rawstore
+    from .store import RawStore
 
-    gdf = rawstore.load_geo(Path(raw_dir), "kommuner_2024")
+    gdf = RawStore(Path(raw_dir)).load_geo("kommuner_2024")
     df = pd.DataFrame({"kommune_code": gdf["kommunenummer"].astype(str).str.zfill(4),
                        "kommune_name": gdf["kommunenavn"].astype(str)})
     df["fylke_code"] = df["kommune_code"].map(fylke_of)

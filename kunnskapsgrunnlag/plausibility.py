@@ -1,6 +1,6 @@
 """Plausibility checks a new vintage must pass before it becomes current (beyond its pandera schema).
 
-The expectations are declared per dataset in `schemas.EXPECTATIONS` (coverage of kommuner, fylker
+The expectations are declared in each dataset's module (`sources/<dataset>.py`, `EXPECTATIONS`) (coverage of kommuner, fylker
 and Norway from the classification for the data's year, expected years, complete groups, value
 ranges, sum invariants, minimum rows). `check(dataset, df, file, raw_dir)` returns the failures as
 `Failure(rule, detail)`; `fetch` refuses the file when there is one, keeps it aside and leaves the
@@ -68,9 +68,11 @@ def classification_table(raw_dir: Path | None) -> tuple[pd.DataFrame | None, str
         return None, "no raw folder"
     from . import classification
 
+    from .rawstore import MissingData, RawDataError
+
     try:
         return classification.kommuner(Path(raw_dir), FIRST_YEAR_2024_DIVISION), None
-    except Exception as exc:  # noqa: BLE001 - any failure means: cannot check, and say so
+    except (classification.ClassificationError, MissingData, RawDataError, OSError) as exc:  # cannot check: say so
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         return None, f"no kommune classification ({BOUNDARY_DATASET}: {first[:160]})"
 
@@ -78,10 +80,12 @@ def classification_table(raw_dir: Path | None) -> tuple[pd.DataFrame | None, str
 # --- the boundary dataset (bootstrap) --------------------------------------------------------
 
 def check_boundaries(payload: bytes, expect: dict) -> list[Failure]:
-    """The classification source itself: enough kommuner, the 15 fylker, no unknown fylke."""
+    """The classification source itself: enough kommuner, the 15 fylker, no unknown fylke, and (with
+    `geometry: valid`) a readable, valid geometry for every feature, each bad one named."""
     try:
         gj = json.loads(payload.decode("utf-8"))
-        codes = [str((f.get("properties") or {}).get("kommunenummer", "")).zfill(4) for f in gj["features"]]
+        features = gj["features"]
+        codes = [str((f.get("properties") or {}).get("kommunenummer", "")).zfill(4) for f in features]
     except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
         return [Failure("format", f"not a GeoJSON feature collection with `kommunenummer` ({type(exc).__name__}: {str(exc)[:120]})")]
     out = []
@@ -100,6 +104,46 @@ def check_boundaries(payload: bytes, expect: dict) -> list[Failure]:
     if missing or len(fy) < expect["fylker"]:
         out.append(Failure("coverage", f"fylker without kommuner: {_listing([f'{c} {fylker()[c]}' for c in missing])}"
                                        f" ({len(fy)} fylker, {expect['fylker']} expected)"))
+    if expect.get("geometry") == "valid":
+        out += _check_geometries(features)
+    return out
+
+
+def _feature_name(i: int, f: dict) -> str:
+    props = f.get("properties") or {} if isinstance(f, dict) else {}
+    code = str(props.get("kommunenummer", "")).strip()
+    name = str(props.get("kommunenavn", "") or props.get("navn", "")).strip()
+    label = " ".join(x for x in (code, name) if x) or "no kommunenummer"
+    return f"feature {i + 1} ({label})"
+
+
+def _check_geometries(features: list) -> list[Failure]:
+    """Every feature's geometry can be read and, repaired as `rawstore.load_geo` repairs it
+    (`shapely.make_valid`: simplified borders often self-intersect), is an area (polygon); else the
+    features and the reasons."""
+    import shapely
+    from shapely.errors import GEOSException, ShapelyError
+
+    unreadable, not_area = [], []
+    for i, f in enumerate(features):
+        geom = f.get("geometry") if isinstance(f, dict) else None
+        if not geom:
+            unreadable.append(f"{_feature_name(i, f)}: no geometry")
+            continue
+        try:
+            shape = shapely.make_valid(shapely.from_geojson(json.dumps(geom)))
+        except (GEOSException, ShapelyError, ValueError, TypeError) as exc:
+            unreadable.append(f"{_feature_name(i, f)}: {str(exc).splitlines()[0][:160]}")
+            continue
+        polygons = shapely.get_parts(shape) if shape.geom_type == "GeometryCollection" else [shape]
+        if not any(p.geom_type in ("Polygon", "MultiPolygon") and p.area > 0 for p in polygons):
+            not_area.append(f"{_feature_name(i, f)}: {geom.get('type', '?')} without an area "
+                            f"(repaired: {shape.geom_type}{' EMPTY' if shape.is_empty else ''})")
+    out = []
+    if unreadable:
+        out.append(Failure("geometry", "invalid geometry that cannot be read: " + _listing(unreadable)))
+    if not_area:
+        out.append(Failure("geometry", "invalid geometry, not an area: " + _listing(not_area)))
     return out
 
 

@@ -49,16 +49,6 @@ def copy_raw(tmp_path, fetched):
     return make_settings(raw_dir=dst, processed_dir=tmp_path / "processed", build_dir=tmp_path / "build")
 
 
-@pytest.fixture(autouse=True)
-def _online_fixtures_skip_plausibility(request, monkeypatch):
-    """The online fixtures are truncated recorded answers (a few regions), so the coverage
-    expectations of a real vintage cannot hold there; tests/test_faults_data.py covers them."""
-    if request.module.__name__.endswith("test_fetch_online"):
-        from kunnskapsgrunnlag import schemas
-
-        monkeypatch.setattr(schemas, "EXPECTATIONS", {})
-
-
 @pytest.fixture(scope="session")
 def built_project(tmp_path_factory, mirror):
     """A temporary copy of the project with the default configuration (2026-33) fetched, built and

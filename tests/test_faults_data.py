@@ -469,9 +469,9 @@ def test_status_verifies_every_file(proj):
 
 def _mirror_population(mirror):
     from kunnskapsgrunnlag import schemas
-    from kunnskapsgrunnlag.fetch import mirror as readers
+    from kunnskapsgrunnlag.sources import population_07459
 
-    df = readers.read_population_07459([mirror / POP], config.load_project()["regions"])
+    df = population_07459.read_mirror([mirror / POP], config.load_project()["regions"])
     return schemas.validate("population_07459", df)
 
 
@@ -528,3 +528,57 @@ def test_implausible_online_answer_is_refused_not_papered_over_by_the_mirror(pro
     code, out = run("fetch", "--mirror", str(mirror_of(proj)), "--dataset", "population_07459")
     assert_refused(proj, before, "population_07459", code, out)
     assert f"population_07459: {url}: coverage: kommuner missing for 2020–2026: 3301 Drammen" in out
+
+
+# --- 6. the datasets of the last round: codes and geometries (issue 18, item 10) ----------------
+
+UTD = "stats/kommune_indikatorer_2024/ssb09429_utdanningsniva_prosent_16pluss_kommuner_2024.csv"
+GEO = "geo/kommuner_2024_M.geojson"
+
+
+def test_unknown_kommune_code_in_education_is_refused_naming_the_code(proj):
+    """Was: stored as the current vintage, then a notebook crashed on it."""
+    before = snapshot(proj)
+    old = current(proj, "utdanning_09429")
+    f = mirror_of(proj) / UTD
+    f.write_text(f.read_text(encoding="utf-8").replace("\n3338,", "\n3399,"), encoding="utf-8")
+    code, out = fetch(proj)
+    assert_refused(proj, before, "utdanning_09429", code, out)
+    assert (f"utdanning_09429: {f}: coverage: unknown kommune code(s) for 2024 (not a kommune in the 2024 "
+            "classification): 3399 Nore og Uvdal") in out
+    assert "kommuner missing for 2024: 3338 Nore og Uvdal" in out
+    assert current(proj, "utdanning_09429") == old
+
+
+def _break_drammen(proj, how: str) -> Path:
+    f = mirror_of(proj) / GEO
+    gj = json.loads(f.read_text(encoding="utf-8"))
+    feat = next(x for x in gj["features"] if x["properties"]["kommunenummer"] == "3301")
+    ring = feat["geometry"]["coordinates"][0] if feat["geometry"]["type"] == "Polygon" else \
+        feat["geometry"]["coordinates"][0][0]
+    if how == "unclosed":
+        del ring[-1]  # a ring that does not close: GEOS cannot build it
+    else:  # a polygon folded onto a line: no area left after repair
+        feat["geometry"] = {"type": "Polygon", "coordinates": [[ring[0], ring[1], ring[0], ring[1], ring[0]]]}
+    f.write_text(json.dumps(gj), encoding="utf-8")
+    return f
+
+
+@pytest.mark.parametrize("how, why", [
+    ("unclosed", "invalid geometry that cannot be read: feature 214 (3301 Drammen): IllegalArgumentException: "
+                 "Points of LinearRing do not form a closed linestring"),
+    ("line", "invalid geometry, not an area: feature 214 (3301 Drammen): Polygon without an area"),
+])
+def test_invalid_boundary_geometry_is_refused_naming_the_feature(proj, how, why):
+    """Was: stored as current, reported as «unexpected error: GEOSException», six notebooks broken."""
+    before = snapshot(proj)
+    old = current(proj, "kommuner_2024")
+    f = _break_drammen(proj, how)
+    code, out = fetch(proj)
+    assert code == 2, out
+    assert f"kommuner_2024: {f}: geometry: {why}" in out
+    assert "GEOSException" not in out and "unexpected error" not in out
+    assert "kommuner_2024: refused, nothing stored: the current vintage" in out
+    assert snapshot(proj) == before and current(proj, "kommuner_2024") == old
+    aside = sorted((raw(proj) / "kommuner_2024" / "rejected").glob("*.geojson"))
+    assert len(aside) == 1 and aside[0].read_bytes() == f.read_bytes()  # kept aside, never current

@@ -62,7 +62,7 @@ def test_06265_schema_rejects_broken_extracts(boliger, breakage, rule):
 
 def test_06265_online_tidy_turns_counts_into_shares():
     from kunnskapsgrunnlag import schemas
-    from kunnskapsgrunnlag.fetch.ssb import tidy_boliger_06265
+    from kunnskapsgrunnlag.sources.boliger_06265 import tidy_online as tidy_boliger_06265
 
     counts = {"01": 600, "02": 100, "03": 100, "04": 150, "05": 20, "999": 30}
     raw = pd.DataFrame([{"Region": "K-3301", "BygnType": t, "Tid": "2025", "ContentsCode": "Boliger", "value": v}

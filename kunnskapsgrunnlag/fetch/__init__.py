@@ -14,24 +14,26 @@ left as it is.
 """
 from __future__ import annotations
 
-import os
 import socket
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
 import pandas as pd
+import requests
 
-from .. import rawstore
+from ..store import ManifestError, MissingData, RawDataError, RawStore, restore_hint, sha256_file
 from ..config import ConfigError, Settings, load_catalogue, load_project
 from ..errors import DataFileError, FetchRefused, ValidationError
-from . import mirror as mirror_mod
 from . import ssb, udir
 from .query import ResponseShapeError, TemplateError, resolve_query
 
 BOUNDARY_DATASET = "kommuner_2024"  # classification source (classification.py); fetched first
 PROVIDERS = {"ssb", "udir", "kartverket", "published", "manual", "transcription"}
+# What makes the online route fall back to the mirror: the network or the API failed (connection,
+# timeout, an HTTP error such as SSB's 400/429/503, a body that is not JSON). Anything else (a
+# wrong query, an answer of another shape, a refused answer, a bug) is reported, never papered over.
+ONLINE_ERRORS: tuple[type[BaseException], ...] = (requests.RequestException, OSError)
 REQUIRED_KEYS = {"ssb": ["table", "query"], "udir": ["query"], "published": ["file"], "manual": ["drop"]}
 
 
@@ -91,6 +93,11 @@ def how_to_fetch(spec: dict, settings: Settings) -> str:
     if prov == "published" and spec.get("online_dataset"):
         return f"Online for andre år: datasettet {spec['online_dataset']} (config/datasets.yml)."
     return "-"
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:200] if text else "(no message)"
 
 
 def _base_meta(spec: dict) -> dict:
@@ -171,10 +178,10 @@ def read_source(name: str, path: Path, read: Callable[[], pd.DataFrame], what: s
 def _refuse(settings: Settings, name: str, exc: ValidationError, payload: bytes, suffix: str, *, drop: bool = False):
     """Keep a refused file aside, add where and what to do to the message, and re-raise."""
     reason = str(exc)
-    aside = rawstore.reject(settings.raw_dir, name, payload, suffix, reason)
+    aside = RawStore(settings.raw_dir).reject(name, payload, suffix, reason)
     try:
-        cur = rawstore.read_manifest(settings.raw_dir)["datasets"].get(name, {}).get("current", {})
-    except rawstore.ManifestError:
+        cur = RawStore(settings.raw_dir).current_entry(name)
+    except (ManifestError, MissingData):
         cur = {}
     kept = (f"the current vintage ({cur['file']}) stays current" if cur.get("status") == "ok"
             else "the dataset stays as it was (no vintage of it is stored)")
@@ -197,46 +204,62 @@ def _store_validated(settings: Settings, name: str, df: pd.DataFrame, meta: dict
         _refuse(settings, name, exc, payload, suffix, drop=(meta.get("source") or {}).get("kind") == "manual")
     if notes:
         meta = {**meta, "checks_not_made": notes}
-    return rawstore.store_frame(settings.raw_dir, name, checked, meta)
+    return RawStore(settings.raw_dir).store_frame(name, checked, meta)
+
+
+def _source(name: str):
+    """The dataset's module (kunnskapsgrunnlag/sources/<name>.py); a dataset without one is an error."""
+    from .. import sources  # pandera is slow to import; only needed when something is read or stored
+
+    src = sources.get(name)
+    if src is None:
+        raise DataFileError(f"{name}: no dataset module kunnskapsgrunnlag/sources/{name}.py (its schema, "
+                            "expectations, mirror reader and online tidy function); see CONTRIBUTING.md")
+    return src
 
 
 def fetch_online(settings: Settings, name: str, spec: dict, api=None) -> dict:
     names = load_project()["regions"]
+    src = _source(name)
     if spec["provider"] == "ssb":
         queries = resolve_query(spec, settings)
         url = ssb.query_url(spec["table"], queries)
         df = ssb.fetch_table(spec["table"], queries, api=api, dataset=name)
-        try:
-            tidy = ssb.TIDY.get(name, ssb.tidy_generic)(df, names)
-        except (ValueError, KeyError) as exc:
-            raise ResponseShapeError(f"dataset {name!r} (SSB table {spec['table']}), answer of {url}: {exc}") from None
-        meta = {**_base_meta(spec), "source": {"kind": "online", "url": url}}
-        return _store_validated(settings, name, tidy, meta, url)
-    if spec["provider"] == "udir":
+    elif spec["provider"] == "udir":
         resolved = resolve_query(spec, settings)
         url = udir.query_url(resolved)
         df = udir.fetch_gjennomforing(resolved, name)
-        if name == "gjennomforing_udir_fylke":  # stored in the mirror's shape (one shape per dataset)
-            df = udir.to_fylke_table(df)
-        meta = {**_base_meta(spec), "source": {"kind": "online", "url": url}}
-        return _store_validated(settings, name, df, meta, url)
-    raise NotImplementedError(f"no online fetcher for provider {spec['provider']!r}")
+    else:
+        raise NotImplementedError(f"no online fetcher for provider {spec['provider']!r}")
+    if src.tidy_online is None:
+        raise DataFileError(f"{name}: kunnskapsgrunnlag/sources/{name}.py has no online tidy function (`tidy_online`)")
+    try:
+        tidy = src.tidy_online(df, names)
+    except (ValueError, KeyError) as exc:  # the answer is not shaped as the tidy function expects
+        table = f" (SSB table {spec['table']})" if spec.get("table") else ""
+        raise ResponseShapeError(f"dataset {name!r}{table}, answer of {url}: {exc}") from None
+    meta = {**_base_meta(spec), "source": {"kind": "online", "url": url}}
+    return _store_validated(settings, name, tidy, meta, url)
 
 
-READER_SHA = rawstore.sha256_file(Path(__file__).with_name("mirror.py"))
+def reader_sha(name: str) -> str:
+    """sha256 of the code that turns the dataset's mirror files into its stored table (its module)."""
+    from .. import sources
+
+    return sha256_file(Path(sources.__file__).with_name(f"{name}.py"))
 
 
-def _unchanged(settings: Settings, name: str, key: str, value) -> dict | None:
+def _unchanged(settings: Settings, name: str, key: str, value, reader: str | None = None) -> dict | None:
     """The current entry, if it was made from exactly the same source by the same reader code
     (and still verifies): re-importing it would write the identical file again."""
     try:
-        cur = rawstore.current_entry(settings.raw_dir, name)
-    except rawstore.MissingData:
+        cur = RawStore(settings.raw_dir).current_entry(name)
+    except MissingData:
         return None
     src = cur.get("source", {})
-    if cur.get("status") != "ok" or src.get(key) != value or src.get("reader_sha256", READER_SHA) != READER_SHA:
+    if cur.get("status") != "ok" or src.get(key) != value or src.get("reader_sha256", reader) != reader:
         return None
-    if rawstore.file_state(settings.raw_dir, cur):  # tampered or gone: read the source again (restore)
+    if RawStore(settings.raw_dir).file_state(cur):  # tampered or gone: read the source again (restore)
         return None
     return cur
 
@@ -248,8 +271,10 @@ def fetch_from_mirror(settings: Settings, name: str, spec: dict, mirror: Path, o
         if not f.is_file():
             raise DataFileError(f"{name}: mirror file {f} not found (is {mirror} the offline mirror? "
                                 "its README.md lists the folders)")
-    shas = [rawstore.sha256_file(f) for f in files]
-    if not online_error and (cur := _unchanged(settings, name, "mirror_sha256", shas)):
+    shas = [sha256_file(f) for f in files]
+    src = _source(name)
+    code_sha = reader_sha(name)
+    if not online_error and (cur := _unchanged(settings, name, "mirror_sha256", shas, code_sha)):
         return cur
     meta = {
         **_base_meta(spec),
@@ -257,7 +282,7 @@ def fetch_from_mirror(settings: Settings, name: str, spec: dict, mirror: Path, o
             "kind": "mirror",
             "mirror_files": [str(f) for f in files],
             "mirror_sha256": shas,
-            "reader_sha256": READER_SHA,
+            "reader_sha256": code_sha,
             "provenance": str(Path(mirror) / m["provenance"]) if m.get("provenance") else None,
             "upstream": m.get("upstream"),
             "coverage": m.get("coverage"),
@@ -265,7 +290,7 @@ def fetch_from_mirror(settings: Settings, name: str, spec: dict, mirror: Path, o
     }
     if online_error:
         meta["online_error"] = online_error  # why the online route was not used
-    if spec["provider"] == "kartverket":
+    if src.kind == "boundaries":
         from .. import classification, schemas
 
         payload = files[0].read_bytes()
@@ -273,13 +298,14 @@ def fetch_from_mirror(settings: Settings, name: str, spec: dict, mirror: Path, o
             schemas.check_boundaries(name, payload, str(files[0]))
         except ValidationError as exc:
             _refuse(settings, name, exc, payload, files[0].suffix)
-        entry = rawstore.store(settings.raw_dir, name, payload, files[0].suffix, meta)
+        entry = RawStore(settings.raw_dir).store(name, payload, files[0].suffix, meta)
         classification._kommuner_from_raw.cache_clear()  # a new vintage of the classification
         return entry
-    if name not in mirror_mod.READERS:
+    if src.read_mirror is None:
         raise DataFileError(f"{name}: config/datasets.yml lists mirror files but there is no mirror reader "
-                            "for this dataset (kunnskapsgrunnlag/fetch/mirror.py READERS)")
-    df = read_source(name, files[0], lambda: mirror_mod.READERS[name](files, load_project()["regions"]), "mirror file")
+                            f"for this dataset (`read_mirror` in kunnskapsgrunnlag/sources/{name}.py)")
+    read = src.read_mirror
+    df = read_source(name, files[0], lambda: read(files, load_project()["regions"]), "mirror file")
     return _store_validated(settings, name, df, meta, str(files[0]))
 
 
@@ -287,7 +313,7 @@ def fetch_published(settings: Settings, name: str, spec: dict) -> dict:
     path = settings.root / spec["file"]
     if not path.is_file():
         raise DataFileError(f"{name}: {path}: transcription file not found (config/datasets.yml `file`)")
-    sha = rawstore.sha256_file(path)
+    sha = sha256_file(path)
     if cur := _unchanged(settings, name, "file_sha256", sha):
         return cur
     df = read_source(name, path, lambda: pd.read_csv(path, dtype=str, encoding="utf-8-sig"))
@@ -300,7 +326,7 @@ def fetch_manual(settings: Settings, name: str, spec: dict) -> dict | None:
     drop = settings.root / spec["drop"]
     if not drop.exists():
         return None
-    sha = rawstore.sha256_file(drop)
+    sha = sha256_file(drop)
     if cur := _unchanged(settings, name, "drop_sha256", sha):
         return cur
     df = read_source(name, drop, lambda: pd.read_csv(drop, dtype=str, encoding="utf-8-sig"), "file drop")  # Excel's BOM
@@ -311,10 +337,11 @@ def fetch_manual(settings: Settings, name: str, spec: dict) -> dict | None:
 def fetch_dataset(settings: Settings, name: str, spec: dict, *, online: bool, mirror: Path | None, api=None) -> FetchResult:
     """Fetch one dataset; restore its current raw file from the source if it was changed or deleted."""
     check_spec(name, spec)
-    rec = rawstore.read_manifest(settings.raw_dir)["datasets"].get(name, {})
-    cur = rec.get("current", {})
-    bad = rawstore.check_current(settings.raw_dir, name)
-    if rec.get("pinned") and cur.get("status") == "ok":
+    raw = RawStore(settings.raw_dir)
+    rec = raw.manifest().datasets.get(name)
+    cur = rec.current.plain() if rec and rec.current else {}
+    bad = raw.check_current(name)
+    if rec and rec.pinned and cur.get("status") == "ok":
         if bad:
             return FetchResult(name, "bad", "pinned", f"{name}: {settings.raw_dir / cur['file']} (pinned with "
                                f"`kunnskapsgrunnlag use`) is {bad}; run `kunnskapsgrunnlag use {name} latest` "
@@ -322,22 +349,20 @@ def fetch_dataset(settings: Settings, name: str, spec: dict, *, online: bool, mi
         return FetchResult(name, "ok", "pinned", f"{cur['file']} (pinned by `kunnskapsgrunnlag use`; "
                            f"`kunnskapsgrunnlag use {name} latest` follows new vintages again)")
     r = _fetch_dataset(settings, name, spec, online=online, mirror=mirror, api=api)
-    if r.status == "ok" and (notes := rawstore.current_entry(settings.raw_dir, name).get("checks_not_made")):
+    if r.status == "ok" and (notes := raw.current_entry(name).get("checks_not_made")):
         r.detail += " (" + "; ".join(notes) + ")"
     if not bad:
         return r
     if r.status != "ok" or r.source == "earlier":
         why = r.detail.split("(kept; ", 1)[-1].rstrip(")") if r.source == "earlier" else r.detail
         return FetchResult(name, "bad", "-", f"{name}: the current raw file {settings.raw_dir / cur['file']} is {bad} "
-                           f"and no source is available to restore it from ({why}). " + rawstore.restore_hint(name, cur))
-    new = rawstore.current_entry(settings.raw_dir, name)
+                           f"and no source is available to restore it from ({why}). " + restore_hint(name, cur))
+    new = raw.current_entry(name)
     if new.get("sha256") == cur.get("sha256"):
-        manifest = rawstore.read_manifest(settings.raw_dir)
-        ev = (manifest["datasets"][name].get("events") or [{}])[-1]
+        ev = raw.last_event(name)
         aside = f"; the altered copy is kept as {ev['altered_copy']}" if ev.get("action") == "restore" else ""
-        if bad != "tampered":  # a tampered file's restore is recorded by rawstore.store
-            rawstore.add_event(manifest["datasets"][name], "restore", file=cur["file"], was=bad)
-            rawstore.write_manifest(settings.raw_dir, manifest)
+        if bad != "tampered":  # a tampered file's restore is recorded by RawStore.store
+            raw.record_restore(name, cur["file"], bad)
         r.restored = f"{cur['file']} ({bad})"
         r.detail = f"restored {cur['file']} from {r.source} (it was {bad}{aside})"
     else:
@@ -368,8 +393,8 @@ def _fetch_dataset(settings: Settings, name: str, spec: dict, *, online: bool, m
             raise  # the answer failed its checks: refused (kept aside), not papered over by the mirror
         except TemplateError as exc:
             errors.append(f"spørringen kan ikke fylles ut: {exc}")
-        except Exception as exc:  # network or API failure: fall back to the mirror
-            errors.append(f"online-feil: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
+        except ONLINE_ERRORS as exc:  # network or HTTP failure only: fall back to the mirror
+            errors.append(f"online-feil: {type(exc).__name__}: {_first_line(exc)}")
     if mirror is not None and spec.get("mirror"):
         e = fetch_from_mirror(settings, name, spec, mirror, "; ".join(errors) or None)
         return FetchResult(name, "ok", "mirror", e["file"] + (f" (online failed: {errors[0][:80]})" if errors else ""))
@@ -378,7 +403,7 @@ def _fetch_dataset(settings: Settings, name: str, spec: dict, *, online: bool, m
     if prov not in {"manual"} and not spec.get("mirror"):
         errors.append("ingen fil i offline-speilet")
     reason = "; ".join(errors) or "ingen kilde tilgjengelig"
-    entry = rawstore.record_missing(settings.raw_dir, name, reason, how_to_fetch(spec, settings), _base_meta(spec))
+    entry = RawStore(settings.raw_dir).record_missing(name, reason, how_to_fetch(spec, settings), _base_meta(spec))
     if entry.get("status") == "ok":
         return FetchResult(name, "ok", "earlier", entry["file"] + " (kept; " + reason + ")")
     return FetchResult(name, "missing", "-", reason)
@@ -407,7 +432,7 @@ def fetch_all(
         raise FileNotFoundError(f"Mirror folder {mirror} does not exist")
     for name, spec in catalogue.items():
         check_spec(name, spec)
-    rawstore.read_manifest(settings.raw_dir)  # an invalid manifest stops here, before anything is read
+    RawStore(settings.raw_dir).manifest()  # an invalid manifest stops here, before anything is read
     # The boundary/classification dataset first: the {kommuner} of other queries are read from it.
     order = sorted(catalogue, key=lambda n: n != BOUNDARY_DATASET)
     results = []
@@ -429,57 +454,14 @@ def fetch_all(
 
 
 def withdraw_drop(settings: Settings, name: str) -> str:
-    """`kunnskapsgrunnlag drop remove NAME`: stop using a file drop, without deleting anything.
-
-    The drop file is moved to `data/raw/manual/withdrawn/`. If the dataset's current data came
-    from that file, the dataset becomes missing (its stored vintages stay; `use` brings one back);
-    if the file was a newer drop that was refused, the current vintage stays. Recorded in the
-    dataset's `events` in the manifest. Returns a sentence saying what happened.
-    """
+    """`kunnskapsgrunnlag drop remove NAME`: stop using a file drop, without deleting anything
+    (`RawStore.drop_remove`: the drop is moved to `withdrawn/`; if the current data came from it,
+    the dataset becomes missing, with how to fetch it). Returns a sentence saying what happened."""
     catalogue = load_catalogue()
     drops = sorted(n for n, sp in catalogue.items() if sp.get("provider") == "manual")
     if name not in drops:
-        raise rawstore.RawDataError(f"{name} is not a file-drop dataset; file-drop datasets: {', '.join(drops)}")
+        raise RawDataError(f"{name} is not a file-drop dataset; file-drop datasets: {', '.join(drops)}")
     spec = catalogue[name]
-    drop = settings.root / spec["drop"]
-    manifest = rawstore.read_manifest(settings.raw_dir)
-    rec = manifest["datasets"].setdefault(name, {"history": []})
-    cur = rec.get("current", {})
-    from_drop = cur.get("status") == "ok" and (cur.get("source") or {}).get("kind") == "manual"
-    moved = None
-    if drop.exists():
-        drop_sha = rawstore.sha256_file(drop)
-        moved = drop.parent / "withdrawn" / f"{drop.stem}.{datetime.now(timezone.utc):%Y%m%dT%H%M%S}{drop.suffix}"
-        try:
-            moved.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(drop, moved)
-        except OSError as exc:
-            raise rawstore.store_error(settings.raw_dir, name, moved, exc) from None
-        current_is_this = from_drop and (cur.get("source") or {}).get("drop_sha256") == drop_sha
-    elif from_drop:
-        current_is_this = True
-    else:
-        raise rawstore.RawDataError(f"{name}: no file drop to withdraw ({drop} does not exist and the current "
-                                    "data is not from a drop)")
-    if current_is_this:
-        rec["current"] = {**_base_meta(spec), "dataset": name, "status": "missing",
-                          "reason": "fildroppet er trukket tilbake (`kunnskapsgrunnlag drop remove`)",
-                          "how_to_fetch": how_to_fetch(spec, settings), "checked_at": rawstore.now_iso()}
-        rec.pop("pinned", None)
-        rec.pop("last_attempt", None)
-    rawstore.add_event(rec, "drop-remove", drop=spec["drop"], moved_to=str(moved) if moved else None,
-                       withdrawn_file=cur.get("file") if current_is_this else None)
-    try:
-        rawstore.write_manifest(settings.raw_dir, manifest)
-    except rawstore.StoreError:
-        if moved is not None:
-            os.replace(moved, drop)  # nothing changed
-        raise
-    parts = [f"moved {drop} to {moved}" if moved else f"{drop} was already gone"]
-    if current_is_this:
-        parts.append(f"{name} is now missing (its stored vintages stay; `kunnskapsgrunnlag use {name} VINTAGE` "
-                     "brings one back)")
-    else:
-        parts.append(f"the current vintage {cur['file']} stays current" if cur.get("file")
-                     else f"{name} stays missing, as before")
-    return "; ".join(parts)
+    missing = {**_base_meta(spec), "reason": "fildroppet er trukket tilbake (`kunnskapsgrunnlag drop remove`)",
+               "how_to_fetch": how_to_fetch(spec, settings)}
+    return RawStore(settings.raw_dir).drop_remove(name, settings.root / spec["drop"], spec["drop"], missing)

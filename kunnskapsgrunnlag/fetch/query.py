@@ -48,12 +48,12 @@ def _fylker() -> list[str]:
 
 
 def _kommuner(settings: Settings, dataset: str) -> list[str]:
-    from .. import rawstore
+    from ..store import MissingData, RawDataError
     from ..classification import ClassificationError, kommuner
 
     try:
         df = kommuner(settings.raw_dir, settings.edition, settings.region)
-    except (ClassificationError, rawstore.RawDataError, rawstore.MissingData, FileNotFoundError, KeyError) as exc:
+    except (ClassificationError, RawDataError, MissingData, FileNotFoundError, KeyError) as exc:
         raise TemplateError(
             f"dataset {dataset!r}: {{kommuner}} needs the kommune classification for {settings.edition} "
             f"(fylke {settings.region}): {exc}. Fetch `kommuner_2024` first "

@@ -125,19 +125,3 @@ def fetch_gjennomforing(resolved: dict, dataset: str = "gjennomforing_udir", ses
                                  f"(content-type {resp.headers.get('content-type', '?')!r}, "
                                  f"first bytes {resp.content[:40]!r})") from None
     return read_report_json(body, dataset, url)
-
-
-def to_fylke_table(df: pd.DataFrame) -> pd.DataFrame:
-    """The report API's long form (all programmes, Prosent) -> the stored shape of
-    `gjennomforing_udir_fylke`, the same the offline mirror gives (fetch.mirror): one row per
-    Udir unit (Hele landet = "0", pre-2020 fylker "01"…"50") and cohort, with its 2024 fylke."""
-    from .mirror import UDIR_FYLKE_2024
-
-    d = df[df["maal"].astype(str).str.lower().str.startswith("prosent")]
-    code = d["enhet_kode"].astype(str).where(d["enhet_kode"].astype(str) != "I", "0")
-    names = (d["enhet_navn"].astype(str).str.replace(r"\s*\(.*\)\s*$", "", regex=True)
-             .str.split(" - ").str[0].str.strip())
-    out = pd.DataFrame({"fylke_kode_udir": code, "fylke_navn_udir": names,
-                        "fylke_2024": code.map(UDIR_FYLKE_2024), "kull": d["kull"].astype(int),
-                        "fullfort_pct": d["verdi"]})
-    return out[out["fylke_2024"].notna()].reset_index(drop=True)
