@@ -184,6 +184,20 @@ def load_project(root: Path) -> dict:
     return data
 
 
+def load_project_model(root: Path | None = None):
+    """config/project.yml as the validated pydantic model (`config_schema.Project`)."""
+    from .config_schema import Project
+
+    return Project.model_validate(load_project(root))
+
+
+def load_catalogue_model(root: Path | None = None):
+    """config/datasets.yml as the validated pydantic model (`config_schema.Catalogue`)."""
+    from .config_schema import Catalogue
+
+    return Catalogue.model_validate(load_catalogue(root))
+
+
 def notebook_list_problems(entries: list, folder: Path) -> list[str]:
     """The `notebooks:` list: every name once, every notebook present in notebooks/, every `after:`
     a listed notebook, no `after:` cycle; each problem with the nearest valid name."""

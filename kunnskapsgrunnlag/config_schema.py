@@ -1,157 +1,207 @@
-"""The schema of the two configuration files, `config/project.yml` and `config/datasets.yml`.
+"""The schema of the two configuration files, `config/project.yml` and `config/datasets.yml`, as
+pydantic models (unknown keys forbidden).
 
-Declarative: a spec is one of
-  * ``Keys({...}, required=[...])`` – a mapping whose keys must be among the given ones
-    (each key maps to the spec of its value; ``ANY`` accepts anything);
-  * ``MapOf(spec)`` – a mapping with free keys (e.g. edition years, region codes) whose values
-    all follow ``spec``;
-  * ``ListOf(spec)`` – a list whose items all follow ``spec``;
-  * ``ANY`` – anything (e.g. a query's dimension names, which come from the SSB table).
-
-An unknown key is an error naming the file, the key's place and the nearest valid key
-(difflib). To allow a new key, add it HERE, in the one list below that describes its place
-(`CATALOGUE_ENTRY_KEYS` for a dataset in the catalogue, `EDITION_KEYS` for an edition block, …),
-with a comment saying what it means.
+`validate(data, Model)` returns the problems in the project's words: an unknown key names the
+file's place, the nearest valid key (difflib) and the valid keys; a missing key is named. To allow
+a new key, add it HERE, as a field of the model that describes its place (`DatasetEntry` for a
+dataset in the catalogue, `Edition` for an edition block, …), with a comment saying what it means.
+`load_project_model(root)` / `load_catalogue_model(root)` in config.py give the validated models.
 """
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field
-from typing import Any
+import typing
+from typing import Any, Optional
+
+from pydantic import BaseModel, ConfigDict, RootModel, ValidationError
 
 
-class _Any:
-    def __repr__(self) -> str:
-        return "ANY"
-
-
-ANY = _Any()
-
-
-@dataclass
-class Keys:
-    keys: dict[str, Any]
-    required: list[str] = field(default_factory=list)
-
-
-@dataclass
-class MapOf:
-    value: Any
-
-
-@dataclass
-class ListOf:
-    item: Any
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, arbitrary_types_allowed=True)
 
 
 # --------------------------------------------------------------------------------------------
 # config/datasets.yml – one entry per dataset. THE list of allowed catalogue keys.
 # --------------------------------------------------------------------------------------------
-CATALOGUE_ENTRY_KEYS: dict[str, Any] = {
-    "name": ANY,            # set by the loader to the entry's key (may be given, must match)
-    "title": ANY,           # Norwegian title of the dataset
-    "provider": ANY,        # ssb | udir | kartverket | published | manual | transcription
-    "table": ANY,           # the provider's table id (e.g. SSB "07459")
-    "licence": ANY,
-    "source_line": ANY,     # "Kilde: …" line under figures
-    "used_by": ANY,         # [notebook#label, …]
-    "vintage": ANY,         # the reference period(s)
-    "query": ANY,           # the provider's query (dimension names come from the table)
-    "query_note": ANY,      # explanation of the query (codes, why this selection)
-    "mirror": Keys({        # offline mirror: files under the mirror folder and their provenance
-        "files": ANY, "provenance": ANY, "upstream": ANY, "coverage": ANY, "note": ANY,
-    }),
-    "file": ANY,            # provider `published`: our transcription (config/published/…)
-    "drop": ANY,            # provider `manual`: where a consultant puts the file
-    "url": ANY,             # a landing page / API endpoint
-    "online_table": ANY,    # the online table that replaces a transcription for later editions
-    "online_note": ANY,     # how to get the data online when there is no API route
-    "online": ANY,          # an online route (query template) for a transcribed dataset
-    "coverage": Keys({      # outside it the dataset is missing for the configuration
-        "regions": ANY, "editions": ANY,
-    }),
-    "verified": ANY,        # which value codes are verified against real responses
-    "original": ANY,        # figure/table numbers in the published report R1023460
-    "online_dataset": ANY,  # the catalogue entry that is this transcription's online route
-    "tidy_columns": ANY,    # the columns of the tidy table the fetch stores (documentation)
-    "note": ANY,            # free comment
-}
-CATALOGUE_REQUIRED = ["title", "provider", "source_line"]
+class Mirror(_Strict):
+    """Offline mirror: files under the mirror folder and their provenance."""
+    files: Any = None
+    provenance: Any = None
+    upstream: Any = None
+    coverage: Any = None
+    note: Any = None
 
-CATALOGUE_SCHEMA = MapOf(Keys(CATALOGUE_ENTRY_KEYS, required=CATALOGUE_REQUIRED))
+
+class Coverage(_Strict):
+    """Outside it the dataset is missing for the configuration."""
+    regions: Any = None
+    editions: Any = None
+
+
+class DatasetEntry(_Strict):
+    name: Any = None            # set by the loader to the entry's key (may be given, must match)
+    title: Any                  # Norwegian title of the dataset
+    provider: Any               # ssb | udir | kartverket | published | manual | transcription
+    table: Any = None           # the provider's table id (e.g. SSB "07459")
+    licence: Any = None
+    source_line: Any            # "Kilde: …" line under figures
+    used_by: Any = None         # [notebook#label, …]
+    vintage: Any = None         # the reference period(s)
+    query: Any = None           # the provider's query (dimension names come from the table)
+    query_note: Any = None      # explanation of the query (codes, why this selection)
+    mirror: Optional[Mirror] = None
+    file: Any = None            # provider `published`: our transcription (config/published/…)
+    drop: Any = None            # provider `manual`: where a consultant puts the file
+    url: Any = None             # a landing page / API endpoint
+    online_table: Any = None    # the online table that replaces a transcription for later editions
+    online_note: Any = None     # how to get the data online when there is no API route
+    online: Any = None          # an online route (query template) for a transcribed dataset
+    coverage: Optional[Coverage] = None
+    verified: Any = None        # which value codes are verified against real responses
+    original: Any = None        # figure/table numbers in the published report R1023460
+    online_dataset: Any = None  # the catalogue entry that is this transcription's online route
+    tidy_columns: Any = None    # the columns of the tidy table the fetch stores (documentation)
+    note: Any = None            # free comment
+
+
+class Catalogue(RootModel[dict[str, DatasetEntry]]):
+    pass
+
 
 # --------------------------------------------------------------------------------------------
 # config/project.yml
 # --------------------------------------------------------------------------------------------
-EDITION_KEYS: dict[str, Any] = {
-    "date": ANY,                    # publication date, Norwegian text ("2. februar 2026")
-    "population_first_year": ANY,   # first year (1 January) of the population series
-    "population_last_year": ANY,    # last year (1 January) of the population series
-    "aldersbaereevne_year": ANY,    # "today" of Figure 1 (1 January)
-    "projection_round": ANY,        # SSB 14288 round
-    "projection_years": ANY,        # projection years shown
-    "neet_year": ANY,
-    "gjennomforing_cohort": ANY,    # Udir completion cohort (start year)
-    "tiltak_population_year": ANY,  # population 1 January used as denominator in Table 2
-    "flytting_year": ANY,
-    "classification_year": ANY,     # year of the kommune/fylke classification
-    "levekaar_year": ANY,           # reference year of the levekår indicators (Table 1)
-    "note": ANY,
-}
+class Report(_Strict):
+    title: Any = None
+    subtitle: Any = None
+    publisher: Any = None
+    authors: Any = None
+    report_number: Any = None
+    plan_region: Any = None     # the region whose plan the prose was written for (33)
 
-PROJECT_SCHEMA = Keys({
-    "report": Keys({
-        "title": ANY, "subtitle": ANY, "publisher": ANY, "authors": ANY, "report_number": ANY,
-        "plan_region": ANY,         # the region whose plan the prose was written for (33)
-    }),
-    "defaults": Keys({
-        "edition": ANY, "region": ANY, "comparison_regions": ANY,
-        "plan_region": ANY,
-        "mirror": ANY,              # the default offline mirror, relative to the project root
-    }, required=["edition", "region", "comparison_regions"]),
-    "editions": MapOf(Keys(EDITION_KEYS)),
-    "regions": MapOf(ANY),
-    "utviklingsmaal": ListOf(Keys({"slug": ANY, "title": ANY})),
-    "satsingsomraader": ListOf(Keys({
-        "slug": ANY, "section": ANY, "title": ANY, "maal": ANY, "notebook": ANY,
-    })),
-    "notebooks": ListOf(Keys({"name": ANY, "chapter": ANY, "after": ANY}, required=["name"])),
-}, required=["defaults", "editions", "regions", "notebooks"])
+
+class Defaults(_Strict):
+    edition: Any
+    region: Any
+    comparison_regions: Any
+    plan_region: Any = None
+    mirror: Any = None          # the default offline mirror, relative to the project root
+
+
+class Edition(_Strict):
+    date: Any = None                    # publication date, Norwegian text ("2. februar 2026")
+    population_first_year: Any = None   # first year (1 January) of the population series
+    population_last_year: Any = None    # last year (1 January) of the population series
+    aldersbaereevne_year: Any = None    # "today" of Figure 1 (1 January)
+    projection_round: Any = None        # SSB 14288 round
+    projection_years: Any = None        # projection years shown
+    neet_year: Any = None
+    gjennomforing_cohort: Any = None    # Udir completion cohort (start year)
+    tiltak_population_year: Any = None  # population 1 January used as denominator in Table 2
+    flytting_year: Any = None
+    classification_year: Any = None     # year of the kommune/fylke classification
+    levekaar_year: Any = None           # reference year of the levekår indicators (Table 1)
+    note: Any = None
+
+
+class Utviklingsmaal(_Strict):
+    slug: Any = None
+    title: Any = None
+
+
+class Satsingsomraade(_Strict):
+    slug: Any = None
+    section: Any = None
+    title: Any = None
+    maal: Any = None
+    notebook: Any = None
+
+
+class NotebookEntry(_Strict):
+    name: Any
+    chapter: Any = None
+    after: Any = None
+
+
+class Project(_Strict):
+    report: Optional[Report] = None
+    defaults: Defaults
+    editions: dict[Any, Edition]
+    regions: dict[Any, Any]
+    utviklingsmaal: Optional[list[Utviklingsmaal]] = None
+    satsingsomraader: Optional[list[Satsingsomraade]] = None
+    notebooks: list[NotebookEntry]
+
+
+PROJECT_SCHEMA = Project
+CATALOGUE_SCHEMA = Catalogue
 
 
 # --------------------------------------------------------------------------------------------
-def validate(data: Any, schema: Any, where: str = "") -> list[str]:
-    """Problems of `data` against `schema`, each naming the key's place and a suggestion."""
-    problems: list[str] = []
-    here = where or "top level"
-    if schema is ANY:
-        return problems
-    if isinstance(schema, Keys):
-        if not isinstance(data, dict):
-            return [f"{here}: expected a mapping (key: value), got {type(data).__name__}"]
-        valid = list(schema.keys)
-        for key, value in data.items():
-            k = str(key)
-            if k not in schema.keys:
-                near = difflib.get_close_matches(k, valid, n=1, cutoff=0.6)
+def _unwrap(t: Any) -> Any:
+    if typing.get_origin(t) in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+        args = [a for a in typing.get_args(t) if a is not type(None)]
+        return args[0] if args else Any
+    return t
+
+
+def _type_at(model: Any, loc: tuple) -> Any:
+    """The annotation at a pydantic error location (to list the valid keys of that place)."""
+    t: Any = model
+    for part in loc:
+        t = _unwrap(t)
+        if isinstance(t, type) and issubclass(t, RootModel):
+            t = t.model_fields["root"].annotation
+            t = _unwrap(t)
+        if isinstance(t, type) and issubclass(t, BaseModel):
+            f = t.model_fields.get(str(part))
+            t = f.annotation if f is not None else Any
+        elif typing.get_origin(t) is dict:
+            t = typing.get_args(t)[1]
+        elif typing.get_origin(t) is list:
+            t = typing.get_args(t)[0]
+        else:
+            return Any
+    t = _unwrap(t)
+    if isinstance(t, type) and issubclass(t, RootModel):
+        t = _unwrap(t.model_fields["root"].annotation)
+    return t
+
+
+def _place(loc: tuple, model: Any) -> str:
+    """`editions.2026`, `notebooks[3]`, `population_07459.mirror` (list items in brackets)."""
+    out = ""
+    for i, part in enumerate(loc):
+        if typing.get_origin(_type_at(model, loc[:i])) is list:
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "top level"
+
+
+def validate(data: Any, model: Any, where: str = "") -> list[str]:
+    """Problems of `data` against the pydantic `model`, each naming the key's place and a suggestion."""
+    try:
+        model.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = tuple(p for p in err["loc"] if p != "root")
+            if err["type"] == "extra_forbidden":
+                key, parent = str(loc[-1]), loc[:-1]
+                t = _type_at(model, parent)
+                valid = list(t.model_fields) if isinstance(t, type) and issubclass(t, BaseModel) else []
+                near = difflib.get_close_matches(key, valid, n=1, cutoff=0.6)
                 hint = f"; did you mean {near[0]!r}?" if near else ""
-                problems.append(f"{here}: unknown key {k!r}{hint} (valid keys: {', '.join(valid)})")
-                continue
-            problems += validate(value, schema.keys[k], f"{where}.{k}" if where else k)
-        for k in schema.required:
-            if k not in data:
-                problems.append(f"{here}: required key {k!r} is missing")
-        return problems
-    if isinstance(schema, MapOf):
-        if not isinstance(data, dict):
-            return [f"{here}: expected a mapping, got {type(data).__name__}"]
-        for key, value in data.items():
-            problems += validate(value, schema.value, f"{where}.{key}" if where else str(key))
-        return problems
-    if isinstance(schema, ListOf):
-        if not isinstance(data, list):
-            return [f"{here}: expected a list, got {type(data).__name__}"]
-        for i, item in enumerate(data):
-            problems += validate(item, schema.item, f"{where}[{i}]")
-        return problems
-    raise TypeError(f"bad schema node {schema!r}")
+                problems.append(f"{_place(parent, model)}: unknown key {key!r}{hint} (valid keys: {', '.join(valid)})")
+            elif err["type"] == "missing":
+                problems.append(f"{_place(loc[:-1], model)}: required key {str(loc[-1])!r} is missing")
+            elif err["type"] in ("model_type", "dict_type", "model_attributes_type"):
+                got = type(err["input"]).__name__
+                problems.append(f"{_place(loc, model)}: expected a mapping (key: value), got {got}")
+            elif err["type"] == "list_type":
+                problems.append(f"{_place(loc, model)}: expected a list, got {type(err['input']).__name__}")
+            else:
+                problems.append(f"{_place(loc, model)}: {err['msg']}")
+        return sorted(problems, key=lambda p: "required key" in p)  # a misspelt key first, then what it lacks
+    return []

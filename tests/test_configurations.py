@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from helpers import BOOK, BUILD, cli, copy_tree, tree_digest
 
 pytestmark = pytest.mark.e2e
@@ -154,3 +153,46 @@ def test_diff_compares_two_built_editions_variable_by_variable(tmp_path):
     assert res["md"] == tmp_path / "build" / "diff-2025-2026-33.md"
     with pytest.raises(Exception, match="edition 2025 for region 40 .* is not built"):
         pipeline.diff_editions(2025, 2026, "40", root=tmp_path)
+
+
+# --- issue 18: the same build from any working directory and any clone folder ---------------------
+def _cli_in(cwd: Path, *args: str, check: bool = True):
+    import subprocess
+    import sys
+
+    from helpers import cli_env
+
+    p = subprocess.run([sys.executable, "-m", "kunnskapsgrunnlag", *args], cwd=cwd, env=cli_env(cwd),
+                       capture_output=True, text=True)
+    if check and p.returncode != 0:
+        raise AssertionError(f"{args} in {cwd} failed:\n{p.stderr[-3000:]}")
+    return p
+
+
+@pytest.mark.slow
+def test_report_from_subfolders_of_a_deep_clone_reruns_nothing(built_project, tmp_path, mirror):
+    deep = copy_tree(built_project, tmp_path / "mappe med æøå" / "nivå 2" / "prosjekt")
+    variables = (deep / BUILD / "_variables.yml").read_bytes()
+    figs = tree_digest(deep / BUILD / "figurdata")
+    book = tree_digest(deep / BOOK)
+    for sub in ("notebooks", "report", "config"):
+        p = _cli_in(deep / sub, "report", "--offline", "--mirror", str(mirror), "--renderer", "pandoc")
+        out = norm(p.stderr)
+        assert "0 ran, 12 unchanged" in out, (sub, out[-1500:])
+        assert "unchanged, not re-rendered" in out, (sub, out[-1500:])
+    assert (deep / BUILD / "_variables.yml").read_bytes() == variables
+    assert tree_digest(deep / BUILD / "figurdata") == figs and tree_digest(deep / BOOK) == book
+    p = _cli_in(deep / "report", "render", "--renderer", "pandoc")
+    assert "unchanged" in norm(p.stderr)
+
+
+@pytest.mark.slow
+def test_two_checkouts_sharing_one_environment_each_build_their_own(built_project, tmp_path):
+    a = copy_tree(built_project, tmp_path / "kg-2026")
+    b = copy_tree(built_project, tmp_path / "kg-2027")
+    (b / BUILD / "_variables.yml").unlink()  # b differs: its build is incomplete
+    pa = _cli_in(a / "notebooks", "status")
+    pb = _cli_in(b / "report", "status")
+    assert str(a / BUILD) in norm(pa.stdout).replace(" ", "") or "kg-2026" in norm(pa.stdout)
+    assert "kg-2027" in norm(pb.stdout) and "kg-2026" not in norm(pb.stdout)
+    assert "up to date" in norm(pa.stdout) and "DELETED" in norm(pb.stderr)

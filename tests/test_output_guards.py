@@ -80,3 +80,25 @@ def test_symlinked_raw_store_is_protected_by_either_path(proj, tmp_path):
 def test_an_earlier_out_folder_and_a_new_one_are_allowed(proj, tmp_path):
     assert outputs.check_output_dir(Path("_book/kopi"), proj) == (proj / "_book" / "kopi").resolve()
     assert outputs.check_output_dir(tmp_path / "ny", proj) == (tmp_path / "ny").resolve()
+
+
+def test_render_of_an_unbuilt_configuration_makes_no_folder(proj):
+    res = CliRunner().invoke(cli.app, ["render", "--region", "40"])
+    out = norm(res.output)
+    assert res.exit_code == 2 and "2026-40 has not been built" in out
+    assert "`kunnskapsgrunnlag build --edition 2026 --region 40` first" in out  # the whole command in backticks
+    assert not (proj / "build" / "2026-40").exists()
+
+
+def test_files_the_tool_writes_are_readable_by_everyone(tmp_path):
+    import os
+    import stat
+
+    from kunnskapsgrunnlag import atomic
+
+    old = os.umask(0o022)
+    try:
+        atomic.write_text(tmp_path / "side.html", "<p>x</p>")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "side.html").stat().st_mode) == 0o644
