@@ -149,7 +149,8 @@ def test_population_without_drammen_is_refused(proj):
     code, out = fetch(proj)
     assert_refused(proj, before, "population_07459", code, out)
     assert f"population_07459: {f}: coverage: kommuner missing for 2020–2026: 3301 Drammen" in out
-    assert "invariant: kommuner do not sum to their fylke (tolerance 10): 33 2020 0-15: kommune sum" in out  # and Buskerud no longer adds up
+    # and Buskerud no longer adds up
+    assert "invariant: kommuner do not sum to their fylke (tolerance 10): 33 2020 0-15: kommune sum" in out
 
 
 def test_population_with_unknown_kommune_code_is_refused(proj):
@@ -208,7 +209,8 @@ def test_header_only_drop_is_refused_and_the_good_drop_stays(proj):
 
 def test_latin1_drop_is_a_clear_message(proj):
     drop = raw(proj) / "manual" / "kollektivandel.csv"
-    drop.write_bytes("kommunenummer,verdi,enhet,kilde\n3301,12.5,prosent,kartportal Buskerud, Tønsberg\n".encode("latin-1"))
+    text = "kommunenummer,verdi,enhet,kilde\n3301,12.5,prosent,kartportal Buskerud, Tønsberg\n"
+    drop.write_bytes(text.encode("latin-1"))
     before = snapshot(proj)
     code, out = fetch(proj)
     assert code == 2 and snapshot(proj) == before
@@ -359,7 +361,8 @@ def test_tampered_raw_file_is_restored_by_fetch_and_build_then_succeeds(proj):
     code, out = run("status")
     assert code == 1 and "TAMPERED" in out and f"{path}" in out and "kunnskapsgrunnlag fetch --mirror" in out
     code, out = run("build", "--only", "03_02_livsmestring", "--no-render")
-    assert code == 2 and "sha256 mismatch for dataset 'neet_13563'" in out and "to restore it from the offline mirror" in out
+    assert code == 2 and "sha256 mismatch for dataset 'neet_13563'" in out
+    assert "to restore it from the offline mirror" in out
     code, out = fetch(proj)
     assert code == 0, out
     assert f"Restored neet_13563: restored {current(proj, 'neet_13563')['file']} from mirror (it was tampered" in out
@@ -498,7 +501,8 @@ def test_without_classification_kommune_coverage_is_reported_not_checked(tmp_pat
 
     df = _mirror_population(mirror)
     notes = schemas.check_plausibility("population_07459", df, "x.csv", tmp_path / "empty-raw", "2020-2026")
-    assert len(notes) == 1 and notes[0].startswith("kommune coverage not checked: no kommune classification (kommuner_2024")
+    assert len(notes) == 1
+    assert notes[0].startswith("kommune coverage not checked: no kommune classification (kommuner_2024")
 
 
 def test_boundary_dataset_needs_the_whole_division(mirror):
@@ -515,7 +519,8 @@ def test_boundary_dataset_needs_the_whole_division(mirror):
 
 
 def test_implausible_online_answer_is_refused_not_papered_over_by_the_mirror(proj, monkeypatch, mirror):
-    from kunnskapsgrunnlag import fetch as fetch_mod, pipeline
+    from kunnskapsgrunnlag import fetch as fetch_mod
+    from kunnskapsgrunnlag import pipeline
 
     url = "https://data.ssb.no/api/pxwebapi/v2/tables/07459/data?lang=no"
     answer = _mirror_population(mirror)

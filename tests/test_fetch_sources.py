@@ -18,12 +18,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import requests
+from conftest import MIRROR
 
 from kunnskapsgrunnlag import classification, rawstore, schemas, sources
 from kunnskapsgrunnlag.config import load_catalogue, load_project
 from kunnskapsgrunnlag.fetch import fetch_dataset, ssb, udir
-
-from conftest import MIRROR
 
 CATALOGUE = load_catalogue()
 ONLINE_PROVIDERS = {"ssb", "udir"}
@@ -138,7 +137,8 @@ def online_projection_14288(raw):
 def online_neet_13563(raw):
     body = jsonstat([("Region", [("F-33", "Buskerud"), ("0", "Hele landet")]),
                      ("HovArbStyrkStatus", [("TOT3", "I alt"), ("NEET2", "NEET")]),
-                     ("Alder", [("15-29", "15-29 år"), ("30-61", "30-61 år")]), ("ContentsCode", [("Bosatte", "Bosatte")]),
+                     ("Alder", [("15-29", "15-29 år"), ("30-61", "30-61 år")]),
+                     ("ContentsCode", [("Bosatte", "Bosatte")]),
                      ("Tid", [("2024", "2024")])], [1000, 1000, 80, 120, 2000, 2000, 150, 300])
     df = sources.get("neet_13563").tidy_online(frame(body), names())
     assert df.set_index(["region_code", "age_group"]).loc[("33", "15-29"), "neet_share"] == 8.0
@@ -212,7 +212,8 @@ def online_boliger_06265(raw):
 
 
 def online_sysselsetting_07984(raw):
-    body = jsonstat([("Region", [("F-33", "Buskerud")]), ("NACE2007", [("00-99", "Alle næringer"), ("01-03", "Jordbruk")]),
+    body = jsonstat([("Region", [("F-33", "Buskerud")]),
+                     ("NACE2007", [("00-99", "Alle næringer"), ("01-03", "Jordbruk")]),
                      ("Kjonn", [("0", "Begge kjønn")]), ("Alder", [("15-74", "15-74 år")]),
                      ("ContentsCode", [("Sysselsatte", "Sysselsatte")]), ("Tid", [("2024", "2024")])], [140000, 2100])
     df = sources.get("sysselsetting_07984").tidy_online(frame(body), names())
@@ -225,7 +226,8 @@ def online_tiltak_13563(raw):
 
     body = jsonstat([("Region", [("F-33", "Buskerud"), ("0", "Hele landet")]),
                      ("HovArbStyrkStatus", [("A.01", "Sysselsatte"), ("U.01", "Deltakere på arbeidsmarkedstiltak")]),
-                     ("Alder", [("15-19", "15-19 år"), ("20-24", "20-24 år"), ("25-66", "25-66 år"), ("67-74", "67-74 år")]),
+                     ("Alder", [("15-19", "15-19 år"), ("20-24", "20-24 år"), ("25-66", "25-66 år"),
+                                ("67-74", "67-74 år")]),
                      ("ContentsCode", [("Bosatte", "Bosatte")]), ("Tid", [("2024", "2024")])], lambda i: i + 1)
     df = sources.get("tiltak_13563").tidy_online(frame(body), names())
     t2 = tabell2_from_13563(df).set_index("region_code")
