@@ -125,12 +125,13 @@ class Context:
     def _record_missing(self, dataset: str, reason: str, note: str, how: str | None = None) -> None:
         if any(m["dataset"] == dataset for m in self.missing):
             return
+        from .config import ConfigError
         from .fetch import how_to_fetch
 
         spec = load_catalogue().get(dataset, {"provider": "-"})
         try:  # the query resolved for this configuration (the manifest's is the last fetcher's)
             how = how_to_fetch(spec, self.settings)
-        except Exception:  # a broken query template must not break the notebook
+        except (ConfigError, KeyError, ValueError):  # a broken catalogue entry must not break the notebook
             how = how or "-"
         self.missing.append({"dataset": dataset, "reason": reason, "note": note, "how_to_fetch": how})
         print(f"DATA MANGLER: {dataset}: {reason}")

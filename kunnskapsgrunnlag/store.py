@@ -606,7 +606,7 @@ def restore_hint(dataset: str, entry: dict) -> str:
     if src == "mirror":
         cmd = f"kunnskapsgrunnlag fetch --mirror {mirror_root(entry)} --dataset {dataset}"
     where = {"mirror": "the offline mirror", "online": "the online API", "manual": "the file drop",
-             "published": "the project's transcription"}.get(src, "its source")
+             "published": "the project's transcription"}.get(str(src), "its source")
     return (f"Run `{cmd}` to restore it from {where} (the changed copy is kept aside), "
             f"or `kunnskapsgrunnlag use {dataset} VINTAGE` to use an earlier stored vintage.")
 

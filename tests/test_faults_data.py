@@ -589,3 +589,51 @@ def test_invalid_boundary_geometry_is_refused_naming_the_feature(proj, how, why)
     assert snapshot(proj) == before and current(proj, "kommuner_2024") == old
     aside = sorted((raw(proj) / "kommuner_2024" / "rejected").glob("*.geojson"))
     assert len(aside) == 1 and aside[0].read_bytes() == f.read_bytes()  # kept aside, never current
+
+
+# --- 7. markup in a file drop is text (issue 18, item 13) -----------------------------------------
+
+MARKUP = "**fet** [lenke](javascript:alert(1)) <b>rå</b> #set text(red) $x^2$ @ref"
+
+
+@pytest.mark.slow
+def test_markup_in_a_file_drop_is_verbatim_and_inert_in_html_and_pdf(tmp_path, mirror):
+    """Was: a drop's `kilde` became live bold text and a live `javascript:` link in the HTML and PDF,
+    and broken mathtext in a field made the notebook fail, blamed on the report's source file."""
+    import csv
+    import html as html_mod
+    import re
+
+    from helpers import BOOK, PDF_NAME, copy_project
+    from helpers import cli as run_cli
+    from pypdf import PdfReader
+
+    proj = copy_project(tmp_path / "proj")
+    drop = proj / "data" / "raw" / "manual" / "kollektivandel.csv"
+    drop.parent.mkdir(parents=True, exist_ok=True)
+    with open(drop, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["kommunenummer", "verdi", "enhet", "kilde"])
+        for k, v in (("3301", "12.5"), ("3303", "8.0")):
+            w.writerow([k, v, r"prosent $\frac{", MARKUP])  # unbalanced mathtext in the legend title
+    given = drop.read_bytes()
+    p = run_cli(proj, "report", "--mirror", str(mirror), "--offline", "--jobs", "2", "--renderer", "pandoc",
+                check=False)
+    assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
+    assert drop.read_bytes() == given  # the drop itself is untouched
+    man = json.loads((proj / "data" / "raw" / "manifest.json").read_text())["datasets"]["kollektivandel"]["current"]
+    stored = pd.read_csv(proj / "data" / "raw" / man["file"], dtype=str)
+    assert set(stored["kilde"]) == {MARKUP}  # stored verbatim: the raw data is data
+
+    pages = [p for p in (proj / BOOK).rglob("*.html") if "notebooks" not in p.parts]
+    text = "\n".join(p.read_text(encoding="utf-8") for p in pages)
+    assert "<strong>fet</strong>" not in text and 'href="javascript' not in text and "<b>rå</b>" not in text
+    caption = next(m for m in re.finditer(r"<figcaption>.*?</figcaption>", text, re.S) if "fet" in m.group(0))
+    assert f"Kilde: {MARKUP}." in html_mod.unescape(re.sub(r"<[^>]+>", "", caption.group(0)))
+
+    reader = PdfReader(proj / BOOK / PDF_NAME)
+    pdf = " ".join(" ".join((pg.extract_text() or "").split()) for pg in reader.pages)
+    assert f"Kilde: {MARKUP}." in pdf
+    uris = [str((a.get_object().get("/A") or {}).get("/URI", "")) for pg in reader.pages
+            for a in (pg.get("/Annots") or [])]
+    assert not any(u.lower().startswith("javascript") for u in uris)

@@ -384,9 +384,9 @@ def _fetch_dataset(settings: Settings, name: str, spec: dict, *, online: bool, m
         e = fetch_published(settings, name, spec)
         return FetchResult(name, "ok", "published", e["file"])
     if prov == "manual":
-        e = fetch_manual(settings, name, spec)
-        if e:
-            return FetchResult(name, "ok", "manual", e["file"])
+        dropped = fetch_manual(settings, name, spec)
+        if dropped:
+            return FetchResult(name, "ok", "manual", dropped["file"])
         errors.append(f"ingen fil i {spec['drop']}")
     if online and prov in {"ssb", "udir"}:
         try:

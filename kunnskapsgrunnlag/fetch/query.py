@@ -132,7 +132,7 @@ def queries_of(spec: dict) -> list[dict]:
     return list(q) if isinstance(q, list) else [q]
 
 
-def resolve_query(spec: dict, settings: Settings) -> list[dict[str, dict]] | dict[str, Any]:
+def resolve_query(spec: dict, settings: Settings) -> Any:
     """The concrete request(s) of a catalogue entry for a configuration.
 
     SSB: a list of queries `{variable: {"values": [...], "codelist": id?}}` (one per request).
