@@ -86,3 +86,70 @@ def compare(a: float, b: float, decimals: int = 1, words=("under", "over", "på 
     """'under' / 'over' / 'på nivå med': a compared with b as printed (rounded to `decimals`)."""
     ra, rb = round(a, decimals), round(b, decimals)
     return words[0] if ra < rb else words[1] if ra > rb else words[2]
+
+
+# --- text from data is text: escaping for the format it is written into -----------------------
+# A string from a dataset (a file drop's `kilde`, a name in the mirror or an API answer) must
+# show verbatim and stay inert wherever it is written: in Markdown (captions, `{{< var >}}` values,
+# tables; Quarto and the fallback renderer parse them as Markdown, then write HTML and Typst), in
+# HTML, in Typst markup and in matplotlib text (where `$…$` is mathtext).
+
+_MD_ALWAYS = set("\\`*[]<>{}#$|~^@&\"")
+
+
+def md(text) -> str:
+    """Plain text as inline Markdown that renders verbatim and inert (one line): `**x**`,
+    `[a](javascript:…)`, `<b>`, `#set`, `$x$`, `@ref`, `{{< var >}}`, `&amp;` stay text.
+
+    Every Markdown-special ASCII character is backslash-escaped (pandoc reads any escaped
+    punctuation literally), and so are `_` outside words, `--`/`...` (smart dashes and ellipses)
+    and a leading list marker. Ordinary text and numbers are left as they are ("3,6", "a_b")."""
+    s = " ".join(str(text).split())
+    out = []
+    n = len(s)
+    for i, ch in enumerate(s):
+        prev = s[i - 1] if i else ""
+        nxt = s[i + 1] if i + 1 < n else ""
+        if ch in _MD_ALWAYS:
+            out.append("\\" + ch)
+        elif ch == "_" and not (prev.isalnum() and nxt.isalnum()):
+            out.append("\\_")
+        elif ch == "-" and (prev == "-" or nxt == "-" or (i == 0 and nxt == " ")):
+            out.append("\\-")
+        elif ch == "." and (s[i:i + 3] == "..." or s[max(i - 2, 0):i + 1] == "..." or s[max(i - 1, 0):i + 2] == "..."):
+            out.append("\\.")
+        elif ch == "+" and i == 0 and nxt == " ":
+            out.append("\\+")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def html(text) -> str:
+    """Plain text for HTML (element content or a quoted attribute value)."""
+    import html as _html
+
+    return _html.escape(str(text), quote=True)
+
+
+_TYPST_ALWAYS = set("\\#$*_`<>@[]~\"'/=")
+
+
+def typst(text) -> str:
+    """Plain text for Typst markup (one line): every markup character escaped, a leading list
+    marker, and the `--`/`...` shorthands."""
+    s = " ".join(str(text).split())
+    out = []
+    for i, ch in enumerate(s):
+        doubled = ch in "-." and ((i > 0 and s[i - 1] == ch) or (i + 1 < len(s) and s[i + 1] == ch))
+        if ch in _TYPST_ALWAYS or (i == 0 and ch in "-+") or doubled:  # `--`, `...`: Typst shorthands
+            out.append("\\" + ch)
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def mpl(text) -> str:
+    """Plain text for matplotlib: `$` escaped, so no mathtext (plots.use_style also turns
+    mathtext parsing off for every text in the notebooks' figures)."""
+    return str(text).replace("\\", "\\\\").replace("$", r"\$")

@@ -26,7 +26,7 @@ from typing import Any, Iterable
 
 import yaml
 
-from . import atomic, rawstore
+from . import atomic, fmt, rawstore
 from .config import Settings, load_catalogue, load_project, project_root, settings_from_parameters
 
 MISSING_TEXT = "(data mangler)"
@@ -129,12 +129,13 @@ class Context:
     def _record_missing(self, dataset: str, reason: str, note: str, how: str | None = None) -> None:
         if any(m["dataset"] == dataset for m in self.missing):
             return
+        from .config import ConfigError
         from .fetch import how_to_fetch
 
         spec = load_catalogue().get(dataset, {"provider": "-"})
         try:  # the query resolved for this configuration (the manifest's is the last fetcher's)
             how = how_to_fetch(spec, self.settings)
-        except Exception:  # a broken query template must not break the notebook
+        except (ConfigError, KeyError, ValueError):  # a broken catalogue entry must not break the notebook
             how = how or "-"
         self.missing.append({"dataset": dataset, "reason": reason, "note": note, "how_to_fetch": how})
         print(f"DATA MANGLER: {dataset}: {reason}")
@@ -224,8 +225,15 @@ class Context:
 
     # --- outputs ------------------------------------------------------------------------
     def set(self, key: str, value: Any) -> None:
-        """Record a report variable (`{{< var key >}}`); values are formatted strings."""
-        self.variables[key] = value if isinstance(value, (str, int)) else str(value)
+        """Record a report variable (`{{< var key >}}`); values are formatted strings. Quarto reads a
+        variable as Markdown, and values hold text from data (names, a file drop's fields): they
+        are written as text (`fmt.md`), so markup in them stays verbatim and inert."""
+        self.variables[key] = fmt.md(value) if isinstance(value, str) else value if isinstance(value, int) \
+            else fmt.md(str(value))
+
+    def set_markdown(self, key: str, value: str) -> None:
+        """Record a variable that is Markdown on purpose (e.g. a link written by the notebook)."""
+        self.variables[key] = str(value)
 
     def set_missing(self, *keys: str) -> None:
         for k in keys:
@@ -265,14 +273,16 @@ class Context:
         kind = label.split("-", 1)[0]
         if kind not in ("fig", "tbl"):
             raise ValueError(f"caption: {label!r} is not a figure/table label")
-        text = _one_line(cap).rstrip()
+        # Quarto reads `fig-cap`/`tbl-cap` as Markdown; the caption and its source line are text
+        # (they hold names and a file drop's `kilde` from data), so they are escaped (`fmt.md`).
+        text = fmt.md(_one_line(cap).rstrip())
         orig = original_numbers().get(label)
         if orig:
             text = text.rstrip(".") + f" ({orig} i {report_number()})."
         elif not text.endswith("."):
             text += "."
         if source:
-            text += " " + _one_line(source).rstrip(".") + "."
+            text += " " + fmt.md(_one_line(source).rstrip(".")) + "."
         entry = {f"{kind}-cap": text}
         if alt:
             entry["fig-alt"] = _one_line(alt)

@@ -1,6 +1,6 @@
 """Plausibility checks a new vintage must pass before it becomes current (beyond its pandera schema).
 
-The expectations are declared in each dataset's module (`sources/<dataset>.py`, `EXPECTATIONS`) (coverage of kommuner, fylker
+The expectations are declared in each dataset's module (`sources/<dataset>.py`) (coverage of kommuner, fylker
 and Norway from the classification for the data's year, expected years, complete groups, value
 ranges, sum invariants, minimum rows). `check(dataset, df, file, raw_dir)` returns the failures as
 `Failure(rule, detail)`; `fetch` refuses the file when there is one, keeps it aside and leaves the
@@ -67,7 +67,6 @@ def classification_table(raw_dir: Path | None) -> tuple[pd.DataFrame | None, str
     if raw_dir is None:
         return None, "no raw folder"
     from . import classification
-
     from .rawstore import MissingData, RawDataError
 
     try:
@@ -87,7 +86,8 @@ def check_boundaries(payload: bytes, expect: dict) -> list[Failure]:
         features = gj["features"]
         codes = [str((f.get("properties") or {}).get("kommunenummer", "")).zfill(4) for f in features]
     except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
-        return [Failure("format", f"not a GeoJSON feature collection with `kommunenummer` ({type(exc).__name__}: {str(exc)[:120]})")]
+        return [Failure("format", "not a GeoJSON feature collection with `kommunenummer` "
+                                  f"({type(exc).__name__}: {str(exc)[:120]})")]
     out = []
     bad = sorted({c for c in codes if not re.fullmatch(r"\d{4}", c)})
     if bad:
@@ -179,10 +179,10 @@ def check_frame(dataset: str, df: pd.DataFrame, expect: dict, raw_dir: Path | No
         v = pd.to_numeric(df[col], errors="coerce")
         bad = df[(v < lo) | (v > hi)]
         if len(bad):
-            key = [c for c in ("region_code", "kommunenummer", "year", "age_group", "alternative", "periode", "hendelse")
-                   if c in df]
-            items = [f"{_fmt_int(r[col]) if float(r[col]).is_integer() else r[col]} ({' '.join(str(r[k]) for k in key)}, row {i + 2})"
-                     for i, r in bad.head(MAX_LIST).iterrows()]
+            key = [c for c in ("region_code", "kommunenummer", "year", "age_group", "alternative", "periode",
+                               "hendelse") if c in df]
+            items = [f"{_fmt_int(r[col]) if float(r[col]).is_integer() else r[col]} "
+                     f"({' '.join(str(r[k]) for k in key)}, row {i + 2})" for i, r in bad.head(MAX_LIST).iterrows()]
             fails.append(Failure("range", f"{col} outside {_fmt_int(lo)}–{_fmt_int(hi)}: " + _listing(items)
                                  + (f" ({len(bad)} rows)" if len(bad) > MAX_LIST else "")))
 
@@ -232,7 +232,7 @@ def _present_codes(df: pd.DataFrame, code_col: str, value: str | None) -> set[st
 def _names(df: pd.DataFrame, code_col: str) -> dict[str, str]:
     for c in ("region_name", "kommunenavn", "kommune", "region"):
         if c in df and c != code_col:
-            return dict(zip(df[code_col].astype(str), df[c].astype(str)))
+            return dict(zip(df[code_col].astype(str), df[c].astype(str), strict=False))
     return {}
 
 
@@ -254,7 +254,7 @@ def _check_regions(df: pd.DataFrame, reg: dict, raw_dir: Path | None) -> tuple[l
         klass, why = classification_table(raw_dir)
         if klass is not None and reg.get("fylke"):
             klass = klass[klass["fylke_code"] == reg["fylke"]]
-    knames = dict(zip(klass["kommune_code"], klass["kommune_name"])) if klass is not None else {}
+    knames = dict(zip(klass["kommune_code"], klass["kommune_name"], strict=False)) if klass is not None else {}
 
     missing_k: dict[tuple, list[int | None]] = {}
     missing_f: dict[tuple, list[int | None]] = {}
@@ -310,7 +310,8 @@ def _check_regions(df: pd.DataFrame, reg: dict, raw_dir: Path | None) -> tuple[l
     scope = f" of fylke {reg['fylke']}" if reg.get("fylke") else ""
     for codes, years in unknown_k.items():
         fails.append(Failure("coverage", f"unknown kommune code(s){when(years)} (not a kommune{scope} in the 2024 "
-                                         "classification): " + _listing([f"{c} {file_names.get(c, '')}".strip() for c in codes])))
+                                         "classification): "
+                                         + _listing([f"{c} {file_names.get(c, '')}".strip() for c in codes])))
     for codes, years in missing_k.items():
         fails.append(Failure("coverage", f"kommuner{scope} missing{when(years)}: "
                                          + _listing([f"{c} {knames.get(c, '')}".strip() for c in codes])))

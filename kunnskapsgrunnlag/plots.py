@@ -31,6 +31,8 @@ def use_style() -> None:
         "axes.spines.top": False,
         "axes.spines.right": False,
         "axes.formatter.use_locale": False,
+        # Text from data is text: a `$` in a kommune name or a file drop's source is not mathtext.
+        "text.parse_math": False,
     })
 
 

@@ -45,7 +45,8 @@ def validate(dataset: str, df: pd.DataFrame, file: str = "<memory>") -> pd.DataF
         lines = []
         for _, r in fc.head(10).iterrows():
             if r.get("check") == "column_in_dataframe":
-                lines.append(f"  missing column {r.get('failure_case')!r} (the file has: {', '.join(map(str, df.columns))})")
+                has = ", ".join(map(str, df.columns))
+                lines.append(f"  missing column {r.get('failure_case')!r} (the file has: {has})")
                 continue
             col = r.get("column") if pd.notna(r.get("column")) else "(table)"
             idx = r.get("index")

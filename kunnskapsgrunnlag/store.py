@@ -480,10 +480,11 @@ class RawStore:
     def drop_remove(self, dataset: str, drop: Path, label: str, missing: dict) -> str:
         """`kunnskapsgrunnlag drop remove`: stop using a file drop, without deleting anything.
 
-        The drop file (`drop`; `label`: as the catalogue names it) is moved to `<its folder>/withdrawn/`. If the dataset's current data came from
-        that file, the dataset becomes missing (`missing`: its entry, from fetch: reason, how to
-        fetch; its stored vintages stay and `use` brings one back); if the file was a newer drop
-        that was refused, the current vintage stays. Returns a sentence saying what happened.
+        The drop file (`drop`; `label`: as the catalogue names it) is moved to `withdrawn/` beside it.
+        If the dataset's current data came from that file, the dataset becomes missing (`missing`: its
+        entry, from fetch: reason, how to fetch; its stored vintages stay and `use` brings one back);
+        if the file was a newer drop that was refused, the current vintage stays. Returns a sentence
+        saying what happened.
         """
         manifest = self.manifest()
         rec = manifest.record(dataset)
@@ -557,8 +558,8 @@ class RawStore:
                     notes.append(f"{p}: content does not match its name (changed after it was stored); skipped")
                     continue
                 base = {k: v for k, v in known.get(digest, {}).items() if k not in ("status", "dataset")}
-                vintage = base.get("vintage") or (spec.get("vintage") if _slug(spec.get("vintage", "na")) == m["vintage"]
-                                                  else m["vintage"])
+                same = _slug(spec.get("vintage", "na")) == m["vintage"]
+                vintage = base.get("vintage") or (spec.get("vintage") if same else m["vintage"])
                 retrieved = base.get("retrieved_at") or datetime.fromtimestamp(
                     p.stat().st_mtime, timezone.utc).replace(microsecond=0).isoformat()
                 hist.append({**base, "file": p.relative_to(self.raw_dir).as_posix(), "sha256": digest,
@@ -606,7 +607,7 @@ def restore_hint(dataset: str, entry: dict) -> str:
     if src == "mirror":
         cmd = f"kunnskapsgrunnlag fetch --mirror {mirror_root(entry)} --dataset {dataset}"
     where = {"mirror": "the offline mirror", "online": "the online API", "manual": "the file drop",
-             "published": "the project's transcription"}.get(src, "its source")
+             "published": "the project's transcription"}.get(str(src), "its source")
     return (f"Run `{cmd}` to restore it from {where} (the changed copy is kept aside), "
             f"or `kunnskapsgrunnlag use {dataset} VINTAGE` to use an earlier stored vintage.")
 

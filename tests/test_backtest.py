@@ -1,5 +1,4 @@
 """Back-tests: the published tables and numbers of R1023460 (Feb 2026) reproduced from data."""
-import pandas as pd
 import pytest
 
 from kunnskapsgrunnlag import calc, fmt, rawstore
@@ -39,7 +38,8 @@ def test_figure1_definition_20_66_would_not_reproduce(fetched):
 
 def test_projection_norway_falls_towards_2050(fetched):
     proj = load(fetched, "projection_14288")
-    p = calc.aldersbaereevne(proj[proj.alternative == "MMMM"], ["region_code", "year"]).set_index(["region_code", "year"])["aldersbaereevne"]
+    p = calc.aldersbaereevne(proj[proj.alternative == "MMMM"], ["region_code", "year"]) \
+        .set_index(["region_code", "year"])["aldersbaereevne"]
     assert p[("0", 2024)] == pytest.approx(3.99, abs=0.01)  # 14288 starts from the registered population
     assert p[("0", 2037)] < p[("0", 2024)] and p[("0", 2050)] < p[("0", 2037)]
     assert set(proj.region_code) == {"0", "40"}  # the mirror has Norway and Telemark only

@@ -147,7 +147,8 @@ def test_population_without_drammen_is_refused(proj):
     code, out = fetch(proj)
     assert_refused(proj, before, "population_07459", code, out)
     assert f"population_07459: {f}: coverage: kommuner missing for 2020–2026: 3301 Drammen" in out
-    assert "invariant: kommuner do not sum to their fylke (tolerance 10): 33 2020 0-15: kommune sum" in out  # and Buskerud no longer adds up
+    # and Buskerud no longer adds up
+    assert "invariant: kommuner do not sum to their fylke (tolerance 10): 33 2020 0-15: kommune sum" in out
 
 
 def test_population_with_unknown_kommune_code_is_refused(proj):
@@ -206,7 +207,8 @@ def test_header_only_drop_is_refused_and_the_good_drop_stays(proj):
 
 def test_latin1_drop_is_a_clear_message(proj):
     drop = raw(proj) / "manual" / "kollektivandel.csv"
-    drop.write_bytes("kommunenummer,verdi,enhet,kilde\n3301,12.5,prosent,kartportal Buskerud, Tønsberg\n".encode("latin-1"))
+    text = "kommunenummer,verdi,enhet,kilde\n3301,12.5,prosent,kartportal Buskerud, Tønsberg\n"
+    drop.write_bytes(text.encode("latin-1"))
     before = snapshot(proj)
     code, out = fetch(proj)
     assert code == 2 and snapshot(proj) == before
@@ -357,7 +359,8 @@ def test_tampered_raw_file_is_restored_by_fetch_and_build_then_succeeds(proj):
     code, out = run("status")
     assert code == 1 and "TAMPERED" in out and f"{path}" in out and "kunnskapsgrunnlag fetch --mirror" in out
     code, out = run("build", "--only", "03_02_livsmestring", "--no-render")
-    assert code == 2 and "sha256 mismatch for dataset 'neet_13563'" in out and "to restore it from the offline mirror" in out
+    assert code == 2 and "sha256 mismatch for dataset 'neet_13563'" in out
+    assert "to restore it from the offline mirror" in out
     code, out = fetch(proj)
     assert code == 0, out
     assert f"Restored neet_13563: restored {current(proj, 'neet_13563')['file']} from mirror (it was tampered" in out
@@ -496,7 +499,8 @@ def test_without_classification_kommune_coverage_is_reported_not_checked(tmp_pat
 
     df = _mirror_population(mirror)
     notes = schemas.check_plausibility("population_07459", df, "x.csv", tmp_path / "empty-raw", "2020-2026")
-    assert len(notes) == 1 and notes[0].startswith("kommune coverage not checked: no kommune classification (kommuner_2024")
+    assert len(notes) == 1
+    assert notes[0].startswith("kommune coverage not checked: no kommune classification (kommuner_2024")
 
 
 def test_boundary_dataset_needs_the_whole_division(mirror):
@@ -513,7 +517,8 @@ def test_boundary_dataset_needs_the_whole_division(mirror):
 
 
 def test_implausible_online_answer_is_refused_not_papered_over_by_the_mirror(proj, monkeypatch, mirror):
-    from kunnskapsgrunnlag import fetch as fetch_mod, pipeline
+    from kunnskapsgrunnlag import fetch as fetch_mod
+    from kunnskapsgrunnlag import pipeline
 
     url = "https://data.ssb.no/api/pxwebapi/v2/tables/07459/data?lang=no"
     answer = _mirror_population(mirror)
@@ -582,3 +587,51 @@ def test_invalid_boundary_geometry_is_refused_naming_the_feature(proj, how, why)
     assert snapshot(proj) == before and current(proj, "kommuner_2024") == old
     aside = sorted((raw(proj) / "kommuner_2024" / "rejected").glob("*.geojson"))
     assert len(aside) == 1 and aside[0].read_bytes() == f.read_bytes()  # kept aside, never current
+
+
+# --- 7. markup in a file drop is text (issue 18, item 13) -----------------------------------------
+
+MARKUP = "**fet** [lenke](javascript:alert(1)) <b>rå</b> #set text(red) $x^2$ @ref"
+
+
+@pytest.mark.slow
+def test_markup_in_a_file_drop_is_verbatim_and_inert_in_html_and_pdf(tmp_path, mirror):
+    """Was: a drop's `kilde` became live bold text and a live `javascript:` link in the HTML and PDF,
+    and broken mathtext in a field made the notebook fail, blamed on the report's source file."""
+    import csv
+    import html as html_mod
+    import re
+
+    from helpers import BOOK, PDF_NAME, copy_project
+    from helpers import cli as run_cli
+    from pypdf import PdfReader
+
+    proj = copy_project(tmp_path / "proj")
+    drop = proj / "data" / "raw" / "manual" / "kollektivandel.csv"
+    drop.parent.mkdir(parents=True, exist_ok=True)
+    with open(drop, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["kommunenummer", "verdi", "enhet", "kilde"])
+        for k, v in (("3301", "12.5"), ("3303", "8.0")):
+            w.writerow([k, v, r"prosent $\frac{", MARKUP])  # unbalanced mathtext in the legend title
+    given = drop.read_bytes()
+    p = run_cli(proj, "report", "--mirror", str(mirror), "--offline", "--jobs", "2", "--renderer", "pandoc",
+                check=False)
+    assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
+    assert drop.read_bytes() == given  # the drop itself is untouched
+    man = json.loads((proj / "data" / "raw" / "manifest.json").read_text())["datasets"]["kollektivandel"]["current"]
+    stored = pd.read_csv(proj / "data" / "raw" / man["file"], dtype=str)
+    assert set(stored["kilde"]) == {MARKUP}  # stored verbatim: the raw data is data
+
+    pages = [p for p in (proj / BOOK).rglob("*.html") if "notebooks" not in p.parts]
+    text = "\n".join(p.read_text(encoding="utf-8") for p in pages)
+    assert "<strong>fet</strong>" not in text and 'href="javascript' not in text and "<b>rå</b>" not in text
+    caption = next(m for m in re.finditer(r"<figcaption>.*?</figcaption>", text, re.S) if "fet" in m.group(0))
+    assert f"Kilde: {MARKUP}." in html_mod.unescape(re.sub(r"<[^>]+>", "", caption.group(0)))
+
+    reader = PdfReader(proj / BOOK / PDF_NAME)
+    pdf = " ".join(" ".join((pg.extract_text() or "").split()) for pg in reader.pages)
+    assert f"Kilde: {MARKUP}." in pdf
+    uris = [str((a.get_object().get("/A") or {}).get("/URI", "")) for pg in reader.pages
+            for a in (pg.get("/Annots") or [])]
+    assert not any(u.lower().startswith("javascript") for u in uris)

@@ -1,5 +1,4 @@
 """Offline fetch: mirror import, manifest, immutability, missing datasets, bad input."""
-import json
 import shutil
 from pathlib import Path
 
@@ -165,10 +164,13 @@ def test_file_drop_valid(tmp_path, fresh_settings):
     ("skadehendelser", "periode,hendelse,kilde\n1980-1989,storm,x\n", "antall"),
     ("skadehendelser", "periode,hendelse,antall,kilde\n1980-1989,storm,-4,x\n", "must not be negative"),
     ("skadehendelser", "periode,hendelse,antall,kilde\n1980-1989,jordskjelv,4,x\n", "hendelse"),
-    ("kollektivandel", "kommunenummer,verdi,enhet,kilde\n3399,12.5,prosent,kart\n", "unknown kommune code(s) (not a kommune of fylke 33 in the 2024 classification): 3399"),
-    ("kollektivandel", "kommunenummer,verdi,enhet,kilde\n3301,112.5,prosent,kart\n", "range: verdi outside 0–100: 112.5"),
+    ("kollektivandel", "kommunenummer,verdi,enhet,kilde\n3399,12.5,prosent,kart\n",
+     "unknown kommune code(s) (not a kommune of fylke 33 in the 2024 classification): 3399"),
+    ("kollektivandel", "kommunenummer,verdi,enhet,kilde\n3301,112.5,prosent,kart\n",
+     "range: verdi outside 0–100: 112.5"),
     ("skadehendelser", "periode,hendelse,antall,kilde\n", "no data rows (header only)"),
-    ("arbeidsplasser_kollektiv", "kommunenummer,verdi,enhet,kilde\n3301,-1,arbeidsplasser,kart\n", "must not be negative"),
+    ("arbeidsplasser_kollektiv", "kommunenummer,verdi,enhet,kilde\n3301,-1,arbeidsplasser,kart\n",
+     "must not be negative"),
 ])
 def test_file_drop_bad_files_give_clear_errors(tmp_path, fresh_settings, name, text, expected):
     with pytest.raises(ValidationError) as exc:

@@ -18,12 +18,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import requests
+from conftest import MIRROR
 
 from kunnskapsgrunnlag import classification, rawstore, schemas, sources
 from kunnskapsgrunnlag.config import load_catalogue, load_project
 from kunnskapsgrunnlag.fetch import fetch_dataset, ssb, udir
-
-from conftest import MIRROR
 
 CATALOGUE = load_catalogue()
 ONLINE_PROVIDERS = {"ssb", "udir"}
@@ -57,8 +56,15 @@ def test_every_catalogued_dataset_has_a_module_with_expectations(name):
         assert src.tidy_online is not None, f"{name}: online provider but no online tidy function"
 
 
+# The 2026 projection round (SSB 14746): catalogued with the editions work (branch h19); the modules
+# are here so that both merge cleanly. Empty this set once the catalogue has them.
+NOT_YET_CATALOGUED = {"projection_14746", "projection_14746_fylker", "projection_14746_kommuner"}
+
+
 def test_every_module_is_catalogued():
-    assert set(sources.registry()) == set(CATALOGUE)
+    registry = sources.registry()
+    assert set(CATALOGUE) <= set(registry)
+    assert set(registry) - set(CATALOGUE) <= NOT_YET_CATALOGUED
     assert sources.get("no_such_dataset") is None
 
 
@@ -75,8 +81,21 @@ def test_mirror_route(name, fetched, mirror):
     df = schemas.validate(name, src.read_mirror(files, names()), str(files[0]))
     notes = schemas.check_plausibility(name, df, str(files[0]), fetched.raw_dir, spec.get("vintage"))
     assert notes == [] or all("earlier division" in n for n in notes), notes
-    stored = rawstore.load(fetched.raw_dir, name)
+    try:  # (a dataset of another edition's projection round is not in the default fetch)
+        stored = rawstore.load(fetched.raw_dir, name)
+    except rawstore.MissingData:
+        return
     assert len(stored) == len(df) and list(stored.columns) == list(df.columns)
+
+
+def test_2026_round_mirror_file(fetched, mirror):
+    """SSB 14746 (2026 round) in the mirror has the layout of the 14288 extract."""
+    f = mirror / "stats/fig1_aldersbaereevne/ssb14746_telemark_hele_landet_funksjonell_aldersgrupper_2026-2050.csv"
+    if not f.is_file():
+        pytest.skip(f"{f} not in the mirror")
+    df = schemas.validate("projection_14746", sources.get("projection_14746").read_mirror([f], names()), str(f))
+    assert schemas.check_plausibility("projection_14746", df, str(f), fetched.raw_dir, "2026-runden") == []
+    assert (df["year"].min(), df["year"].max()) == (2026, 2050) and set(df["region_code"]) == {"0", "40"}
 
 
 def test_boundary_mirror_route(mirror):
@@ -138,7 +157,8 @@ def online_projection_14288(raw):
 def online_neet_13563(raw):
     body = jsonstat([("Region", [("F-33", "Buskerud"), ("0", "Hele landet")]),
                      ("HovArbStyrkStatus", [("TOT3", "I alt"), ("NEET2", "NEET")]),
-                     ("Alder", [("15-29", "15-29 år"), ("30-61", "30-61 år")]), ("ContentsCode", [("Bosatte", "Bosatte")]),
+                     ("Alder", [("15-29", "15-29 år"), ("30-61", "30-61 år")]),
+                     ("ContentsCode", [("Bosatte", "Bosatte")]),
                      ("Tid", [("2024", "2024")])], [1000, 1000, 80, 120, 2000, 2000, 150, 300])
     df = sources.get("neet_13563").tidy_online(frame(body), names())
     assert df.set_index(["region_code", "age_group"]).loc[("33", "15-29"), "neet_share"] == 8.0
@@ -212,7 +232,8 @@ def online_boliger_06265(raw):
 
 
 def online_sysselsetting_07984(raw):
-    body = jsonstat([("Region", [("F-33", "Buskerud")]), ("NACE2007", [("00-99", "Alle næringer"), ("01-03", "Jordbruk")]),
+    body = jsonstat([("Region", [("F-33", "Buskerud")]),
+                     ("NACE2007", [("00-99", "Alle næringer"), ("01-03", "Jordbruk")]),
                      ("Kjonn", [("0", "Begge kjønn")]), ("Alder", [("15-74", "15-74 år")]),
                      ("ContentsCode", [("Sysselsatte", "Sysselsatte")]), ("Tid", [("2024", "2024")])], [140000, 2100])
     df = sources.get("sysselsetting_07984").tidy_online(frame(body), names())
@@ -225,7 +246,8 @@ def online_tiltak_13563(raw):
 
     body = jsonstat([("Region", [("F-33", "Buskerud"), ("0", "Hele landet")]),
                      ("HovArbStyrkStatus", [("A.01", "Sysselsatte"), ("U.01", "Deltakere på arbeidsmarkedstiltak")]),
-                     ("Alder", [("15-19", "15-19 år"), ("20-24", "20-24 år"), ("25-66", "25-66 år"), ("67-74", "67-74 år")]),
+                     ("Alder", [("15-19", "15-19 år"), ("20-24", "20-24 år"), ("25-66", "25-66 år"),
+                                ("67-74", "67-74 år")]),
                      ("ContentsCode", [("Bosatte", "Bosatte")]), ("Tid", [("2024", "2024")])], lambda i: i + 1)
     df = sources.get("tiltak_13563").tidy_online(frame(body), names())
     t2 = tabell2_from_13563(df).set_index("region_code")
@@ -264,12 +286,38 @@ def online_gjennomforing_udir_fylke(raw):
     return df
 
 
+def online_projection_14746(raw):
+    body = jsonstat([("Region", [("0", "Hele landet"), ("33", "Buskerud")]), ("Alder", [(c, c) for c in F4]),
+                     ("ContentsCode", ALT), ("Tid", [("2026", "2026"), ("2050", "2050")])], lambda i: 100 + i)
+    df = sources.get("projection_14746").tidy_online(frame(body), names())
+    assert set(df["region_code"]) == {"0", "33"} and set(df["year"]) == {2026, 2050}
+    return df
+
+
+def online_projection_14746_fylker(raw):
+    body = jsonstat([("Region", [(f, names()[f]) for f in FYLKER]), ("Alder", [(c, c) for c in F4]),
+                     ("ContentsCode", ALT), ("Tid", [("2026", "2026")])], lambda i: 500)
+    df = sources.get("projection_14746_fylker").tidy_online(frame(body), names())
+    got = df.set_index(["region_code", "alternative", "year", "age_group"])["persons"]
+    assert got[("33", "HHMH", 2026, "alle")] == 5000 and got[("33", "HHMH", 2026, "16+")] == 3000
+    return df
+
+
+def online_projection_14746_kommuner(raw):
+    """14746 asks kommuner with Alder eliminated (no Alder dimension in the answer)."""
+    body = jsonstat([("Region", _kommuner(raw)[:5]), ("ContentsCode", ALT[:1]), ("Tid", [("2026", "2026")])],
+                    lambda i: 1000 + i)
+    df = sources.get("projection_14746_kommuner").tidy_online(frame(body), names())
+    assert df["persons"].tolist() == [1000, 1001, 1002, 1003, 1004] and set(df["alternative"]) == {"MMMM"}
+    return df
+
+
 ONLINE_CASES = {name[len("online_"):]: f for name, f in dict(globals()).items() if name.startswith("online_")}
 
 
 def test_every_online_dataset_has_an_online_case():
     online = {n for n, s in CATALOGUE.items() if s["provider"] in ONLINE_PROVIDERS}
-    assert set(ONLINE_CASES) == online
+    assert online <= set(ONLINE_CASES) <= set(sources.registry())
 
 
 @pytest.mark.parametrize("name", sorted(ONLINE_CASES))
@@ -286,7 +334,10 @@ def test_online_and_mirror_give_one_shape(fetched):
         if name in {"gjennomforing_udir_fylke"} and not REAL_UDIR.is_file():
             continue
         online = ONLINE_CASES[name](fetched.raw_dir)
-        stored = rawstore.load(fetched.raw_dir, name)
+        try:
+            stored = rawstore.load(fetched.raw_dir, name)
+        except rawstore.MissingData:  # another edition's projection round
+            continue
         extra = set(online.columns) - set(stored.columns)
         assert extra <= {"status"}, (name, extra)  # 09429 keeps SSB's symbols online
 

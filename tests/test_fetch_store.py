@@ -66,7 +66,8 @@ def test_drop_remove_is_a_store_method(tmp_path):
 
 
 @pytest.mark.parametrize("record, why", [
-    ({"current": {"status": "maybe"}}, "entry 'neet_13563' is not a dataset record (current.status: Input should be 'ok' or 'missing')"),
+    ({"current": {"status": "maybe"}},
+     "entry 'neet_13563' is not a dataset record (current.status: Input should be 'ok' or 'missing')"),
     ({"history": "x"}, "entry 'neet_13563' is not a dataset record (history: Input should be a valid list)"),
     ("x", "entry 'neet_13563' is not a dataset record (the record: Input should be a valid dictionary"),
 ])

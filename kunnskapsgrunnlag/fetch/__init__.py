@@ -22,9 +22,9 @@ from typing import Callable
 import pandas as pd
 import requests
 
-from ..store import ManifestError, MissingData, RawDataError, RawStore, restore_hint, sha256_file
 from ..config import ConfigError, Settings, load_catalogue, load_project
 from ..errors import DataFileError, FetchRefused, ValidationError
+from ..store import ManifestError, MissingData, RawDataError, RawStore, restore_hint, sha256_file
 from . import ssb, udir
 from .query import ResponseShapeError, TemplateError, resolve_query
 
@@ -68,7 +68,8 @@ def plan_requests(name: str, spec: dict, settings: Settings) -> list[PlannedRequ
     """Every request the online route sends for a dataset and configuration (no network)."""
     prov = spec.get("provider")
     if prov == "ssb":
-        return [PlannedRequest(name, "POST", ssb.data_url(spec["table"]), ssb.post_body(q), ssb.query_url(spec["table"], q))
+        table = spec["table"]
+        return [PlannedRequest(name, "POST", ssb.data_url(table), ssb.post_body(q), ssb.query_url(table, q))
                 for q in resolve_query(spec, settings)]
     if prov == "udir":
         r = resolve_query(spec, settings)
@@ -170,7 +171,8 @@ def read_source(name: str, path: Path, read: Callable[[], pd.DataFrame], what: s
     except pd.errors.EmptyDataError:
         raise DataFileError(f"{name}: {path}: no header row; {fix}") from None
     except pd.errors.ParserError as exc:
-        raise DataFileError(f"{name}: {path}: not a valid CSV table ({str(exc).strip().splitlines()[-1][:200]}); {fix}") from None
+        why = str(exc).strip().splitlines()[-1][:200]
+        raise DataFileError(f"{name}: {path}: not a valid CSV table ({why}); {fix}") from None
     except (ValueError, TypeError) as exc:
         raise DataFileError(f"{name}: {path}: cannot read: {str(exc).splitlines()[0][:200]}; {fix}") from None
 
@@ -187,7 +189,8 @@ def _refuse(settings: Settings, name: str, exc: ValidationError, payload: bytes,
             else "the dataset stays as it was (no vintage of it is stored)")
     where = f"kept aside as {aside}" if aside else "not kept aside (the raw folder cannot be written)"
     todo = (f"fix the file and run `kunnskapsgrunnlag fetch` again, or withdraw it with "
-            f"`kunnskapsgrunnlag drop remove {name}`") if drop else "check the source and run `kunnskapsgrunnlag fetch` again"
+            f"`kunnskapsgrunnlag drop remove {name}`") if drop else \
+        "check the source and run `kunnskapsgrunnlag fetch` again"
     exc.args = (f"{reason}\n{name}: refused, nothing stored: {kept}; the refused file is {where}. To go on: {todo}.",)
     raise exc
 
@@ -334,7 +337,8 @@ def fetch_manual(settings: Settings, name: str, spec: dict) -> dict | None:
     return _store_validated(settings, name, df, meta, str(drop), (drop.read_bytes(), drop.suffix))
 
 
-def fetch_dataset(settings: Settings, name: str, spec: dict, *, online: bool, mirror: Path | None, api=None) -> FetchResult:
+def fetch_dataset(settings: Settings, name: str, spec: dict, *, online: bool, mirror: Path | None,
+                  api=None) -> FetchResult:
     """Fetch one dataset; restore its current raw file from the source if it was changed or deleted."""
     check_spec(name, spec)
     raw = RawStore(settings.raw_dir)
@@ -372,16 +376,17 @@ def fetch_dataset(settings: Settings, name: str, spec: dict, *, online: bool, mi
     return r
 
 
-def _fetch_dataset(settings: Settings, name: str, spec: dict, *, online: bool, mirror: Path | None, api=None) -> FetchResult:
+def _fetch_dataset(settings: Settings, name: str, spec: dict, *, online: bool, mirror: Path | None,
+                   api=None) -> FetchResult:
     prov = spec["provider"]
     errors: list[str] = []
     if prov == "published":
         e = fetch_published(settings, name, spec)
         return FetchResult(name, "ok", "published", e["file"])
     if prov == "manual":
-        e = fetch_manual(settings, name, spec)
-        if e:
-            return FetchResult(name, "ok", "manual", e["file"])
+        dropped = fetch_manual(settings, name, spec)
+        if dropped:
+            return FetchResult(name, "ok", "manual", dropped["file"])
         errors.append(f"ingen fil i {spec['drop']}")
     if online and prov in {"ssb", "udir"}:
         try:

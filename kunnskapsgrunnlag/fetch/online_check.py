@@ -18,6 +18,7 @@ from ..config import Settings, load_catalogue
 from . import plan_requests, ssb
 from .query import ResponseShapeError, TemplateError, resolve_query
 
+
 @dataclass
 class Check:
     dataset: str
@@ -40,8 +41,8 @@ def check_ssb(name: str, spec: dict, settings: Settings, api, max_cells: int) ->
     except (requests.HTTPError, ResponseShapeError) as exc:
         return [Check(name, "-", f"table {table}", False, str(exc).splitlines()[0])]
     last = (info or {}).get("lastPeriod") if isinstance(info, dict) else None
-    out.append(Check(name, "-", f"table {table}", True,
-                     f"{(info or {}).get('label', '')[:70]}; last period {last or '?'}, updated {(info or {}).get('updated', '?')}"))
+    label, updated = (info or {}).get("label", "")[:70], (info or {}).get("updated", "?")
+    out.append(Check(name, "-", f"table {table}", True, f"{label}; last period {last or '?'}, updated {updated}"))
     code_lists: dict[str, dict] = {}
     for qi, query in enumerate(queries, 1):
         req = f"{qi}/{len(queries)}"
@@ -59,11 +60,13 @@ def check_ssb(name: str, spec: dict, settings: Settings, api, max_cells: int) ->
             cl = sel.get("codelist")
             if not values:
                 ok = v["elimination"]
-                out.append(Check(name, req, f"variable {var}", ok, "eliminated (summed by SSB)" if ok else "no values and cannot be eliminated"))
+                out.append(Check(name, req, f"variable {var}", ok,
+                                 "eliminated (summed by SSB)" if ok else "no values and cannot be eliminated"))
                 continue
             if cl:
                 if v["codelists_listed"] and cl not in v["codelists"]:
-                    out.append(Check(name, req, f"{var}: code list {cl}", False, f"not offered; valid: {', '.join(v['codelists']) or '(none)'}"))
+                    offered = ", ".join(v["codelists"]) or "(none)"
+                    out.append(Check(name, req, f"{var}: code list {cl}", False, f"not offered; valid: {offered}"))
                     continue
                 if cl not in code_lists:
                     try:
@@ -85,7 +88,8 @@ def check_ssb(name: str, spec: dict, settings: Settings, api, max_cells: int) ->
             where = f" (code list {cl})" if cl else ""
             shown = ", ".join(values[:6]) + (f", … ({len(values)})" if len(values) > 6 else "")
             if bad:
-                out.append(Check(name, req, f"variable {var}{where}", False, "; ".join(bad[:5]) + (f"; … ({len(bad)} in all)" if len(bad) > 5 else "")))
+                more = f"; … ({len(bad)} in all)" if len(bad) > 5 else ""
+                out.append(Check(name, req, f"variable {var}{where}", False, "; ".join(bad[:5]) + more))
             else:
                 out.append(Check(name, req, f"variable {var}{where}", True, f"{shown} -> {len(selected)} code(s)"))
             cells *= max(len(selected), 1)
@@ -96,8 +100,8 @@ def check_ssb(name: str, spec: dict, settings: Settings, api, max_cells: int) ->
         ok = cells <= max_cells
         if not ok:  # fetch splits along the longest literal list, as pxwebpy did
             parts = ssb.split_query(query, counts, max_cells)
-            biggest = max(math.prod(len(pt[v]["values"]) if pt[v].get("values") is not query[v].get("values") else counts[v]
-                                    for v in counts) for pt in parts)
+            biggest = max(math.prod(len(pt[v]["values"]) if pt[v].get("values") is not query[v].get("values")
+                                    else counts[v] for v in counts) for pt in parts)
             ok = biggest <= max_cells
             detail += (f"; sent as {len(parts)} requests of at most {biggest:,} cells" if ok
                        else "; cannot be split below the limit").replace(",", " ")
@@ -158,7 +162,8 @@ def check_online(settings: Settings, *, only: list[str] | None = None, api=None,
             out.append(Check("-", "-", "SSB /config", True,
                              f"API {config.get('apiVersion', '?')}, maxDataCells {max_cells:,}".replace(",", " ")))
         except (requests.RequestException, OSError) as exc:
-            out.append(Check("-", "-", "SSB /config", False, f"{UNREACHABLE}: {ssb.SSB_API}/config ({type(exc).__name__})"))
+            out.append(Check("-", "-", "SSB /config", False,
+                             f"{UNREACHABLE}: {ssb.SSB_API}/config ({type(exc).__name__})"))
     for n in names:
         spec = catalogue[n]
         if spec["provider"] == "udir":

@@ -13,7 +13,7 @@ Template syntax (inside any string of a `query:` block):
 | `{edition}`, `{region}` | the edition year, the fylke code | `{region}` -> `33` |
 | `{fylke:P}` | the configuration's fylke, prefixed by P | `{fylke:F-}` -> `F-33` |
 | `{fylker:P}` | all 15 fylker (2024 division), prefixed by P | `{fylker:F-}` -> `F-31`, `F-32`, … |
-| `{kommuner:P}` | the kommuner of the fylke, from the classification valid on 1 January of the edition year, prefixed by P | `{kommuner:K-}` -> `K-3301` … `K-3338` |
+| `{kommuner:P}` | the fylke's kommuner (classification of the edition year), prefixed | `{kommuner:K-}` -> `K-3301` |
 
 A value that is exactly one list placeholder (`fylker`, `kommuner`) expands into several values;
 everything else is string substitution, so `range({population_first_year},{population_last_year})`
@@ -48,8 +48,8 @@ def _fylker() -> list[str]:
 
 
 def _kommuner(settings: Settings, dataset: str) -> list[str]:
-    from ..store import MissingData, RawDataError
     from ..classification import ClassificationError, kommuner
+    from ..store import MissingData, RawDataError
 
     try:
         df = kommuner(settings.raw_dir, settings.edition, settings.region)
@@ -78,7 +78,8 @@ def _scalar(name: str, offset: str | None, settings: Settings, dataset: str) -> 
         try:
             value = int(value) + int(offset)
         except (TypeError, ValueError):
-            raise TemplateError(f"dataset {dataset!r}: {{{name}{offset}}}: {name} = {value!r} is not a number") from None
+            raise TemplateError(f"dataset {dataset!r}: {{{name}{offset}}}: {name} = {value!r} "
+                                "is not a number") from None
     if isinstance(value, (list, tuple)):
         raise TemplateError(f"dataset {dataset!r}: {{{name}}} is a list ({value}); use it in a values list")
     return str(value)
@@ -93,13 +94,15 @@ def resolve_value(text: str, settings: Settings, dataset: str = "?") -> list[str
         prefix = m.group(2) or ""
         codes = _fylker() if m.group(1) == "fylker" else _kommuner(settings, dataset)
         return [prefix + c for c in codes]
-    if m and m.group(1) in {n for n, v in settings.edition_params.items() if isinstance(v, (list, tuple))} and not m.group(3):
+    list_keys = {n for n, v in settings.edition_params.items() if isinstance(v, (list, tuple))}
+    if m and m.group(1) in list_keys and not m.group(3):
         return [str(v) for v in settings.edition_params[m.group(1)]]
 
     def sub(mm: re.Match) -> str:
         name, prefix, offset = mm.group(1), mm.group(2), mm.group(3)
         if name in LIST_PLACEHOLDERS:
-            raise TemplateError(f"dataset {dataset!r}: {{{name}}} must be a whole value of its own, not part of {text!r}")
+            raise TemplateError(f"dataset {dataset!r}: {{{name}}} must be a whole value of its own, "
+                                f"not part of {text!r}")
         if name == "fylke":
             return (prefix or "") + settings.region
         return _scalar(name, offset, settings, dataset)
@@ -129,7 +132,7 @@ def queries_of(spec: dict) -> list[dict]:
     return list(q) if isinstance(q, list) else [q]
 
 
-def resolve_query(spec: dict, settings: Settings) -> list[dict[str, dict]] | dict[str, Any]:
+def resolve_query(spec: dict, settings: Settings) -> Any:
     """The concrete request(s) of a catalogue entry for a configuration.
 
     SSB: a list of queries `{variable: {"values": [...], "codelist": id?}}` (one per request).

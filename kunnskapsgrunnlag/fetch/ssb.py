@@ -203,12 +203,16 @@ def select_codes(expr: str, codes: list[str]) -> tuple[list[str] | None, str]:
         a, b = m.group(1).strip(), m.group(2).strip()
         bad = [x for x in (a, b) if x not in codes]
         if bad:
-            return None, f"{expr}: {', '.join(bad)} not among the codes ({codes[0]} … {codes[-1]})" if codes else f"{expr}: no codes"
+            if not codes:
+                return None, f"{expr}: no codes"
+            return None, f"{expr}: {', '.join(bad)} not among the codes ({codes[0]} … {codes[-1]})"
         i, j = codes.index(a), codes.index(b)
         return codes[min(i, j): max(i, j) + 1], ""
     if m := _FROM.match(expr):
         a = m.group(1).strip()
-        return (codes[codes.index(a):], "") if a in codes else (None, f"{expr}: {a} not among the codes ({codes[0]} … {codes[-1]})")
+        if a not in codes:
+            return None, f"{expr}: {a} not among the codes ({codes[0]} … {codes[-1]})"
+        return codes[codes.index(a):], ""
     if m := _TO.match(expr):
         a = m.group(1).strip()
         return (codes[: codes.index(a) + 1], "") if a in codes else (None, f"{expr}: {a} not among the codes")
@@ -288,7 +292,7 @@ def jsonstat_frame(body: Any, dataset: str, url: str) -> pd.DataFrame:
     elif isinstance(status, list):
         status = {str(i): s for i, s in enumerate(status) if s}
     codes_per_dim = []
-    for i, s in zip(ids, size):
+    for i, s in zip(ids, size, strict=False):
         cat = dims[i].get("category") or {}
         index = cat.get("index")
         labels = cat.get("label") or {}
@@ -304,7 +308,7 @@ def jsonstat_frame(body: Any, dataset: str, url: str) -> pd.DataFrame:
     idx = pd.MultiIndex.from_product([range(s) for s in size], names=ids)
     frame = idx.to_frame(index=False)
     cols = {}
-    for i, cats in zip(ids, codes_per_dim):
+    for i, cats in zip(ids, codes_per_dim, strict=False):
         pos = frame[i].to_numpy()
         cols[i] = [cats[p][0] for p in pos]
         cols[f"{i}_label"] = [cats[p][1] for p in pos]

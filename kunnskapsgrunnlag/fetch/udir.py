@@ -73,7 +73,7 @@ def read_report_json(body, dataset: str, url: str) -> pd.DataFrame:
 
     if isinstance(body, (bytes, str)):
         raise bad("a text body, not JSON (the CSV form is not used)")
-    if not isinstance(body, dict) or not isinstance(body.get("metadata"), dict) or not isinstance(body.get("rows"), list):
+    if not (isinstance(body, dict) and isinstance(body.get("metadata"), dict) and isinstance(body.get("rows"), list)):
         raise bad("`metadata.columns` and `rows[].data` are required")
     levels = body["metadata"].get("columns")
     if not isinstance(levels, list) or not levels:
@@ -95,14 +95,16 @@ def read_report_json(body, dataset: str, url: str) -> pd.DataFrame:
     for r in body["rows"]:
         data = r.get("data") if isinstance(r, dict) else None
         if not isinstance(data, list) or len(data) != width:
-            raise bad(f"row {r.get('navn') if isinstance(r, dict) else r!r} has {len(data) if isinstance(data, list) else 'no'} "
+            row = repr(r.get("navn") if isinstance(r, dict) else r)
+            raise bad(f"row {row} has {len(data) if isinstance(data, list) else 'no'} "
                       f"data cells for {width} columns")
         for j, cell in enumerate(data):
             try:
                 verdi, status = _number(cell)
             except ValueError as exc:
                 raise bad(f"row {r.get('navn')!r}: {exc}") from None
-            rec = {"enhet_kode": str(r.get("kode", "")), "enhet_navn": str(r.get("navn", "")), "enhet_id": str(r.get("id", ""))}
+            rec = {"enhet_kode": str(r.get("kode", "")), "enhet_navn": str(r.get("navn", "")),
+                   "enhet_id": str(r.get("id", ""))}
             rec.update({name: leaves[k][j] for k, name in enumerate(LEVELS)})
             rec["kull"] = int(rec["kull"]) if str(rec["kull"]).isdigit() else rec["kull"]
             rec.update(verdi=verdi, status=status)

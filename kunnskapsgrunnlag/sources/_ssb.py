@@ -26,7 +26,7 @@ def with_symbols(values: pd.Series, status: pd.Series, fmt=None) -> pd.Series:
     """Values as SSB shows them in a table: the number, or SSB's symbol where there is none."""
     fmt = fmt or (lambda v: v)
     return pd.Series([s if (isinstance(s, str) and s) else ("" if pd.isna(v) else fmt(v))
-                      for v, s in zip(values, status)], index=values.index, dtype=object)
+                      for v, s in zip(values, status, strict=False)], index=values.index, dtype=object)
 
 
 def region_level(code: str) -> str:
@@ -40,10 +40,11 @@ def _norway(code: str, label: str) -> bool:
 def regions(d: pd.DataFrame, region_names: dict[str, str]) -> pd.DataFrame:
     """Adds region_code (prefix stripped, Norway = "0"), region_level and region_name."""
     labels = d["Region_label"] if "Region_label" in d else d["Region"]
-    d["region_code"] = [("0" if _norway(c, lab) else strip_region_prefix(c)) for c, lab in zip(d["Region"], labels)]
+    d["region_code"] = [("0" if _norway(c, lab) else strip_region_prefix(c))
+                        for c, lab in zip(d["Region"], labels, strict=True)]
     d["region_level"] = d["region_code"].map(region_level)
     ssb_names = [re.sub(r"^\s*[A-Z]?[-_.]?\d+\s+", "", str(lab)).strip() for lab in labels]
-    d["region_name"] = [region_names.get(c, n or c) for c, n in zip(d["region_code"], ssb_names)]
+    d["region_name"] = [region_names.get(c, n or c) for c, n in zip(d["region_code"], ssb_names, strict=False)]
     return d
 
 
@@ -87,5 +88,6 @@ def tidy_long(df: pd.DataFrame, region_names: dict[str, str]) -> pd.DataFrame:
         raise KeyError(f"the answer has no {', '.join(missing)} (its columns: {', '.join(map(str, df.columns))})")
     d = regions(df.copy(), region_names)
     d = d.rename(columns={"Tid": "period"})
-    other = [c for c in d.columns if c not in set(LONG_COLUMNS) | {"Region", "Region_label", "Tid_label", "value", "status"}]
+    skip = set(LONG_COLUMNS) | {"Region", "Region_label", "Tid_label", "value", "status"}
+    other = [c for c in d.columns if c not in skip]
     return d[LONG_COLUMNS + other + ["value", "status"]].reset_index(drop=True)

@@ -47,7 +47,7 @@ def read_mirror(files: list[Path], region_names: dict[str, str]) -> pd.DataFrame
         "region_level": d["nivaa"].map(LEVEL),
         "region_code": d["code"],
         # Mirror names are multilingual ("Norge-Noreg-Norway"); use our names for fylker/land.
-        "region_name": [region_names.get(c, n) for c, n in zip(d["code"], d["name"])],
+        "region_name": [region_names.get(c, n) for c, n in zip(d["code"], d["name"], strict=False)],
         "year": d["aar"],
         "age_group": d["aldersgruppe"],
         "persons": d["personer"],

@@ -15,7 +15,7 @@ AGE_GROUPS = ["0", "1-5", "6-12", "13-15", "16-19", "20-44", "45-66", "67-79", "
 ALTERNATIVES = ["MMMM", "LLML", "HHMH"]
 # agg_Funksjonell4 (14288): F311…F320, verified in ../shared/data/stats/PROVENANCE.md addendum 4
 # (a 12882 query with labels, and the 10 groups of the staged Telemark 14288 file).
-FUNKSJONELL4 = dict(zip([f"F{n}" for n in range(311, 321)], AGE_GROUPS))
+FUNKSJONELL4 = dict(zip([f"F{n}" for n in range(311, 321)], AGE_GROUPS, strict=False))
 _ALTERNATIVE = re.compile(r"\b(MMMM|LLML|HHMH)\b")
 _MIRROR_ALT = {"Hovedalternativet (MMMM)": "MMMM", "Lav nasjonal vekst (LLML)": "LLML",
                "Høy nasjonal vekst (HHMH)": "HHMH"}

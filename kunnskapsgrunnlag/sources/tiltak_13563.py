@@ -49,7 +49,7 @@ def tabell2_from_13563(tidy: pd.DataFrame, lo: int = 20, hi: int = 66) -> pd.Dat
     if d.empty:
         labels = sorted(set(tidy["HovArbStyrkStatus_label"].astype(str)))
         raise ValueError(f"no HovArbStyrkStatus labelled {TILTAK_LABEL!r} in 13563; labels: {labels}")
-    ages = ages_within(dict(zip(d["Alder"], d["Alder_label"])), lo, hi)
+    ages = ages_within(dict(zip(d["Alder"], d["Alder_label"], strict=False)), lo, hi)
     d = d[d["Alder"].isin(ages)]
     st = d.groupby("region_code")["status"].agg(lambda s: next((x for x in s if isinstance(x, str) and x), ""))
     out = d.groupby(["region_code", "region_name"], as_index=False)["value"].sum(min_count=len(ages))
