@@ -36,7 +36,7 @@ test-all: setup
 
 # ruff (rules E,F,W,B,I; format) on the code, tests, benchmarks and notebooks; mypy (lenient) on the package.
 lint: setup
-	@rc=0; $(VENV)/bin/ruff check . || rc=1; $(VENV)/bin/ruff format --check . || rc=1; \
+	@rc=0; $(VENV)/bin/ruff check --output-format concise . || rc=1; $(VENV)/bin/ruff format --check . || rc=1; \
 	  $(VENV)/bin/mypy || rc=1; exit $$rc
 
 # Apply ruff's safe fixes and its formatting (then review the diff).
