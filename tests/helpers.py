@@ -78,7 +78,10 @@ def _clear_config_caches() -> None:
 def run(proj: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     """The command-line program in-process (typer's CliRunner) on project copy `proj`, from `proj` as
     working directory. An exception the program let escape is appended to stderr as a traceback, so
-    the tests' "no Traceback" checks see it as a subprocess run would show it."""
+    the tests' "no Traceback" checks see it as a subprocess run would show it.
+
+    For cases refused before anything runs: in-process, the package imported is this worktree's,
+    not the copy's, so a build or render here hashes other files than a subprocess in the copy."""
     from typer.testing import CliRunner
 
     from kunnskapsgrunnlag import cli as cli_mod

@@ -159,11 +159,12 @@ def _dead_pid() -> int:
     return p.pid
 
 
+@pytest.mark.slow  # a (no-op) build in a subprocess: in-process, the worktree's package would be hashed
 def test_stale_lock_of_a_dead_process_is_taken_over(proj):
     pid = _dead_pid()
     (proj / BUILD / ".lock").write_text(json.dumps({"pid": pid, "started": "2026-01-01T10:00:00+00:00"}))
     before = snapshot(proj)
-    p = run(proj, "build", "--renderer", "pandoc")
+    p = cli(proj, "build", "--renderer", "pandoc")
     out = norm(p.stderr)
     assert f"Took over the lock of configuration 2026-33 left by pid {pid}" in out and "no longer running" in out
     assert "Traceback" not in out
@@ -178,6 +179,23 @@ fh.seek(0); fh.truncate(); fh.write(json.dumps({"pid": os.getpid(), "started": "
 print("locked", flush=True)
 time.sleep(float(sys.argv[2]))
 """
+
+
+def test_a_running_holder_refuses_another_command_at_once(proj):
+    """The refusal alone, in-process (the slow case below also waits for the holder)."""
+    before = snapshot(proj)
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(proj / BUILD / ".lock"), "60"],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        for cmd in (["render", "--renderer", "pandoc"], ["build"], ["report", "--offline"]):
+            p = run(proj, *cmd, check=False)
+            assert_error(p, 2, "configuration 2026-33 is already being built by", f"pid {holder.pid}",
+                         "started 2026-11-27T04:00:00", "--wait")
+    finally:
+        holder.kill()
+        holder.wait()
+    assert snapshot(proj) == before
 
 
 @pytest.mark.slow  # waits 4 s for a holder process, then renders
