@@ -11,7 +11,7 @@ REGION ?=
 EDITION ?=
 CONFIG := $(if $(REGION),--region $(REGION)) $(if $(EDITION),--edition $(EDITION))
 
-.PHONY: setup report test bench bench-fylker clean
+.PHONY: setup report test test-all lint format bench bench-fylker clean
 
 setup: $(VENV)/.installed
 
@@ -26,8 +26,25 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 report: setup
 	$(KG) report $(MIRROR_OPT) --jobs $(JOBS) $(CONFIG)
 
+# Unit tests, in-process CLI tests and one shared offline build: under 5 minutes on two cores.
 test: setup
-	$(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q -m "not slow" --durations=5
+
+# Everything (CI, .ci/run): lint, then every test, including the slow tier (all fylker, region 40 and
+# edition 2025 builds, subprocess fault cases). Both run; the target fails if either failed.
+test-all: setup
+	@rc=0; $(MAKE) --no-print-directory lint || rc=1; \
+	  $(VENV)/bin/pytest -q --durations=15 || rc=1; exit $$rc
+
+# ruff (rules E,F,W,B,I; format) on the code, tests, benchmarks and notebooks; mypy (lenient) on the package.
+lint: setup
+	@rc=0; $(VENV)/bin/ruff check --output-format concise . || rc=1; $(VENV)/bin/ruff format --check . || rc=1; \
+	  $(VENV)/bin/mypy || rc=1; exit $$rc
+
+# Apply ruff's safe fixes and its formatting (then review the diff).
+format: setup
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
 
 bench: setup
 	$(PY) benchmarks/bench_build.py $(MIRROR_OPT)

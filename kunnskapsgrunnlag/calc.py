@@ -80,7 +80,8 @@ def levekaar_from_ssb(lavinntekt: pd.DataFrame, utdanning: pd.DataFrame, innvand
     # count table with the total "00" is turned into one.
     low_edu = u["01"] / u["00"] * 100 if "00" in u else u["01"]
     i = latest(innvandrere)
-    i = i[~i["Landbakgrunn"].isin(western_codes) & (i["Landbakgrunn"] != "999")] if western_codes else i[i["Landbakgrunn"] != "999"]
+    known = i["Landbakgrunn"] != "999"
+    i = i[~i["Landbakgrunn"].isin(western_codes) & known] if western_codes else i[known]
     imm = i.groupby("region_code")["value"].sum()
     df = pd.DataFrame({"lav_utdanning": low_edu, "lav_inntekt": low_inc, "innvandrere_ikke_vestlige": imm}).dropna()
     df = df[df.index.str.len() == 4]  # kommuner only
@@ -120,7 +121,8 @@ def check_sum_to_total(df: pd.DataFrame, value: str, total_code: str = "0") -> N
 
 def population_change(pop: pd.DataFrame, first: int, last: int, level: str = "kommune") -> pd.DataFrame:
     """Total population change (persons and %) between 1 January `first` and `last`."""
-    tot = pop[pop["region_level"] == level].groupby(["region_code", "region_name", "year"])["persons"].sum().unstack("year")
+    tot = (pop[pop["region_level"] == level].groupby(["region_code", "region_name", "year"])["persons"]
+           .sum().unstack("year"))
     if first not in tot or last not in tot:
         raise KeyError(f"population data lacks {first} or {last}: has {sorted(tot.columns)}")
     out = pd.DataFrame({"fra": tot[first], "til": tot[last]})

@@ -46,7 +46,8 @@ def choropleth(gdf: gpd.GeoDataFrame, column: str, legend_title: str, *, k: int 
     lows = [vals.min()] + list(bins[:-1])
     colours = plt.get_cmap(cmap)([0.2 + 0.8 * i / max(k - 1, 1) for i in range(k)])
     fig, ax = plt.subplots(figsize=figsize)
-    gdf.assign(_cls=classifier.yb).plot(ax=ax, color=[colours[c] for c in classifier.yb], edgecolor="white", linewidth=0.6)
+    gdf.assign(_cls=classifier.yb).plot(ax=ax, color=[colours[c] for c in classifier.yb], edgecolor="white",
+                                        linewidth=0.6)
     handles = [Patch(facecolor=colours[i], edgecolor="grey",
                      label=f"{fmt.num(lows[i], decimals)} – {fmt.num(bins[i], decimals)}") for i in range(k)]
     ax.legend(handles=handles, title=legend_title, loc="lower left", frameon=True, fontsize=8, title_fontsize=8.5)
@@ -126,7 +127,9 @@ def diverging_choropleth(gdf: gpd.GeoDataFrame, column: str, legend_title: str, 
     classes, handles = [], []
     for i in range(len(bounds)):
         sign = "nedgang" if bounds[i] <= 0 else "vekst"
-        label = f"{fmt.signed(lows[i], decimals) or fmt.num(0, decimals)} til {fmt.signed(bounds[i], decimals) or fmt.num(0, decimals)} ({counts[i]})"
+        low = fmt.signed(lows[i], decimals) or fmt.num(0, decimals)
+        high = fmt.signed(bounds[i], decimals) or fmt.num(0, decimals)
+        label = f"{low} til {high} ({counts[i]})"
         classes.append({"fra": lows[i], "til": bounds[i], "fortegn": sign, "antall": int(counts[i]),
                         "farge": mcolors.to_hex(colours[i])})
         handles.append(Patch(facecolor=colours[i], edgecolor="grey", label=label))
@@ -155,16 +158,16 @@ def diverging_classes(vals, k: int = 6, decimals: int = 1):
     if k_neg:
         b = list(mapclassify.FisherJenks(neg, k=k_neg).bins) if k_neg > 1 else [neg.max()]
         lows = [neg.min()] + b[:-1]
-        bounds += list(zip(lows, b))
+        bounds += list(zip(lows, b, strict=True))
         signs += [-1] * len(b)
     if k_pos:
         b = list(mapclassify.FisherJenks(pos, k=k_pos).bins) if k_pos > 1 else [pos.max()]
         lows = [pos.min()] + b[:-1]
-        bounds += list(zip(lows, b))
+        bounds += list(zip(lows, b, strict=True))
         signs += [1] * len(b)
     cls = []
     for v in vals:
-        for i, ((lo, hi), s) in enumerate(zip(bounds, signs)):
+        for i, ((_lo, hi), s) in enumerate(zip(bounds, signs, strict=True)):
             if (s < 0) == (v < 0) and v <= hi + 1e-12:
                 cls.append(i)
                 break
@@ -173,7 +176,7 @@ def diverging_classes(vals, k: int = 6, decimals: int = 1):
     # bounds as the values actually in each class; drop empty classes
     used = sorted(set(cls))
     remap = {old: new for new, old in enumerate(used)}
-    members = {i: [v for v, c in zip(vals, cls) if c == i] for i in used}
+    members = {i: [v for v, c in zip(vals, cls, strict=True) if c == i] for i in used}
     bounds = [(float(min(members[i])), float(max(members[i]))) for i in used]
     signs = [signs[i] for i in used]
     return [remap[c] for c in cls], bounds, signs

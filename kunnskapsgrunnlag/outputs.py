@@ -22,6 +22,7 @@ import sys
 import time
 from datetime import datetime
 from pathlib import Path
+from typing import TextIO
 
 from . import atomic
 
@@ -218,7 +219,7 @@ class RunLock:
         self.wait = wait
         self.poll = poll
         self.say = on_message or (lambda msg: None)
-        self._fh = None
+        self._fh: TextIO | None = None
 
     def _read_holder(self) -> dict:
         try:
@@ -271,11 +272,13 @@ class RunLock:
                      "which is no longer running")
         info = {"pid": os.getpid(), "started": datetime.now().astimezone().isoformat(timespec="seconds"),
                 "host": socket.gethostname(), "command": " ".join(["kunnskapsgrunnlag", *sys.argv[1:]])}
-        self._fh.seek(0)
-        self._fh.truncate()
-        self._fh.write(json.dumps(info))
-        self._fh.flush()
-        os.fsync(self._fh.fileno())
+        fh = self._fh
+        assert fh is not None  # _try() or _try_excl() opened it
+        fh.seek(0)
+        fh.truncate()
+        fh.write(json.dumps(info))
+        fh.flush()
+        os.fsync(fh.fileno())
         return self
 
     def release(self) -> None:

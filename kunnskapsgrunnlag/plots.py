@@ -1,7 +1,5 @@
-"""One shared plot style for every figure, the source line, and the «data mangler» placeholder."""
+"""One shared plot style for every figure, the source line, and Norwegian tick labels."""
 from __future__ import annotations
-
-import textwrap
 
 import matplotlib.pyplot as plt
 import seaborn as sns
@@ -14,7 +12,8 @@ OTHER = "#9BB7C4"
 NORWAY = "#333333"
 PALETTE = ["#00587C", "#E07B39", "#6A9F58", "#8E6C8A", "#C44E52", "#937860"]
 STATUS_COLOURS = {"vedtatt": "#4E9A44", "under_arbeid": "#F2C230", "ingen": "#C8102E", "ukjent": "#BDBDBD"}
-STATUS_LABELS = {"vedtatt": "Vedtatt plan", "under_arbeid": "Plan under arbeid", "ingen": "Ingen plan", "ukjent": "Ukjent"}
+STATUS_LABELS = {"vedtatt": "Vedtatt plan", "under_arbeid": "Plan under arbeid", "ingen": "Ingen plan",
+                 "ukjent": "Ukjent"}
 
 
 def use_style() -> None:
@@ -39,23 +38,6 @@ def use_style() -> None:
 def source_line(fig, text: str) -> None:
     """Print the source line under the figure, e.g. «Kilde: SSB, tabell 13563 (2024)»."""
     fig.text(0.01, -0.02, text, ha="left", va="top", fontsize=8, color="#555555")
-
-
-def missing_figure(title: str, dataset: str, reason: str, how: str, figsize=(7.5, 3.6)):
-    """A visible placeholder: the dataset is not available; says how to fetch or supply it."""
-    fig, ax = plt.subplots(figsize=figsize)
-    ax.set_axis_off()
-    ax.add_patch(plt.Rectangle((0, 0), 1, 1, transform=ax.transAxes, fill=True,
-                               facecolor="#FFF4E5", edgecolor="#E07B39", linewidth=2))
-    body = "\n".join(textwrap.wrap(how, 88, break_on_hyphens=False))
-    ax.text(0.03, 0.92, f"Data mangler: {title}", transform=ax.transAxes, fontsize=12,
-            fontweight="bold", va="top", color="#8A3B00")
-    ax.text(0.03, 0.76, "\n".join(textwrap.wrap(f"Datasett «{dataset}» er ikke tilgjengelig i denne kjøringen ({reason}).", 105)),
-            transform=ax.transAxes, fontsize=8.5, va="top")
-    ax.text(0.03, 0.58, "Slik hentes eller leveres det:", transform=ax.transAxes, fontsize=8.5,
-            va="top", fontweight="bold")
-    ax.text(0.03, 0.50, body, transform=ax.transAxes, fontsize=7, va="top", family="DejaVu Sans Mono")
-    return fig
 
 
 def fmt_axis(ax, axis: str = "y", decimals: int | None = None) -> None:

@@ -12,6 +12,12 @@ def pytest_configure(config):
     os.chdir(ROOT)  # the project is found from the current directory (like git); tests run in it
 
 
+# Test tiers: `make test` runs `pytest -m "not slow"` (unit tests, in-process CLI tests and the one
+# shared end-to-end build `built_project`, under 5 minutes on two cores); `make test-all` (CI) runs
+# everything. Mark `slow` any test that builds a project, starts a subprocess build or takes more
+# than about 5 s, unless it only reads `built_project`. Never build what a session fixture built.
+
+
 @pytest.fixture(scope="session")
 def mirror() -> Path:
     assert MIRROR.is_dir(), f"offline mirror not found at {MIRROR} (set KG_MIRROR)"
@@ -50,11 +56,35 @@ def copy_raw(tmp_path, fetched):
 
 
 @pytest.fixture(scope="session")
-def built_project(tmp_path_factory, mirror):
-    """A temporary copy of the project with the default configuration (2026-33) fetched, built and
-    rendered offline (session-wide; tests copy it again before changing anything)."""
-    from helpers import cli, copy_project
+def _built(tmp_path_factory, mirror):
+    from helpers import cli, copy_project, tree_digest
 
     proj = copy_project(tmp_path_factory.mktemp("built") / "proj")
-    cli(proj, "report", "--mirror", str(mirror), "--offline", "--jobs", "2", "--renderer", "pandoc")
-    return proj
+    p = cli(proj, "report", "--mirror", str(mirror), "--offline", "--jobs", "2", "--renderer", "pandoc")
+    before = tree_digest(proj)
+    yield proj, p.stderr + p.stdout
+    after = tree_digest(proj)
+    changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+    assert not changed, f"a test changed the shared built_project (work in a copy: built_copy): {changed[:10]}"
+
+
+@pytest.fixture(scope="session")
+def built_project(_built) -> Path:
+    """A temporary copy of the project with the default configuration (2026-33) fetched, built and
+    rendered offline: the test session's one end-to-end build. Tests only read it; a test that
+    changes anything works in its own copy (`helpers.copy_tree(built_project, tmp_path / "proj")`)."""
+    return _built[0]
+
+
+@pytest.fixture(scope="session")
+def built_project_log(_built) -> str:
+    """What the `report` command of `built_project` printed (stderr, then stdout)."""
+    return _built[1]
+
+
+@pytest.fixture
+def built_copy(built_project, tmp_path) -> Path:
+    """A writable copy of `built_project` of one's own (about 20 MB; under a second)."""
+    from helpers import copy_tree
+
+    return copy_tree(built_project, tmp_path / "proj")

@@ -103,6 +103,7 @@ def _axe_results(pages: list[Path]) -> dict[str, list[dict]]:
 
 
 @e2e
+@pytest.mark.slow  # axe-core over 13 pages: 80-125 s on two shared cores, a third of make test's budget
 def test_axe_no_serious_or_critical_violation_on_book_and_notebook_pages(book):
     linked = set(re.findall(r'href="notebooks/([\w]+)\.html', book["html"]))
     assert linked and {p.stem for p in book["notebooks"]} >= linked, "a linked notebook page is missing"

@@ -45,6 +45,7 @@ def test_every_configuration_has_its_own_folders(proj):
     assert 'href="2026-33/index.html"' in landing
 
 
+@pytest.mark.slow  # a full build of another region
 def test_region_40_builds_into_its_own_folders(proj, mirror):
     """Telemark builds offline. (Fails until the notebook fixes for other regions are merged.)"""
     before = {"33": tree_digest(proj / BUILD), "book": tree_digest(proj / BOOK)}
@@ -62,6 +63,7 @@ def test_region_40_builds_into_its_own_folders(proj, mirror):
     assert 'href="2026-40/index.html"' in landing and 'href="2026-33/index.html"' in landing
 
 
+@pytest.mark.slow  # follows the region 40 build
 def test_switching_back_to_33_reruns_nothing_and_gives_the_first_book(proj, mirror, built_project):
     report(proj, mirror, "--region", "40", check=False)  # (built by the previous test; a no-op here)
     first_vars = (built_project / BUILD / "_variables.yml").read_bytes()
@@ -92,6 +94,7 @@ def test_status_and_render_take_edition_and_region(proj):
     assert not (proj / "_book" / "2026-42").exists()
 
 
+@pytest.mark.slow  # a full build of another edition
 def test_edition_2025_builds_and_diff_lists_the_population(proj, mirror):
     p = report(proj, mirror, "--edition", "2025", check=False)
     assert p.returncode == 0, norm(p.stderr)[-3000:]
@@ -114,6 +117,7 @@ def test_edition_2025_builds_and_diff_lists_the_population(proj, mirror):
     assert (proj / BUILD / "changes.md").exists() and (proj / "build" / "2025-33" / "changes.md").exists()
 
 
+@pytest.mark.slow
 @pytest.mark.allfylker
 def test_every_fylke_builds(built_project, tmp_path, mirror):
     """`report --region R` exits 0 offline for each of the 15 fylker (notebooks, --jobs 2, no render)."""

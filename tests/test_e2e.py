@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import html as htmlmod
-from html.parser import HTMLParser
 import os
 import re
 import shutil
 import subprocess
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -25,17 +25,17 @@ def norm(text: str) -> str:
     return re.sub(r"\s+", " ", text)
 
 
-from helpers import BOOK, BUILD, cli, copy_project  # noqa: E402  (tests/helpers.py)
+from helpers import BOOK, BUILD, cli, copy_tree  # noqa: E402  (tests/helpers.py)
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory, mirror):
-    proj = copy_project(tmp_path_factory.mktemp("project"))
-    first = cli(proj, "report", "--mirror", str(mirror), "--offline", "--jobs", "2", "--renderer", "pandoc")
+def built(built_project, built_project_log):
+    """The session's offline build (conftest.built_project), read back; tests that change anything copy it."""
+    proj = built_project
     pdf = proj / BOOK / PDF_NAME
     return {
         "proj": proj,
-        "log": first.stderr + first.stdout,
+        "log": built_project_log,
         "pdf_pages": [norm(p.extract_text() or "") for p in PdfReader(pdf).pages],
         "html": (proj / BOOK / "index.html").read_text(encoding="utf-8"),
         "vars": yaml.safe_load((proj / BUILD / "_variables.yml").read_text(encoding="utf-8")),
@@ -78,8 +78,10 @@ def test_every_chapter_and_section_heading_in_pdf_and_html(built):
 
 def test_figure_captions_with_sources_and_numbers(built):
     pdf = " ".join(built["pdf_pages"])
-    assert re.search(r"Figur 1\. Aldersbæreevne: personer 16–66 år.*?\(Figur 1 i R1023460\)\. Kilde: SSB, tabell 07459 og 14288", pdf)
-    assert re.search(r"Figur \d+\. De tre utviklingsmålene og satsingsområdene i Buskerudplanen \(Figur 2 i R1023460\)\. Kilde: Planprogram", pdf)
+    assert re.search(r"Figur 1\. Aldersbæreevne: personer 16–66 år.*?\(Figur 1 i R1023460\)\. "
+                     r"Kilde: SSB, tabell 07459 og 14288", pdf)
+    assert re.search(r"Figur \d+\. De tre utviklingsmålene og satsingsområdene i Buskerudplanen "
+                     r"\(Figur 2 i R1023460\)\. Kilde: Planprogram", pdf)
     assert re.search(r"Tabell 1\. Levekårsindeks for kommunene i Buskerud", pdf)
     assert re.search(r"Tabell \d+\. Deltakere på arbeidsmarkedstiltak", pdf)
     # computed aldersbæreevne, decimal comma, in the prose
@@ -165,7 +167,8 @@ def test_no_statistic_in_the_prose_is_typed_by_hand(built):
     text = norm(htmlmod.unescape(" ".join(parser.parts)))
     assert "Læringsløp" in text and len(text) > 50_000  # the prose is really there
     text = re.sub(r"\((?:[^()]*?\b(?:19|20)\d\d[a-z]?\b[^()]*?)\)", " ", text)       # (Author, 2020; NOU 2018:15)
-    text = re.sub(r"\b(?:Figur|Tabell|kapittel|kapitlene|Kapittel|avsnitt|Del)\s+[\dA-Z][\d.a-z]*(?:\s*(?:og|–|-)\s*[\d.]+)*", " ", text)
+    text = re.sub(r"\b(?:Figur|Tabell|kapittel|kapitlene|Kapittel|avsnitt|Del)\s+[\dA-Z][\d.a-z]*"
+                  r"(?:\s*(?:og|–|-)\s*[\d.]+)*", " ", text)
     text = re.sub(r"\b(?:NOU|St\.meld\.|Meld\. St\.)\s*[\d:() ]+", " ", text)
     allowed = _allowed_numbers(built)
     allowed_compact = {a.replace(" ", "") for a in allowed}
@@ -180,17 +183,17 @@ def test_no_statistic_in_the_prose_is_typed_by_hand(built):
     assert not bad, "numerals typed by hand (register them or use a variable):\n" + "\n".join(bad[:20])
 
 
-def test_noop_rebuild_executes_no_notebook(built):
-    p = cli(built["proj"], "build", "--jobs", "2", "--renderer", "pandoc")
+def test_noop_rebuild_executes_no_notebook(built, tmp_path):
+    p = cli(copy_tree(built["proj"], tmp_path / "proj"), "build", "--jobs", "2", "--renderer", "pandoc")
     out = norm(p.stderr + p.stdout)
     assert "Notebooks: 0 ran, 12 unchanged" in out
     assert "unchanged, not re-rendered" in out
 
 
-def test_failing_notebook_is_named_with_its_cell_and_last_good_output_kept(built):
+def test_failing_notebook_is_named_with_its_cell_and_last_good_output_kept(built, tmp_path):
     import nbformat
 
-    proj = built["proj"]
+    proj = copy_tree(built["proj"], tmp_path / "proj")
     src = proj / "notebooks" / "03_02_livsmestring.ipynb"
     good = proj / BUILD / "notebooks" / "03_02_livsmestring.ipynb"
     original, good_before = src.read_bytes(), good.read_bytes()
@@ -210,8 +213,8 @@ def test_failing_notebook_is_named_with_its_cell_and_last_good_output_kept(built
         src.write_bytes(original)
 
 
-def test_tampered_raw_file_stops_the_build_and_loses_nothing(built):
-    proj = built["proj"]
+def test_tampered_raw_file_stops_the_build_and_loses_nothing(built, tmp_path):
+    proj = copy_tree(built["proj"], tmp_path / "proj")
     raw = proj / "data" / "raw"
     target = next((raw / "neet_13563").glob("*.csv"))
     before = {p: p.read_bytes() for p in raw.rglob("*") if p.is_file() and p != target}
@@ -261,7 +264,8 @@ def test_headless_browser_follows_a_figure_notebook_link(built, tmp_path):
     dom = dump_dom((book / "index.html").as_uri(), tmp_path / "profile")
     fig = dom[dom.find('id="fig-aldersbaereevne"'):]
     assert fig, "Figure 1 not in the rendered DOM"
-    href = re.search(r'<a[^>]*class="kg-notebook"[^>]*href="([^"]+)"|<a[^>]*href="([^"]+)"[^>]*class="kg-notebook"', fig)
+    href = re.search(r'<a[^>]*class="kg-notebook"[^>]*href="([^"]+)"'
+                     r'|<a[^>]*href="([^"]+)"[^>]*class="kg-notebook"', fig)
     assert href, "no notebook link under Figure 1"
     target = (book / (href.group(1) or href.group(2)).split("#")[0]).resolve()
     nb_dom = htmlmod.unescape(dump_dom(target.as_uri(), tmp_path / "profile"))
@@ -286,13 +290,17 @@ def test_every_drawn_figure_and_table_links_its_csv_with_exactly_the_data_drawn(
         assert f.exists(), href
         head = [line for line in f.read_text(encoding="utf-8").splitlines()[:3]]
         assert head[1].startswith("# Kilde:") and "Konfigurasjon: utgave 2026, region 33" in head[2], href
-    for label in ["fig-aldersbaereevne", "fig-neet", "fig-gjennomforing", "fig-framskriving", "tbl-levekaar", "tbl-tiltak"]:
+    for label in ["fig-aldersbaereevne", "fig-neet", "fig-gjennomforing", "fig-framskriving", "tbl-levekaar",
+                  "tbl-tiltak"]:
         assert f"figurdata/{label}.csv" in links, label
         assert label in drawn + tables, label
     neet = pd.read_csv(proj / BOOK / "figurdata" / "fig-neet.csv", comment="#", dtype={"region_code": str})
     # the CSV holds the bars drawn: one per fylke, the values the figure's text reports
     v = built["vars"]["neet"]
-    num = lambda x: float(str(x).replace(",", "."))
+
+    def num(x) -> float:
+        return float(str(x).replace(",", "."))
+
     assert len(neet) == int(v["n_fylker"]) == 15 and set(neet.year) == {2024}
     assert neet.set_index("region_code").loc["33", "neet_share"] == num(v["region"]) == 10.6
     assert neet.neet_share.max() == num(v["hoyest"]) and neet.neet_share.min() == num(v["lavest"])

@@ -1,5 +1,9 @@
 """Faults a careful user can cause (issue 9), each in a temporary copy of a built project.
 
+Cases refused before anything runs call the program in-process (`run`, typer's CliRunner); cases
+about processes (locks, Ctrl-C, concurrent runs) or that build or render start it as a subprocess
+(`cli`) and are in the slow tier (`make test-all`).
+
 Every case asserts the exit code, a message naming the cause, no traceback, and that data/raw
 (with its manifest) and the previous book are byte-identical afterwards (unless the case is a
 recovery that is meant to change them).
@@ -10,6 +14,7 @@ import errno
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -19,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import BOOK, BUILD, cli, cli_env, copy_tree, tree_digest
+from helpers import BOOK, BUILD, cli, cli_env, copy_tree, run, tree_digest
 
 pytestmark = pytest.mark.e2e
 
@@ -28,9 +33,24 @@ def norm(text: str) -> str:
     return re.sub(r"\s+", " ", text)
 
 
+def _state(path: Path) -> tuple:
+    return tree_digest(path), sorted(p.relative_to(path).as_posix() for p in path.rglob("*") if p.is_dir())
+
+
+@pytest.fixture(scope="module")
+def _module_copy(built_project, tmp_path_factory):
+    return copy_tree(built_project, tmp_path_factory.mktemp("faults") / "proj"), _state(built_project)
+
+
 @pytest.fixture
-def proj(built_project, tmp_path):
-    return copy_tree(built_project, tmp_path / "proj")
+def proj(_module_copy, built_project):
+    """A copy of the built project, as `built_project` is. One copy serves the module: a case refused
+    before anything runs leaves it unchanged; after a case that changed it, it is copied again."""
+    copy, original = _module_copy
+    yield copy
+    if _state(copy) != original:
+        shutil.rmtree(copy)
+        copy_tree(built_project, copy)
 
 
 def snapshot(proj: Path) -> dict:
@@ -51,7 +71,7 @@ def assert_error(p: subprocess.CompletedProcess, code: int, *needles: str) -> st
 def test_render_out_refuses_sources_and_the_project(proj, target):
     before = snapshot(proj)
     srcs = {d: tree_digest(proj / d) for d in ("notebooks", "config", "report")}
-    p = cli(proj, "render", "--out", target, check=False)
+    p = run(proj, "render", "--out", target, check=False)
     assert_error(p, 2, "refusing" if target in (".", "..") else "never replaces", "nothing was changed")
     assert snapshot(proj) == before
     assert {d: tree_digest(proj / d) for d in srcs} == srcs
@@ -64,12 +84,13 @@ def test_out_refuses_an_existing_folder_the_tool_did_not_make(proj, tmp_path):
     (mine / "notes.txt").write_text("mine")
     before = snapshot(proj)
     for cmd in (["render"], ["report", "--offline"], ["build"]):
-        p = cli(proj, *cmd, "--out", str(mine), check=False)
+        p = run(proj, *cmd, "--out", str(mine), check=False)
         assert_error(p, 2, "was not made by kunnskapsgrunnlag", str(mine))
     assert (mine / "notes.txt").read_text() == "mine" and len(list(mine.iterdir())) == 1
     assert snapshot(proj) == before
 
 
+@pytest.mark.slow  # renders twice
 def test_out_new_folder_is_stamped_and_later_replaced(proj, tmp_path):
     out = tmp_path / "kopi"
     before = snapshot(proj)
@@ -86,7 +107,7 @@ def test_a_foreign_folder_in_the_tools_place_is_refused_before_anything_runs(pro
     before = snapshot(proj)
     state = (proj / BUILD / "state.json").read_bytes()
     theirs = tree_digest(proj / folder)
-    p = cli(proj, "build", "--force", "--renderer", "pandoc", check=False)
+    p = run(proj, "build", "--force", "--renderer", "pandoc", check=False)
     assert_error(p, 2, "was not made by kunnskapsgrunnlag", "nothing was changed", folder.split("/")[-1])
     assert tree_digest(proj / folder) == theirs and snapshot(proj) == before
     assert (proj / BUILD / "state.json").read_bytes() == state  # no notebook ran
@@ -106,6 +127,7 @@ class Links(HTMLParser):
                 self.refs.append(v.split("#")[0])
 
 
+@pytest.mark.slow  # two forced builds at once
 def test_two_concurrent_report_force_runs(proj, mirror):
     raw_before = tree_digest(proj / "data" / "raw")
     args = [sys.executable, "-m", "kunnskapsgrunnlag.cli", "report", "--force", "--offline", "--mirror", str(mirror),
@@ -137,6 +159,7 @@ def _dead_pid() -> int:
     return p.pid
 
 
+@pytest.mark.slow  # a (no-op) build in a subprocess: in-process, the worktree's package would be hashed
 def test_stale_lock_of_a_dead_process_is_taken_over(proj):
     pid = _dead_pid()
     (proj / BUILD / ".lock").write_text(json.dumps({"pid": pid, "started": "2026-01-01T10:00:00+00:00"}))
@@ -158,6 +181,24 @@ time.sleep(float(sys.argv[2]))
 """
 
 
+def test_a_running_holder_refuses_another_command_at_once(proj):
+    """The refusal alone, in-process (the slow case below also waits for the holder)."""
+    before = snapshot(proj)
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(proj / BUILD / ".lock"), "60"],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        for cmd in (["render", "--renderer", "pandoc"], ["build"], ["report", "--offline"]):
+            p = run(proj, *cmd, check=False)
+            assert_error(p, 2, "configuration 2026-33 is already being built by", f"pid {holder.pid}",
+                         "started 2026-11-27T04:00:00", "--wait")
+    finally:
+        holder.kill()
+        holder.wait()
+    assert snapshot(proj) == before
+
+
+@pytest.mark.slow  # waits 4 s for a holder process, then renders
 def test_a_running_holder_refuses_a_second_run_or_is_waited_for(proj):
     before = snapshot(proj)
     holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(proj / BUILD / ".lock"), "4"],
@@ -175,6 +216,7 @@ def test_a_running_holder_refuses_a_second_run_or_is_waited_for(proj):
 
 
 # --- corrupt state files are set aside and rebuilt --------------------------------------------
+@pytest.mark.slow  # runs a notebook
 def test_corrupt_state_json_is_set_aside_and_rebuilt(proj):
     state = proj / BUILD / "state.json"
     state.write_text(state.read_text()[:40])  # a cut write
@@ -187,6 +229,7 @@ def test_corrupt_state_json_is_set_aside_and_rebuilt(proj):
     assert snapshot(proj) == before
 
 
+@pytest.mark.slow  # renders the book
 def test_corrupt_render_state_is_set_aside_and_the_book_rendered(proj):
     rs = proj / BUILD / "render-state.json"
     rs.write_text('{"x": ')
@@ -198,6 +241,7 @@ def test_corrupt_render_state_is_set_aside_and_the_book_rendered(proj):
     assert tree_digest(proj / "data" / "raw") == raw
 
 
+@pytest.mark.slow  # runs a notebook
 def test_corrupt_record_is_set_aside(proj):
     rec = proj / BUILD / "records" / "03_02_livsmestring.json"
     rec.write_bytes(b"\x00\x00garbage")
@@ -209,6 +253,7 @@ def test_corrupt_record_is_set_aside(proj):
     assert snapshot(proj) == before
 
 
+@pytest.mark.slow  # runs a notebook
 def test_corrupt_variables_file_is_set_aside_and_rebuilt(proj):
     var = proj / BUILD / "variables" / "03_04_arbeid.yml"
     good = var.read_bytes()
@@ -227,6 +272,7 @@ def _papermill_of(proj: Path) -> list[str]:
     return [l for l in ps if "kunnskapsgrunnlag.nbexec" in l and str(proj) in l]
 
 
+@pytest.mark.slow  # a forced build, interrupted
 def test_ctrl_c_cancels_the_build_and_keeps_the_last_good_outputs(proj):
     before = snapshot(proj)
     nbs = {f.name: f.read_bytes() for f in (proj / BUILD / "notebooks").glob("*.ipynb")}
@@ -273,7 +319,7 @@ def test_yaml_syntax_error_names_file_and_line(proj):
     lines[n + 1] = '  edition: [2026'
     f.write_text("\n".join(lines) + "\n", encoding="utf-8")
     before = snapshot(proj)
-    p = cli(proj, "build", check=False)
+    p = run(proj, "build", check=False)
     out = assert_error(p, 2, "project.yml", "YAML syntax error at line")
     line = int(re.search(r"at line (\d+)", out).group(1))
     assert abs(line - (n + 2)) <= 2
@@ -284,7 +330,7 @@ def test_yaml_syntax_error_in_the_catalogue(proj):
     f = proj / "config" / "datasets.yml"
     _edit(f, '  provider: ssb\n', '  provider: "ssb\n')
     before = snapshot(proj)
-    p = cli(proj, "report", "--offline", check=False)
+    p = run(proj, "report", "--offline", check=False)
     assert_error(p, 2, "datasets.yml", "YAML syntax error")
     assert snapshot(proj) == before
 
@@ -292,28 +338,28 @@ def test_yaml_syntax_error_in_the_catalogue(proj):
 def test_unknown_catalogue_key_is_an_error(proj):
     _edit(proj / "config" / "datasets.yml", '  provider: ssb\n', '  provider: ssb\n  colour: red\n')
     before = snapshot(proj)
-    p = cli(proj, "fetch", "--offline", check=False)
+    p = run(proj, "fetch", "--offline", check=False)
     assert_error(p, 2, "datasets.yml", "unknown key 'colour'", "valid keys:")
     assert snapshot(proj) == before
 
 
 def test_misspelt_catalogue_key_suggests_the_valid_one(proj):
     _edit(proj / "config" / "datasets.yml", "  licence: ", "  licnce: ")
-    p = cli(proj, "build", check=False)
+    p = run(proj, "build", check=False)
     assert_error(p, 2, "datasets.yml", "unknown key 'licnce'", "did you mean 'licence'")
 
 
 def test_misspelt_project_key_suggests_the_valid_one(proj):
     _edit(proj / "config" / "project.yml", "  comparison_regions:", "  comparsion_regions:")
     before = snapshot(proj)
-    p = cli(proj, "status", check=False)
+    p = run(proj, "status", check=False)
     assert_error(p, 2, "project.yml", "defaults: unknown key 'comparsion_regions'", "did you mean 'comparison_regions'")
     assert snapshot(proj) == before
 
 
 def test_misspelt_edition_key(proj):
     _edit(proj / "config" / "project.yml", "    neet_year: 2024", "    neet_yaer: 2024")
-    p = cli(proj, "build", check=False)
+    p = run(proj, "build", check=False)
     assert_error(p, 2, "editions.2026: unknown key 'neet_yaer'", "did you mean 'neet_year'")
 
 
@@ -321,14 +367,14 @@ def test_latin1_config_file(proj):
     f = proj / "config" / "project.yml"
     f.write_bytes(f.read_text(encoding="utf-8").encode("latin-1", errors="replace"))
     before = snapshot(proj)
-    p = cli(proj, "build", check=False)
+    p = run(proj, "build", check=False)
     assert_error(p, 2, "project.yml is not UTF-8", "line", "save it with UTF-8")
     assert snapshot(proj) == before
 
 
 def test_empty_config_file(proj):
     (proj / "config" / "datasets.yml").write_text("# nothing\n", encoding="utf-8")
-    p = cli(proj, "fetch", "--offline", check=False)
+    p = run(proj, "fetch", "--offline", check=False)
     assert_error(p, 2, "datasets.yml is empty")
 
 
@@ -336,7 +382,7 @@ def test_empty_config_file(proj):
 def test_region_3_is_not_oslo(proj):
     before = snapshot(proj)
     for cmd in ("build", "status", "render", "report"):
-        p = cli(proj, cmd, "--region", "3", check=False)
+        p = run(proj, cmd, "--region", "3", check=False)
         assert_error(p, 2, "Unknown region '3'", "must match exactly", "Did you mean 03 (Oslo)")
     assert not (proj / "build" / "2026-03").exists()
     assert snapshot(proj) == before
@@ -347,29 +393,30 @@ def test_quarto_forced_but_not_installed(proj):
         pytest.skip("quarto is installed here")
     before = snapshot(proj)
     for cmd in ("render", "build", "report"):
-        p = cli(proj, cmd, "--renderer", "quarto", check=False)
+        p = run(proj, cmd, "--renderer", "quarto", check=False)
         assert_error(p, 2, "Quarto is not installed", "--renderer auto")
     assert snapshot(proj) == before
 
 
 def test_unknown_notebook_in_only(proj):
-    p = cli(proj, "build", "--only", "03_99_finnes_ikke", check=False)
+    p = run(proj, "build", "--only", "03_99_finnes_ikke", check=False)
     assert_error(p, 2, "Unknown notebook(s) ['03_99_finnes_ikke']", "config/project.yml")
 
 
 def test_diff_of_an_edition_not_built(proj):
-    p = cli(proj, "diff", "2025", "2026", check=False)
+    p = run(proj, "diff", "2025", "2026", check=False)
     assert_error(p, 2, "edition 2025 for region 33 (Buskerud) is not built", "report --edition 2025 --region 33")
 
 
 def test_debug_shows_the_traceback(proj):
-    p = cli(proj, "--debug", "status", "--region", "3", check=False)
+    p = run(proj, "--debug", "status", "--region", "3", check=False)
     assert p.returncode == 2 and "Traceback" in p.stderr and "Unknown region" in p.stderr
 
 
 # --- write errors (in-process: the tests run as root, so chmod cannot make a folder read-only) ----
 @pytest.mark.parametrize("err,needle", [(errno.ENOSPC, "the disk is full"), (errno.EROFS, "read-only"),
                                         (errno.EACCES, "permission denied")])
+@pytest.mark.slow  # renders the book
 def test_write_errors_are_one_message(proj, monkeypatch, err, needle):
     from typer.testing import CliRunner
 
@@ -396,6 +443,7 @@ def test_write_errors_are_one_message(proj, monkeypatch, err, needle):
     assert snapshot(proj) == before  # the previous book is kept
 
 
+@pytest.mark.slow  # runs a notebook
 def test_read_only_build_folder(proj):
     if os.geteuid() == 0:
         pytest.skip("root ignores file permissions (covered in-process by test_write_errors_are_one_message)")
@@ -411,6 +459,7 @@ def test_read_only_build_folder(proj):
 
 
 # --- render refuses a failed or stale build ---------------------------------------------------------
+@pytest.mark.slow  # runs a notebook, renders twice
 def test_render_after_a_failed_build_refuses_until_fixed(proj):
     import nbformat
 
@@ -443,7 +492,7 @@ def test_render_refuses_stale_notebooks(proj):
     data = json.loads(nb.read_text(encoding="utf-8"))
     data["cells"].append({"cell_type": "markdown", "metadata": {}, "source": ["Endret."]})
     nb.write_text(json.dumps(data), encoding="utf-8")
-    p = cli(proj, "render", "--renderer", "pandoc", check=False)
+    p = run(proj, "render", "--renderer", "pandoc", check=False)
     assert_error(p, 2, "stale", "03_05_kompetanse", "kunnskapsgrunnlag build")
     assert snapshot(proj) == before
 
@@ -454,7 +503,7 @@ def test_clean_removes_only_what_the_tool_made(proj):
     (proj / "_book" / "mine").mkdir()
     (proj / "_book" / "mine" / "x.html").write_text("mine")
     raw = tree_digest(proj / "data" / "raw")
-    cli(proj, "clean")
+    run(proj, "clean")
     assert not (proj / BUILD).exists() and not (proj / BOOK).exists()
     assert (proj / "build" / "mine.txt").read_text() == "mine"
     assert (proj / "_book" / "mine" / "x.html").read_text() == "mine"

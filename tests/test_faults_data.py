@@ -354,6 +354,7 @@ def _tamper(proj, name="neet_13563") -> Path:
     return path
 
 
+@pytest.mark.slow  # runs the notebooks
 def test_tampered_raw_file_is_restored_by_fetch_and_build_then_succeeds(proj):
     path = _tamper(proj)
     code, out = run("status")

@@ -2,7 +2,6 @@
 import matplotlib
 
 matplotlib.use("Agg")
-import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from kunnskapsgrunnlag import maps, plots, rawstore  # noqa: E402
@@ -31,7 +30,7 @@ def test_choropleth_legend_is_norwegian_and_complete(kommuner):
     b["v"] = [0.70 + 0.04 * i for i in range(len(b))]
     fig, ax = maps.choropleth(b, "v", "Indeks", decimals=2)
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert len(labels) == 5 and all("," in l and "–" in l for l in labels)
+    assert len(labels) == 5 and all("," in label and "–" in label for label in labels)
     assert labels[0].startswith("0,70")
     maps.attribution(fig)
     assert any("© Kartverket" in t.get_text() for t in fig.texts)

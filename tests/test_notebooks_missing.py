@@ -250,6 +250,7 @@ def test_appendix_groups_follow_manifest_providers(fetched):
     assert appendix.split_query(q, width=20).replace("\n  ", "") == q
 
 
+@pytest.mark.slow  # runs several notebooks
 def test_drawn_branches_with_delivered_files(copy_raw, tmp_path):
     """The figure branches run when the data exist: file drops (source line from the drop's own
     `kilde` column) and an online-shaped 07984 extract. Values are test fixtures, not report data."""

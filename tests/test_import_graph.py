@@ -1,0 +1,116 @@
+"""The package's import structure, computed from the `import` statements of its modules (issue 20).
+
+Every import counts, at module level or inside a function (a lazy import is still a dependency),
+except those under `if TYPE_CHECKING:`. Modules are nodes (`kunnskapsgrunnlag.fetch` is the
+package's `__init__.py`, `kunnskapsgrunnlag.fetch.ssb` a module of it); an edge runs from the
+importing module to the imported one. The graph must have no cycle, and its depth (the number of
+modules on the longest chain of imports, the "floors") must not grow.
+"""
+
+from __future__ import annotations
+
+import ast
+from functools import cache
+from graphlib import CycleError, TopologicalSorter
+from pathlib import Path
+
+PKG = Path(__file__).resolve().parent.parent / "kunnskapsgrunnlag"
+NAME = PKG.name
+
+# The depth today (the chain is printed when it fails). The aim of issue 20 is at most 7 floors:
+# lower this number as modules move down (sources/, store.py, a leaf Context), never raise it.
+MAX_LAYERS = 11
+TARGET_LAYERS = 7
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PKG.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _is_type_checking(node: ast.If) -> bool:
+    t = node.test
+    return (isinstance(t, ast.Name) and t.id == "TYPE_CHECKING") or (
+        isinstance(t, ast.Attribute) and t.attr == "TYPE_CHECKING"
+    )
+
+
+def _imports(tree: ast.AST):
+    for node in ast.iter_child_nodes(tree):
+        if isinstance(node, ast.If) and _is_type_checking(node):
+            yield from (n for child in node.orelse for n in _imports_in(child))
+            continue
+        yield from _imports_in(node)
+
+
+def _imports_in(node: ast.AST):
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        yield node
+        return
+    if isinstance(node, ast.If) and _is_type_checking(node):
+        return
+    for child in ast.iter_child_nodes(node):
+        yield from _imports_in(child)
+
+
+def import_graph() -> dict[str, set[str]]:
+    """{module: the package's modules it imports}."""
+    modules = {module_name(p): p for p in sorted(PKG.rglob("*.py"))}
+    graph: dict[str, set[str]] = {m: set() for m in modules}
+    for mod, path in modules.items():
+        is_pkg = path.name == "__init__.py"
+        base = mod.split(".") if is_pkg else mod.split(".")[:-1]  # the package relative imports start from
+        for node in _imports(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            targets: list[str] = []
+            if isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            else:
+                if node.level:
+                    anchor = base[: len(base) - (node.level - 1)]
+                    prefix = ".".join(anchor + ([node.module] if node.module else []))
+                else:
+                    prefix = node.module or ""
+                # `from . import calc` / `from .fetch import mirror` name modules; otherwise the module itself
+                targets = [f"{prefix}.{a.name}" if f"{prefix}.{a.name}" in modules else prefix for a in node.names]
+            for t in targets:
+                while t and t not in modules:  # `import kunnskapsgrunnlag.fetch.ssb.x` -> the module that exists
+                    t = t.rpartition(".")[0]
+                if t and t.split(".")[0] == NAME and t != mod:
+                    graph[mod].add(t)
+    return graph
+
+
+def longest_chain(graph: dict[str, set[str]]) -> list[str]:
+    @cache
+    def chain(m: str) -> tuple[str, ...]:
+        below = [chain(d) for d in sorted(graph[m])]
+        return (m, *max(below, key=len, default=()))
+
+    return list(max((chain(m) for m in sorted(graph)), key=len))
+
+
+def test_the_graph_is_computed_from_real_imports():
+    g = import_graph()
+    assert f"{NAME}.cli" in g and f"{NAME}.calc" in g and len(g) >= 20
+    assert f"{NAME}.pipeline" in g[f"{NAME}.cli"]  # cli imports the pipeline
+    assert all(d.startswith(NAME) for ds in g.values() for d in ds)
+
+
+def test_no_import_cycle():
+    g = import_graph()
+    try:
+        list(TopologicalSorter(g).static_order())
+    except CycleError as exc:
+        raise AssertionError(f"import cycle: {' -> '.join(exc.args[1])}") from None
+
+
+def test_the_import_graph_is_no_deeper_than_today():
+    chain = longest_chain(import_graph())
+    assert len(chain) <= MAX_LAYERS, (
+        f"{len(chain)} layers (limit {MAX_LAYERS}, target {TARGET_LAYERS}): {' -> '.join(chain)}"
+    )
+
+
+def test_longest_chain_on_a_small_graph():
+    g = {"a": {"b", "c"}, "b": {"c"}, "c": {"d"}, "d": set(), "e": {"d"}}
+    assert longest_chain(g) == ["a", "b", "c", "d"]
