@@ -125,6 +125,22 @@ def md(text) -> str:
     return "".join(out)
 
 
+def md_frame(df):
+    """A copy of a table whose text cells (names, sources from data) are Markdown text (`md`), for
+    `df.to_markdown()`: a `|`, `*` or `<b>` in a cell stays text and cannot break the pipe table."""
+    out = df.copy()
+    for col in out.columns:
+        if any(isinstance(v, str) for v in out[col]):
+            out[col] = _object_series([md(v) if isinstance(v, str) else v for v in out[col]], out.index)
+    return out
+
+
+def _object_series(values, index):
+    import pandas as pd
+
+    return pd.Series(values, index=index, dtype=object)
+
+
 def html(text) -> str:
     """Plain text for HTML (element content or a quoted attribute value)."""
     import html as _html
