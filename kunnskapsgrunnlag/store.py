@@ -521,7 +521,8 @@ class RawStore:
             parts.append(f"{dataset} is now missing (its stored vintages stay; `kunnskapsgrunnlag use {dataset} "
                          "VINTAGE` brings one back)")
         else:
-            parts.append(f"the current vintage {cur.get('file', '-')} stays current")
+            parts.append(f"the current vintage {cur['file']} stays current" if cur.get("file")
+                         else f"{dataset} stays missing, as before")
         return "; ".join(parts)
 
     def rebuild(self, datasets: dict[str, dict]) -> tuple[dict, list[str]]:
