@@ -104,3 +104,9 @@ def test_md_frame_keeps_a_pipe_table_intact():
     out = _pandoc(fmt.md_frame(df).to_markdown(index=False), "html")
     assert out.count("<tr") == 3 and "<strong>" not in out and "<em>" not in out and "<b>" not in out
     assert "Drammen | *x*" in html.unescape(re.sub(r"<[^>]+>", "", out))
+
+
+def test_no_break_spaces_of_numbers_are_kept():
+    """fmt.num writes «272 981» with a no-break space; writing it as text must not change it."""
+    assert fmt.md(fmt.num(272981)) == fmt.num(272981) == "272\xa0981"
+    assert fmt.md("a\n\nb\tc") == "a b c" and fmt.typst("272\xa0981") == "272\xa0981"
