@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 from babel.numbers import format_decimal
 
@@ -95,6 +96,13 @@ def compare(a: float, b: float, decimals: int = 1, words=("under", "over", "på 
 # HTML, in Typst markup and in matplotlib text (where `$…$` is mathtext).
 
 _MD_ALWAYS = set("\\`*[]<>{}#$|~^@&\"")
+_ASCII_SPACE = re.compile(r"[ \t\r\n\f\v]+")
+
+
+def _one_line(text) -> str:
+    """Line breaks and runs of ASCII white space as one space; a no-break space (fmt.num's
+    thousands separator) is kept."""
+    return _ASCII_SPACE.sub(" ", str(text))
 
 
 def md(text) -> str:
@@ -104,7 +112,7 @@ def md(text) -> str:
     Every Markdown-special ASCII character is backslash-escaped (pandoc reads any escaped
     punctuation literally), and so are `_` outside words, `--`/`...` (smart dashes and ellipses)
     and a leading list marker. Ordinary text and numbers are left as they are ("3,6", "a_b")."""
-    s = " ".join(str(text).split())
+    s = _one_line(text)
     out = []
     n = len(s)
     for i, ch in enumerate(s):
@@ -125,6 +133,22 @@ def md(text) -> str:
     return "".join(out)
 
 
+def md_frame(df):
+    """A copy of a table whose text cells (names, sources from data) are Markdown text (`md`), for
+    `df.to_markdown()`: a `|`, `*` or `<b>` in a cell stays text and cannot break the pipe table."""
+    out = df.copy()
+    for col in out.columns:
+        if any(isinstance(v, str) for v in out[col]):
+            out[col] = _object_series([md(v) if isinstance(v, str) else v for v in out[col]], out.index)
+    return out
+
+
+def _object_series(values, index):
+    import pandas as pd
+
+    return pd.Series(values, index=index, dtype=object)
+
+
 def html(text) -> str:
     """Plain text for HTML (element content or a quoted attribute value)."""
     import html as _html
@@ -138,7 +162,7 @@ _TYPST_ALWAYS = set("\\#$*_`<>@[]~\"'/=")
 def typst(text) -> str:
     """Plain text for Typst markup (one line): every markup character escaped, a leading list
     marker, and the `--`/`...` shorthands."""
-    s = " ".join(str(text).split())
+    s = _one_line(text)
     out = []
     for i, ch in enumerate(s):
         doubled = ch in "-." and ((i > 0 and s[i - 1] == ch) or (i + 1 < len(s) and s[i + 1] == ch))

@@ -95,3 +95,18 @@ def test_context_writes_captions_and_variables_as_text(fetched, tmp_path):
     ctx.set_markdown("x.lenke", "[Datakilder](#datakilder)")
     assert ctx.variables["x.kilde"] == fmt.md(kilde) and ctx.variables["x.tall"] == "3,6"
     assert ctx.variables["x.lenke"] == "[Datakilder](#datakilder)"
+
+
+def test_md_frame_keeps_a_pipe_table_intact():
+    import pandas as pd
+
+    df = pd.DataFrame({"Kommune": ["Drammen | *x*", "Flå <b>"], "Netto": [1, -2]})
+    out = _pandoc(fmt.md_frame(df).to_markdown(index=False), "html")
+    assert out.count("<tr") == 3 and "<strong>" not in out and "<em>" not in out and "<b>" not in out
+    assert "Drammen | *x*" in html.unescape(re.sub(r"<[^>]+>", "", out))
+
+
+def test_no_break_spaces_of_numbers_are_kept():
+    """fmt.num writes «272 981» with a no-break space; writing it as text must not change it."""
+    assert fmt.md(fmt.num(272981)) == fmt.num(272981) == "272\xa0981"
+    assert fmt.md("a\n\nb\tc") == "a b c" and fmt.typst("272\xa0981") == "272\xa0981"

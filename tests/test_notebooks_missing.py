@@ -18,7 +18,7 @@ BOLIGER_FILE = "stats/kommune_indikatorer_2024/ssb06265_boliger_andel_bygningsty
 
 @pytest.fixture(scope="module")
 def boliger(mirror):
-    from kunnskapsgrunnlag.fetch.mirror import read_boliger_06265
+    from kunnskapsgrunnlag.sources.boliger_06265 import read_mirror as read_boliger_06265
 
     return read_boliger_06265([mirror / BOLIGER_FILE], {})
 

@@ -3,14 +3,15 @@
 `fetch_all` goes through the catalogue (config/datasets.yml). For each dataset it tries, in
 order: the online API (when online), the offline mirror (when given), and otherwise records the
 dataset as missing with the exact query that would fetch it. Every route validates the tidy
-table against the dataset's schema and plausibility expectations (`schemas.EXPECTATIONS`) before
+table against the schema and plausibility expectations of the dataset's module (`sources/`) before
 it is stored; a file that fails is kept aside (`data/raw/<dataset>/rejected/`) and the previous
 vintage stays current. The boundary dataset (the kommune classification) is fetched first, since
 the coverage checks of the others read it.
 
 A current raw file that was changed or deleted is restored from its source (mirror, drop,
 transcription or API) and the result says so. A dataset pinned with `kunnskapsgrunnlag use` is
-left as it is.
+left as it is. Only network and HTTP failures of the online route fall back to the mirror
+(`ONLINE_ERRORS`); every write to data/raw and its manifest is a `store.RawStore` method.
 """
 from __future__ import annotations
 
