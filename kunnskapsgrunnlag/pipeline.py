@@ -284,12 +284,16 @@ def render_inputs_hash(settings: Settings, renderer: str) -> str:
     """Hash of everything the rendered book depends on (sources, variables, executed notebooks, renderer)."""
     files = [src for src, _ in _source_files(settings.root)] + [variables_path(settings)]
     files += _executed_notebooks(settings) + _figurdata(settings)
-    files += sorted((Path(__file__).parent / "render").rglob("*"))
+    keyed = [(_rel_key(f, settings.root), f) for f in files]
+    # the renderer's own files, keyed relative to the package wherever it was imported from (the
+    # checkout's copy with `python -m` in the project root, the installed one elsewhere)
+    pkg = Path(__file__).resolve().parent
+    keyed += [("pkg:" + f.relative_to(pkg).as_posix(), f) for f in sorted((pkg / "render").rglob("*"))]
     h = hashlib.sha256(renderer.encode())
     h.update(repr(sorted(book_overlay(settings).items(), key=str)).encode())
-    for f in files:
+    for key, f in keyed:
         if f.is_file() and "__pycache__" not in f.parts:
-            h.update(_rel_key(f, settings.root).encode())
+            h.update(key.encode())
             h.update(f.read_bytes())
     return h.hexdigest()
 
