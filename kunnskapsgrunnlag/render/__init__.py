@@ -20,6 +20,7 @@ attributes) are removed, and any remaining machine path is a :class:`RenderError
 from __future__ import annotations
 
 import json
+import posixpath
 import re
 import shutil
 import subprocess
@@ -27,7 +28,8 @@ from pathlib import Path
 
 import yaml
 
-from .fallback import RenderError, render_fallback
+from . import compat, staging
+from .fallback import RenderError, convert_notebooks, load_book, render_fallback
 
 __all__ = ["render", "RenderError", "machine_paths"]
 
@@ -158,8 +160,71 @@ def _render_quarto(root: Path, out_dir: Path | None) -> dict:
         if not p.exists():
             raise RenderError(f"quarto render finished but {p} was not produced")
     _scrub_quarto_html(html.parent)
+    notebook_pages(root, html.parent)
+    _quarto_accessibility(html.parent)
     check_relative(html.parent, root)
     return {"renderer": "quarto", "html": html, "pdf": pdf}
+
+
+def notebook_pages(root: Path, out_dir: Path) -> list[Path]:
+    """The project's post-render step under Quarto: the executed notebooks behind the links
+    «Vis notatboken» as pages ``notebooks/NB.html`` (the fallback's nbconvert template), each
+    embedded cell linking back to its figure or table on the chapter's page. Quarto books make
+    no notebook pages of their own (quarto-cli src/format/html/format-html-notebook.ts)."""
+    embeds = staging.book_embeds(Path(root))
+    figs = [e for e in embeds if e.label.split("-", 1)[0] in ("fig", "tbl") and e.notebook.exists()]
+    if not figs:
+        return []
+    book = load_book(Path(root))
+    titles: dict[Path, str] = {}
+    for e in figs:
+        titles.setdefault(e.notebook, e.chapter_title)
+    back = {(e.notebook.stem, e.label): posixpath.relpath(e.page, staging.NOTEBOOK_PAGES) + "#" + e.label
+            for e in figs}
+    return convert_notebooks([e.notebook for e in figs], Path(out_dir), titles=titles, lang=book.lang,
+                             book_title=book.title, backlinks=back)
+
+
+# Landmarks Quarto leaves unlabelled (axe-core `landmark-unique`), by the element's class or id.
+_NAV_LABELS = (("page-navigation", "Forrige og neste kapittel"),
+               ("quarto-secondary-nav", "Kapittelnavigasjon"),
+               ('id="TOC"', "På denne siden"),
+               ('id="quarto-sidebar"', "Innhold"))
+
+
+def _quarto_accessibility(out_dir: Path) -> None:
+    """What axe-core finds on Quarto's own HTML and Quarto offers no option for:
+
+    * tables inside ``.cell-output-display`` scroll sideways (quarto-cli
+      src/resources/formats/html/_quarto-rules.scss: `.cell-output-display:not(.no-overflow-x)`
+      has `overflow-x: auto`) and must be reachable by keyboard (`scrollable-region-focusable`):
+      the wrapper of every table gets ``tabindex="0"``;
+    * every navigation landmark gets its own Norwegian name (`landmark-unique`), and the sidebar's
+      collapse toggles (links with ``role="navigation"``) become buttons, which is what they are.
+    """
+    for f in Path(out_dir).rglob("*.html"):
+        if staging.NOTEBOOK_PAGES in f.relative_to(out_dir).parts[:1]:
+            continue
+        text = f.read_text(encoding="utf-8", errors="replace")
+        new = re.sub(r'<div class="(cell-output cell-output-display[^"]*)">(\s*<table\b)',
+                     r'<div class="\1" tabindex="0">\2', text)
+        for key, label in _NAV_LABELS:
+            new = re.sub(r'<nav\b(?![^>]*\baria-label=)([^>]*' + re.escape(key) + r'[^>]*)>',
+                         lambda m, label=label: f'<nav aria-label="{label}"{m.group(1)}>', new)
+        new = new.replace('aria-label="breadcrumb"', 'aria-label="Brødsmulesti"')
+        new = re.sub(r'(<a\b[^>]*data-bs-toggle="collapse"[^>]*?)role="navigation"', r'\1role="button"', new)
+        new = re.sub(r'role="navigation"([^>]*data-bs-toggle="collapse")', r'role="button"\1', new)
+        if new != text:
+            f.write_text(new, encoding="utf-8")
+
+
+def publish_modes(out_dir: Path) -> None:
+    """Published files readable by everyone (0644, folders 0755): nbconvert pages and atomic
+    writes would otherwise keep a temporary file's 0600."""
+    for f in Path(out_dir).rglob("*"):
+        if f.is_symlink():
+            continue
+        f.chmod(0o755 if f.is_dir() else 0o644)
 
 
 def render(root: Path, out_dir: Path | None = None, renderer: str = "auto") -> dict:
@@ -171,7 +236,11 @@ def render(root: Path, out_dir: Path | None = None, renderer: str = "auto") -> d
         raise RenderError(f"{root}: no _quarto.yml (not a Quarto project)")
     if renderer == "auto":
         renderer = "quarto" if shutil.which("quarto") else "pandoc"
+    compat.check(root)  # the same rules before either renderer starts
     if renderer == "quarto":
-        return _render_quarto(root, Path(out_dir) if out_dir is not None else None)
-    res = render_fallback(root, Path(out_dir) if out_dir is not None else None)
-    return {"renderer": "pandoc", "html": res["html"], "pdf": res["pdf"]}
+        res = _render_quarto(root, Path(out_dir) if out_dir is not None else None)
+    else:
+        res = render_fallback(root, Path(out_dir) if out_dir is not None else None)
+        res = {"renderer": "pandoc", "html": res["html"], "pdf": res["pdf"]}
+    publish_modes(res["html"].parent)
+    return res

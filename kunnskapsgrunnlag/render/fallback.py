@@ -33,6 +33,7 @@ import base64
 import datetime as _dt
 import html as _html
 import json
+import posixpath
 import re
 import shutil
 import struct
@@ -327,7 +328,6 @@ class Embed:
     markdown: str | None
     source_file: str  # the qmd that embeds it
     figure_files: list[str] = field(default_factory=list)  # out_dir-relative
-    csv_href: str | None = None  # «Last ned tallene (CSV)» (an HTML-only output of the cell)
 
 
 class Notebooks:
@@ -558,11 +558,6 @@ class Sources:
         markdowns = [_joined(o["data"]["text/markdown"])
                      for o in outputs if "text/markdown" in o.get("data", {})]
         markdown = "\n\n".join(markdowns) if markdowns else None
-        # HTML-only outputs (no text/plain) are links for the HTML book, e.g. the figure's CSV;
-        # hrefs are written for Quarto's chapter pages in report/, this book is one page at the root
-        csv_href = next((m.group(1) for o in outputs if set(o.get("data", {})) == {"text/html"}
-                         for m in [re.search(r'class="kg-csv"><a href="(?:\.\./)?([^"]+)"',
-                                             _joined(o["data"]["text/html"]))] if m), None)
         kind = label.split("-", 1)[0]
         if kind == "fig":
             if not images and markdown is not None:
@@ -583,7 +578,7 @@ class Sources:
                 raise RenderError(f"{where}: `#| {key}` must be a single string")
         e = Embed(index=len(self.embeds), label=label, notebook=nb_path,
                   notebook_rel=_rel(self.root, nb_path), cell_id=cell.get("id"), options=opts,
-                  images=images, markdown=markdown, source_file=rel, csv_href=csv_href)
+                  images=images, markdown=markdown, source_file=rel)
         if kind == "fig":
             for i, data in enumerate(images):
                 name = f"{label}.png" if i == 0 else f"{label}-{i + 1}.png"
@@ -885,6 +880,16 @@ class Transformer:
             return [{"t": "Str", "c": "«"}] + inner + [{"t": "Str", "c": "»"}]
         return [{"t": "Str", "c": "\u2018"}] + inner + [{"t": "Str", "c": "\u2019"}]
 
+    def on_Link(self, node: dict) -> list:
+        """A relative link is written for the page that shows its chapter (Quarto's book:
+        report/02_situasjonen.html); this book is one page at the root, so it is rebased."""
+        attr, inlines, (href, title) = node["c"]
+        page_dir = posixpath.dirname(self.chapter_file) if self.chapter_file.endswith(".qmd") else ""
+        if page_dir and href and not re.match(r"^([a-z][a-z0-9+.-]*:|#|/)", href, re.I):
+            path, sep, frag = href.partition("#")
+            href = posixpath.normpath(posixpath.join(page_dir, path)) + sep + frag if path else href
+        return [{"t": "Link", "c": [attr, self.walk_list(inlines), [href, title]]}]
+
     def on_Image(self, node: dict) -> list:
         raise self.err("images in the text are not supported; embed the figure from its notebook "
                        "with {{< embed /build/notebooks/NB.ipynb#fig-label >}}")
@@ -1077,12 +1082,9 @@ class Transformer:
             self.blocks(rest)
             return []
         caption, source = self._caption(cap_blocks)
-        nb_href = f"notebooks/{e.notebook.stem}.html" + (f"#cell-id={e.cell_id}" if e.cell_id else "")
-        nb_link = (f' <a class="kg-notebook" href="{_esc(nb_href)}" '
-                   f'title="Cellen {_esc(e.label)} i {_esc(e.notebook_rel)}">Vis notatboken</a>')
-        if e.csv_href:
-            nb_link = (f' <a class="kg-csv" href="{_esc(e.csv_href)}" download>Last ned tallene (CSV)</a>'
-                       + nb_link)
+        # «Last ned tallene (CSV)» and «Vis notatboken» are not part of the figure: the staged
+        # sources carry them in an HTML-only block under the embed (render/staging.py), as Quarto
+        # reads them too
         note_only = (kind == "fig" and not e.figure_files) or (
             kind == "tbl" and not any(b["t"] == "Table" for b in rest))
         if note_only:  # the data are missing: the «Data mangler» note, then the caption
@@ -1108,7 +1110,7 @@ class Transformer:
                 inl += caption
                 if source:
                     inl += [_raw("html", '<span class="kg-source">')] + source + [_raw("html", "</span>")]
-                inl.append(_raw("html", nb_link + "</figcaption></figure>"))
+                inl.append(_raw("html", "</figcaption></figure>"))
                 return [{"t": "Plain", "c": inl}]
             images = []
             for f, data in zip(e.figure_files, e.images):
@@ -1136,7 +1138,7 @@ class Transformer:
         if self.mode == "html":  # the caption is the table's own <caption> (tied to the table)
             head = [_raw("html", f'<span class="kg-label">{_esc(label_text)}</span> ')] + caption
             table["c"][1] = [None, [{"t": "Plain", "c": head}]]
-            foot = [_raw("html", '<div class="kg-source-line">')] + source + [_raw("html", nb_link + "</div>")]
+            foot = [_raw("html", '<div class="kg-source-line">')] + source + [_raw("html", "</div>")]
             return [_raw("html", f'<div class="kg-table" id="{_esc(e.label)}">', True),
                     table, {"t": "Plain", "c": foot},
                     _raw("html", "</div>", True)]
@@ -1283,6 +1285,14 @@ def _notebook_alt(cell: dict, n: int) -> str:
     return alt or f"Figur fra kodecelle {n} i notatboken (uten egen beskrivelse)"
 
 
+def _cell_label(cell: dict) -> str | None:
+    try:
+        label = cell_options(_joined(cell.get("source", ""))).get("label")
+    except yaml.YAMLError:
+        return None
+    return str(label) if label else None
+
+
 def _scope_table_headers(html: str) -> str:
     """Tie table header cells to their data: scope="col" in <thead>, scope="row" in <tbody>."""
     def scoped(scope: str) -> Any:
@@ -1293,13 +1303,16 @@ def _scope_table_headers(html: str) -> str:
 
 
 def convert_notebooks(notebooks: list[Path], out_dir: Path, titles: dict[Path, str] | None = None,
-                      lang: str = "nb", book_title: str | None = None) -> list[Path]:
+                      lang: str = "nb", book_title: str | None = None,
+                      backlinks: dict[tuple[str, str], str] | None = None) -> list[Path]:
     """Executed notebooks as accessible, offline HTML pages (nbconvert, templates/notebook).
 
     Each page: `lang`, a title naming the notebook and the chapter that embeds it (`titles`),
     the cell's own `fig-alt` as alt text, no prompts, AA-contrast highlighting, no CDN scripts,
-    table header cells tied to their data. Pages whose notebook, title and template are
-    unchanged are skipped (key in _build/notebooks.json).
+    table header cells tied to their data, and under every embedded cell a link back to the
+    figure or table in the report (`backlinks`: (notebook stem, cell label) -> href from the
+    notebook page). Pages whose notebook, title, links and template are unchanged are skipped
+    (key in _build/notebooks.json).
     """
     import hashlib
 
@@ -1316,7 +1329,8 @@ def convert_notebooks(notebooks: list[Path], out_dir: Path, titles: dict[Path, s
         chapter = titles.get(nb, "")
         heading = f"Notatbok {nb.stem}" + (f" – {chapter}" if chapter else "")
         title = heading + (f" – {book_title}" if book_title else "")
-        key = hashlib.sha256(f"{tpl.hexdigest()}|{nb.stat().st_mtime_ns}|{title}|{lang}|v1".encode()).hexdigest()
+        back = sorted((lab, href) for (stem, lab), href in (backlinks or {}).items() if stem == nb.stem)
+        key = hashlib.sha256(f"{tpl.hexdigest()}|{nb.stat().st_mtime_ns}|{title}|{lang}|{back}|v2".encode()).hexdigest()
         if target.exists() and stamps.get(nb.stem) == key:
             done.append(target)
             continue
@@ -1330,13 +1344,21 @@ def convert_notebooks(notebooks: list[Path], out_dir: Path, titles: dict[Path, s
         node = nbformat.read(str(nb), as_version=4)
         node.metadata["title"] = title
         node.metadata["kg_heading"] = heading
+        back_of = dict(back)
         for n, cell in enumerate(node.cells, 1):
             if cell.get("cell_type") == "code" and any(
                     "image/png" in o.get("data", {}) for o in cell.get("outputs", [])):
                 cell.metadata["kg_alt"] = _notebook_alt(cell, n)
+            label = _cell_label(cell) if cell.get("cell_type") == "code" else None
+            if label in back_of:
+                cell.metadata["kg_backlink"] = back_of[label]
+                cell.metadata["kg_backlink_text"] = (
+                    "Tilbake til tabellen i rapporten" if label.startswith("tbl-")
+                    else "Tilbake til figuren i rapporten")
         body, _ = exporter.from_notebook_node(node)
         target.parent.mkdir(parents=True, exist_ok=True)
         write_text(target, _scope_table_headers(body))
+        target.chmod(0o644)
         stamps[nb.stem] = key
         done.append(target)
     write_json(stamp_file, stamps)
@@ -1467,8 +1489,10 @@ def render_fallback(root: Path, out_dir: Path | None = None) -> dict:
     typst_blocks = typst_t.blocks(ast["blocks"])
 
     # 3. notebooks as HTML (for «Vis notatboken»)
-    convert_notebooks([e.notebook for e in sources.embeds if e.label.split("-")[0] in ("fig", "tbl")],
-                      out_dir, titles=html_t.notebook_chapters, lang=book.lang, book_title=book.title)
+    figs = [e for e in sources.embeds if e.label.split("-")[0] in ("fig", "tbl")]
+    convert_notebooks([e.notebook for e in figs], out_dir, titles=html_t.notebook_chapters, lang=book.lang,
+                      book_title=book.title,
+                      backlinks={(e.notebook.stem, e.label): f"../index.html#{e.label}" for e in figs})
 
     # 4. HTML
     pdf_name = f"{book.output_name}.pdf"
