@@ -13,6 +13,7 @@ import pytest
 from kunnskapsgrunnlag import render as render_mod
 from kunnskapsgrunnlag.render import RenderError, render
 from kunnskapsgrunnlag.render.fallback import escape_typst, format_date
+from kunnskapsgrunnlag.render.staging import prepare_site
 
 pypdf = pytest.importorskip("pypdf")
 
@@ -174,7 +175,7 @@ Tekst bare for planregionen.
 :::
 
 ::: {{.content-hidden when-meta="kg-plan-region"}}
-Nøytral tekst for andre fylker og @fig-finnes-ikke.
+Nøytral tekst for andre fylker og @fig-alder.
 :::
 
 ::: {{.content-visible unless-meta="kg-off"}}
@@ -285,6 +286,7 @@ def make_project(root: Path) -> Path:
     (root / "figurdata" / "fig-alder.csv").write_text("# Aldersbæreevne\naar,verdi\n2025,3.6\n",
                                                      encoding="utf-8")
     (root / "figurdata" / "notat.txt").write_text("ikke en ressurs\n", encoding="utf-8")
+    prepare_site(root)  # as pipeline.stage_site does: links under the embeds, values in headings
     return root
 
 
@@ -753,11 +755,11 @@ def test_quarto_book_configuration():
     assert "chapters" not in (q.get("crossref") or {})
     assert q["crossref"]["title-delim"] == "."  # "Figur 1. Tittel" (Quarto's default is ":")
     assert q["language"]["crossref-apx-prefix"] == "vedlegg"
-    # every embed links to its notebook cell: notebook-links true = inline link under each
-    # embed + global list (https://quarto.org/docs/authoring/notebook-embed.html)
+    # no notebook-links/notebook-view: Quarto books ignore them (quarto-cli
+    # src/format/html/format-html-notebook.ts); the staged sources carry the links instead
     html = q["format"]["html"]
-    assert html["notebook-links"] is True and html["notebook-view"] is not False
-    # the same link text as the fallback's «Vis notatboken»
+    assert "notebook-links" not in html and "notebook-view" not in html
+    # Quarto's own word for the link is the same as the project's «Vis notatboken»
     assert q["language"]["source-notebooks-prefix"] == "Vis notatboken"
     # the figure data is published with the book (project resources)
     assert "figurdata/*.csv" in q["project"]["resources"]

@@ -218,10 +218,16 @@ def _quarto_accessibility(out_dir: Path) -> None:
             f.write_text(new, encoding="utf-8")
 
 
-def publish_modes(out_dir: Path) -> None:
+def publish_modes(out_dir: Path, root: Path) -> None:
     """Published files readable by everyone (0644, folders 0755): nbconvert pages and atomic
-    writes would otherwise keep a temporary file's 0600."""
-    for f in Path(out_dir).rglob("*"):
+    writes would otherwise keep a temporary file's 0600. Only the book's own output folder: never
+    a folder that holds the project (`root`) or the working directory."""
+    out_dir = Path(out_dir).resolve()
+    root = Path(root).resolve()
+    if out_dir == root or out_dir in root.parents or out_dir in Path.cwd().resolve().parents \
+            or out_dir == Path.cwd().resolve() or not out_dir.is_dir():
+        return
+    for f in out_dir.rglob("*"):
         if f.is_symlink():
             continue
         f.chmod(0o755 if f.is_dir() else 0o644)
@@ -242,5 +248,8 @@ def render(root: Path, out_dir: Path | None = None, renderer: str = "auto") -> d
     else:
         res = render_fallback(root, Path(out_dir) if out_dir is not None else None)
         res = {"renderer": "pandoc", "html": res["html"], "pdf": res["pdf"]}
-    publish_modes(res["html"].parent)
+    cfg = yaml.safe_load((root / "_quarto.yml").read_text(encoding="utf-8")) or {}
+    target = Path(out_dir) if out_dir is not None else \
+        root / str(((cfg.get("project") or {}) if isinstance(cfg, dict) else {}).get("output-dir") or "_book")
+    publish_modes(target, root)
     return res
