@@ -211,6 +211,11 @@ def _quarto_accessibility(out_dir: Path) -> None:
         for key, label in _NAV_LABELS:
             new = re.sub(r'<nav\b(?![^>]*\baria-label=)([^>]*' + re.escape(key) + r'[^>]*)>',
                          lambda m, label=label: f'<nav aria-label="{label}"{m.group(1)}>', new)
+        # two breadcrumb trails (the narrow-screen bar and the title block), both "breadcrumb"
+        new = re.sub(r'<nav\b([^>]*)aria-label="breadcrumb"([^>]*quarto-title-breadcrumbs[^>]*)>',
+                     r'<nav\1aria-label="Brødsmulesti ved tittelen"\2>', new)
+        new = re.sub(r'<nav\b([^>]*quarto-title-breadcrumbs[^>]*)aria-label="breadcrumb"([^>]*)>',
+                     r'<nav\1aria-label="Brødsmulesti ved tittelen"\2>', new)
         new = new.replace('aria-label="breadcrumb"', 'aria-label="Brødsmulesti"')
         new = re.sub(r'(<a\b[^>]*data-bs-toggle="collapse"[^>]*?)role="navigation"', r'\1role="button"', new)
         new = re.sub(r'role="navigation"([^>]*data-bs-toggle="collapse")', r'role="button"\1', new)
