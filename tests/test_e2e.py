@@ -277,7 +277,7 @@ def test_every_drawn_figure_and_table_links_its_csv_with_exactly_the_data_drawn(
     import pandas as pd
 
     proj, html = built["proj"], built["html"]
-    links = re.findall(r'class="kg-csv" href="([^"]+)"', html)
+    links = re.findall(r'<a href="([^"]+)" class="kg-csv"', html)
     drawn = re.findall(r'<figure class="kg-figure" id="(fig-[\w-]+)"', html)
     tables = re.findall(r'<div class="kg-table" id="(tbl-[\w-]+)"', html)
     assert len(links) >= 10

@@ -340,3 +340,9 @@ def test_quarto_post_render_writes_the_same_notebook_pages(report, tmp_path):
         assert f'href="../{e.page}#{e.label}"' in page, (e.label, e.page)
         assert e.page.startswith(("report/", "index.html"))
         assert stat.S_IMODE((tmp_path / "notebooks" / f"{e.notebook.stem}.html").stat().st_mode) == 0o644
+
+
+def test_every_rule_is_documented_for_authors():
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "authoring.md").read_text(encoding="utf-8")
+    for rule in compat.RULES:
+        assert f"| `{rule}` |" in doc, rule

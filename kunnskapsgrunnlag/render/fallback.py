@@ -46,6 +46,8 @@ from typing import Any
 import yaml
 
 TEMPLATES = Path(__file__).parent / "templates"
+# The report's one Typst template (cover and look; the Quarto partial of format kg-typst).
+PROJECT_TYPST_TEMPLATE = Path(__file__).resolve().parents[2] / "report" / "assets" / "typst-template.typ"
 
 __all__ = ["RenderError", "render_fallback", "load_book", "escape_typst"]
 
@@ -1430,7 +1432,11 @@ def _typst_partial(book: Book) -> str:
         path = _project_path(book.root, str(p))
         if path.name == "typst-template.typ" and path.exists():
             return path.read_text(encoding="utf-8")
-    return (TEMPLATES / "typst-template.typ").read_text(encoding="utf-8")
+    # one template: a book without its own partial gets the project's (report/assets/), never a copy
+    if not PROJECT_TYPST_TEMPLATE.exists():
+        raise RenderError(f"no Typst template: _quarto.yml names no `template-partials` typst-template.typ "
+                          f"and {PROJECT_TYPST_TEMPLATE} does not exist")
+    return PROJECT_TYPST_TEMPLATE.read_text(encoding="utf-8")
 
 
 def _typst_length(v: Any, default: str) -> str:
