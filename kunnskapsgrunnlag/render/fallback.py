@@ -33,7 +33,6 @@ import base64
 import datetime as _dt
 import html as _html
 import json
-import posixpath
 import re
 import shutil
 import struct
@@ -44,6 +43,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from .html_book import Page, page_of, write_pages
 
 TEMPLATES = Path(__file__).parent / "templates"
 # The report's one Typst template (cover and look; the Quarto partial of format kg-typst).
@@ -674,6 +675,9 @@ class Transformer:
         self.level = 0  # level of the last heading (a heading may go at most one level deeper)
         self.file_heading: dict[str, Heading] = {}  # source file -> its first heading
         self.notebook_chapters: dict[Path, str] = {}  # notebook -> "N Title" of its first embed
+        self.embed_chapter: dict[str, str] = {}  # figure/table label -> chapter file (its page)
+        self.part_chapter: dict[str, str] = {}  # part anchor -> its first chapter file
+        self._pending_parts: list[str] = []
 
     # -- errors ---------------------------------------------------------------------------
     def err(self, msg: str) -> RenderError:
@@ -745,6 +749,9 @@ class Transformer:
             self.file = arg
             self.expect_chapter = arg
             self.chapter_file = arg
+            for ident in self._pending_parts:
+                self.part_chapter[ident] = arg
+            self._pending_parts = []
             self.chapter_h1 = 0
             # Quarto: "headings in the index.qmd file are unnumbered by default"
             # (https://quarto.org/docs/books/book-structure.html)
@@ -757,8 +764,9 @@ class Transformer:
             title = self.book.entries[int(arg)].title or ""
             ident = "part-" + _slug(title).lower() + f"-{arg}"
             self.headings.append(Heading(0, ident, None, title, part=True))
-            if self.mode == "html":
-                return [_raw("html", f'<div class="part-title" id="{ident}">{_esc(title)}</div>', True)]
+            if self.mode == "html":  # as Quarto's HTML book: parts only in the sidebar
+                self._pending_parts.append(ident)
+                return []
             if self.mode == "typst":
                 return [_raw("typst", f"#kg-part[{escape_typst(title)}]", True)]
             return []
@@ -881,16 +889,6 @@ class Transformer:
         if qtype["t"] == "DoubleQuote":
             return [{"t": "Str", "c": "«"}] + inner + [{"t": "Str", "c": "»"}]
         return [{"t": "Str", "c": "\u2018"}] + inner + [{"t": "Str", "c": "\u2019"}]
-
-    def on_Link(self, node: dict) -> list:
-        """A relative link is written for the page that shows its chapter (Quarto's book:
-        report/02_situasjonen.html); this book is one page at the root, so it is rebased."""
-        attr, inlines, (href, title) = node["c"]
-        page_dir = posixpath.dirname(self.chapter_file) if self.chapter_file.endswith(".qmd") else ""
-        if page_dir and href and not re.match(r"^([a-z][a-z0-9+.-]*:|#|/)", href, re.I):
-            path, sep, frag = href.partition("#")
-            href = posixpath.normpath(posixpath.join(page_dir, path)) + sep + frag if path else href
-        return [{"t": "Link", "c": [attr, self.walk_list(inlines), [href, title]]}]
 
     def on_Image(self, node: dict) -> list:
         raise self.err("images in the text are not supported; embed the figure from its notebook "
@@ -1039,6 +1037,8 @@ class Transformer:
     def embed(self, node: dict) -> list:
         attr, content = node["c"]
         e = self.embeds[int(dict(attr[2])["data-kg"])]
+        if self.mode == "html":
+            self.embed_chapter.setdefault(e.label, self.chapter_file)
         if self.mode == "html" and e.notebook not in self.notebook_chapters:
             chapter = self.file_heading.get(e.source_file)
             if chapter is not None:
@@ -1490,7 +1490,13 @@ def render_fallback(root: Path, out_dir: Path | None = None) -> dict:
         collect.blocks(ast["blocks"])
         refs[fmt] = collect.refs
     html_t = Transformer(book, sources.embeds, "html", refs["html"])
-    html_blocks = html_t.blocks(ast["blocks"])
+    chapters: list[tuple[str, list]] = []  # (chapter file, its HTML blocks): one page each
+    for blk in ast["blocks"]:
+        before = html_t.chapter_file
+        out = html_t.blocks([blk])
+        if html_t.chapter_file != before or not chapters:
+            chapters.append((html_t.chapter_file, []))
+        chapters[-1][1].extend(out)
     typst_t = Transformer(book, sources.embeds, "typst", refs["typst"])
     typst_blocks = typst_t.blocks(ast["blocks"])
 
@@ -1498,14 +1504,11 @@ def render_fallback(root: Path, out_dir: Path | None = None) -> dict:
     figs = [e for e in sources.embeds if e.label.split("-")[0] in ("fig", "tbl")]
     convert_notebooks([e.notebook for e in figs], out_dir, titles=html_t.notebook_chapters, lang=book.lang,
                       book_title=book.title,
-                      backlinks={(e.notebook.stem, e.label): f"../index.html#{e.label}" for e in figs})
+                      backlinks={(e.notebook.stem, e.label): "../" + page_of(html_t.embed_chapter.get(e.label, "index.qmd"))
+                                 + f"#{e.label}" for e in figs})
 
-    # 4. HTML
+    # 4. HTML: one page per chapter, Quarto's file names (render/html_book.py)
     pdf_name = f"{book.output_name}.pdf"
-    html_fragment = run_pandoc(
-        ["-f", "json", "-t", "html5", "--section-divs", "--wrap=none"],
-        json.dumps({**ast, "blocks": html_blocks, "meta": {}}))
-    html_fragment = _scope_table_headers(html_fragment)
     html_cfg = ((book.config.get("format") or {}).get("html") or {})
     toc = _toc_html(html_t.headings, int(html_cfg.get("toc-depth", 2)))
     cover = [f'<p class="publisher">{_esc(book.publisher)}</p>' if book.publisher else "",
@@ -1519,14 +1522,27 @@ def render_fallback(root: Path, out_dir: Path | None = None) -> dict:
         cover.append(f'<p class="edition">{_esc(book.edition_note)}</p>')
     cover.append(f'<a class="pdf-link" href="{_esc(pdf_name)}" download>Last ned PDF</a>')
     toc_title = book.label("toc-title-document", "Innhold")
-    page = (TEMPLATES / "book.html").read_text(encoding="utf-8")
-    values = {"lang": _esc(book.lang), "title": _esc(book.title), "cover": "\n".join(c for c in cover if c),
-              "toc": toc, "toc_title": _esc(toc_title), "pdf": _esc(pdf_name), "body": html_fragment,
-              "search_label": _esc(book.label("search-label", "Søk i rapporten")),
-              "search_placeholder": _esc(book.label("search-text-placeholder", "Søk …"))}
-    page = re.sub(r"\{\{(\w+)\}\}", lambda m: values[m.group(1)], page)
-    html_path = out_dir / "index.html"
-    html_path.write_text(page, encoding="utf-8")
+    pages: list[Page] = []
+    for src, blocks in chapters:
+        if src == "_quarto.yml" or not src.endswith(".qmd"):
+            if pages or not blocks:
+                continue
+        h = html_t.file_heading.get(src)
+        title = (f"{h.number} {h.title}" if h and h.number else (h.title if h else src))
+        pages.append(Page(src, page_of(src), title, h.title if h else src, h.ident if h else None, blocks))
+
+    def to_html(blocks: list) -> str:
+        frag = run_pandoc(["-f", "json", "-t", "html5", "--section-divs", "--wrap=none"],
+                          json.dumps({**ast, "blocks": blocks, "meta": {}}))
+        return _scope_table_headers(frag)
+
+    written = write_pages(pages, out_dir, to_html=to_html, toc=toc, context={
+        "lang": book.lang, "title": book.title, "cover": "\n".join(c for c in cover if c),
+        "toc_title": toc_title, "pdf": pdf_name,
+        "search_label": book.label("search-label", "Søk i rapporten"),
+        "search_placeholder": book.label("search-text-placeholder", "Søk …")},
+        first_part_pages={ident: page_of(ch) for ident, ch in html_t.part_chapter.items()})
+    html_path = written[0] if written else out_dir / "index.html"
     assets = out_dir / "assets"
     assets.mkdir(exist_ok=True)
     for name in ("book.css", "search.js"):
