@@ -204,9 +204,10 @@ def test_fallback_renders_notes_csv_links_resources_and_plan_region_blocks(tmp_p
                  '::: {.content-hidden when-meta="kg-plan-region"}\nFor alle andre regioner.\n:::\n')
     from kunnskapsgrunnlag.render.staging import prepare_site
     prepare_site(root)  # as the staged site: the links under each embed
+    from kunnskapsgrunnlag.render.html_book import book_html
     res = render(root, root / "_out", renderer="pandoc")
-    html = res["html"].read_text(encoding="utf-8")
-    assert 'href="figurdata/fig-tall.csv"' in html and (root / "_out" / "figurdata" / "fig-tall.csv").exists()
+    html = book_html(root / "_out")  # the chapter pages (kap/02_situasjonen.html has the figure)
+    assert 'href="../figurdata/fig-tall.csv"' in html and (root / "_out" / "figurdata" / "fig-tall.csv").exists()
     assert "Data mangler: boliger" in html and 'id="fig-borte"' in html and 'id="tbl-borte"' in html
     assert "For alle andre regioner." not in html and "Bare for planregionen." in html
     pdf = " ".join(p.extract_text() or "" for p in pypdf.PdfReader(str(res["pdf"])).pages)

@@ -19,6 +19,7 @@ import pytest
 
 from kunnskapsgrunnlag.render import RenderError, compat, notebook_pages, render, staging
 from kunnskapsgrunnlag.render import _quarto_accessibility
+from kunnskapsgrunnlag.render.html_book import book_html
 from helpers import BOOK, BUILD
 from test_render_fallback import _png, make_project
 
@@ -265,31 +266,33 @@ def test_quarto_pages_get_focusable_tables_and_unique_landmarks(tmp_path):
 def report(built_project) -> dict:
     out = built_project / BOOK
     site = built_project / BUILD / "site"
-    return {"proj": built_project, "out": out, "site": site, "html": (out / "index.html").read_text(encoding="utf-8"),
+    return {"proj": built_project, "out": out, "site": site, "html": book_html(out),
             "embeds": [e for e in staging.book_embeds(site) if e.label.split("-")[0] in ("fig", "tbl")]}
 
 
 def test_fallback_links_match_the_staged_links(report):
     """Every figure/table: one caption, the CSV link when its CSV exists, the notebook link to an
     existing cell anchor, and a link back from the cell; the same hrefs Quarto gets from the staged
-    chapter (rebased from report/ to the one-page book)."""
+    chapter, on the page of the same name (report/02_situasjonen.html)."""
     html, out, site = report["html"], report["out"], report["site"]
     assert report["embeds"]
     for e in report["embeds"]:
         assert html.count(f'id="{e.label}"') == 1, e.label
         csv = site / "figurdata" / f"{e.label}.csv"
-        assert (f'href="figurdata/{e.label}.csv"' in html) == csv.exists(), e.label
+        page_html = (out / e.page).read_text(encoding="utf-8")
+        assert (f'href="../figurdata/{e.label}.csv"' in page_html) == csv.exists(), e.label
+        assert e.page.startswith("report/"), e.page
         staged = (site / e.source).read_text(encoding="utf-8")
         m = re.search(re.escape(f"#{e.label} >}}}}") + r"\n\n::: \{\.content-visible when-format=\"html\"\}\n(.*)\n:::",
                       staged)
         assert m, e.label
         nb_href = re.search(r"\[Vis notatboken\]\(\.\./(notebooks/[^)#]+)(#[^)]*)?\)", m.group(1))
         assert nb_href, m.group(1)
-        assert f'href="{nb_href.group(1)}{nb_href.group(2) or ""}"' in html
+        assert f'href="../{nb_href.group(1)}{nb_href.group(2) or ""}"' in page_html
         page = (out / nb_href.group(1)).read_text(encoding="utf-8")
         if nb_href.group(2):
             assert f'id="{nb_href.group(2)[1:]}"' in page
-        assert f'href="../index.html#{e.label}"' in page
+        assert f'href="../{e.page}#{e.label}"' in page  # the same back-link as under Quarto
     # nothing of it in the PDF, and no box of an undisplayable output
     import pypdf
     pdf = next(out.glob("*.pdf"))

@@ -13,6 +13,7 @@ import pytest
 from kunnskapsgrunnlag import render as render_mod
 from kunnskapsgrunnlag.render import RenderError, render
 from kunnskapsgrunnlag.render.fallback import escape_typst, format_date
+from kunnskapsgrunnlag.render.html_book import book_html, page_files
 from kunnskapsgrunnlag.render.staging import prepare_site
 
 pypdf = pytest.importorskip("pypdf")
@@ -311,7 +312,7 @@ def rendered(tmp_path_factory):
     seconds = time.perf_counter() - t0
     reader = pypdf.PdfReader(str(res["pdf"]))
     pages = [_norm(p.extract_text() or "") for p in reader.pages]
-    html = res["html"].read_text(encoding="utf-8")
+    html = book_html(out)  # every chapter page, in book order
     return {"root": root, "out": out, "res": res, "html": html, "pages": pages,
             "reader": reader, "seconds": seconds}
 
@@ -364,7 +365,8 @@ def test_html_numbering_and_crossrefs(rendered):
     # cross-references are links with the numbers
     # (HTML: per chapter, as Quarto's HTML book; the figure and the table are in chapter 2)
     assert '<a href="#fig-alder" class="kg-xref">Figur 2.1</a>' in html.replace("\xa0", " ")
-    assert '<a href="#tbl-levekaar" class="kg-xref">Tabell 2.1</a>' in html.replace("\xa0", " ")
+    # a reference to another chapter's page (kap/99_datakilder.html -> kap/02_situasjonen.html)
+    assert '<a href="02_situasjonen.html#tbl-levekaar" class="kg-xref">Tabell 2.1</a>' in html.replace("\xa0", " ")
     assert "(vedlegg A)" in text
     assert "Figur 2.1 viser det samme" in text  # @Fig-alder
     assert "Se også kapittel 1.1.1 og kapittel 2." in text
@@ -374,18 +376,44 @@ def test_html_numbering_and_crossrefs(rendered):
     assert "Som Figur 2.1 viser, er bæreevnen" in text and "<strong>lavere</strong>" in html
 
 
+def test_html_is_a_book_with_one_page_per_chapter(rendered):
+    """As Quarto's HTML book (../shared/quarto-render/html): a page per chapter with the chapter
+    file's name, the sidebar on every page, previous/next links; every link resolves."""
+    import posixpath
+    import re
+    out = rendered["out"]
+    names = [f.relative_to(out).as_posix() for f in page_files(out)]
+    assert names == ["index.html", "kap/01_innledning.html", "kap/02_situasjonen.html", "kap/99_datakilder.html"]
+    ids = {n: set(re.findall(r'\bid="([^"]+)"', (out / n).read_text(encoding="utf-8"))) for n in names}
+    for n in names:
+        page = (out / n).read_text(encoding="utf-8")
+        assert page.count('<nav class="sidebar"') == 1 and 'aria-current="page"' in page
+        for href in re.findall(r'(?:href|src)="([^"]+)"', page):
+            if re.match(r"^[a-z]+:", href):
+                continue
+            path, _, frag = href.partition("#")
+            target = posixpath.normpath(posixpath.join(posixpath.dirname(n), path)) if path else n
+            assert (out / target).exists(), (n, href)
+            if frag and target in ids:
+                assert frag in ids[target], (n, href)
+    second = (out / "kap/01_innledning.html").read_text(encoding="utf-8")
+    assert 'rel="prev" href="../index.html"' in second and 'rel="next" href="02_situasjonen.html"' in second
+    assert "<title>Innledning – Testrapport for Buskerud</title>" in second
+    assert 'rel="prev"' not in (out / "index.html").read_text(encoding="utf-8")
+
+
 def test_html_figures_tables_callouts(rendered):
     html = rendered["html"]
     text = _html_text(html)
     assert '<figure class="kg-figure" id="fig-alder">' in html
-    assert '<img src="figures/fig-alder.png" alt="Linjediagram over aldersbæreevnen i Buskerud og i hele landet"' in html
+    assert '<img src="../figures/fig-alder.png" alt="Linjediagram over aldersbæreevnen i Buskerud og i hele landet"' in html
     assert "<figcaption>" in html and "Figur 2.1. Aldersbæreevne i Buskerud og landet, 2020–2025." in text
     assert "Kilde: SSB, tabell 07459." in text
     assert 'id="tbl-levekaar"' in html and "Tabell 2.1. Levekårsindeks for kommunene i Buskerud." in text
     assert "<th" in html and "Kommune" in html and "Drammen" in html
     # notebook links and the converted notebook
     assert html.count("Vis notatboken") == 2
-    assert 'href="notebooks/02_test.html#cell-id=' in html
+    assert 'href="../notebooks/02_test.html#cell-id=' in html  # from the chapter page kap/02_situasjonen.html
     assert (rendered["out"] / "notebooks" / "02_test.html").exists()
     # callouts
     assert 'class="callout callout-note"' in html

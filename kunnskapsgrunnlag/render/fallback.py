@@ -1545,7 +1545,7 @@ def render_fallback(root: Path, out_dir: Path | None = None) -> dict:
     html_path = written[0] if written else out_dir / "index.html"
     assets = out_dir / "assets"
     assets.mkdir(exist_ok=True)
-    for name in ("book.css", "search.js"):
+    for name in ("book.css", "search.js"):  # (search-data.js is written with the pages)
         _write_if_changed(assets / name, (TEMPLATES / name).read_bytes())
     copy_resources(book, out_dir)
 

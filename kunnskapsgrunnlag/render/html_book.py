@@ -11,6 +11,7 @@ the whole book, the current chapter marked), the chapter, and previous/next link
 """
 from __future__ import annotations
 
+import json
 import posixpath
 import re
 from dataclasses import dataclass
@@ -21,7 +22,9 @@ import jinja2
 
 TEMPLATES = Path(__file__).parent / "templates"
 
-__all__ = ["Page", "page_of", "write_pages"]
+__all__ = ["Page", "page_of", "write_pages", "book_html", "page_files"]
+
+PAGES_FILE = "_build/pages.json"  # the pages in book order (for checks over the whole book)
 
 
 @dataclass
@@ -90,7 +93,7 @@ def write_pages(pages: list[Page], out_dir: Path, *, to_html: Callable[[list], s
         prev_p = pages[i - 1] if i > 0 else None
         next_p = pages[i + 1] if i + 1 < len(pages) else None
         html = template.render(
-            **context, base=base, body=body, toc=side, is_index=(i == 0),
+            **context, base=base, body=body, toc=side, is_index=(i == 0), page_path=p.path,
             page_title=(p.plain_title if i else ""),
             prev={"href": _rel(prev_p.path, p.path), "title": prev_p.title} if prev_p else None,
             next={"href": _rel(next_p.path, p.path), "title": next_p.title} if next_p else None)
@@ -98,4 +101,51 @@ def write_pages(pages: list[Page], out_dir: Path, *, to_html: Callable[[list], s
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(html, encoding="utf-8")
         written.append(target)
+    _write_search_data(pages, out_dir)
+    order = out_dir / PAGES_FILE
+    order.parent.mkdir(parents=True, exist_ok=True)
+    order.write_text(json.dumps([p.path for p in pages], indent=1) + "\n", encoding="utf-8")
     return written
+
+
+_SECTION = re.compile(r'<section\b[^>]*\bid="([^"]+)"[^>]*>')
+_HEADING = re.compile(r"<h[1-6]\b[^>]*>(.*?)</h[1-6]>", re.S)
+_TAG = re.compile(r"<[^>]+>")
+
+
+def _text(html_part: str) -> str:
+    import html as _html
+    html_part = re.sub(r"<(script|style)\b.*?</\1>", " ", html_part, flags=re.S)
+    return " ".join(_html.unescape(_TAG.sub(" ", html_part)).split())
+
+
+def _write_search_data(pages: list[Page], out_dir: Path) -> None:
+    """assets/search-data.js: every section of every page (page, id, title, text), so the search
+    box finds text on all pages (a script, not fetched data: it works from file:// too)."""
+    entries = []
+    for p in pages:
+        starts = list(_SECTION.finditer(p.fragment))
+        for i, m in enumerate(starts):
+            chunk = p.fragment[m.end():starts[i + 1].start() if i + 1 < len(starts) else len(p.fragment)]
+            h = _HEADING.search(chunk)
+            entries.append({"p": p.path, "id": m.group(1), "t": _text(h.group(1)) if h else p.title,
+                            "x": _text(chunk)})
+    data = json.dumps(entries, ensure_ascii=False).replace("</", "<\\/")
+    target = out_dir / "assets" / "search-data.js"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(f"window.KG_SEARCH = {data};\n", encoding="utf-8")
+
+
+def page_files(out_dir: Path) -> list[Path]:
+    """The chapter pages of a rendered book in book order (index.html first)."""
+    out_dir = Path(out_dir)
+    try:
+        names = json.loads((out_dir / PAGES_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        names = ["index.html"] + sorted(f.relative_to(out_dir).as_posix() for f in (out_dir / "report").rglob("*.html"))
+    return [out_dir / n for n in names if (out_dir / n).exists()]
+
+
+def book_html(out_dir: Path) -> str:
+    """The HTML of every chapter page, in book order, one after the other."""
+    return "\n".join(f.read_text(encoding="utf-8") for f in page_files(out_dir))
