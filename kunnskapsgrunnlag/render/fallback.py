@@ -126,13 +126,12 @@ def stringify(x: Any) -> str:
     return ""
 
 
-_MONTHS_NB = ["januar", "februar", "mars", "april", "mai", "juni", "juli", "august",
-              "september", "oktober", "november", "desember"]
-_WEEKDAYS_NB = ["mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag"]
 
 
-def format_date(value: Any, fmt: str | None) -> str:
-    """Quarto-style date formatting (tokens D DD M MM MMM MMMM YY YYYY dddd), Norwegian names."""
+def format_date(value: Any, fmt: str | None, lang: str = "nb") -> str:
+    """Quarto-style date formatting (tokens D DD M MM MMM MMMM YY YYYY dddd); month and weekday
+    names from babel (CLDR) in the book's language."""
+    from babel.dates import format_date as cldr_date
     if value is None:
         return ""
     if isinstance(value, _dt.datetime):
@@ -152,9 +151,9 @@ def format_date(value: Any, fmt: str | None) -> str:
            "medium": "D. MMM YYYY", "short": "DD.MM.YYYY", "iso": "YYYY-MM-DD"}.get(fmt, fmt)
     tokens = {
         "YYYY": f"{d.year:04d}", "YY": f"{d.year % 100:02d}",
-        "MMMM": _MONTHS_NB[d.month - 1], "MMM": _MONTHS_NB[d.month - 1][:3] + ".",
+        "MMMM": cldr_date(d, "MMMM", locale=lang), "MMM": cldr_date(d, "MMM", locale=lang),
         "MM": f"{d.month:02d}", "M": str(d.month),
-        "DD": f"{d.day:02d}", "D": str(d.day), "dddd": _WEEKDAYS_NB[d.weekday()],
+        "DD": f"{d.day:02d}", "D": str(d.day), "dddd": cldr_date(d, "EEEE", locale=lang),
     }
     return re.sub(r"YYYY|YY|MMMM|MMM|MM|M|DD|D|dddd", lambda m: tokens[m.group(0)], fmt)
 
