@@ -20,9 +20,12 @@ from typing import Any, Callable
 
 import jinja2
 
+from .common import _esc
+from .transform import Heading
+
 TEMPLATES = Path(__file__).parent / "templates"
 
-__all__ = ["Page", "page_of", "write_pages", "book_html", "page_files"]
+__all__ = ["Page", "page_of", "write_pages", "book_html", "page_files", "toc_html"]
 
 PAGES_FILE = "_build/pages.json"  # the pages in book order (for checks over the whole book)
 
@@ -149,3 +152,30 @@ def page_files(out_dir: Path) -> list[Path]:
 def book_html(out_dir: Path) -> str:
     """The HTML of every chapter page, in book order, one after the other."""
     return "\n".join(f.read_text(encoding="utf-8") for f in page_files(out_dir))
+
+
+def toc_html(headings: list[Heading], depth: int) -> str:
+    """Nested <ul id="toc"> from the numbered heading list (parts at the top level)."""
+    lines: list[str] = []
+    prev = 0
+    for h in headings:
+        if not h.part and (h.level > depth or not h.ident or not h.listed):
+            continue
+        d = 1 if (h.part or prev == 0) else min(h.level, prev + 1)
+        if prev == 0:
+            lines.append('<ul id="toc">')
+        elif d > prev:
+            lines.append("<ul>")
+        else:
+            lines.append("</li>" + "</ul></li>" * (prev - d))
+        if h.part:
+            lines.append(f'<li class="toc-part"><a href="#{_esc(h.ident)}">{_esc(h.title)}</a>')
+        else:
+            num = f'<span class="toc-num">{_esc(h.number)}</span>' if h.number else ""
+            lines.append(f'<li class="toc-l{h.level}"><a href="#{_esc(h.ident)}">{num}{_esc(h.title)}</a>')
+        prev = d
+    if prev:
+        lines.append("</li>" + "</ul></li>" * (prev - 1) + "</ul>")
+    else:
+        lines.append('<ul id="toc"></ul>')
+    return "\n".join(lines)
