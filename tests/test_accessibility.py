@@ -20,12 +20,12 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from helpers import BOOK, BUILD
+from test_render_fallback import make_project
 
 from kunnskapsgrunnlag.render import render
 from kunnskapsgrunnlag.render.fallback import RenderError, cell_options
 from kunnskapsgrunnlag.render.html_book import book_html, page_files
-from helpers import BOOK, BUILD
-from test_render_fallback import make_project
 
 e2e = pytest.mark.e2e  # the tests on the full offline build; the fallback unit tests are fast
 

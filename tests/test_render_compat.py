@@ -16,12 +16,11 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
-from kunnskapsgrunnlag.render import RenderError, compat, notebook_pages, render, staging
-from kunnskapsgrunnlag.render import _quarto_accessibility
-from kunnskapsgrunnlag.render.html_book import book_html
 from helpers import BOOK, BUILD
 from test_render_fallback import _png, make_project
+
+from kunnskapsgrunnlag.render import RenderError, _quarto_accessibility, compat, notebook_pages, render, staging
+from kunnskapsgrunnlag.render.html_book import book_html
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 CORPUS = SHARED / "quarto-behaviour"
@@ -254,7 +253,7 @@ def test_quarto_pages_get_focusable_tables_and_unique_landmarks(tmp_path):
         assert len(re.findall(r'cell-output-display[^"]*" tabindex="0">\s*<table', html)) == tables, page.name
         navs = re.findall(r"<nav\b[^>]*>", html)
         labels = [re.search(r'aria-label="([^"]+)"', n) for n in navs]
-        assert all(labels), (page.name, [n for n, x in zip(navs, labels) if not x])
+        assert all(labels), (page.name, [n for n, x in zip(navs, labels, strict=True) if not x])
         assert len({x.group(1) for x in labels if x}) == len(navs), page.name
         assert not re.search(r'<a\b[^>]*role="navigation"', html), page.name
 

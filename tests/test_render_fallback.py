@@ -406,7 +406,8 @@ def test_html_figures_tables_callouts(rendered):
     html = rendered["html"]
     text = _html_text(html)
     assert '<figure class="kg-figure" id="fig-alder">' in html
-    assert '<img src="../figures/fig-alder.png" alt="Linjediagram over aldersbæreevnen i Buskerud og i hele landet"' in html
+    assert ('<img src="../figures/fig-alder.png" '
+            'alt="Linjediagram over aldersbæreevnen i Buskerud og i hele landet"') in html
     assert "<figcaption>" in html and "Figur 2.1. Aldersbæreevne i Buskerud og landet, 2020–2025." in text
     assert "Kilde: SSB, tabell 07459." in text
     assert 'id="tbl-levekaar"' in html and "Tabell 2.1. Levekårsindeks for kommunene i Buskerud." in text
@@ -908,7 +909,9 @@ def test_quarto_typst_pieces_compile_with_the_project_partial(tmp_path):
     and figures/tables are numbered through the book."""
     import re
     import subprocess
+
     import typst
+
     from kunnskapsgrunnlag.render.fallback import pandoc_path
     (tmp_path / "harness.lua").write_text(
         QUARTO_API_MOCK.replace("KG_BOOK_LUA", repr(str(REPO / "_extensions/kg/kg-book.lua"))),

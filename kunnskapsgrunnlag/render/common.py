@@ -16,7 +16,6 @@ from typing import Any
 
 import yaml
 
-
 TEMPLATES = Path(__file__).parent / "templates"
 
 
@@ -203,7 +202,7 @@ def pandoc_path() -> str:
     except Exception:  # pragma: no cover - pypandoc-binary is a dependency
         exe = shutil.which("pandoc")
         if not exe:
-            raise RenderError("pandoc not found (install pypandoc-binary)")
+            raise RenderError("pandoc not found (install pypandoc-binary)") from None
         return exe
 
 

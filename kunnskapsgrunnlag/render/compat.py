@@ -56,8 +56,8 @@ RULES: dict[str, Rule] = {r.id: r for r in [
          "Quarto expands shortcodes in the heading itself but publishes them raw in the navigation "
          "it builds from it: previous/next aria-label, breadcrumbs, <title>, search.json, PDF bookmarks "
          "(behaviour case titles.qmd; the navigation is built from the unexpanded title in quarto-cli "
-         "src/project/types/website/website-navigation.ts). `{{< var >}}` in headings is resolved when the site is staged "
-         "(kunnskapsgrunnlag.render.staging); any other shortcode, or an unknown key, is an error"),
+         "src/project/types/website/website-navigation.ts). `{{< var >}}` in headings is resolved when "
+         "the site is staged (kunnskapsgrunnlag.render.staging); any other shortcode, or an unknown key, is an error"),
     Rule("notebook-preview",
          "`notebook-links`/`notebook-view` must not be set in a book",
          "Quarto books make no notebook links or preview pages (quarto-cli "

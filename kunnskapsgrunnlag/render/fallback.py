@@ -35,8 +35,17 @@ from pathlib import Path
 
 from .book import Book, copy_resources, load_book, typst_format
 from .common import (
-    TEMPLATES, RenderError, _esc, _write_if_changed, cell_options, escape_typst, format_date, pandoc_path,
-    run_pandoc, stringify, typst_string,
+    TEMPLATES,
+    RenderError,
+    _esc,
+    _write_if_changed,
+    cell_options,
+    escape_typst,
+    format_date,
+    pandoc_path,
+    run_pandoc,
+    stringify,
+    typst_string,
 )
 from .html_book import Page, page_of, toc_html, write_pages
 from .notebook_pages import _scope_table_headers, convert_notebooks
@@ -89,8 +98,9 @@ def render_fallback(root: Path, out_dir: Path | None = None) -> dict:
     figs = [e for e in sources.embeds if e.label.split("-")[0] in ("fig", "tbl")]
     convert_notebooks([e.notebook for e in figs], out_dir, titles=html_t.notebook_chapters, lang=book.lang,
                       book_title=book.title,
-                      backlinks={(e.notebook.stem, e.label): "../" + page_of(html_t.embed_chapter.get(e.label, "index.qmd"))
-                                 + f"#{e.label}" for e in figs})
+                      backlinks={(e.notebook.stem, e.label):
+                                 "../" + page_of(html_t.embed_chapter.get(e.label, "index.qmd")) + f"#{e.label}"
+                                 for e in figs})
 
     # 4. HTML: one page per chapter, Quarto's file names (render/html_book.py)
     pdf_name = f"{book.output_name}.pdf"

@@ -89,7 +89,7 @@ def write_pages(pages: list[Page], out_dir: Path, *, to_html: Callable[[list], s
         base = _rel(".", p.path)
         base = "" if base == "." else base + "/"
         body = _HREF_ANCHOR.sub(link, p.fragment)
-        body = re.sub(r'(<img\b[^>]*\bsrc=")(figures/)', lambda m: m.group(1) + base + m.group(2), body)
+        body = re.sub(r'(<img\b[^>]*\bsrc=")(figures/)', r"\g<1>" + base + r"\g<2>", body)
         side = _HREF_ANCHOR.sub(link, toc)
         if p.ident:
             side = side.replace(f'<a href="#{p.ident}">', f'<a href="#{p.ident}" aria-current="page">', 1)

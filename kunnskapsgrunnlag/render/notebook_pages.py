@@ -14,7 +14,6 @@ import yaml
 
 from .common import TEMPLATES, _joined, cell_options
 
-
 _NOTEBOOK_TEMPLATE = "notebook"  # templates/notebook/: nbconvert template (extends "lab")
 
 

@@ -17,8 +17,18 @@ import yaml
 
 from .book import Book
 from .common import (
-    _DIV_CLOSE, _DIV_OPEN, _EMBED_FENCE, _FENCE, _FRONT_MATTER, _SHORTCODE, RenderError, _joined,
-    _project_path, _rel, _write_if_changed, cell_options,
+    _DIV_CLOSE,
+    _DIV_OPEN,
+    _EMBED_FENCE,
+    _FENCE,
+    _FRONT_MATTER,
+    _SHORTCODE,
+    RenderError,
+    _joined,
+    _project_path,
+    _rel,
+    _write_if_changed,
+    cell_options,
 )
 
 

@@ -7,7 +7,8 @@
   ``#tbl-…`` line a block is written into the staged chapter::
 
       ::: {.content-visible when-format="html"}
-      [Last ned tallene (CSV)](../figurdata/fig-x.csv){.kg-csv} [Vis notatboken](../notebooks/NB.html#cell-id=…){.kg-notebook …}
+      [Last ned tallene (CSV)](../figurdata/fig-x.csv){.kg-csv}
+      [Vis notatboken](../notebooks/NB.html#cell-id=…){.kg-notebook …}
       :::
 
   This is the pattern real Quarto renders with one figure, a whole caption, and the link in the
@@ -114,7 +115,9 @@ def resolve_heading_vars(text: str, variables: dict) -> str:
 
 def link_block(*, page_dir: str, label: str, notebook: str, cell_id: str | None, has_csv: bool) -> str:
     """The HTML-only block under an embed (see the module docstring); hrefs relative to `page_dir`."""
-    rel = (lambda target: posixpath.relpath(target, page_dir or "."))
+    def rel(target: str) -> str:
+        return posixpath.relpath(target, page_dir or ".")
+
     nb_page = f"{NOTEBOOK_PAGES}/{PurePosixPath(notebook).stem}.html"
     href = rel(nb_page) + (f"#cell-id={cell_id}" if cell_id else "")
     title = f"Cellen {label} i {PurePosixPath(notebook).name}"

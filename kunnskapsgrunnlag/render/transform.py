@@ -13,7 +13,16 @@ from typing import Any
 
 from .book import Book
 from .common import (
-    _INLINE_TYPES, _MARKER, RenderError, _esc, _png_size, _raw, _slug, escape_typst, stringify, typst_string,
+    _INLINE_TYPES,
+    _MARKER,
+    RenderError,
+    _esc,
+    _png_size,
+    _raw,
+    _slug,
+    escape_typst,
+    stringify,
+    typst_string,
 )
 from .shortcodes import Embed
 
@@ -524,7 +533,7 @@ class Transformer:
                 inl.append(_raw("html", "</figcaption></figure>"))
                 return [{"t": "Plain", "c": inl}]
             images = []
-            for f, data in zip(e.figure_files, e.images):
+            for f, data in zip(e.figure_files, e.images, strict=False):
                 size = _png_size(data)
                 tall = size is not None and size[1] / max(size[0], 1) * 16.0 > 15.5
                 images.append(f"({typst_string('/' + f)}, {typst_string('height' if tall else 'width')})")
@@ -632,7 +641,7 @@ def _full_width(table: dict, line_chars: float = 100.0) -> None:
                 natural[col] = max(natural[col], min(total, 70.0))
                 minimum[col] = max(minimum[col], min(word, 32.0))
             col += span
-    natural = [max(a, b) for a, b in zip(natural, minimum)]
+    natural = [max(a, b) for a, b in zip(natural, minimum, strict=False)]
     line_chars -= 2.0 * n
     if sum(natural) <= line_chars:
         widths = natural
@@ -640,11 +649,11 @@ def _full_width(table: dict, line_chars: float = 100.0) -> None:
         widths = minimum
     else:
         extra = line_chars - sum(minimum)
-        slack = [a - b for a, b in zip(natural, minimum)]
-        widths = [m + extra * sl / sum(slack) for m, sl in zip(minimum, slack)]
+        slack = [a - b for a, b in zip(natural, minimum, strict=False)]
+        widths = [m + extra * sl / sum(slack) for m, sl in zip(minimum, slack, strict=False)]
     widths = [w + 2.0 for w in widths]  # cell padding
     total = sum(widths)
-    for spec, w in zip(colspecs, widths):
+    for spec, w in zip(colspecs, widths, strict=False):
         spec[1] = {"t": "ColWidth", "c": round(w / total, 4)}
 
 

@@ -13,7 +13,6 @@ from typing import Any
 from .book import Book, typst_format
 from .common import TEMPLATES, RenderError, _meta_inlines, _project_path, _write_if_changed, run_pandoc
 
-
 # The report's one Typst template (cover and look; the Quarto partial of format kg-typst).
 PROJECT_TYPST_TEMPLATE = Path(__file__).resolve().parents[2] / "report" / "assets" / "typst-template.typ"
 
