@@ -21,9 +21,15 @@ a source the fallback accepts renders the same under real Quarto.
 Pipeline: the sources are expanded to one pandoc-markdown document (shortcodes resolved,
 embeds turned into placeholder divs, source-file markers as HTML comments), parsed once by
 pandoc into its JSON AST, numbered and transformed in Python (once per output format, using
-raw HTML/Typst where pandoc's own output is not enough), then written by pandoc to an HTML
-fragment (wrapped in templates/book.html) and to Typst (templates/book.typ +
-report/assets/typst-template.typ), which ``typst.compile`` turns into the PDF.
+raw HTML/Typst where pandoc's own output is not enough), then written by pandoc to one HTML
+page per chapter (Quarto's file names, templates/book.html; render/html_book.py) and to Typst
+(templates/book.typ + report/assets/typst-template.typ; render/typst_writer.py), which
+``typst.compile`` turns into the PDF.
+
+Stages, one module each: book assembly (``book``), shortcode expansion (``shortcodes``),
+document transform (``transform``), HTML writer (``html_book``), notebook pages
+(``notebook_pages``), Typst writer (``typst_writer``); shared helpers in ``common``. The
+compatibility checker (``compat``) runs before this renderer or Quarto starts.
 
 Anything the fallback does not understand raises :class:`RenderError` naming the source file.
 """
