@@ -31,8 +31,6 @@ from . import atomic, rawstore
 from .config import Settings, load_catalogue, load_project, project_root, settings_from_parameters
 
 MISSING_TEXT = "(data mangler)"
-CSV_LINK_TEXT = "Last ned tallene (CSV)"
-CSV_LINK_CLASS = "kg-csv"
 FIGURDATA = "figurdata"
 # Chapter pages of the book live in report/; the staged site has figurdata/ at its root.
 CSV_HREF_PREFIX = "../" + FIGURDATA + "/"
