@@ -210,7 +210,7 @@ def _quarto_accessibility(out_dir: Path) -> None:
                      r'<div class="\1" tabindex="0">\2', text)
         for key, label in _NAV_LABELS:
             new = re.sub(r'<nav\b(?![^>]*\baria-label=)([^>]*' + re.escape(key) + r'[^>]*)>',
-                         lambda m, label=label: f'<nav aria-label="{label}"{m.group(1)}>', new)
+                         '<nav aria-label="' + label + r'"\1>', new)
         # two breadcrumb trails (the narrow-screen bar and the title block), both "breadcrumb"
         new = re.sub(r'<nav\b([^>]*)aria-label="breadcrumb"([^>]*quarto-title-breadcrumbs[^>]*)>',
                      r'<nav\1aria-label="Brødsmulesti ved tittelen"\2>', new)
