@@ -371,3 +371,21 @@ def test_same_pages_and_figures_as_quarto(report):
         assert f_ids == q_ids - subs, page
         assert not any(re.search(r"-\d+$", i) and re.sub(r"-\d+$", "", i) in f_ids for i in f_ids), page
     assert split_in_quarto > 0  # the evidence: Quarto split figures with a second output
+
+
+def test_publish_modes_never_touches_the_project_or_the_working_directory(tmp_path, monkeypatch):
+    from kunnskapsgrunnlag.render import publish_modes
+    proj = tmp_path / "proj"
+    (proj / "_book").mkdir(parents=True)
+    tool = proj / "tool.sh"
+    tool.write_text("#!/bin/sh\n")
+    tool.chmod(0o755)
+    page = proj / "_book" / "p.html"
+    page.write_text("x")
+    page.chmod(0o600)
+    monkeypatch.chdir(proj)
+    for folder in (tmp_path, proj, Path(".")):
+        publish_modes(folder, proj)
+        assert stat.S_IMODE(tool.stat().st_mode) == 0o755 and stat.S_IMODE(page.stat().st_mode) == 0o600
+    publish_modes(proj / "_book", proj)
+    assert stat.S_IMODE(page.stat().st_mode) == 0o644 and stat.S_IMODE(tool.stat().st_mode) == 0o755

@@ -229,8 +229,11 @@ def publish_modes(out_dir: Path, root: Path) -> None:
     a folder that holds the project (`root`) or the working directory."""
     out_dir = Path(out_dir).resolve()
     root = Path(root).resolve()
-    if out_dir == root or out_dir in root.parents or out_dir in Path.cwd().resolve().parents \
-            or out_dir == Path.cwd().resolve() or not out_dir.is_dir():
+    try:
+        cwd = Path.cwd().resolve()
+    except OSError:  # the working directory was removed
+        cwd = root
+    if out_dir in (root, cwd) or out_dir in root.parents or out_dir in cwd.parents or not out_dir.is_dir():
         return
     for f in out_dir.rglob("*"):
         if f.is_symlink():
