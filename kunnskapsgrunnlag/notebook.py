@@ -10,7 +10,8 @@ The shared notebook API (see docs/authoring.md, «Notebook API»):
 * `ctx.missing_note(dataset, title)`: a short «Data mangler» note as real text (Markdown) in place
   of a figure or table; the exact query goes to the Datakilder appendix and the build log.
 * `ctx.figure_data(label, df, title=...)`: writes `<build_dir>/figurdata/<label>.csv` (exactly the
-  data drawn, with `#` header lines) and shows an HTML-only link «Last ned tallene (CSV)».
+  data drawn, with `#` header lines). It shows nothing: an embedded cell has exactly one output, and
+  the link «Last ned tallene (CSV)» is written into the staged report (kunnskapsgrunnlag.render.staging).
 * `ctx.caption(label, cap=..., alt=...)`: caption/alt text computed in the notebook; the runner
   writes it into the executed notebook's `#| fig-cap:`/`#| tbl-cap:`/`#| fig-alt:` options.
 * `original_numbers()`: label -> «Figur 4» of the published report R1023460 (config/figures.yml).
@@ -30,8 +31,6 @@ from . import atomic, fmt, rawstore
 from .config import Settings, load_catalogue, load_project, project_root, settings_from_parameters
 
 MISSING_TEXT = "(data mangler)"
-CSV_LINK_TEXT = "Last ned tallene (CSV)"
-CSV_LINK_CLASS = "kg-csv"
 FIGURDATA = "figurdata"
 # Chapter pages of the book live in report/; the staged site has figurdata/ at its root.
 CSV_HREF_PREFIX = "../" + FIGURDATA + "/"
@@ -244,7 +243,12 @@ class Context:
 
     def figure_data(self, label: str, df, *, title: str, source: str | None = None, link: bool = True) -> Path:
         """Write exactly the data drawn in figure/table `label` to `<build_dir>/figurdata/<label>.csv`
-        with `#` header lines (title, source, configuration) and show the HTML download link."""
+        with `#` header lines (title, source, configuration).
+
+        Nothing is displayed: a second output in an embedded cell would become a sub-figure under
+        Quarto (docs/authoring.md). The HTML book's link «Last ned tallene (CSV)» is added to the
+        report under the embed when the site is staged (`kunnskapsgrunnlag.render.staging`);
+        `link` is accepted for older notebooks and has no effect."""
         if not re.fullmatch(r"(fig|tbl)-[a-z0-9-]+", label):
             raise ValueError(f"figure_data: {label!r} is not a figure/table label (fig-… or tbl-…)")
         path = self.settings.build_dir / FIGURDATA / f"{label}.csv"
@@ -255,17 +259,12 @@ class Context:
         body = df.to_csv(index=False, lineterminator="\n")
         atomic.write_text(path, "\n".join(header) + "\n" + body)
         self.figure_files[label] = {"file": f"{FIGURDATA}/{label}.csv", "title": _one_line(title)}
-        if link:
-            self.csv_link(label)
         return path
 
-    def csv_link(self, label: str) -> None:
-        """An HTML-only output (no text/plain, so PDF formats drop it) linking the figure's CSV."""
-        from IPython.display import display
-
-        html = (f'<p class="{CSV_LINK_CLASS}"><a href="{CSV_HREF_PREFIX}{label}.csv" download '
-                f'data-kg-label="{label}">{CSV_LINK_TEXT}</a></p>')
-        display({"text/html": html}, raw=True)
+    def csv_link(self, label: str) -> str:
+        """The CSV's address from a chapter page in report/ (kept for older notebooks: shows nothing;
+        the link itself is written into the staged report, see `figure_data`)."""
+        return f"{CSV_HREF_PREFIX}{label}.csv"
 
     def caption(self, label: str, cap: str, alt: str | None = None, source: str | None = None) -> str:
         """Set the caption (and alt text) of figure/table `label` from computed text. Adds «(Figur N i

@@ -266,6 +266,9 @@ def stage_site(settings: Settings) -> Path:
         wanted[Path("build") / "notebooks" / nb.name] = nb
     for f in fig:
         wanted[Path("figurdata") / f.relative_to(settings.build_dir / "figurdata")] = f
+    # links under each embed, configuration values in headings (both renderers read the same text)
+    from .render.staging import prepare_sources
+    wanted = prepare_sources(wanted)
     for rel, src in wanted.items():
         data = src if isinstance(src, bytes) else src.read_bytes()
         dst = site / rel

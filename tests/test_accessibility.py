@@ -20,11 +20,12 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from helpers import BOOK, BUILD
+from test_render_fallback import make_project
 
 from kunnskapsgrunnlag.render import render
 from kunnskapsgrunnlag.render.fallback import RenderError, cell_options
-from helpers import BOOK, BUILD
-from test_render_fallback import make_project
+from kunnskapsgrunnlag.render.html_book import book_html, page_files
 
 e2e = pytest.mark.e2e  # the tests on the full offline build; the fallback unit tests are fast
 
@@ -56,7 +57,7 @@ def small(tmp_path_factory) -> dict:
     root = make_project(tmp_path_factory.mktemp("small"))
     res = render(root, root / "_out", renderer="pandoc")
     return {"root": root, "out": root / "_out", "res": res,
-            "html": res["html"].read_text(encoding="utf-8")}
+            "html": book_html(root / "_out")}  # every chapter page, in book order
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +71,7 @@ def book(built_project) -> dict:
     assert len(pdfs) == 1, f"expected one PDF beside {pages[0]}, found {pdfs}"
     notebooks = sorted((out / "notebooks").glob("*.html"))
     return {"proj": proj, "out": out, "index": pages[0], "pdf": pdfs[0], "notebooks": notebooks,
-            "html": pages[0].read_text(encoding="utf-8")}
+            "pages": page_files(out), "html": book_html(out)}  # one page per chapter, as Quarto
 
 
 # --------------------------------------------------------------------------------------------
@@ -105,10 +106,11 @@ def _axe_results(pages: list[Path]) -> dict[str, list[dict]]:
 @e2e
 @pytest.mark.slow  # axe-core over 13 pages: 80-125 s on two shared cores, a third of make test's budget
 def test_axe_no_serious_or_critical_violation_on_book_and_notebook_pages(book):
-    linked = set(re.findall(r'href="notebooks/([\w]+)\.html', book["html"]))
+    linked = set(re.findall(r'href="(?:\.\./)?notebooks/([\w]+)\.html', book["html"]))
     assert linked and {p.stem for p in book["notebooks"]} >= linked, "a linked notebook page is missing"
-    results = _axe_results([book["index"], *book["notebooks"]])
-    assert len(results) == 1 + len(book["notebooks"])
+    assert len(book["pages"]) >= 8  # one page per chapter
+    results = _axe_results([*book["pages"], *book["notebooks"]])
+    assert len(results) == len(book["pages"]) + len(book["notebooks"])
     bad = []
     for page, violations in results.items():
         for v in violations:
@@ -322,8 +324,9 @@ def test_fallback_unlisted_heading_stays_out_of_the_toc(tmp_path):
     p.write_text(p.read_text(encoding="utf-8") + "\n## Skjult i innholdet {.unnumbered .unlisted}\n\nTekst.\n",
                  encoding="utf-8")
     res = render(root, root / "_out", renderer="pandoc")
-    html = res["html"].read_text(encoding="utf-8")
-    toc = html[html.find('<ul id="toc">'):html.find("</nav>")]
+    first = res["html"].read_text(encoding="utf-8")
+    html = book_html(root / "_out")
+    toc = first[first.find('<ul id="toc">'):first.find("</nav>")]
     assert "Skjult i innholdet" in html and "Skjult i innholdet" not in toc
     typ = (root / "_out" / "_build" / "book.typ").read_text(encoding="utf-8")
     assert re.search(r"#heading\(level: 2, outlined: false[^)]*\)\[Skjult i innholdet\]", typ)

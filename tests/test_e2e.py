@@ -14,6 +14,7 @@ import yaml
 from pypdf import PdfReader
 
 from kunnskapsgrunnlag.config import load_project
+from kunnskapsgrunnlag.render.html_book import book_html
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.e2e
@@ -37,7 +38,7 @@ def built(built_project, built_project_log):
         "proj": proj,
         "log": built_project_log,
         "pdf_pages": [norm(p.extract_text() or "") for p in PdfReader(pdf).pages],
-        "html": (proj / BOOK / "index.html").read_text(encoding="utf-8"),
+        "html": book_html(proj / BOOK),  # every chapter page (one per chapter, as Quarto), in book order
         "vars": yaml.safe_load((proj / BUILD / "_variables.yml").read_text(encoding="utf-8")),
     }
 
@@ -108,7 +109,7 @@ def test_html_figures_have_alt_text_and_notebook_links(built):
     notes = len(re.findall(r'<figure class="kg-figure kg-missing"', html))  # «Data mangler» notes: text, no image
     assert len(imgs) + notes == n_figs and len(imgs) >= 10
     assert all(re.search(r'alt="[^"]{20,}"', i) for i in imgs)
-    links = set(re.findall(r'href="(notebooks/[\w]+\.html)(?:#[^"]*)?"', html))
+    links = set(re.findall(r'href="(?:\.\./)?(notebooks/[\w]+\.html)(?:#[^"]*)?"', html))
     assert "notebooks/02_situasjonen.html" in links
     for link in links:
         assert (proj / BOOK / link).exists(), link
@@ -261,13 +262,13 @@ def test_headless_browser_follows_a_figure_notebook_link(built, tmp_path):
             pytest.fail("chromium is required in CI (.ci/run installs Debian's chromium)")
         pytest.skip("chromium not installed (apt-get install chromium)")
     book = built["proj"] / BOOK
-    dom = dump_dom((book / "index.html").as_uri(), tmp_path / "profile")
+    dom = dump_dom((book / "report" / "02_situasjonen.html").as_uri(), tmp_path / "profile")
     fig = dom[dom.find('id="fig-aldersbaereevne"'):]
     assert fig, "Figure 1 not in the rendered DOM"
     href = re.search(r'<a[^>]*class="kg-notebook"[^>]*href="([^"]+)"'
                      r'|<a[^>]*href="([^"]+)"[^>]*class="kg-notebook"', fig)
     assert href, "no notebook link under Figure 1"
-    target = (book / (href.group(1) or href.group(2)).split("#")[0]).resolve()
+    target = (book / "report" / (href.group(1) or href.group(2)).split("#")[0]).resolve()
     nb_dom = htmlmod.unescape(dump_dom(target.as_uri(), tmp_path / "profile"))
     assert "02_situasjonen" in target.name
     assert "calc.aldersbaereevne" in nb_dom and "#| label: fig-aldersbaereevne" in nb_dom
@@ -281,7 +282,7 @@ def test_every_drawn_figure_and_table_links_its_csv_with_exactly_the_data_drawn(
     import pandas as pd
 
     proj, html = built["proj"], built["html"]
-    links = re.findall(r'class="kg-csv" href="([^"]+)"', html)
+    links = re.findall(r'<a href="(?:\.\./)?([^"]+)" class="kg-csv"', html)
     drawn = re.findall(r'<figure class="kg-figure" id="(fig-[\w-]+)"', html)
     tables = re.findall(r'<div class="kg-table" id="(tbl-[\w-]+)"', html)
     assert len(links) >= 10

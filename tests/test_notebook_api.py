@@ -39,7 +39,7 @@ def test_diverging_classes_never_span_zero():
         assert lo <= v <= hi
 
 
-def test_figure_data_csv_and_html_only_link(fresh_settings, capsys):
+def test_figure_data_writes_the_csv_and_shows_nothing(fresh_settings, capsys):
     from IPython.core.interactiveshell import InteractiveShell
 
     InteractiveShell.instance()
@@ -60,8 +60,10 @@ def test_figure_data_csv_and_html_only_link(fresh_settings, capsys):
     assert "Buskerud" in lines[2] and "2026" in lines[2]
     back = pd.read_csv(path, comment="#")
     pd.testing.assert_frame_equal(back, df)
-    assert shown and set(shown[0]) == {"text/html"}  # no text/plain: PDF formats drop it
-    assert 'href="../figurdata/fig-test.csv"' in shown[0]["text/html"]
+    # nothing shown: a second output would split the figure under Quarto (render/compat.py,
+    # rule one-output); the link is written under the embed when the site is staged
+    assert shown == []
+    assert ctx.figure_files["fig-test"]["file"] == "figurdata/fig-test.csv"
 
 
 def test_caption_adds_original_number_and_is_applied(fresh_settings, tmp_path):
@@ -165,9 +167,9 @@ def test_forord_statement_lists_exactly_the_transcribed_datasets(fetched):
 
 def test_fallback_renders_notes_csv_links_resources_and_plan_region_blocks(tmp_path):
     """What the notebook API puts in executed notebooks, rendered by the fallback: a «Data mangler»
-    note in a figure/table cell (text, numbered, with its caption), an HTML-only CSV link (in the
-    HTML caption line, resolving to the copied figurdata/, absent from the PDF), and conditional
-    plan-region content."""
+    note in a figure/table cell (text, numbered, with its caption), the CSV link the staged site
+    writes under the embed (HTML only, resolving to the copied figurdata/, absent from the PDF),
+    and conditional plan-region content."""
     import base64
 
     import nbformat
@@ -184,14 +186,11 @@ def test_fallback_renders_notes_csv_links_resources_and_plan_region_blocks(tmp_p
     (root / "_quarto.yml").write_text(yaml.safe_dump(q, allow_unicode=True), encoding="utf-8")
     (root / "figurdata").mkdir(exist_ok=True)
     (root / "figurdata" / "fig-tall.csv").write_text("# Tall\n# Kilde: SSB\n# Konfigurasjon\na,b\n1,2\n", encoding="utf-8")
-    link = ('<p class="kg-csv"><a href="../figurdata/fig-tall.csv" download data-kg-label="fig-tall">'
-            'Last ned tallene (CSV)</a></p>')
     note = '::: {.callout-important title="Data mangler: boliger"}\nTallene mangler. Se vedlegget *Datakilder*.\n:::\n'
     nb = nbformat.v4.new_notebook()
     nb.cells = [
         nbformat.v4.new_code_cell('#| label: fig-tall\n#| fig-cap: "Tall i Testfylket. Kilde: SSB."\n#| fig-alt: "Et linjediagram over tall i testfylket"\nx', outputs=[
-            nbformat.v4.new_output("display_data", data={"image/png": base64.b64encode(_png()).decode(), "text/plain": "<Figure>"}),
-            nbformat.v4.new_output("display_data", data={"text/html": link})]),
+            nbformat.v4.new_output("display_data", data={"image/png": base64.b64encode(_png()).decode(), "text/plain": "<Figure>"})]),
         nbformat.v4.new_code_cell('#| label: fig-borte\n#| fig-cap: "Boliger: data mangler."\nx', outputs=[
             nbformat.v4.new_output("display_data", data={"text/markdown": note})]),
         nbformat.v4.new_code_cell('#| label: tbl-borte\n#| tbl-cap: "Tabell som mangler: data mangler."\nx', outputs=[
@@ -203,9 +202,12 @@ def test_fallback_renders_notes_csv_links_resources_and_plan_region_blocks(tmp_p
                  "{{< embed /build/notebooks/03_api.ipynb#tbl-borte >}}\n\nSe @fig-borte og @tbl-borte.\n\n"
                  '::: {.content-visible when-meta="kg-plan-region"}\nBare for planregionen.\n:::\n\n'
                  '::: {.content-hidden when-meta="kg-plan-region"}\nFor alle andre regioner.\n:::\n')
+    from kunnskapsgrunnlag.render.staging import prepare_site
+    prepare_site(root)  # as the staged site: the links under each embed
+    from kunnskapsgrunnlag.render.html_book import book_html
     res = render(root, root / "_out", renderer="pandoc")
-    html = res["html"].read_text(encoding="utf-8")
-    assert 'href="figurdata/fig-tall.csv"' in html and (root / "_out" / "figurdata" / "fig-tall.csv").exists()
+    html = book_html(root / "_out")  # the chapter pages (kap/02_situasjonen.html has the figure)
+    assert 'href="../figurdata/fig-tall.csv"' in html and (root / "_out" / "figurdata" / "fig-tall.csv").exists()
     assert "Data mangler: boliger" in html and 'id="fig-borte"' in html and 'id="tbl-borte"' in html
     assert "For alle andre regioner." not in html and "Bare for planregionen." in html
     pdf = " ".join(p.extract_text() or "" for p in pypdf.PdfReader(str(res["pdf"])).pages)

@@ -13,6 +13,8 @@ import pytest
 from kunnskapsgrunnlag import render as render_mod
 from kunnskapsgrunnlag.render import RenderError, render
 from kunnskapsgrunnlag.render.fallback import escape_typst, format_date
+from kunnskapsgrunnlag.render.html_book import book_html, page_files
+from kunnskapsgrunnlag.render.staging import prepare_site
 
 pypdf = pytest.importorskip("pypdf")
 
@@ -174,7 +176,7 @@ Tekst bare for planregionen.
 :::
 
 ::: {{.content-hidden when-meta="kg-plan-region"}}
-Nøytral tekst for andre fylker og @fig-finnes-ikke.
+Nøytral tekst for andre fylker og @fig-alder.
 :::
 
 ::: {{.content-visible unless-meta="kg-off"}}
@@ -285,6 +287,7 @@ def make_project(root: Path) -> Path:
     (root / "figurdata" / "fig-alder.csv").write_text("# Aldersbæreevne\naar,verdi\n2025,3.6\n",
                                                      encoding="utf-8")
     (root / "figurdata" / "notat.txt").write_text("ikke en ressurs\n", encoding="utf-8")
+    prepare_site(root)  # as pipeline.stage_site does: links under the embeds, values in headings
     return root
 
 
@@ -309,7 +312,7 @@ def rendered(tmp_path_factory):
     seconds = time.perf_counter() - t0
     reader = pypdf.PdfReader(str(res["pdf"]))
     pages = [_norm(p.extract_text() or "") for p in reader.pages]
-    html = res["html"].read_text(encoding="utf-8")
+    html = book_html(out)  # every chapter page, in book order
     return {"root": root, "out": out, "res": res, "html": html, "pages": pages,
             "reader": reader, "seconds": seconds}
 
@@ -362,7 +365,8 @@ def test_html_numbering_and_crossrefs(rendered):
     # cross-references are links with the numbers
     # (HTML: per chapter, as Quarto's HTML book; the figure and the table are in chapter 2)
     assert '<a href="#fig-alder" class="kg-xref">Figur 2.1</a>' in html.replace("\xa0", " ")
-    assert '<a href="#tbl-levekaar" class="kg-xref">Tabell 2.1</a>' in html.replace("\xa0", " ")
+    # a reference to another chapter's page (kap/99_datakilder.html -> kap/02_situasjonen.html)
+    assert '<a href="02_situasjonen.html#tbl-levekaar" class="kg-xref">Tabell 2.1</a>' in html.replace("\xa0", " ")
     assert "(vedlegg A)" in text
     assert "Figur 2.1 viser det samme" in text  # @Fig-alder
     assert "Se også kapittel 1.1.1 og kapittel 2." in text
@@ -372,18 +376,45 @@ def test_html_numbering_and_crossrefs(rendered):
     assert "Som Figur 2.1 viser, er bæreevnen" in text and "<strong>lavere</strong>" in html
 
 
+def test_html_is_a_book_with_one_page_per_chapter(rendered):
+    """As Quarto's HTML book (../shared/quarto-render/html): a page per chapter with the chapter
+    file's name, the sidebar on every page, previous/next links; every link resolves."""
+    import posixpath
+    import re
+    out = rendered["out"]
+    names = [f.relative_to(out).as_posix() for f in page_files(out)]
+    assert names == ["index.html", "kap/01_innledning.html", "kap/02_situasjonen.html", "kap/99_datakilder.html"]
+    ids = {n: set(re.findall(r'\bid="([^"]+)"', (out / n).read_text(encoding="utf-8"))) for n in names}
+    for n in names:
+        page = (out / n).read_text(encoding="utf-8")
+        assert page.count('<nav class="sidebar"') == 1 and 'aria-current="page"' in page
+        for href in re.findall(r'(?:href|src)="([^"]+)"', page):
+            if re.match(r"^[a-z]+:", href):
+                continue
+            path, _, frag = href.partition("#")
+            target = posixpath.normpath(posixpath.join(posixpath.dirname(n), path)) if path else n
+            assert (out / target).exists(), (n, href)
+            if frag and target in ids:
+                assert frag in ids[target], (n, href)
+    second = (out / "kap/01_innledning.html").read_text(encoding="utf-8")
+    assert 'rel="prev" href="../index.html"' in second and 'rel="next" href="02_situasjonen.html"' in second
+    assert "<title>Innledning – Testrapport for Buskerud</title>" in second
+    assert 'rel="prev"' not in (out / "index.html").read_text(encoding="utf-8")
+
+
 def test_html_figures_tables_callouts(rendered):
     html = rendered["html"]
     text = _html_text(html)
     assert '<figure class="kg-figure" id="fig-alder">' in html
-    assert '<img src="figures/fig-alder.png" alt="Linjediagram over aldersbæreevnen i Buskerud og i hele landet"' in html
+    assert ('<img src="../figures/fig-alder.png" '
+            'alt="Linjediagram over aldersbæreevnen i Buskerud og i hele landet"') in html
     assert "<figcaption>" in html and "Figur 2.1. Aldersbæreevne i Buskerud og landet, 2020–2025." in text
     assert "Kilde: SSB, tabell 07459." in text
     assert 'id="tbl-levekaar"' in html and "Tabell 2.1. Levekårsindeks for kommunene i Buskerud." in text
     assert "<th" in html and "Kommune" in html and "Drammen" in html
     # notebook links and the converted notebook
     assert html.count("Vis notatboken") == 2
-    assert 'href="notebooks/02_test.html#cell-id=' in html
+    assert 'href="../notebooks/02_test.html#cell-id=' in html  # from the chapter page kap/02_situasjonen.html
     assert (rendered["out"] / "notebooks" / "02_test.html").exists()
     # callouts
     assert 'class="callout callout-note"' in html
@@ -558,12 +589,11 @@ def test_helpers():
 
 
 def test_quarto_assets_match_the_fallback():
-    """The Quarto typst partial and the fallback's copy are the same file (one look)."""
+    """One Typst template (one look): the fallback has no copy of the Quarto partial."""
+    from kunnskapsgrunnlag.render.fallback import PROJECT_TYPST_TEMPLATE
     asset = REPO / "report" / "assets" / "typst-template.typ"
-    if not asset.exists():
-        pytest.skip("report/assets/typst-template.typ not present")
-    packaged = REPO / "kunnskapsgrunnlag" / "render" / "templates" / "typst-template.typ"
-    assert asset.read_text(encoding="utf-8") == packaged.read_text(encoding="utf-8")
+    assert PROJECT_TYPST_TEMPLATE == asset and asset.exists()
+    assert not list((REPO / "kunnskapsgrunnlag").rglob("typst-template.typ"))
     css = REPO / "report" / "assets" / "style.css"
     assert css.exists() and ".callout" in css.read_text(encoding="utf-8")
 
@@ -753,11 +783,11 @@ def test_quarto_book_configuration():
     assert "chapters" not in (q.get("crossref") or {})
     assert q["crossref"]["title-delim"] == "."  # "Figur 1. Tittel" (Quarto's default is ":")
     assert q["language"]["crossref-apx-prefix"] == "vedlegg"
-    # every embed links to its notebook cell: notebook-links true = inline link under each
-    # embed + global list (https://quarto.org/docs/authoring/notebook-embed.html)
+    # no notebook-links/notebook-view: Quarto books ignore them (quarto-cli
+    # src/format/html/format-html-notebook.ts); the staged sources carry the links instead
     html = q["format"]["html"]
-    assert html["notebook-links"] is True and html["notebook-view"] is not False
-    # the same link text as the fallback's «Vis notatboken»
+    assert "notebook-links" not in html and "notebook-view" not in html
+    # Quarto's own word for the link is the same as the project's «Vis notatboken»
     assert q["language"]["source-notebooks-prefix"] == "Vis notatboken"
     # the figure data is published with the book (project resources)
     assert "figurdata/*.csv" in q["project"]["resources"]
@@ -879,7 +909,9 @@ def test_quarto_typst_pieces_compile_with_the_project_partial(tmp_path):
     and figures/tables are numbered through the book."""
     import re
     import subprocess
+
     import typst
+
     from kunnskapsgrunnlag.render.fallback import pandoc_path
     (tmp_path / "harness.lua").write_text(
         QUARTO_API_MOCK.replace("KG_BOOK_LUA", repr(str(REPO / "_extensions/kg/kg-book.lua"))),

@@ -20,6 +20,7 @@ attributes) are removed, and any remaining machine path is a :class:`RenderError
 from __future__ import annotations
 
 import json
+import posixpath
 import re
 import shutil
 import subprocess
@@ -27,7 +28,8 @@ from pathlib import Path
 
 import yaml
 
-from .fallback import RenderError, render_fallback
+from . import compat, staging
+from .fallback import RenderError, convert_notebooks, load_book, render_fallback
 
 __all__ = ["render", "RenderError", "machine_paths"]
 
@@ -158,8 +160,85 @@ def _render_quarto(root: Path, out_dir: Path | None) -> dict:
         if not p.exists():
             raise RenderError(f"quarto render finished but {p} was not produced")
     _scrub_quarto_html(html.parent)
+    notebook_pages(root, html.parent)
+    _quarto_accessibility(html.parent)
     check_relative(html.parent, root)
     return {"renderer": "quarto", "html": html, "pdf": pdf}
+
+
+def notebook_pages(root: Path, out_dir: Path) -> list[Path]:
+    """The project's post-render step under Quarto: the executed notebooks behind the links
+    «Vis notatboken» as pages ``notebooks/NB.html`` (the fallback's nbconvert template), each
+    embedded cell linking back to its figure or table on the chapter's page. Quarto books make
+    no notebook pages of their own (quarto-cli src/format/html/format-html-notebook.ts)."""
+    embeds = staging.book_embeds(Path(root))
+    figs = [e for e in embeds if e.label.split("-", 1)[0] in ("fig", "tbl") and e.notebook.exists()]
+    if not figs:
+        return []
+    book = load_book(Path(root))
+    titles: dict[Path, str] = {}
+    for e in figs:
+        titles.setdefault(e.notebook, e.chapter_title)
+    back = {(e.notebook.stem, e.label): posixpath.relpath(e.page, staging.NOTEBOOK_PAGES) + "#" + e.label
+            for e in figs}
+    return convert_notebooks([e.notebook for e in figs], Path(out_dir), titles=titles, lang=book.lang,
+                             book_title=book.title, backlinks=back)
+
+
+# Landmarks Quarto leaves unlabelled (axe-core `landmark-unique`), by the element's class or id.
+_NAV_LABELS = (("page-navigation", "Forrige og neste kapittel"),
+               ("quarto-secondary-nav", "Kapittelnavigasjon"),
+               ('id="TOC"', "På denne siden"),
+               ('id="quarto-sidebar"', "Innhold"))
+
+
+def _quarto_accessibility(out_dir: Path) -> None:
+    """What axe-core finds on Quarto's own HTML and Quarto offers no option for:
+
+    * tables inside ``.cell-output-display`` scroll sideways (quarto-cli
+      src/resources/formats/html/_quarto-rules.scss: `.cell-output-display:not(.no-overflow-x)`
+      has `overflow-x: auto`) and must be reachable by keyboard (`scrollable-region-focusable`):
+      the wrapper of every table gets ``tabindex="0"``;
+    * every navigation landmark gets its own Norwegian name (`landmark-unique`), and the sidebar's
+      collapse toggles (links with ``role="navigation"``) become buttons, which is what they are.
+    """
+    for f in Path(out_dir).rglob("*.html"):
+        if staging.NOTEBOOK_PAGES in f.relative_to(out_dir).parts[:1]:
+            continue
+        text = f.read_text(encoding="utf-8", errors="replace")
+        new = re.sub(r'<div class="(cell-output cell-output-display[^"]*)">(\s*<table\b)',
+                     r'<div class="\1" tabindex="0">\2', text)
+        for key, label in _NAV_LABELS:
+            new = re.sub(r'<nav\b(?![^>]*\baria-label=)([^>]*' + re.escape(key) + r'[^>]*)>',
+                         '<nav aria-label="' + label + r'"\1>', new)
+        # two breadcrumb trails (the narrow-screen bar and the title block), both "breadcrumb"
+        new = re.sub(r'<nav\b([^>]*)aria-label="breadcrumb"([^>]*quarto-title-breadcrumbs[^>]*)>',
+                     r'<nav\1aria-label="Brødsmulesti ved tittelen"\2>', new)
+        new = re.sub(r'<nav\b([^>]*quarto-title-breadcrumbs[^>]*)aria-label="breadcrumb"([^>]*)>',
+                     r'<nav\1aria-label="Brødsmulesti ved tittelen"\2>', new)
+        new = new.replace('aria-label="breadcrumb"', 'aria-label="Brødsmulesti"')
+        new = re.sub(r'(<a\b[^>]*data-bs-toggle="collapse"[^>]*?)role="navigation"', r'\1role="button"', new)
+        new = re.sub(r'role="navigation"([^>]*data-bs-toggle="collapse")', r'role="button"\1', new)
+        if new != text:
+            f.write_text(new, encoding="utf-8")
+
+
+def publish_modes(out_dir: Path, root: Path) -> None:
+    """Published files readable by everyone (0644, folders 0755): nbconvert pages and atomic
+    writes would otherwise keep a temporary file's 0600. Only the book's own output folder: never
+    a folder that holds the project (`root`) or the working directory."""
+    out_dir = Path(out_dir).resolve()
+    root = Path(root).resolve()
+    try:
+        cwd = Path.cwd().resolve()
+    except OSError:  # the working directory was removed
+        cwd = root
+    if out_dir in (root, cwd) or out_dir in root.parents or out_dir in cwd.parents or not out_dir.is_dir():
+        return
+    for f in out_dir.rglob("*"):
+        if f.is_symlink():
+            continue
+        f.chmod(0o755 if f.is_dir() else 0o644)
 
 
 def render(root: Path, out_dir: Path | None = None, renderer: str = "auto") -> dict:
@@ -171,7 +250,14 @@ def render(root: Path, out_dir: Path | None = None, renderer: str = "auto") -> d
         raise RenderError(f"{root}: no _quarto.yml (not a Quarto project)")
     if renderer == "auto":
         renderer = "quarto" if shutil.which("quarto") else "pandoc"
+    compat.check(root)  # the same rules before either renderer starts
     if renderer == "quarto":
-        return _render_quarto(root, Path(out_dir) if out_dir is not None else None)
-    res = render_fallback(root, Path(out_dir) if out_dir is not None else None)
-    return {"renderer": "pandoc", "html": res["html"], "pdf": res["pdf"]}
+        res = _render_quarto(root, Path(out_dir) if out_dir is not None else None)
+    else:
+        res = render_fallback(root, Path(out_dir) if out_dir is not None else None)
+        res = {"renderer": "pandoc", "html": res["html"], "pdf": res["pdf"]}
+    cfg = yaml.safe_load((root / "_quarto.yml").read_text(encoding="utf-8")) or {}
+    target = Path(out_dir) if out_dir is not None else \
+        root / str(((cfg.get("project") or {}) if isinstance(cfg, dict) else {}).get("output-dir") or "_book")
+    publish_modes(target, root)
+    return res

@@ -1,7 +1,8 @@
-// Client-side search for the one-page HTML book (pandoc + Typst fallback renderer).
-// Typing in the search box highlights matches in the text (<mark>), lists the sections that
-// contain them, hides sections without matches and filters the table of contents.
-// Escape or an empty box restores the full book.
+// Client-side search for the HTML book (pandoc + Typst fallback renderer, one page per chapter).
+// Typing in the search box highlights matches on this page (<mark>), lists the sections that
+// contain them, hides sections without matches, lists matching sections of the other chapters
+// (assets/search-data.js) and filters the table of contents.
+// Escape or an empty box restores the full page.
 (function () {
   "use strict";
   var input = document.getElementById("search-input");
@@ -107,6 +108,30 @@
         results.appendChild(li);
       }
     });
+    // Sections of the other chapter pages (search-data.js), linked to their page.
+    var base = document.body.getAttribute("data-kg-base") || "";
+    var here = document.body.getAttribute("data-kg-page") || "";
+    var remote = {};
+    (window.KG_SEARCH || []).forEach(function (e) {
+      if (e.p === here) return;
+      var at = e.x.toLocaleLowerCase("nb").indexOf(needle);
+      if (at < 0) return;
+      var url = new URL(base + e.p + "#" + e.id, window.location.href).href;
+      remote[url] = true;
+      remote[url.split("#")[0]] = true;  // the chapter page itself
+      var li = document.createElement("li");
+      var a = document.createElement("a");
+      a.href = base + e.p + "#" + e.id;
+      a.textContent = e.t;
+      li.appendChild(a);
+      var p = document.createElement("span");
+      p.className = "search-snippet";
+      var s = Math.max(0, at - 40), end = Math.min(e.x.length, at + needle.length + 60);
+      p.textContent = (s > 0 ? "… " : "") + e.x.slice(s, end) + (end < e.x.length ? " …" : "");
+      li.appendChild(p);
+      results.appendChild(li);
+      total += 1;
+    });
     // A section stays visible when it or one of its subsections has a match; so does its
     // entry in the table of contents.
     var keep = {};
@@ -116,8 +141,11 @@
       sec.classList.toggle("search-miss", !keep[sec.id]);
     });
     tocItems.forEach(function (li) {
-      var a = li.querySelector("a[href^='#']");
-      li.classList.toggle("search-miss", !(a && keep[a.getAttribute("href").slice(1)]));
+      var a = li.querySelector("a"), href = a ? a.getAttribute("href") : "";
+      var hit = href.charAt(0) === "#" ? keep[href.slice(1)] :
+        (li.classList.contains("toc-l1") && remote[a.href.split("#")[0]]) ||
+        Array.prototype.some.call(li.querySelectorAll("a"), function (x) { return remote[x.href]; });
+      li.classList.toggle("search-miss", !hit);
     });
     status.textContent = total === 0 ? "Ingen treff" :
       total + (total === 1 ? " treff" : " treff") + " i " + results.children.length +
