@@ -181,14 +181,17 @@ fh = open(sys.argv[1], "a+")
 fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
 fh.seek(0); fh.truncate(); fh.write(json.dumps({"pid": os.getpid(), "started": "2026-11-27T04:00:00+00:00"})); fh.flush()
 print("locked", flush=True)
-time.sleep(float(sys.argv[2]))
+deadline = time.monotonic() + 120
+while not os.path.exists(sys.argv[2]) and time.monotonic() < deadline:  # hold until told to let go
+    time.sleep(0.05)
+time.sleep(1.5)
 """
 
 
 def test_a_running_holder_refuses_another_command_at_once(proj):
     """The refusal alone, in-process (the slow case below also waits for the holder)."""
     before = snapshot(proj)
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(proj / BUILD / ".lock"), "60"],
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(proj / BUILD / ".lock"), str(proj / "never")],
                               stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "locked"
@@ -202,18 +205,29 @@ def test_a_running_holder_refuses_another_command_at_once(proj):
     assert snapshot(proj) == before
 
 
-@pytest.mark.slow  # waits 4 s for a holder process, then renders
-def test_a_running_holder_refuses_a_second_run_or_is_waited_for(proj):
+@pytest.mark.slow  # waits for a holder process, then renders
+def test_a_running_holder_refuses_a_second_run_or_is_waited_for(proj, tmp_path):
     before = snapshot(proj)
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(proj / BUILD / ".lock"), "4"],
+    release = tmp_path / "release"  # the holder lets go 1.5 s after this file appears
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(proj / BUILD / ".lock"), str(release)],
                               stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "locked"
     p = cli(proj, "render", "--renderer", "pandoc", check=False)
     assert_error(p, 2, "configuration 2026-33 is already being built by", f"pid {holder.pid}",
                  "started 2026-11-27T04:00:00", "--wait")
     t0 = time.monotonic()
-    p = cli(proj, "render", "--renderer", "pandoc", "--wait")
-    assert "Waiting for pid" in norm(p.stderr)
+    waiter = subprocess.Popen([sys.executable, "-m", "kunnskapsgrunnlag.cli", "render", "--renderer", "pandoc",
+                               "--wait"], cwd=proj, env=cli_env(proj), stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    seen = []
+    for line in waiter.stderr:  # however slow the machine, the holder lets go only once the waiter waits
+        seen.append(line)
+        if "Waiting for pid" in line:
+            break
+    release.touch()
+    _, err = waiter.communicate(timeout=600)
+    assert waiter.returncode == 0, norm("".join(seen) + err)[-2000:]
+    assert "Waiting for pid" in norm("".join(seen))
     holder.wait()
     assert time.monotonic() - t0 >= 1.0
     assert snapshot(proj) == before
