@@ -74,6 +74,9 @@ CATALOGUE_ENTRY_KEYS: dict[str, Any] = {
     "original": ANY,        # figure/table numbers in the published report R1023460
     "online_dataset": ANY,  # the catalogue entry that is this transcription's online route
     "tidy_columns": ANY,    # the columns of the tidy table the fetch stores (documentation)
+    "projection": Keys({    # a projection dataset: its round (an edition's `projection_round`) and part
+        "round": ANY, "part": ANY,  # part: alder (by age, Figure 1) | fylker | kommuner
+    }),
     "note": ANY,            # free comment
 }
 CATALOGUE_REQUIRED = ["title", "provider", "source_line"]
@@ -88,7 +91,7 @@ EDITION_KEYS: dict[str, Any] = {
     "population_first_year": ANY,   # first year (1 January) of the population series
     "population_last_year": ANY,    # last year (1 January) of the population series
     "aldersbaereevne_year": ANY,    # "today" of Figure 1 (1 January)
-    "projection_round": ANY,        # SSB 14288 round
+    "projection_round": ANY,        # SSB projection round (catalogue `projection: {round: …}`: 2024 = 14288, 2026 = 14746)
     "projection_years": ANY,        # projection years shown
     "neet_year": ANY,
     "gjennomforing_cohort": ANY,    # Udir completion cohort (start year)
@@ -96,6 +99,8 @@ EDITION_KEYS: dict[str, Any] = {
     "flytting_year": ANY,
     "classification_year": ANY,     # year of the kommune/fylke classification
     "levekaar_year": ANY,           # reference year of the levekår indicators (Table 1)
+    "boliger_year": ANY,            # SSB 06265 dwellings, 1 January
+    "sysselsetting_year": ANY,      # SSB 07984 employed persons by workplace
     "note": ANY,
 }
 

@@ -269,6 +269,7 @@ SCHEMAS: dict[str, DataFrameSchema] = {
     "gjennomforing_udir_fylke": GJENNOMFORING_FYLKE,
     "population_07459": POPULATION,
     "projection_14288": PROJECTION,
+    "projection_14746": PROJECTION,
     "neet_13563": NEET,
     "kulturminneplan": KULTURMINNEPLAN,
     "levekaar_published": LEVEKAAR_PUBLISHED,
@@ -384,6 +385,18 @@ EXPECTATIONS: dict[str, dict] = {
         "min_rows": 3 * (2050 - 2024 + 1) * len(AGE_GROUPS_14288),  # Norway, three alternatives
         "ranges": {"persons": (0, MAX_COUNT)},
         "years": {"column": "year", "from": 2024, "to": 2050},
+        "regions": {"code": "region_code", "land": "required", "fylker": "known"},
+        "grid": [{"by": ["region_code", "alternative", "year"], "column": "age_group", "values": AGE_GROUPS_14288,
+                  "label": "age groups"},
+                 {"by": ["region_code"], "column": "alternative", "values": ["MMMM", "LLML", "HHMH"],
+                  "label": "alternatives"}],
+        "sums": [{"code": "region_code", "value": "persons", "by": ["alternative", "year", "age_group"],
+                  "parts": "fylke", "whole": "land", "tolerance": 10, "when_complete": True}],
+    },
+    "projection_14746": {
+        "min_rows": 3 * (2050 - 2026 + 1) * len(AGE_GROUPS_14288),  # Norway, three alternatives
+        "ranges": {"persons": (0, MAX_COUNT)},
+        "years": {"column": "year", "from": 2026, "to": 2050},
         "regions": {"code": "region_code", "land": "required", "fylker": "known"},
         "grid": [{"by": ["region_code", "alternative", "year"], "column": "age_group", "values": AGE_GROUPS_14288,
                   "label": "age groups"},

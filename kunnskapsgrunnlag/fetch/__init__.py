@@ -26,6 +26,7 @@ import pandas as pd
 from .. import rawstore
 from ..config import ConfigError, Settings, load_catalogue, load_project
 from ..errors import DataFileError, FetchRefused, ValidationError
+from ..editions import resolve_vintage, used_by_edition
 from . import mirror as mirror_mod
 from . import ssb, udir
 from .query import ResponseShapeError, TemplateError, resolve_query
@@ -210,7 +211,8 @@ def fetch_online(settings: Settings, name: str, spec: dict, api=None) -> dict:
             tidy = ssb.TIDY.get(name, ssb.tidy_generic)(df, names)
         except (ValueError, KeyError) as exc:
             raise ResponseShapeError(f"dataset {name!r} (SSB table {spec['table']}), answer of {url}: {exc}") from None
-        meta = {**_base_meta(spec), "source": {"kind": "online", "url": url}}
+        meta = {**_base_meta(spec), "vintage": resolve_vintage(spec.get("vintage"), settings.edition_params),
+                "source": {"kind": "online", "url": url}}
         return _store_validated(settings, name, tidy, meta, url)
     if spec["provider"] == "udir":
         resolved = resolve_query(spec, settings)
@@ -218,7 +220,8 @@ def fetch_online(settings: Settings, name: str, spec: dict, api=None) -> dict:
         df = udir.fetch_gjennomforing(resolved, name)
         if name == "gjennomforing_udir_fylke":  # stored in the mirror's shape (one shape per dataset)
             df = udir.to_fylke_table(df)
-        meta = {**_base_meta(spec), "source": {"kind": "online", "url": url}}
+        meta = {**_base_meta(spec), "vintage": resolve_vintage(spec.get("vintage"), settings.edition_params),
+                "source": {"kind": "online", "url": url}}
         return _store_validated(settings, name, df, meta, url)
     raise NotImplementedError(f"no online fetcher for provider {spec['provider']!r}")
 
@@ -412,8 +415,8 @@ def fetch_all(
     order = sorted(catalogue, key=lambda n: n != BOUNDARY_DATASET)
     results = []
     for name in order:
-        if only and name not in only:
-            continue
+        if (only and name not in only) or not used_by_edition(catalogue[name], settings.edition_params):
+            continue  # a projection round the edition does not use (editions.used_by_edition)
         try:
             r = fetch_dataset(settings, name, catalogue[name], online=online, mirror=mirror, api=api)
         except ssb.InvalidQuery:

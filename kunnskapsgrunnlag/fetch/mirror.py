@@ -174,6 +174,7 @@ READERS = {
     "gjennomforing_udir_fylke": read_gjennomforing_udir_fylke,
     "population_07459": read_population_07459,
     "projection_14288": read_projection_14288,
+    "projection_14746": read_projection_14288,  # the 2026 round (14746): the same layout as the 14288 extract
     "neet_13563": read_neet_13563,
     "kulturminneplan": read_kulturminneplan,
 }

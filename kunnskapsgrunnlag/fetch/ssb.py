@@ -547,6 +547,8 @@ TIDY = {
     "projection_14288_kommuner": tidy_projection_14288_kommuner,
     "population_07459": tidy_population_07459,
     "projection_14288": tidy_projection_14288,
+    "projection_14746": tidy_projection_14288,  # same variables and codes (14746 v0 metadata)
+    "projection_14746_fylker": tidy_projection_14288_fylker,
     "neet_13563": tidy_neet_13563,
 }
 
