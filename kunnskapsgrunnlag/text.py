@@ -103,7 +103,9 @@ def ab_comparison(region_name: str, value: float | None, norway: float | None, y
     """The level of the region against Norway, then the highest and lowest fylke of the figure."""
     if value is None or norway is None or year is None:
         return missing_sentence("aldersbæreevnen", f"i {region_name}")
-    head = (f"{as_of_clause(year, wanted, 'ved inngangen til') if is_fallback(year, wanted) else f'Ved inngangen til {year}'}"
+    start = (as_of_clause(year, wanted, "ved inngangen til") if is_fallback(year, wanted)
+             else f"Ved inngangen til {year}")
+    head = (f"{start}"
             f" var det om lag {fmt.num(value, 1)} personer i yrkesaktiv alder per eldre innbygger i {region_name}, "
             f"mot {fmt.num(norway, 1)} for hele landet.")
     if not best or not worst or best_value is None or worst_value is None or best == worst:
@@ -133,13 +135,15 @@ def ab_norway_outlook(today: float | None, mid: float | None, mid_year: int, end
     return f"Etter SSBs hovedalternativ ({round_}-runden) ventes landstallet å {verb} til {nums}."
 
 
-def projection_region(region_name: str, region_pct: float | None, norway_pct: float | None, start: int, end: int) -> str:
+def projection_region(region_name: str, region_pct: float | None, norway_pct: float | None, start: int,
+                      end: int) -> str:
     """«Etter hovedalternativet ventes folketallet i Buskerud å endre seg med +5,1 prosent fra 2024 til 2050, …»"""
     if region_pct is None or norway_pct is None:
         return missing_sentence("den framskrevne befolkningsutviklingen", f"i {region_name}")
     return (f"Etter hovedalternativet ventes folketallet i {region_name} å endre seg med {fmt.signed(region_pct, 1)} "
             f"prosent fra {start} til {end}, en utvikling "
-            f"{fmt.compare(region_pct, norway_pct, 1, ('svakere enn', 'sterkere enn', 'på nivå med'))} landet som helhet "
+            f"{fmt.compare(region_pct, norway_pct, 1, ('svakere enn', 'sterkere enn', 'på nivå med'))} "
+            "landet som helhet "
             f"({fmt.signed(norway_pct, 1)} prosent).")
 
 
@@ -184,3 +188,16 @@ def completion(cohort: int, wanted: int, old_names: list[str], values: list[floa
 
 def completion_missing(cohort: int) -> str:
     return missing_sentence(f"gjennomføringen i {cohort}-kullet")
+
+
+def ab_norway_mid(today: float | None, mid: float | None, mid_year: int) -> str:
+    """«For landet som helhet ventes forholdet mellom yrkesaktive og eldre å falle til 3,2 i 2037 etter SSBs
+    hovedalternativ.» (the verb follows the numbers)"""
+    if mid is None:
+        return missing_sentence("SSBs framskrivinger etter alder", "for hele landet")
+    verb = _direction(today, mid) if today is not None else "bli"
+    if verb == "holde seg":
+        return (f"For landet som helhet ventes forholdet mellom yrkesaktive og eldre å holde seg på om lag "
+                f"{fmt.num(mid, 1)} i {mid_year} etter SSBs hovedalternativ.")
+    return (f"For landet som helhet ventes forholdet mellom yrkesaktive og eldre å {verb} til {fmt.num(mid, 1)} "
+            f"i {mid_year} etter SSBs hovedalternativ.")
