@@ -466,6 +466,11 @@ def clean():
     _guard(go)
 
 
+from .edition_cmd import register as _register_edition  # noqa: E402  (`edition new YEAR`, h19)
+
+_register_edition(app)
+
+
 def _terminate(signum, frame):  # SIGTERM: stop like Ctrl-C (cancel, terminate notebooks, keep last good outputs)
     raise KeyboardInterrupt
 
