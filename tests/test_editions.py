@@ -6,8 +6,8 @@ from dataclasses import replace
 
 import pytest
 import yaml
-
 from helpers import ROOT, cli, copy_tree
+
 from kunnskapsgrunnlag import editions
 from kunnskapsgrunnlag.config import load_catalogue, load_project
 from kunnskapsgrunnlag.config_schema import PROJECT_SCHEMA, validate
@@ -51,11 +51,12 @@ def test_projection_round_is_an_edition_key():
 
 def test_vintages_follow_the_edition():
     cat = load_catalogue()
-    assert editions.resolve_vintage(cat["gjennomforing_udir"]["vintage"], {"gjennomforing_cohort": 2019}) == "2019-kullet"
+    cohort = {"gjennomforing_cohort": 2019}
+    assert editions.resolve_vintage(cat["gjennomforing_udir"]["vintage"], cohort) == "2019-kullet"
     assert editions.resolve_vintage(cat["lavinntekt_12944"]["vintage"], {"levekaar_year": 2025}) == "2023–2025"
     assert editions.resolve_vintage("2020-2026", {}) == "2020-2026"  # a mirror extract keeps its own
-    for ed, block in load_project()["editions"].items():
-        for name, spec in cat.items():
+    for block in load_project()["editions"].values():
+        for spec in cat.values():
             editions.resolve_vintage(spec.get("vintage"), block)  # every template fills in
 
 
