@@ -28,6 +28,7 @@ import yaml
 
 from . import atomic, rawstore
 from .config import ConfigError, Settings, load_catalogue, load_project, used_by_notebook
+from .diff import changes_section
 from .notebook import apply_captions
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -504,7 +505,7 @@ def build_notebooks(settings: Settings, *, jobs: int = 1, force: bool = False, o
         log = [f"# Endringer i siste bygg ({settings.config_id}: utgave {settings.edition}, "
                f"{settings.region_name})", ""]
         log += [f"- {s.notebook}: {s.status} {s.message}".rstrip() for s in result.steps]
-        log += ["", "## Endrede tall i rapporten", ""] + ([f"- {c}" for c in result.changes] or ["- ingen"])
+        log += [""] + changes_section(settings, result.changes)  # grouped as `diff` groups them
         log += ["", "## Datasett som mangler", ""] + ([f"- {m['dataset']} ({m['notebook']}): {m['reason']}. Hent med: {m['how_to_fetch']}"
                                                      for m in result.missing] or ["- ingen"])
         atomic.write_text(settings.build_dir / "changes.md", "\n".join(log) + "\n")

@@ -105,7 +105,7 @@ def test_edition_new_2027_builds_at_latest_available_years(built_project, tmp_pa
     latest available year, stated; no «(data mangler)» inside any sentence; the dry run has no top(."""
     proj = copy_tree(built_project, tmp_path / "proj")
     p = cli(proj, "edition", "new", "2027")
-    assert "projection round 2026 (SSB table 14746)" in re.sub(r"\s+", " ", p.stdout)
+    assert "projection round 2026 (SSB table 14746)" in re.sub(r"\s+", " ", p.stdout + p.stderr)
     assert "2027:" in (proj / "config" / "project.yml").read_text(encoding="utf-8")
     p = cli(proj, "fetch", "--dry-run", "--edition", "2027")
     assert "top(" not in p.stdout and "/tables/14746/" in p.stdout
