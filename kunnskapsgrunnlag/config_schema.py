@@ -118,7 +118,9 @@ PROJECT_SCHEMA = Keys({
     "utviklingsmaal": ListOf(Keys({"slug": ANY, "title": ANY})),
     "satsingsomraader": ListOf(Keys({
         "slug": ANY, "section": ANY, "title": ANY, "maal": ANY, "notebook": ANY,
+        "theme": ANY,               # the neutral name used outside the plan region (default: title)
     })),
+    "neighbours": MapOf(ANY),       # fylke -> the fylker sharing its boundary (comparison regions)
     "notebooks": ListOf(Keys({"name": ANY, "chapter": ANY, "after": ANY}, required=["name"])),
 }, required=["defaults", "editions", "regions", "notebooks"])
 

@@ -63,6 +63,23 @@ def test_region_40_builds_into_its_own_folders(proj, mirror):
     assert 'href="2026-40/index.html"' in landing and 'href="2026-33/index.html"' in landing
 
 
+def test_region_40_is_framed_as_itself(proj, mirror):
+    """Telemark's book: its neighbours as comparison regions, neutral satsingsområde names, no process text
+    of the Buskerud commission (reads the 2026-40 build of the previous test; builds it if absent)."""
+    if not (proj / "build" / "2026-40" / "_variables.yml").exists():
+        report(proj, mirror, "--region", "40")
+    v = yaml.safe_load((proj / "build" / "2026-40" / "_variables.yml").read_text(encoding="utf-8"))
+    assert v["satsing"]["laeringslop"] == "Læringsløp" and v["satsing"]["attraktive"] == "Attraktivitet"
+    assert v["ab"]["sammenlignet"] == "Telemark, Rogaland, Buskerud, Vestfold, Agder og Vestland"
+    html = (proj / "_book" / "2026-40" / "index.html").read_text(encoding="utf-8")
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+    for plan_only in ("Læringsløp Telemark", "Attraktive Telemark", "Læringsløp Buskerud", "Attraktive Buskerud",
+                      "dialogen med fylkeskommunen", "1. mai 2026", "Buskerudplanen (2025)"):
+        assert plan_only not in text, plan_only
+    fig = (proj / "build" / "2026-40" / "figurdata" / "fig-aldersbaereevne.csv").read_text(encoding="utf-8")
+    assert "Akershus" not in fig and "Vestfold" in fig
+
+
 def test_switching_back_to_33_reruns_nothing_and_gives_the_first_book(proj, mirror, built_project):
     report(proj, mirror, "--region", "40", check=False)  # (built by the previous test; a no-op here)
     first_vars = (built_project / BUILD / "_variables.yml").read_bytes()
@@ -135,11 +152,11 @@ def test_every_fylke_builds(built_project, tmp_path, mirror):
 
 def test_diff_compares_two_built_editions_variable_by_variable(tmp_path):
     """`diff` on two built configurations (variables written here; the full build is tested above)."""
-    from kunnskapsgrunnlag import pipeline
-
     import shutil
 
     from helpers import ROOT
+
+    from kunnskapsgrunnlag import pipeline
 
     for f in ("_quarto.yml", "index.qmd"):  # the book sources say which variables the report prints
         shutil.copy2(ROOT / f, tmp_path / f)

@@ -121,3 +121,24 @@ def test_edition_new_2027_builds_at_latest_available_years(built_project, tmp_pa
     plain = re.sub(r"<[^>]+>", " ", html)
     for sentence in re.split(r"(?<=[.!?])\s+", re.sub(r"\s+", " ", plain)):
         assert "(data mangler)" not in sentence, sentence[:300]
+
+
+def test_configured_neighbours_match_the_geometry(mirror):
+    """config/project.yml `neighbours` = the fylker sharing a boundary in the 2024 kommune geometry."""
+    import geopandas as gpd
+
+    g = gpd.read_file(mirror / "geo" / "kommuner_2024_M.geojson")
+    g["geometry"] = g.geometry.make_valid()  # some simplified polygons self-intersect (mirror README)
+    g = g.to_crs(25833)
+    g["fylke"] = g["kommunenummer"].str[:2]
+    f = g.dissolve("fylke").buffer(200)  # the simplified boundaries leave slivers between fylker
+    computed = {a: sorted(b for b in f.index if b != a and f[a].intersects(f[b])) for a in f.index}
+    assert load_project()["neighbours"] == computed
+
+
+def test_another_fylke_compares_with_its_neighbours():
+    from kunnskapsgrunnlag.config import make_settings
+
+    assert make_settings(region="40").comparison_regions == ("11", "33", "39", "42", "46", "0")
+    assert make_settings(region="33").comparison_regions == ("32", "34", "0")  # the plan region: as published
+    assert make_settings(region="40", comparison_regions=["0"]).comparison_regions == ("0",)
