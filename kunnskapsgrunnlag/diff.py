@@ -213,9 +213,9 @@ def compare_builds(root: Path, old_build: Path, new_build: Path, old_name: str, 
     vb = _flat(yaml.safe_load((new_build / "_variables.yml").read_text(encoding="utf-8")))
     _variable_changes(d, root, va, vb)
     for key in sorted(set(old_years or {}) | set(new_years or {})):
-        x, y = (old_years or {}).get(key), (new_years or {}).get(key)
-        if isinstance(x, (int, str)) or isinstance(y, (int, str)):
-            d.years[key] = (str(x) if x is not None else "–", str(y) if y is not None else "–")
+        yo, yn = (old_years or {}).get(key), (new_years or {}).get(key)
+        if isinstance(yo, (int, str)) or isinstance(yn, (int, str)):
+            d.years[key] = (str(yo) if yo is not None else "–", str(yn) if yn is not None else "–")
     return d
 
 

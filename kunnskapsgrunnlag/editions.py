@@ -61,7 +61,7 @@ def used_by_edition(spec: dict, edition_params: dict) -> bool:
     """False for a projection dataset of another round than the edition's."""
     p = spec.get("projection")
     if isinstance(p, dict) and "round" in p:
-        return int(p["round"]) == int(edition_params.get("projection_round", p["round"]))
+        return int(p["round"]) == int(edition_params.get("projection_round") or p["round"])
     return True
 
 
