@@ -60,6 +60,7 @@ CATALOGUE_ENTRY_KEYS: dict[str, Any] = {
     "query_note": ANY,      # explanation of the query (codes, why this selection)
     "mirror": Keys({        # offline mirror: files under the mirror folder and their provenance
         "files": ANY, "provenance": ANY, "upstream": ANY, "coverage": ANY, "note": ANY,
+        "vintage": ANY,     # the extract's own vintage, when the catalogue's is a template of the edition
     }),
     "file": ANY,            # provider `published`: our transcription (config/published/…)
     "drop": ANY,            # provider `manual`: where a consultant puts the file

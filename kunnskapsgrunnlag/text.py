@@ -201,3 +201,13 @@ def ab_norway_mid(today: float | None, mid: float | None, mid_year: int) -> str:
                 f"{fmt.num(mid, 1)} i {mid_year} etter SSBs hovedalternativ.")
     return (f"For landet som helhet ventes forholdet mellom yrkesaktive og eldre å {verb} til {fmt.num(mid, 1)} "
             f"i {mid_year} etter SSBs hovedalternativ.")
+
+
+# --- 3.2 Livsmestring ----------------------------------------------------------------------------
+def neet_share(region_name: str, value: float | None, year: int | None, wanted: int) -> str:
+    """«I 2024 var 10,6 prosent av de unge i alderen 15–29 år i Buskerud verken i arbeid, utdanning eller
+    opplæring (NEET).»"""
+    if value is None or year is None:
+        return missing_sentence("unge utenfor arbeid, utdanning og opplæring", f"i {region_name}")
+    return (f"I {year_label(year, wanted)} var {fmt.num(value, 1)} prosent av de unge i alderen 15–29 år i "
+            f"{region_name} verken i arbeid, utdanning eller opplæring (NEET).")

@@ -52,3 +52,10 @@ def test_comparison_names_highest_and_lowest():
     s = text.ab_comparison("Buskerud", 3.62, 3.93, 2025, 2025, ["Akershus"], 4.31, ["Innlandet"], 2.96)
     assert "Akershus den høyeste verdien, 4,3" in s and "Innlandet den laveste, 2,96" in s
     assert text.projection_region("Buskerud", 5.06, 7.2, 2024, 2050).endswith("(+7,2 prosent).")
+
+
+def test_neet_sentence():
+    s = text.neet_share("Buskerud", 10.64, 2024, 2025)
+    assert s == ("I 2024 (siste tilgjengelige år) var 10,6 prosent av de unge i alderen 15–29 år i Buskerud verken "
+                 "i arbeid, utdanning eller opplæring (NEET).")
+    assert MISSING_TEXT not in text.neet_share("Telemark", None, None, 2025)

@@ -256,6 +256,7 @@ def fetch_from_mirror(settings: Settings, name: str, spec: dict, mirror: Path, o
         return cur
     meta = {
         **_base_meta(spec),
+        "vintage": m.get("vintage") or resolve_vintage(spec.get("vintage"), settings.edition_params),
         "source": {
             "kind": "mirror",
             "mirror_files": [str(f) for f in files],
