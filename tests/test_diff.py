@@ -18,7 +18,7 @@ def _build(root: Path, ed: int, pop: str, neet: float, prose: str, extra_row: bo
     (d / "records").mkdir()
     (d / "_variables.yml").write_text(yaml.safe_dump({
         "befolkning": {"region": pop, "aar": str(ed), "setning": prose, "ikke_trykt": pop},
-        "neet": {"aar": str(ed - 2), "region": pop}, "region": {"kode": "33", "navn": "Buskerud"},
+        "unge": {"region_andel": pop}, "flytting": {"aar": str(ed - 2)}, "region": {"kode": "33", "navn": "Buskerud"},
         "utgave": {"aar": str(ed)}},
         allow_unicode=True), encoding="utf-8")
     rows = "region_code,region,year,neet_share,rang\n33,Buskerud,2024,{:.1f},4\n11,Rogaland,2024,8.4,15\n".format(neet)
@@ -42,7 +42,7 @@ def _project(tmp_path: Path) -> Path:
 
 def test_printed_variables_know_their_section():
     printed = diff.printed_variables(ROOT)
-    assert "befolkning.setning" in printed and "neet.aar" in printed
+    assert "befolkning.setning" in printed and "flytting.aar" in printed
     assert "ab.agder_2des" not in printed  # not printed in the report: never listed
     assert "{#" not in " ".join(printed.values()) and "{." not in " ".join(printed.values())
 
@@ -65,8 +65,8 @@ def test_diff_groups_by_figure_and_section(tmp_path):
                                                              ("Telemark, 2024", "rang", "–", "7")]
     assert fig[0].title == "Andel unge utenfor arbeid og utdanning, 2024." and fig[0].number.startswith("Figur ")
     nums = {c.label: (c.old, c.new) for c in d.by("Kapittel")}
-    assert nums == {"neet.region": ("270\u00a0000", "272\u00a0981")}  # befolkning.region is not printed
-    assert {c.label for c in d.by("Referanseår")} == {"neet.aar", "utgave.aar"}
+    assert nums == {"unge.region_andel": ("270\u00a0000", "272\u00a0981")}  # befolkning.region is not printed
+    assert {c.label for c in d.by("Referanseår")} == {"flytting.aar", "utgave.aar"}
     assert [c.label for c in d.by("Tekst")] == ["befolkning.setning"]
     assert d.years == {"neet_year": ("2023", "2024")}
     md = diff.to_markdown(d, "Endrede tall")
@@ -82,10 +82,10 @@ def test_changes_section_of_one_build(tmp_path):
     from kunnskapsgrunnlag.config import make_settings
 
     s = make_settings()
-    lines = diff.changes_section(s, ["neet.region: 10,6 -> 10,9",
+    lines = diff.changes_section(s, ["unge.region_andel: 10,6 -> 10,9",
                                      "befolkning.setning: Ved inngangen til 2025 hadde … -> Ved inngangen til 2026 …",
                                      "ab.agder_2des: 4,10 -> 4,12"])
     text = "\n".join(lines)
     assert lines[0] == "## Endrede tall i rapporten"
-    assert "| `neet.region` | 10,6 | 10,9 |" in text and "ab.agder_2des" not in text
+    assert "| `unge.region_andel` | 10,6 | 10,9 |" in text and "ab.agder_2des" not in text
     assert "`befolkning.setning`" in text and "Ved inngangen til 2026" not in text
