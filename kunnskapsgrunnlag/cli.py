@@ -508,6 +508,11 @@ def clean():
     _guard(go)
 
 
+from .edition_cmd import register as _register_edition  # noqa: E402  (`edition new YEAR`, h19)
+
+_register_edition(app)
+
+
 class Stopped(KeyboardInterrupt):
     """SIGTERM or SIGHUP: the build stops like Ctrl-C (queued notebooks cancelled, running ones
     terminated, last good outputs kept)."""

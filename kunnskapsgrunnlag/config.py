@@ -382,7 +382,12 @@ def make_settings(
     d = proj["defaults"]
     edition = check_edition(edition if edition is not None else d["edition"], root)
     region = check_region(region if region is not None else d["region"], root)
-    comps = comparison_regions if comparison_regions is not None else d["comparison_regions"]
+    if comparison_regions is not None:
+        comps = comparison_regions
+    elif region == plan_region(root):  # the plan region's comparison, as published
+        comps = d["comparison_regions"]
+    else:  # another fylke: its neighbours and Norway
+        comps = [*(proj.get("neighbours") or {}).get(region, []), "0"] or d["comparison_regions"]
     comps = tuple("0" if str(c) in {"0", "00"} else check_region(c, root) for c in comps)
     cid = f"{edition}-{region}"
 

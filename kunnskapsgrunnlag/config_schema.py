@@ -30,6 +30,13 @@ class Mirror(_Strict):
     upstream: Any = None
     coverage: Any = None
     note: Any = None
+    vintage: Any = None         # the extract's own vintage, when the catalogue's is a template of the edition
+
+
+class Projection(_Strict):
+    """A projection dataset: its round (an edition's `projection_round`) and part."""
+    round: Any = None
+    part: Any = None            # alder (by age, Figure 1) | fylker | kommuner
 
 
 class Coverage(_Strict):
@@ -61,6 +68,7 @@ class DatasetEntry(_Strict):
     original: Any = None        # figure/table numbers in the published report R1023460
     online_dataset: Any = None  # the catalogue entry that is this transcription's online route
     tidy_columns: Any = None    # the columns of the tidy table the fetch stores (documentation)
+    projection: Optional[Projection] = None
     note: Any = None            # free comment
 
 
@@ -101,6 +109,8 @@ class Edition(_Strict):
     flytting_year: Any = None
     classification_year: Any = None     # year of the kommune/fylke classification
     levekaar_year: Any = None           # reference year of the levekår indicators (Table 1)
+    boliger_year: Any = None            # SSB 06265 dwellings, 1 January
+    sysselsetting_year: Any = None      # SSB 07984 employed persons by workplace
     note: Any = None
 
 
@@ -115,6 +125,7 @@ class Satsingsomraade(_Strict):
     title: Any = None
     maal: Any = None
     notebook: Any = None
+    theme: Any = None           # the neutral name used outside the plan region (default: title)
 
 
 class NotebookEntry(_Strict):
@@ -130,6 +141,7 @@ class Project(_Strict):
     regions: dict[Any, Any]
     utviklingsmaal: Optional[list[Utviklingsmaal]] = None
     satsingsomraader: Optional[list[Satsingsomraade]] = None
+    neighbours: Optional[dict[Any, Any]] = None  # fylke -> the fylker sharing its boundary (comparison regions)
     notebooks: list[NotebookEntry]
 
 

@@ -29,6 +29,7 @@ import yaml
 
 from . import atomic, fmt, rawstore
 from .config import Settings, load_catalogue, load_project, project_root, settings_from_parameters
+from .editions import used_by_edition
 
 MISSING_TEXT = "(data mangler)"
 FIGURDATA = "figurdata"
@@ -402,6 +403,8 @@ def data_status(settings: Settings) -> dict[str, list[str]]:
     cat = load_catalogue()
     out: dict[str, list[str]] = {k: [] for k in ("beregnet", "transkribert", "transkribert_annet", "manuell", "mangler")}
     for name, spec in cat.items():
+        if not used_by_edition(spec, settings.edition_params):
+            continue  # a projection round this edition does not use
         cur = manifest.get(name, {}).get("current", {})
         cov = spec.get("coverage") if isinstance(spec.get("coverage"), dict) else {}
         outside = (cov.get("regions") and settings.region not in [str(r) for r in cov["regions"]]) or \

@@ -6,10 +6,8 @@ and the book `_book/<id>/`. `_book/index.html` is a landing page linking every b
 """
 from __future__ import annotations
 
-import csv
 import hashlib
 import html
-import io
 import os
 import shutil
 import uuid
@@ -465,27 +463,12 @@ def diff_editions(old: int, new: int, region: str | None = None, root: Path | No
             raise ConfigError(f"edition {s.edition} for region {s.region} ({s.region_name}) is not built "
                               f"({p} is missing); run `kunnskapsgrunnlag report --edition {s.edition} --region {s.region}` first")
         vals.append(read_variables(p))
-    a, b = vals
-    rows = [(k, a.get(k, "(finnes ikke)"), b.get(k, "(finnes ikke)"))
-            for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
-    outputs.ensure_artifact_root(s_old.root / "build")
-    stem = s_old.root / "build" / f"diff-{s_old.edition}-{s_new.edition}-{s_old.region}"
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(["variabel", f"utgave {s_old.edition}", f"utgave {s_new.edition}"])
-    w.writerows(rows)
-    atomic.write_text(stem.with_suffix(".csv"), buf.getvalue())
+    from . import diff as diff_mod  # grouped by figure, table and chapter, numbers as printed (h19)
 
-    def cell(v: str) -> str:
-        return str(v).replace("|", "\\|").replace("\n", " ")
-
-    md = [f"# Endrede tall: utgave {s_old.edition} → {s_new.edition}, {s_old.region_name} ({s_old.region})", "",
-          f"{len(rows)} av {len(set(a) | set(b))} variabler i rapporten er forskjellige.", "",
-          f"| variabel | utgave {s_old.edition} | utgave {s_new.edition} |", "|---|---|---|"]
-    md += [f"| `{k}` | {cell(x)} | {cell(y)} |" for k, x, y in rows]
-    atomic.write_text(stem.with_suffix(".md"), "\n".join(md) + "\n")
-    return {"old": s_old, "new": s_new, "rows": rows, "md": stem.with_suffix(".md"), "csv": stem.with_suffix(".csv"),
-            "total": len(set(a) | set(b))}
+    d, md, cs = diff_mod.diff_editions(s_old, s_new)
+    rows = [(f"{c.number}: {c.row} {c.column}".strip() if c.part in ("Figur", "Tabell") else f"{c.title}: {c.label}",
+             c.old, c.new) for c in d.changes if c.part != "Tekst"]
+    return {"old": s_old, "new": s_new, "rows": rows, "md": md, "csv": cs, "total": len(d.changes), "diff": d}
 
 
 # --------------------------------------------------------------------------------------------

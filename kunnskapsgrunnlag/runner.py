@@ -29,6 +29,7 @@ import yaml
 
 from . import atomic, rawstore
 from .config import ConfigError, Settings, load_catalogue, load_project, used_by_notebook
+from .diff import changes_section
 from .notebook import apply_captions
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -632,7 +633,7 @@ def build_notebooks(settings: Settings, *, jobs: int = 1, force: bool = False, o
                 log.append(f"- {st.notebook}: ran ({st.seconds:.1f} s) because: {st.message}")
             else:
                 log.append(f"- {st.notebook}: {st.status} ({st.message})")
-        log += ["", "## Endrede tall i rapporten", ""] + ([f"- {c}" for c in result.changes] or ["- ingen"])
+        log += [""] + changes_section(settings, result.changes)  # grouped as `diff` groups them
         log += ["", "## Datasett som mangler", ""] + ([f"- {m['dataset']} ({m['notebook']}): {m['reason']}. Hent med: {m['how_to_fetch']}"
                                                      for m in result.missing] or ["- ingen"])
         atomic.write_text(settings.build_dir / "changes.md", "\n".join(log) + "\n")

@@ -13,6 +13,8 @@ import pytest
 import yaml
 from helpers import BOOK, BUILD, cli, copy_tree, tree_digest
 
+from kunnskapsgrunnlag.render.html_book import book_html
+
 pytestmark = pytest.mark.e2e
 
 
@@ -64,6 +66,24 @@ def test_region_40_builds_into_its_own_folders(proj, mirror):
 
 
 @pytest.mark.slow  # follows the region 40 build
+def test_region_40_is_framed_as_itself(proj, mirror):
+    """Telemark's book: its neighbours as comparison regions, neutral satsingsområde names, no process text
+    of the Buskerud commission (reads the 2026-40 build of the previous test; builds it if absent)."""
+    if not (proj / "build" / "2026-40" / "_variables.yml").exists():
+        report(proj, mirror, "--region", "40")
+    v = yaml.safe_load((proj / "build" / "2026-40" / "_variables.yml").read_text(encoding="utf-8"))
+    assert v["satsing"]["laeringslop"] == "Læringsløp" and v["satsing"]["attraktive"] == "Attraktivitet"
+    assert v["ab"]["sammenlignet"] == "Telemark, Rogaland, Buskerud, Vestfold, Agder og Vestland"
+    html = book_html(proj / "_book" / "2026-40")
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+    for plan_only in ("Læringsløp Telemark", "Attraktive Telemark", "Læringsløp Buskerud", "Attraktive Buskerud",
+                      "dialogen med fylkeskommunen", "1. mai 2026", "Buskerudplanen (2025)"):
+        assert plan_only not in text, plan_only
+    fig = (proj / "build" / "2026-40" / "figurdata" / "fig-aldersbaereevne.csv").read_text(encoding="utf-8")
+    assert "Akershus" not in fig and "Vestfold" in fig
+
+
+@pytest.mark.slow  # follows the region 40 build
 def test_switching_back_to_33_reruns_nothing_and_gives_the_first_book(proj, mirror, built_project):
     report(proj, mirror, "--region", "40", check=False)  # (built by the previous test; a no-op here)
     first_vars = (built_project / BUILD / "_variables.yml").read_bytes()
@@ -105,15 +125,15 @@ def test_edition_2025_builds_and_diff_lists_the_population(proj, mirror):
     out = norm(p.stdout + p.stderr)
     assert "Endrede tall" in out and "utgave 2025" in out
     rows = list(csv.reader((proj / "build" / "diff-2025-2026-33.csv").open(encoding="utf-8")))
-    assert rows[0] == ["variabel", "utgave 2025", "utgave 2026"]
-    by_key = {r[0]: r[1:] for r in rows[1:]}
-    assert by_key["utgave.aar"] == ["2025", "2026"]
-    # the population on 1 January, with both values (each a number)
-    pop = {k: x for k, x in by_key.items() if k.startswith("befolkning.") and all(re.fullmatch(r"\d[\d\s\u00a0\u202f]*", s) for s in x)}
-    assert pop, f"no changed population variable in {sorted(by_key)[:40]}"
-    assert any(int(re.sub(r"[\s\u00a0\u202f]", "", a)) > 100_000 for a, _ in pop.values())
+    assert rows[0] == ["del", "nummer", "etikett", "tittel", "rad", "kolonne", "utgave 2025", "utgave 2026"]
+    # both editions' reference years; figures and tables by their number and caption; no prose
+    years = {r[2]: r[6:] for r in rows[1:] if r[0].startswith("Referanseår (utgave)")}
+    assert years["population_last_year"] == ["2025", "2026"]
+    figs = [r for r in rows[1:] if r[0] in ("Figur", "Tabell")]
+    assert figs and all(re.fullmatch(r"(Figur|Tabell) \d+", r[1]) and r[3] for r in figs)
+    assert all(len(r[6]) < 100 and len(r[7]) < 100 for r in rows[1:])  # no row is a paragraph of prose
     md = (proj / "build" / "diff-2025-2026-33.md").read_text(encoding="utf-8")
-    assert "| `utgave.aar` | 2025 | 2026 |" in md
+    assert "## Figurer" in md and "## Referanseår" in md and "| population_last_year | 2025 | 2026 |" in md
     assert (proj / BUILD / "changes.md").exists() and (proj / "build" / "2025-33" / "changes.md").exists()
 
 
@@ -138,8 +158,15 @@ def test_every_fylke_builds(built_project, tmp_path, mirror):
 
 def test_diff_compares_two_built_editions_variable_by_variable(tmp_path):
     """`diff` on two built configurations (variables written here; the full build is tested above)."""
+    import shutil
+
+    from helpers import ROOT
+
     from kunnskapsgrunnlag import pipeline
 
+    for f in ("_quarto.yml", "index.qmd"):  # the book sources say which variables the report prints
+        shutil.copy2(ROOT / f, tmp_path / f)
+    shutil.copytree(ROOT / "report", tmp_path / "report")
     for ed, pop in ((2025, "270 000"), (2026, "272 981")):
         d = tmp_path / "build" / f"{ed}-33"
         d.mkdir(parents=True)
@@ -148,12 +175,13 @@ def test_diff_compares_two_built_editions_variable_by_variable(tmp_path):
             "utgave": {"aar": str(ed)}, "region": {"kode": "33", "navn": "Buskerud"},
             **({"ny": {"verdi": "1"}} if ed == 2026 else {})}, allow_unicode=True), encoding="utf-8")
     res = pipeline.diff_editions(2025, 2026, "33", root=tmp_path)
-    assert res["rows"] == [("befolkning.aar", "2025", "2026"), ("befolkning.buskerud", "270 000", "272 981"),
-                           ("ny.verdi", "(finnes ikke)", "1"), ("utgave.aar", "2025", "2026")]
+    # only what the report prints (befolkning.buskerud and ny.verdi are not printed), years on their own
+    assert [(c.part, c.label, c.old, c.new) for c in res["diff"].changes] == [
+        ("Referanseår", "utgave.aar", "2025", "2026")]
     rows = list(csv.reader(res["csv"].open(encoding="utf-8")))
-    assert rows[0] == ["variabel", "utgave 2025", "utgave 2026"] and len(rows) == 5
+    assert rows[0][:2] == ["del", "nummer"] and rows[-1][0] == "Referanseår" and rows[-1][2] == "utgave.aar"
     md = res["md"].read_text(encoding="utf-8")
-    assert "| `befolkning.buskerud` | 270 000 | 272 981 |" in md and "4 av 7 variabler" in md
+    assert "`utgave.aar` | 2025 | 2026 |" in md and "befolkning.buskerud" not in md
     assert res["md"] == tmp_path / "build" / "diff-2025-2026-33.md"
     with pytest.raises(Exception, match="edition 2025 for region 40 .* is not built"):
         pipeline.diff_editions(2025, 2026, "40", root=tmp_path)

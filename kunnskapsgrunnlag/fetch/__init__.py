@@ -25,6 +25,7 @@ import requests
 
 from ..config import ConfigError, Settings, load_catalogue, load_project
 from ..errors import DataFileError, FetchRefused, ValidationError
+from ..editions import resolve_vintage, used_by_edition
 from ..store import ManifestError, MissingData, RawDataError, RawStore, restore_hint, sha256_file
 from . import ssb, udir
 from .query import ResponseShapeError, TemplateError, resolve_query
@@ -242,7 +243,8 @@ def fetch_online(settings: Settings, name: str, spec: dict, api=None) -> dict:
     except (ValueError, KeyError) as exc:  # the answer is not shaped as the tidy function expects
         table = f" (SSB table {spec['table']})" if spec.get("table") else ""
         raise ResponseShapeError(f"dataset {name!r}{table}, answer of {url}: {exc}") from None
-    meta = {**_base_meta(spec), "source": {"kind": "online", "url": url}}
+    meta = {**_base_meta(spec), "vintage": resolve_vintage(spec.get("vintage"), settings.edition_params),
+            "source": {"kind": "online", "url": url}}
     return _store_validated(settings, name, tidy, meta, url)
 
 
@@ -282,6 +284,7 @@ def fetch_from_mirror(settings: Settings, name: str, spec: dict, mirror: Path, o
         return cur
     meta = {
         **_base_meta(spec),
+        "vintage": m.get("vintage") or resolve_vintage(spec.get("vintage"), settings.edition_params),
         "source": {
             "kind": "mirror",
             "mirror_files": [str(f) for f in files],
@@ -443,8 +446,8 @@ def fetch_all(
     order = sorted(catalogue, key=lambda n: n != BOUNDARY_DATASET)
     results = []
     for name in order:
-        if only and name not in only:
-            continue
+        if (only and name not in only) or not used_by_edition(catalogue[name], settings.edition_params):
+            continue  # a projection round the edition does not use (editions.used_by_edition)
         try:
             r = fetch_dataset(settings, name, catalogue[name], online=online, mirror=mirror, api=api)
         except ssb.InvalidQuery:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import requests
 
 from ..config import Settings, load_catalogue
+from ..editions import used_by_edition
 from . import plan_requests, ssb
 from .query import ResponseShapeError, TemplateError, resolve_query
 
@@ -150,7 +151,8 @@ def check_online(settings: Settings, *, only: list[str] | None = None, api=None,
     unknown = sorted(set(only or []) - set(catalogue))
     if unknown:
         raise KeyError(f"Unknown dataset(s) {unknown}; valid: {sorted(catalogue)}")
-    names = [n for n, sp in catalogue.items() if sp.get("provider") in {"ssb", "udir"} and (not only or n in only)]
+    names = [n for n, sp in catalogue.items() if sp.get("provider") in {"ssb", "udir"} and (not only or n in only)
+             and used_by_edition(sp, settings.edition_params)]  # another projection round: not this edition's
     out: list[Check] = []
     ssb_ok = False
     if any(catalogue[n]["provider"] == "ssb" for n in names):
@@ -185,7 +187,7 @@ def dry_run(settings: Settings, only: list[str] | None = None) -> tuple[list, li
         raise KeyError(f"Unknown dataset(s) {unknown}; valid: {sorted(catalogue)}")
     out, errors = [], []
     for n, spec in catalogue.items():
-        if only and n not in only:
+        if (only and n not in only) or not used_by_edition(spec, settings.edition_params):
             continue
         try:
             out += plan_requests(n, spec, settings)

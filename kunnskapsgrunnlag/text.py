@@ -1,0 +1,213 @@
+"""Sentences of the report built from computed numbers (Norwegian bokmål, our own words).
+
+Two rules hold for every builder here:
+
+* **Latest available year, stated.** A dataset that lacks the edition's reference year but has an
+  earlier one is used at the latest year present (`latest_year`), and the sentence says so
+  («per 1. januar 2026, siste tilgjengelige år», `as_of`). Missing is reserved for no usable data.
+* **No «(data mangler)» inside a sentence.** When a sentence's numbers are missing, the builder
+  returns one plain sentence saying what is missing (`missing_sentence`) instead.
+
+Numbers arrive as floats and are formatted here (`fmt`), never typed by hand.
+"""
+from __future__ import annotations
+
+from typing import Iterable
+
+from . import fmt
+
+LATEST = "siste tilgjengelige år"
+
+
+# --- years --------------------------------------------------------------------------------------
+def latest_year(available: Iterable, wanted: int) -> int | None:
+    """`wanted` if the data have it, else the latest year before it, else None (no usable year).
+    A later year than `wanted` is never used: an old edition must not change when data grow."""
+    years = sorted({int(y) for y in available if y is not None and str(y).strip().lstrip("-").isdigit()})
+    usable = [y for y in years if y <= int(wanted)]
+    return usable[-1] if usable else None
+
+
+def is_fallback(year: int | None, wanted: int) -> bool:
+    return year is not None and int(year) != int(wanted)
+
+
+def year_label(year: int, wanted: int) -> str:
+    """«2026» or «2026 (siste tilgjengelige år)»: for captions and short labels."""
+    return f"{year}" + (f" ({LATEST})" if is_fallback(year, wanted) else "")
+
+
+def as_of(year: int, wanted: int, prefix: str = "per 1. januar") -> str:
+    """«per 1. januar 2026» or «per 1. januar 2026, siste tilgjengelige år» (inside a sentence: the
+    caller adds the comma after a fallback clause with `as_of_clause`)."""
+    return f"{prefix} {year}" + (f", {LATEST}" if is_fallback(year, wanted) else "")
+
+
+def as_of_clause(year: int, wanted: int, prefix: str = "per 1. januar") -> str:
+    """`as_of` for the start of a sentence, with the trailing comma a fallback clause needs:
+    «Per 1. januar 2026, siste tilgjengelige år, …» / «Per 1. januar 2025 …»."""
+    s = as_of(year, wanted, prefix)
+    s = s[:1].upper() + s[1:]
+    return s + ("," if is_fallback(year, wanted) else "")
+
+
+def missing_sentence(what: str, where: str = "") -> str:
+    """One plain sentence: «Tall for aldersbæreevnen i Telemark mangler i denne utgaven.»"""
+    w = f" {where}" if where else ""
+    return f"Tall for {what}{w} mangler i denne utgaven; vedlegget om datakilder viser hvordan de hentes."
+
+
+def _cap(s: str) -> str:
+    return s[:1].upper() + s[1:]
+
+
+# --- chapter 2: population and aldersbæreevne ---------------------------------------------------
+def population_total(region_name: str, persons: float | None, year: int | None, wanted: int) -> str:
+    """«Ved inngangen til 2026 hadde Buskerud 277 000 innbyggere.»"""
+    if persons is None or year is None:
+        return missing_sentence("folketallet", f"i {region_name}")
+    if is_fallback(year, wanted):
+        return f"{as_of_clause(year, wanted)} hadde {region_name} {fmt.num(persons)} innbyggere."
+    return f"Ved inngangen til {year} hadde {region_name} {fmt.num(persons)} innbyggere."
+
+
+def population_kommuner_growth(n_kommuner: int | None, n_growth: int | None, first: int, last: int | None,
+                               wanted: int) -> str:
+    """«Av de 20 kommunene hadde 12 flere innbyggere i 2026 enn i 2020.»"""
+    if n_kommuner is None or n_growth is None or last is None:
+        return missing_sentence("folketallet per kommune")
+    when = f"{last} ({LATEST})" if is_fallback(last, wanted) else f"{last}"
+    return f"Av de {n_kommuner} kommunene hadde {n_growth} flere innbyggere i {when} enn i {first}."
+
+
+def ab_level(region_name: str, value: float | None, norway: float | None, year: int | None, wanted: int) -> str:
+    """«Med 3,6 i 2025 ligger Buskerud under landsgjennomsnittet på 3,9.»"""
+    if value is None or norway is None or year is None:
+        return missing_sentence("aldersbæreevnen", f"i {region_name}")
+    when = f"{year} ({LATEST})" if is_fallback(year, wanted) else f"{year}"
+    return (f"Med {fmt.num(value, 1)} i {when} ligger {region_name} {fmt.compare(value, norway, 1)} "
+            f"landsgjennomsnittet på {fmt.num(norway, 1)}.")
+
+
+def ab_level_conclusion(value: float | None, norway: float | None, year: int | None, wanted: int) -> str:
+    """«Aldersbæreevnen i fylket ligger under landsnivået: 3,6 mot 3,9 i 2025.»"""
+    if value is None or norway is None or year is None:
+        return missing_sentence("aldersbæreevnen i fylket")
+    when = f"{year} ({LATEST})" if is_fallback(year, wanted) else f"{year}"
+    return (f"Aldersbæreevnen i fylket ligger {fmt.compare(value, norway, 1)} landsnivået: "
+            f"{fmt.num(value, 1)} mot {fmt.num(norway, 1)} i {when}.")
+
+
+def ab_comparison(region_name: str, value: float | None, norway: float | None, year: int | None, wanted: int,
+                  best: list[str], best_value: float | None, worst: list[str], worst_value: float | None) -> str:
+    """The level of the region against Norway, then the highest and lowest fylke of the figure."""
+    if value is None or norway is None or year is None:
+        return missing_sentence("aldersbæreevnen", f"i {region_name}")
+    start = (as_of_clause(year, wanted, "ved inngangen til") if is_fallback(year, wanted)
+             else f"Ved inngangen til {year}")
+    head = (f"{start}"
+            f" var det om lag {fmt.num(value, 1)} personer i yrkesaktiv alder per eldre innbygger i {region_name}, "
+            f"mot {fmt.num(norway, 1)} for hele landet.")
+    if not best or not worst or best_value is None or worst_value is None or best == worst:
+        return head
+    return (head + f" Blant fylkene i figuren har {fmt.join_nb(best)} den høyeste verdien, {fmt.num(best_value, 1)}, "
+            f"og {fmt.join_nb(worst)} den laveste, {fmt.num(worst_value, 2)}.")
+
+
+def _direction(start: float, end: float) -> str:
+    return fmt.compare(end, start, 1, ("falle", "stige", "holde seg"))
+
+
+def ab_norway_outlook(today: float | None, mid: float | None, mid_year: int, end: float | None, end_year: int,
+                      round_: int) -> str:
+    """«Etter SSBs hovedalternativ (2024-runden) ventes landstallet å falle til 3,2 i 2037 og 2,6 i 2050.»
+    The verb follows the numbers (falle / stige / holde seg)."""
+    if mid is None and end is None:
+        return missing_sentence("SSBs framskrivinger etter alder", "for hele landet")
+    points = [(v, y) for v, y in ((mid, mid_year), (end, end_year)) if v is not None]
+    ref = today if today is not None else points[0][0]
+    last = points[-1][0]
+    verb = _direction(ref, last)
+    nums = " og ".join(f"{fmt.num(v, 1)} i {y}" for v, y in points)
+    if verb == "holde seg":
+        return (f"Etter SSBs hovedalternativ ({round_}-runden) ventes landstallet å holde seg på om lag samme nivå: "
+                f"{nums}.")
+    return f"Etter SSBs hovedalternativ ({round_}-runden) ventes landstallet å {verb} til {nums}."
+
+
+def projection_region(region_name: str, region_pct: float | None, norway_pct: float | None, start: int,
+                      end: int) -> str:
+    """«Etter hovedalternativet ventes folketallet i Buskerud å endre seg med +5,1 prosent fra 2024 til 2050, …»"""
+    if region_pct is None or norway_pct is None:
+        return missing_sentence("den framskrevne befolkningsutviklingen", f"i {region_name}")
+    return (f"Etter hovedalternativet ventes folketallet i {region_name} å endre seg med {fmt.signed(region_pct, 1)} "
+            f"prosent fra {start} til {end}, en utvikling "
+            f"{fmt.compare(region_pct, norway_pct, 1, ('svakere enn', 'sterkere enn', 'på nivå med'))} "
+            "landet som helhet "
+            f"({fmt.signed(norway_pct, 1)} prosent).")
+
+
+def projection_kommuner(region_name: str, n: int | None, n_up: int | None, n_down: int | None, start: int, end: int,
+                        hi_name: str | None = None, hi_pct: float | None = None, lo_name: str | None = None,
+                        lo_pct: float | None = None) -> str:
+    if n is None or n_up is None or n_down is None:
+        return missing_sentence("framskrivingene per kommune", f"i {region_name}")
+    s = (f"Etter SSBs hovedalternativ ventes {n_up} av de {n} kommunene i {region_name} å ha flere innbyggere i {end} "
+         f"enn i {start}, og {n_down} færre.")
+    if hi_name and lo_name and hi_pct is not None and lo_pct is not None:
+        s += (f" Sterkest relativ vekst ventes i {hi_name} ({fmt.signed(hi_pct, 1)} prosent), svakest utvikling i "
+              f"{lo_name} ({fmt.signed(lo_pct, 1)} prosent).")
+    return s
+
+
+def projections_shown(have: list[str], lacking: list[str], population_missing: bool) -> str:
+    """Which regions of Figure 1 have projected curves (names already resolved)."""
+    if population_missing:
+        return missing_sentence("aldersbæreevnen")
+    if not have:
+        return ("Datagrunnlaget har ingen framskrivinger etter alder for regionene i figuren, så figuren viser bare "
+                "registrerte verdier.")
+    if lacking:
+        return (f"Framskrevne kurver vises for {fmt.join_nb(have)}. For {fmt.join_nb(lacking)} finnes ikke SSBs "
+                "framskrivinger etter alder i datagrunnlaget denne utgaven bygger på, og der vises bare registrerte "
+                "verdier.")
+    return f"Framskrevne kurver vises for alle regionene i figuren ({fmt.join_nb(have)})."
+
+
+# --- 3.1 Læringsløp ------------------------------------------------------------------------------
+def completion(cohort: int, wanted: int, old_names: list[str], values: list[float], norway: float,
+               trend_from: int, trend_to: int, best: int, worst: int) -> str:
+    """Completion of the cohort in the region's pre-2020 fylker against Norway, then the trend."""
+    mean = sum(values) / len(values)
+    which = f"{cohort}-kullet" + (f" ({LATEST.replace('år', 'kull')})" if is_fallback(cohort, wanted) else "")
+    return (f"Av {which} i {fmt.join_nb(old_names)} (fylkesinndelingen før 2020) hadde "
+            f"{fmt.join_nb([fmt.num(x, 1) for x in values])} prosent fullført innen fem eller seks år, "
+            f"{fmt.compare(mean, norway, 1)} landsgjennomsnittet på {fmt.num(norway, 1)} prosent. "
+            f"Blant kullene {trend_from}–{trend_to} var andelen høyest for {best}-kullet og lavest for {worst}-kullet.")
+
+
+def completion_missing(cohort: int) -> str:
+    return missing_sentence(f"gjennomføringen i {cohort}-kullet")
+
+
+def ab_norway_mid(today: float | None, mid: float | None, mid_year: int) -> str:
+    """«For landet som helhet ventes forholdet mellom yrkesaktive og eldre å falle til 3,2 i 2037 etter SSBs
+    hovedalternativ.» (the verb follows the numbers)"""
+    if mid is None:
+        return missing_sentence("SSBs framskrivinger etter alder", "for hele landet")
+    verb = _direction(today, mid) if today is not None else "bli"
+    if verb == "holde seg":
+        return (f"For landet som helhet ventes forholdet mellom yrkesaktive og eldre å holde seg på om lag "
+                f"{fmt.num(mid, 1)} i {mid_year} etter SSBs hovedalternativ.")
+    return (f"For landet som helhet ventes forholdet mellom yrkesaktive og eldre å {verb} til {fmt.num(mid, 1)} "
+            f"i {mid_year} etter SSBs hovedalternativ.")
+
+
+# --- 3.2 Livsmestring ----------------------------------------------------------------------------
+def neet_share(region_name: str, value: float | None, year: int | None, wanted: int) -> str:
+    """«I 2024 var 10,6 prosent av de unge i alderen 15–29 år i Buskerud verken i arbeid, utdanning eller
+    opplæring (NEET).»"""
+    if value is None or year is None:
+        return missing_sentence("unge utenfor arbeid, utdanning og opplæring", f"i {region_name}")
+    return (f"I {year_label(year, wanted)} var {fmt.num(value, 1)} prosent av de unge i alderen 15–29 år i "
+            f"{region_name} verken i arbeid, utdanning eller opplæring (NEET).")

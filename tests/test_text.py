@@ -1,0 +1,61 @@
+"""Sentence builders (kunnskapsgrunnlag.text): latest available year stated, missing as one plain sentence."""
+from kunnskapsgrunnlag import text
+from kunnskapsgrunnlag.notebook import MISSING_TEXT
+
+
+def test_latest_year_never_later_than_wanted():
+    assert text.latest_year([2020, 2024, 2026], 2027) == 2026
+    assert text.latest_year([2020, 2024, 2026], 2025) == 2024
+    assert text.latest_year([2020, 2026], 2026) == 2026
+    assert text.latest_year([2028], 2027) is None
+    assert text.latest_year([], 2027) is None
+    assert text.latest_year(["2024", None], 2025) == 2024
+
+
+def test_fallback_year_is_stated():
+    assert text.as_of(2026, 2027) == "per 1. januar 2026, siste tilgjengelige år"
+    assert text.as_of(2026, 2026) == "per 1. januar 2026"
+    assert text.year_label(2024, 2026) == "2024 (siste tilgjengelige år)"
+    assert text.year_label(2026, 2026) == "2026"
+    s = text.population_total("Buskerud", 277123, 2026, 2027)
+    assert s.startswith("Per 1. januar 2026, siste tilgjengelige år, hadde Buskerud 277")
+    assert text.population_total("Buskerud", 277123, 2026, 2026).startswith("Ved inngangen til 2026 hadde Buskerud")
+
+
+def test_ab_sentences_follow_the_numbers():
+    s = text.ab_level("Buskerud", 3.62, 3.93, 2025, 2025)
+    assert s == "Med 3,6 i 2025 ligger Buskerud under landsgjennomsnittet på 3,9."
+    assert "over" in text.ab_level("Akershus", 4.31, 3.93, 2025, 2025)
+    assert "2026 (siste tilgjengelige år)" in text.ab_level("Buskerud", 3.5, 3.8, 2026, 2027)
+    up = text.ab_norway_outlook(3.0, 3.2, 2037, 3.4, 2050, 2026)
+    down = text.ab_norway_outlook(3.9, 3.2, 2037, 2.6, 2050, 2024)
+    assert "å stige til 3,2 i 2037 og 3,4 i 2050" in up and "2026-runden" in up
+    assert "å falle til 3,2 i 2037 og 2,6 i 2050" in down
+    assert "falle" in text.ab_norway_mid(3.9, 3.2, 2037) and "stige" in text.ab_norway_mid(3.0, 3.2, 2037)
+
+
+def test_missing_is_one_plain_sentence():
+    outs = [text.population_total("Telemark", None, None, 2027),
+            text.ab_level("Telemark", None, 3.9, 2026, 2027),
+            text.ab_comparison("Telemark", None, None, None, 2027, [], None, [], None),
+            text.ab_norway_outlook(None, None, 2037, None, 2050, 2026),
+            text.projection_region("Telemark", None, 1.0, 2026, 2050),
+            text.projection_kommuner("Telemark", None, None, None, 2026, 2050),
+            text.population_kommuner_growth(None, None, 2020, None, 2027),
+            text.completion_missing(2019)]
+    for s in outs:
+        assert MISSING_TEXT not in s and "data mangler" not in s
+        assert s.endswith(".") and s.count(". ") == 0 and "mangler" in s, s
+
+
+def test_comparison_names_highest_and_lowest():
+    s = text.ab_comparison("Buskerud", 3.62, 3.93, 2025, 2025, ["Akershus"], 4.31, ["Innlandet"], 2.96)
+    assert "Akershus den høyeste verdien, 4,3" in s and "Innlandet den laveste, 2,96" in s
+    assert text.projection_region("Buskerud", 5.06, 7.2, 2024, 2050).endswith("(+7,2 prosent).")
+
+
+def test_neet_sentence():
+    s = text.neet_share("Buskerud", 10.64, 2024, 2025)
+    assert s == ("I 2024 (siste tilgjengelige år) var 10,6 prosent av de unge i alderen 15–29 år i Buskerud verken "
+                 "i arbeid, utdanning eller opplæring (NEET).")
+    assert MISSING_TEXT not in text.neet_share("Telemark", None, None, 2025)
