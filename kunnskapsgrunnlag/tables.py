@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import rawstore
-from .fetch import ssb
+from .sources.tiltak_13563 import tabell2_from_13563
+from .sources.flytting_09588 import tabell3_from_09588
 
 ONLINE, PUBLISHED, MISSING = "online", "publisert", "mangler"
 
@@ -37,7 +38,7 @@ def tabell2(ctx) -> Loaded:
     """Participants in labour-market measures 20–66 per fylke and Norway (region_code, region,
     deltakere_20_66[, andel_publisert_pst]): SSB 13563 when fetched, else the transcription."""
     if fetched(ctx, "tiltak_13563"):
-        return Loaded(ssb.tabell2_from_13563(ctx.load("tiltak_13563")), ONLINE, "tiltak_13563")
+        return Loaded(tabell2_from_13563(ctx.load("tiltak_13563")), ONLINE, "tiltak_13563")
     pub = ctx.try_load("tiltak_published")
     return Loaded(pub, PUBLISHED if pub is not None else MISSING, "tiltak_published")
 
@@ -46,7 +47,7 @@ def tabell3(ctx) -> Loaded:
     """Domestic net in-migration per kommune and fylke (nivaa, region_code, region, netto_innenlands):
     SSB 09588 when fetched, else the transcription."""
     if fetched(ctx, "flytting_09588"):
-        return Loaded(ssb.tabell3_from_09588(ctx.load("flytting_09588")), ONLINE, "flytting_09588")
+        return Loaded(tabell3_from_09588(ctx.load("flytting_09588")), ONLINE, "flytting_09588")
     pub = ctx.try_load("flytting_published")
     return Loaded(pub, PUBLISHED if pub is not None else MISSING, "flytting_published")
 

@@ -87,18 +87,13 @@ def run(proj: Path, *args: str, check: bool = True) -> subprocess.CompletedProce
 
     from kunnskapsgrunnlag import cli as cli_mod
 
-    old_env, old_width = os.environ.get("KG_ROOT"), cli_mod.console._width
-    os.environ["KG_ROOT"] = str(proj)
+    old_width = cli_mod.console._width  # the project is found from the working directory (proj)
     cli_mod.console.width = 200  # as COLUMNS=200 in cli_env: long messages stay on one line
     _clear_config_caches()
     try:
         with contextlib.chdir(proj):
             res = CliRunner().invoke(cli_mod.app, list(args))
     finally:
-        if old_env is None:
-            os.environ.pop("KG_ROOT", None)
-        else:
-            os.environ["KG_ROOT"] = old_env
         cli_mod.console._width = old_width
         _clear_config_caches()
     stderr = res.stderr
