@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import rawstore
-from .sources.tiltak_13563 import tabell2_from_13563
 from .sources.flytting_09588 import tabell3_from_09588
+from .sources.tiltak_13563 import tabell2_from_13563
 
 ONLINE, PUBLISHED, MISSING = "online", "publisert", "mangler"
 
