@@ -224,7 +224,33 @@ def test_two_checkouts_sharing_one_environment_each_build_their_own(built_projec
     b = copy_tree(built_project, tmp_path / "kg-2027")
     (b / BUILD / "_variables.yml").unlink()  # b differs: its build is incomplete
     pa = _cli_in(a / "notebooks", "status")
-    pb = _cli_in(b / "report", "status")
+    pb = _cli_in(b / "report", "status", check=False)
+    assert pb.returncode == 1  # a deleted build output fails `status`
     assert str(a / BUILD) in norm(pa.stdout).replace(" ", "") or "kg-2026" in norm(pa.stdout)
     assert "kg-2027" in norm(pb.stdout) and "kg-2026" not in norm(pb.stdout)
     assert "up to date" in norm(pa.stdout) and "DELETED" in norm(pb.stderr)
+
+
+@pytest.mark.slow
+def test_an_executed_notebook_rerun_from_its_folder_gives_the_same_outputs(built_project, tmp_path):
+    """A reviewer re-runs build/<id>/notebooks/X.ipynb in Jupyter from that folder: same variables,
+    record and figure CSVs, no stray folders, no «not fetched» notes."""
+    import subprocess
+    import sys
+
+    deep = copy_tree(built_project, tmp_path / "mappe med æøå" / "prosjekt")
+    build = deep / BUILD
+    watched = ["variables/03_02_livsmestring.yml", "records/03_02_livsmestring.json"]
+    watched += [p.relative_to(build).as_posix() for p in (build / "figurdata").glob("fig-neet*.csv")]
+    before = {w: (build / w).read_bytes() for w in watched}
+    top = sorted(p.name for p in build.iterdir())
+    out = tmp_path / "kjort.ipynb"
+    p = subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
+                        "03_02_livsmestring.ipynb", "--output", str(out)], cwd=build / "notebooks",
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert {w: (build / w).read_bytes() for w in watched} == before
+    assert sorted(p.name for p in build.iterdir()) == top  # no build/<id>/build/ or build/<id>/data/
+    assert "not fetched" not in out.read_text(encoding="utf-8")
+    p = subprocess.run([sys.executable, "-m", "kunnskapsgrunnlag", "status"], cwd=deep, capture_output=True, text=True)
+    assert "up to date" in norm(p.stdout), p.stdout + p.stderr
