@@ -80,16 +80,49 @@ def embed_order(root: Path) -> list[tuple[str, str]]:
     return out
 
 
-def edition_numbers(root: Path) -> dict[str, str]:
-    """Label -> «Figur N» / «Tabell N» of this edition (numbered through the book, in embed order,
-    as `crossref: chapters: false` numbers them). Only fig-/tbl- labels are numbered."""
-    n = {"fig": 0, "tbl": 0}
+def _appendix_files(root: Path) -> list[str]:
+    q = yaml.safe_load((root / "_quarto.yml").read_text(encoding="utf-8"))
+    return [a if isinstance(a, str) else (a.get("href") or a.get("file") or "")
+            for a in ((q.get("book") or {}).get("appendices") or [])]
+
+
+def chapter_prefixes(root: Path) -> dict[str, str]:
+    """Chapter file -> its number in the HTML book («2», «3», appendix «A»); unnumbered chapters
+    (`{.unnumbered}` on the first heading, e.g. Forord, Sammendrag) get no number."""
+    appendices = set(_appendix_files(root))
+    out: dict[str, str] = {}
+    n = a = 0
+    for rel in _chapter_files(root):
+        path = root / rel
+        first = next((ln for ln in path.read_text(encoding="utf-8").splitlines() if ln.startswith("# ")), "") \
+            if path.exists() else ""
+        if ".unnumbered" in first:
+            continue
+        if rel in appendices:
+            a += 1
+            out[rel] = chr(ord("A") + a - 1)
+        else:
+            n += 1
+            out[rel] = str(n)
+    return out
+
+
+def edition_numbers(root: Path, fmt: str = "pdf") -> dict[str, str]:
+    """Label -> «Figur N» / «Tabell N» of this edition. `fmt="pdf"`: numbered through the book, as
+    the Typst/PDF output numbers them; `fmt="html"`: per chapter («Figur 2.1», «Tabell A.1»), as a
+    Quarto HTML book numbers them. Only fig-/tbl- labels are numbered."""
+    prefixes = chapter_prefixes(root) if fmt == "html" else {}
     out = {}
-    for _nb, label in embed_order(root):
-        kind = label.split("-", 1)[0]
-        if kind in n:
-            n[kind] += 1
-            out[label] = f"{'Figur' if kind == 'fig' else 'Tabell'} {n[kind]}"
+    n = {"fig": 0, "tbl": 0}
+    for rel in _chapter_files(root):
+        if fmt == "html":
+            n = {"fig": 0, "tbl": 0}
+        for _nb, label in EMBED.findall(_expand(root, rel)):
+            kind = label.split("-", 1)[0]
+            if kind in n and label not in out:
+                n[kind] += 1
+                num = f"{prefixes.get(rel, '?')}.{n[kind]}" if fmt == "html" else str(n[kind])
+                out[label] = f"{'Figur' if kind == 'fig' else 'Tabell'} {num}"
     return out
 
 

@@ -84,7 +84,8 @@ CATALOGUE_SCHEMA = MapOf(Keys(CATALOGUE_ENTRY_KEYS, required=CATALOGUE_REQUIRED)
 # config/project.yml
 # --------------------------------------------------------------------------------------------
 EDITION_KEYS: dict[str, Any] = {
-    "date": ANY,                    # publication date, Norwegian text ("2. februar 2026")
+    "date": ANY,                    # date of the published report the edition follows ("2. februar 2026")
+    "published": ANY,               # this edition's publication date (ISO); unset: its newest data's date
     "population_first_year": ANY,   # first year (1 January) of the population series
     "population_last_year": ANY,    # last year (1 January) of the population series
     "aldersbaereevne_year": ANY,    # "today" of Figure 1 (1 January)
@@ -102,6 +103,10 @@ EDITION_KEYS: dict[str, Any] = {
 PROJECT_SCHEMA = Keys({
     "report": Keys({
         "title": ANY, "subtitle": ANY, "publisher": ANY, "authors": ANY, "report_number": ANY,
+        "author": ANY,              # this edition's author (cover, PDF metadata); publisher: its publisher
+        "original": Keys({          # the published report regenerated (cited as the source)
+            "report_number": ANY, "authors": ANY, "year": ANY, "client": ANY, "date": ANY,
+        }),
         "plan_region": ANY,         # the region whose plan the prose was written for (33)
     }),
     "defaults": Keys({

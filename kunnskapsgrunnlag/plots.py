@@ -35,8 +35,9 @@ def use_style() -> None:
 
 
 def source_line(fig, text: str) -> None:
-    """Print the source line under the figure, e.g. «Kilde: SSB, tabell 13563 (2024)»."""
-    fig.text(0.01, -0.02, text, ha="left", va="top", fontsize=8, color="#555555")
+    """Kept for older notebooks: draws nothing. The source line («Kilde: SSB, tabell 13563 (2024)»)
+    belongs in the caption (`ctx.caption(..., source=...)`), once, not inside the image as well."""
+    return None
 
 
 def missing_figure(title: str, dataset: str, reason: str, how: str, figsize=(7.5, 3.6)):

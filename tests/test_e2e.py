@@ -78,8 +78,8 @@ def test_every_chapter_and_section_heading_in_pdf_and_html(built):
 
 def test_figure_captions_with_sources_and_numbers(built):
     pdf = " ".join(built["pdf_pages"])
-    assert re.search(r"Figur 1\. Aldersbæreevne: personer 16–66 år.*?\(Figur 1 i R1023460\)\. Kilde: SSB, tabell 07459 og 14288", pdf)
-    assert re.search(r"Figur \d+\. De tre utviklingsmålene og satsingsområdene i Buskerudplanen \(Figur 2 i R1023460\)\. Kilde: Planprogram", pdf)
+    assert re.search(r"Figur 1\. Aldersbæreevne: personer 16–66 år.*?\(erstatter Figur 1 i R1023460\)\. Kilde: SSB, tabell 07459 og 14288", pdf)
+    assert re.search(r"Figur \d+\. De tre utviklingsmålene og satsingsområdene i Buskerudplanen \(tilsvarer Figur 2 i R1023460\)\. Kilde: Planprogram", pdf)
     assert re.search(r"Tabell 1\. Levekårsindeks for kommunene i Buskerud", pdf)
     assert re.search(r"Tabell \d+\. Deltakere på arbeidsmarkedstiltak", pdf)
     # computed aldersbæreevne, decimal comma, in the prose
