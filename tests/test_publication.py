@@ -262,3 +262,27 @@ def test_config_report_block_documents_the_edition_fields():
     rep = yaml.safe_load((ROOT / "config" / "project.yml").read_text(encoding="utf-8"))["report"]
     assert rep["publisher"] and rep["author"] and rep["original"]["report_number"] == "R1023460"
     assert "Agenda Kaupang" not in rep["author"] and "Agenda Kaupang" not in rep["publisher"]
+
+
+def test_figure_text_is_at_least_7_pt_at_print_size():
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from kunnskapsgrunnlag import plots
+
+    plots.use_style()
+    fig, ax = plt.subplots(figsize=(9.5, 5.2))   # wider than the text: printed at about two thirds
+    ax.plot([1, 2], [1, 2], label="Hele landet")
+    ax.text(1, 1, "Oppland 81,2", fontsize=7)
+    ax.tick_params(labelsize=7.5)
+    ax.legend(fontsize=6)
+    fig.savefig(io.BytesIO(), format="png")       # IPython's inline display goes through the same call
+    scale = plots.print_scale(fig)
+    texts = [t for t in fig.findobj(matplotlib.text.Text) if t.get_text()]
+    texts += [ax.xaxis.get_major_ticks()[0].label1, ax.yaxis.get_major_ticks()[0].label1]
+    assert scale < 1 and all(t.get_fontsize() * scale >= 7 - 1e-9 for t in texts)
+    plt.close(fig)
