@@ -14,7 +14,8 @@ OTHER = "#9BB7C4"
 NORWAY = "#333333"
 PALETTE = ["#00587C", "#E07B39", "#6A9F58", "#8E6C8A", "#C44E52", "#937860"]
 STATUS_COLOURS = {"vedtatt": "#4E9A44", "under_arbeid": "#F2C230", "ingen": "#C8102E", "ukjent": "#BDBDBD"}
-STATUS_LABELS = {"vedtatt": "Vedtatt plan", "under_arbeid": "Plan under arbeid", "ingen": "Ingen plan", "ukjent": "Ukjent"}
+STATUS_LABELS = {"vedtatt": "Vedtatt plan", "under_arbeid": "Plan under arbeid", "ingen": "Ingen plan",
+                 "ukjent": "Ukjent"}
 
 
 # The printed size of a figure: the PDF draws images at the text width (16 cm), or 15.5 cm high
@@ -100,7 +101,8 @@ def missing_figure(title: str, dataset: str, reason: str, how: str, figsize=(7.5
     body = "\n".join(textwrap.wrap(how, 88, break_on_hyphens=False))
     ax.text(0.03, 0.92, f"Data mangler: {title}", transform=ax.transAxes, fontsize=12,
             fontweight="bold", va="top", color="#8A3B00")
-    ax.text(0.03, 0.76, "\n".join(textwrap.wrap(f"Datasett «{dataset}» er ikke tilgjengelig i denne kjøringen ({reason}).", 105)),
+    ax.text(0.03, 0.76, "\n".join(textwrap.wrap(f"Tallene ({dataset}) var ikke tilgjengelige da denne utgaven ble "
+                                                f"laget ({reason}).", 105)),
             transform=ax.transAxes, fontsize=8.5, va="top")
     ax.text(0.03, 0.58, "Slik hentes eller leveres det:", transform=ax.transAxes, fontsize=8.5,
             va="top", fontweight="bold")

@@ -13,7 +13,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-
 from helpers import BOOK, BUILD, PDF_NAME, ROOT, cli, copy_project
 
 pypdf = pytest.importorskip("pypdf")
@@ -206,7 +205,8 @@ def test_contrast_growth_and_out_migration_is_found_and_worded():
     found = contrasts.growth_vs_migration(change, migration, top=1)
     assert [(c.kommune, c.kind, c.growth_rank, c.net_rank) for c in found] == [("Al", "growth", 1, 1)]
     s = contrasts.sentence(found[0], region_name="Fylket", first=2020, last=2026, year=2024)
-    assert s.startswith("Al hadde den sterkeste befolkningsveksten av kommunene i Fylket fra 2020 til 2026 (+9,2 prosent)")
+    assert s.startswith("Al hadde den sterkeste befolkningsveksten av kommunene i Fylket fra 2020 til 2026 "
+                        "(+9,2 prosent)")
     assert "den største innenlandske nettoutflyttingen i 2024 (−310 personer)" in s
     # a decline with the largest in-migration is the mirror case
     found = contrasts.growth_vs_migration(change, migration.assign(netto_innenlands=[5, 1, 90, 2, 3]), top=1)
