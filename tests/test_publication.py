@@ -287,3 +287,39 @@ def test_figure_text_is_at_least_7_pt_at_print_size():
     texts += [ax.xaxis.get_major_ticks()[0].label1, ax.yaxis.get_major_ticks()[0].label1]
     assert scale < 1 and all(t.get_fontsize() * scale >= 7 - 1e-9 for t in texts)
     plt.close(fig)
+
+
+def _page_fill(page) -> float:
+    """How far down the text of a PDF page reaches, as a share of the body height (A4, 2,5 cm margins)."""
+    height = float(page.mediabox.height)
+    ys: list[float] = []
+
+    def visit(text, cm, tm, _fd, _fs):
+        if text.strip():
+            ys.append(tm[5] * cm[3] + cm[5])
+
+    page.extract_text(visitor_text=visit)
+    body = [y for y in ys if 72 < y < height - 60]   # between the footer and the running header
+    return (height - 72 - min(body)) / (height - 144) if body else 0.0
+
+
+def test_print_layout_boxes_and_tables_whole_pages_filled(book):
+    pages, reader = book["pages"], book["reader"]
+    header = book["rep"]["title"]
+    # every Sammendrag box on one page (its first and last sub-heading together)
+    boxes = [i for i, p in enumerate(pages) if "Sammendrag: " in p]
+    assert len(boxes) >= 10
+    for i in boxes:
+        after = pages[i].split("Sammendrag: ", 1)[1]
+        assert "Hva sier litteraturen?" in after and "Implikasjoner for regional innsats" in after, i + 1
+    # every table shorter than a page: caption, rows and source line on one page
+    for n in range(1, 5):
+        i = next(i for i, p in enumerate(pages) if re.search(rf"(^| )Tabell {n}\. [A-ZÆØÅ]", p))
+        rest = re.split(rf"Tabell {n}\. ", pages[i], maxsplit=1)[1]
+        assert "Kilde:" in rest, f"Tabell {n} breaks across pages (p. {i + 1})"
+    # no page under a third full, except the last page of a chapter (the next opens a chapter
+    # without the running header), the cover, the contents and the part pages
+    for i in range(2, len(pages) - 1):
+        chapter_end = not pages[i + 1].startswith(header)
+        if not chapter_end and pages[i].startswith(header):
+            assert _page_fill(reader.pages[i]) >= 1 / 3, f"page {i + 1} is under a third full"
