@@ -148,7 +148,7 @@ class ProseText(HTMLParser):
             return
         a = dict(attrs)
         skip = (tag in self.SKIP_TAGS or bool(set((a.get("class") or "").split()) & self.SKIP_CLASSES)
-                or a.get("id") == "sec-datakilder")
+                or a.get("id") in ("sec-datakilder", "sec-teknisk"))  # the appendices
         self.stack.append(skip or (bool(self.stack) and self.stack[-1]))
 
     def handle_endtag(self, tag):
