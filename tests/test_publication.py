@@ -317,6 +317,16 @@ def test_print_layout_boxes_and_tables_whole_pages_filled(book):
         i = next(i for i, p in enumerate(pages) if re.search(rf"(^| )Tabell {n}\. [A-ZÆØÅ]", p))
         rest = re.split(rf"Tabell {n}\. ", pages[i], maxsplit=1)[1]
         assert "Kilde:" in rest, f"Tabell {n} breaks across pages (p. {i + 1})"
+    # nothing runs into the bottom margin (an unbreakable box or table taller than the page would)
+    for i, page in enumerate(reader.pages):
+        low: list[str] = []
+
+        def visit(text, cm, tm, _fd, _fs, low=low):
+            if text.strip() and tm[5] * cm[3] + cm[5] < 60:
+                low.append(text.strip())
+
+        page.extract_text(visitor_text=visit)
+        assert all(re.fullmatch(r"\d+", t) for t in low), f"page {i + 1}: text in the bottom margin: {low[:5]}"
     # no page under a third full, except the last page of a chapter (the next opens a chapter
     # without the running header), the cover, the contents and the part pages
     for i in range(2, len(pages) - 1):
