@@ -22,22 +22,51 @@ INCLUDE = re.compile(r"\{\{<\s*include\s+/?([^\s>]+)\s*>\}\}")
 KIND = {"ssb": "beregnet", "udir": "beregnet", "kartverket": "beregnet",
         "published": "publisert", "transcription": "transkribert", "manual": "fil"}
 KIND_TITLE = {
-    "beregnet": "Beregnet fra rådata",
-    "publisert": "Skrevet av fra 2026-rapporten (R1023460)",
-    "transkribert": "Transkribert fra offentlige dokumenter",
-    "fil": "Levert som fil",
+    "beregnet": "Beregnet fra åpne data",
+    "publisert": "Skrevet av fra den publiserte rapporten (R1023460)",
+    "transkribert": "Samlet fra offentlige dokumenter",
+    "fil": "Levert som tabell av fylkeskommunen",
 }
 KIND_WHY = {
-    "beregnet": ("Tallene er regnet ut av notatbøkene fra rådata hentet fra statistikkbankene eller "
-                 "offline-speilet, lagret uforandret med sha256 i manifestet."),
-    "publisert": ("Verdiene finnes verken i offline-speilet eller gjennom en verifisert åpen spørring i denne "
-                  "kjøringen, så de er skrevet av fra tabellene i 2026-rapporten med kilde. De kontrolleres mot "
-                  "summer og andeler, og alt som regnes ut av dem (indekser, andeler, rangeringer) regnes ut her. "
-                  "De gjelder bare 2026-utgaven og fylkene rapporten trykte."),
-    "transkribert": ("Det finnes ingen åpen statistikk for dette; opplysningene er samlet fra offentlige "
-                     "dokumenter med kilde per rad."),
-    "fil": "Tallene har ikke noe åpent API og er levert som fil av en konsulent; kilden står i fila.",
+    "beregnet": "Tallene er regnet ut i denne utgaven fra statistikk som er hentet uendret fra kildene.",
+    "publisert": ("Verdiene fantes ikke i en åpen kilde da utgaven ble laget, så de er skrevet av fra tabellene i den "
+                  "publiserte rapporten, med rapportens kildehenvisning. Indekser, andeler og rangeringer er regnet ut "
+                  "på nytt fra dem og kontrollert mot rapporten. De gjelder bare 2026-utgaven og fylkene rapporten "
+                  "trykte."),
+    "transkribert": ("Det finnes ingen åpen statistikk for dette; opplysningene er samlet fra offentlige dokumenter, "
+                     "med kilde for hver opplysning."),
+    "fil": ("Tallene finnes ikke i noen åpen statistikkbank og leveres som en tabell til hver utgave; kilden står "
+            "ved tallene."),
 }
+# The provider as the reader knows it.
+PROVIDER_NAME = {"ssb": "SSB", "udir": "Udir", "kartverket": "Kartverket", "published": "R1023460 (skrevet av)",
+                 "manual": "Fylkeskommunen", "transcription": "Offentlige dokumenter"}
+
+
+def reader_period(spec: dict, current: dict | None = None, edition_params: dict | None = None) -> str:
+    """The reference period for the reader: the stored vintage, else the catalogue's (a template of
+    the edition, filled in), without the catalogue's notes to developers (anything in parentheses
+    that names a configuration key)."""
+    from .editions import resolve_vintage
+
+    v = (current or {}).get("vintage") or spec.get("vintage") or ""
+    v = str(resolve_vintage(v, edition_params or {}) if v and edition_params else v).strip()
+    v = re.sub(r"\s*\([^)]*(edition|key|config)[^)]*\)", "", v).strip()
+    return v or "–"
+
+
+def query_links(how: str) -> str:
+    """A provider query («GET url + GET url») as Markdown links with short text («SSB 07984, spørring 1»),
+    so no long address widens the page; anything else as plain text."""
+    urls = re.findall(r"GET (\S+)", how or "")
+    if not urls:
+        return (how or "–").replace("`", "")
+    out = []
+    for i, u in enumerate(urls, 1):
+        m = re.search(r"/tables/(\w+)/", u)
+        host = "SSB " + m.group(1) if m else ("Udir" if "udir" in u else "kilde")
+        out.append(f"[{host}, spørring{' ' + str(i) if len(urls) > 1 else ''}](<{u}>)")
+    return ", ".join(out)
 
 
 def _chapter_files(root: Path) -> list[str]:
@@ -80,16 +109,49 @@ def embed_order(root: Path) -> list[tuple[str, str]]:
     return out
 
 
-def edition_numbers(root: Path) -> dict[str, str]:
-    """Label -> «Figur N» / «Tabell N» of this edition (numbered through the book, in embed order,
-    as `crossref: chapters: false` numbers them). Only fig-/tbl- labels are numbered."""
-    n = {"fig": 0, "tbl": 0}
+def _appendix_files(root: Path) -> list[str]:
+    q = yaml.safe_load((root / "_quarto.yml").read_text(encoding="utf-8"))
+    return [a if isinstance(a, str) else (a.get("href") or a.get("file") or "")
+            for a in ((q.get("book") or {}).get("appendices") or [])]
+
+
+def chapter_prefixes(root: Path) -> dict[str, str]:
+    """Chapter file -> its number in the HTML book («2», «3», appendix «A»); unnumbered chapters
+    (`{.unnumbered}` on the first heading, e.g. Forord, Sammendrag) get no number."""
+    appendices = set(_appendix_files(root))
+    out: dict[str, str] = {}
+    n = a = 0
+    for rel in _chapter_files(root):
+        path = root / rel
+        first = next((ln for ln in path.read_text(encoding="utf-8").splitlines() if ln.startswith("# ")), "") \
+            if path.exists() else ""
+        if ".unnumbered" in first:
+            continue
+        if rel in appendices:
+            a += 1
+            out[rel] = chr(ord("A") + a - 1)
+        else:
+            n += 1
+            out[rel] = str(n)
+    return out
+
+
+def edition_numbers(root: Path, fmt: str = "pdf") -> dict[str, str]:
+    """Label -> «Figur N» / «Tabell N» of this edition. `fmt="pdf"`: numbered through the book, as
+    the Typst/PDF output numbers them; `fmt="html"`: per chapter («Figur 2.1», «Tabell A.1»), as a
+    Quarto HTML book numbers them. Only fig-/tbl- labels are numbered."""
+    prefixes = chapter_prefixes(root) if fmt == "html" else {}
     out = {}
-    for _nb, label in embed_order(root):
-        kind = label.split("-", 1)[0]
-        if kind in n:
-            n[kind] += 1
-            out[label] = f"{'Figur' if kind == 'fig' else 'Tabell'} {n[kind]}"
+    n = {"fig": 0, "tbl": 0}
+    for rel in _chapter_files(root):
+        if fmt == "html":
+            n = {"fig": 0, "tbl": 0}
+        for _nb, label in EMBED.findall(_expand(root, rel)):
+            kind = label.split("-", 1)[0]
+            if kind in n and label not in out:
+                n[kind] += 1
+                num = f"{prefixes.get(rel, '?')}.{n[kind]}" if fmt == "html" else str(n[kind])
+                out[label] = f"{'Figur' if kind == 'fig' else 'Tabell'} {num}"
     return out
 
 

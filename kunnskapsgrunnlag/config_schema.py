@@ -79,12 +79,22 @@ class Catalogue(RootModel[dict[str, DatasetEntry]]):
 # --------------------------------------------------------------------------------------------
 # config/project.yml
 # --------------------------------------------------------------------------------------------
+class Original(_Strict):
+    report_number: Any = None
+    authors: Any = None
+    year: Any = None
+    client: Any = None
+    date: Any = None
+
+
 class Report(_Strict):
     title: Any = None
     subtitle: Any = None
     publisher: Any = None
     authors: Any = None
     report_number: Any = None
+    author: Any = None          # this edition's author (cover, PDF metadata); publisher: its publisher
+    original: Optional[Original] = None  # the published report regenerated (cited as the source)
     plan_region: Any = None     # the region whose plan the prose was written for (33)
 
 
@@ -97,7 +107,8 @@ class Defaults(_Strict):
 
 
 class Edition(_Strict):
-    date: Any = None                    # publication date, Norwegian text ("2. februar 2026")
+    date: Any = None                    # date of the published report the edition follows ("2. februar 2026")
+    published: Any = None               # this edition's publication date (ISO); unset: its newest data's date
     population_first_year: Any = None   # first year (1 January) of the population series
     population_last_year: Any = None    # last year (1 January) of the population series
     aldersbaereevne_year: Any = None    # "today" of Figure 1 (1 January)

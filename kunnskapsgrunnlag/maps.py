@@ -9,7 +9,7 @@ import matplotlib.colors as mcolors
 import matplotlib.pyplot as plt
 from matplotlib.patches import Patch
 
-from . import fmt, plots
+from . import fmt
 
 # mapclassify warns on stderr when numba is absent; in a notebook that text would land in the report
 warnings.filterwarnings("ignore", message="Numba not installed")
@@ -71,7 +71,9 @@ def categorical(gdf: gpd.GeoDataFrame, column: str, colours: dict[str, str], nam
 
 
 def attribution(fig, extra: str = "") -> None:
-    plots.source_line(fig, (extra + "\n" if extra else "") + ATTRIBUTION)
+    """Kept for older notebooks: draws nothing. The map credit (`ATTRIBUTION`) is part of the
+    caption's source line («kart © Kartverket»), printed once under the figure."""
+    return None
 
 
 def _nice_step(x: float) -> float:

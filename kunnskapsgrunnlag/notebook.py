@@ -58,6 +58,23 @@ def original_numbers(root: Path | None = None) -> dict[str, str]:
             if isinstance(v, dict) and v.get("original")}
 
 
+def figure_relations(root: Path | None = None) -> dict[str, dict[str, str]]:
+    """Label -> {relation, original, note} from config/figures.yml: `tilsvarer` (the same content as
+    the original's `original`), `erstatter` (a substitute; `note` says what differs) or `ny` (no
+    counterpart; `note` gives the reason)."""
+    out = {}
+    for label, v in (_figures_config(root).get("figures") or {}).items():
+        v = v if isinstance(v, dict) else {}
+        rel = str(v.get("relation") or ("tilsvarer" if v.get("original") else "ny"))
+        out[label] = {"relation": rel, "original": str(v.get("original") or ""), "note": str(v.get("note") or "")}
+    return out
+
+
+def not_included(root: Path | None = None) -> dict[str, str]:
+    """Numbers of the published report that no figure or table of this edition stands for -> why."""
+    return {str(k): str(v) for k, v in (_figures_config(root).get("not_included") or {}).items()}
+
+
 def report_number() -> str:
     return str(load_project().get("report", {}).get("report_number", "R1023460"))
 
@@ -115,10 +132,10 @@ class Context:
         regions = [str(r) for r in cov.get("regions") or []]
         editions = [int(e) for e in cov.get("editions") or []]
         if regions and self.region not in regions:
-            return ("datasettet gjelder bare " + _join([names.get(r, r) for r in regions])
-                    + f", ikke {self.region_name}")
+            return ("tallene finnes bare for " + _join([names.get(r, r) for r in regions])
+                    + f", ikke for {self.region_name}")
         if editions and self.settings.edition not in editions:
-            return "datasettet gjelder bare utgave " + _join([str(e) for e in editions])
+            return "tallene finnes bare for utgave " + _join([str(e) for e in editions])
         return None
 
     def note_missing(self, dataset: str, reason: str, note: str | None = None, how: str | None = None) -> None:
@@ -205,9 +222,9 @@ class Context:
 
     def missing_markdown(self, dataset: str, title: str) -> str:
         m = next((m for m in self.missing if m["dataset"] == dataset), None)
-        note = m["note"] if m else "Datagrunnlaget finnes ikke i denne kjøringen."
+        note = m["note"] if m else "Tallene var ikke tilgjengelige da denne utgaven ble laget."
         return (f"::: {{.callout-important title=\"Data mangler: {_one_line(title)}\"}}\n"
-                f"{note} Hvordan dataene hentes eller leveres, står i vedlegget *{APPENDIX_NAME}*.\n"
+                f"{note} Vedlegget *{APPENDIX_NAME}* beskriver kilden.\n"
                 ":::\n")
 
     def missing_figure(self, dataset: str, title: str):
@@ -278,7 +295,8 @@ class Context:
         text = fmt.md(_one_line(cap).rstrip())
         orig = original_numbers().get(label)
         if orig:
-            text = text.rstrip(".") + f" ({orig} i {report_number()})."
+            rel = figure_relations().get(label, {}).get("relation", "tilsvarer")
+            text = text.rstrip(".") + f" ({rel} {orig} i {report_number()})."
         elif not text.endswith("."):
             text += "."
         if source:
@@ -368,17 +386,21 @@ def _sentence(text: str) -> str:
 
 
 def _reader_reason(spec: dict, reason: str) -> str:
-    """One plain sentence for the reader: why a dataset is absent in this run."""
+    """One plain sentence for the reader, about the data (never about the build): which numbers
+    were not available when this edition was made, with their source. How to fetch them is in
+    the technical appendix."""
+    return f"Tallene var ikke tilgjengelige da denne utgaven ble laget ({_source_name(spec)})."
+
+
+def _source_name(spec: dict) -> str:
+    """«SSB, tabell 07984» / «Udir» / the catalogue's source line without «Kilde:»."""
     prov = spec.get("provider")
-    src = spec.get("source_line", spec.get("name", "kilden"))
-    if prov == "manual":
-        return f"Tallene ({src}) leveres som fil, og ingen fil er levert i denne kjøringen."
-    if prov in ("ssb", "udir"):
-        if "offline" in reason or "speil" in reason or "online" in reason:
-            return (f"Tallene fra {src} kunne ikke hentes i denne kjøringen: det var ingen nettilgang, "
-                    "og de finnes ikke i offline-speilet.")
-        return f"Tallene fra {src} kunne ikke hentes i denne kjøringen."
-    return f"Datagrunnlaget ({src}) finnes ikke i denne kjøringen."
+    if prov == "ssb" and spec.get("table"):
+        return f"SSB, tabell {spec['table']}"
+    if prov == "udir":
+        return "Udir"
+    src = str(spec.get("source_line") or spec.get("title") or "kilden")
+    return re.sub(r"^\s*Kilde:\s*", "", src).rstrip(".")
 
 
 def _own_source(df) -> str | None:
@@ -451,24 +473,22 @@ def edition_statement(ctx: "Context") -> dict[str, str]:
         "datagrunnlag.mangler_datasett": _join(st["mangler"]) or "ingen",
     }
     rn = report_number()
-    parts = [f"Tallene i figurene og tabellene beregnes av notatbøkene fra rådata: {len(st['beregnet'])} datasett "
-             f"hentet fra kildene eller fra et offline-speil av dem ({titles(st['beregnet'])})."]
+    parts = [f"Statistikken er hentet fra {titles(st['beregnet'])}."]
     if st["transkribert"]:
-        parts.append(f"Verdiene bak {_join(originals(st['transkribert']))} i {rn} er derimot transkribert fra den "
-                     "publiserte rapporten, fordi åpne kilder med de samme tallene ikke har vært tilgjengelige for "
-                     "denne kjøringen; andeler og indekser regnes likevel ut på nytt fra dem og kontrolleres mot "
-                     "rapporten.")
+        parts.append(f"Verdiene bak {_join(originals(st['transkribert']))} i {rn} er skrevet av fra den publiserte "
+                     "rapporten, fordi ingen åpen kilde hadde de samme tallene da denne utgaven ble laget; andeler og "
+                     "indekser er likevel regnet ut på nytt fra dem og kontrollert mot rapporten.")
     else:
-        parts.append(f"Ingen tall er transkribert fra {rn} i denne utgaven.")
+        parts.append(f"Ingen tall er skrevet av fra {rn} i denne utgaven.")
     if st["transkribert_annet"]:
         n = len(st["transkribert_annet"])
-        parts.append(f"{'Ett datasett' if n == 1 else f'{n} datasett'} er transkribert fra andre offentlige kilder, "
-                     "med kilde per rad.")
+        parts.append(f"{'Én tabell' if n == 1 else f'{n} tabeller'} er satt sammen fra andre offentlige dokumenter, "
+                     "med kilde for hver opplysning.")
     if st["mangler"]:
-        parts.append(f"{len(st['mangler'])} datasett mangler i denne kjøringen. Der de trengs, står det «data mangler» "
-                     "i stedet for et anslag, og vedlegget om datakilder viser hvordan de hentes.")
+        parts.append(f"Tallene fra {len(st['mangler'])} kilder var ikke tilgjengelige da utgaven ble laget; der de "
+                     "trengs, sier teksten at de mangler, og ingenting er anslått i stedet.")
     else:
-        parts.append("Ingen datasett mangler.")
+        parts.append("Alle kildene var tilgjengelige da utgaven ble laget.")
     v["datagrunnlag.tekst"] = " ".join(parts)
     for k, val in v.items():
         ctx.set(k, val)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from . import atomic, outputs, rawstore
+from . import atomic, outputs, publication, rawstore
 from .config import ConfigError, Settings, load_project, make_settings
 from .fetch import fetch_all, network_available
 from .runner import build_notebooks, read_variables, stale_notebooks, tampered_outputs, variables_path
@@ -202,20 +202,18 @@ def book_overlay(settings: Settings) -> dict:
     rep = proj.get("report") or {}
     navn, ed = settings.region_name, settings.edition
     ov: dict = {"kg-plan-region": settings.is_plan_region,
-                "kg-configuration": settings.config_id,
-                "edition-note": f"Utgave {ed} · {navn} · reprodusert fra åpne data"}
+                "kg-configuration": settings.config_id}
     book: dict = {}
     if not settings.is_plan_region:
         book["title"] = f"Kunnskapsgrunnlag for {navn}"
         book["subtitle"] = f"Statistikk, figurer og kart for {navn} fylke – utgave {ed}"
         book["output-file"] = f"Kunnskapsgrunnlag-{_ascii(navn)}-{ed}"
-        ov["publisher"] = f"Bygget med kunnskapsgrunnlag for {navn} (ikke utgitt av fylkeskommunen)"
-        ov["report-number"] = f"Utgave {ed}"
     elif rep.get("title"):
         book["title"] = rep["title"]
-    date = (settings.edition_params or {}).get("date")
-    if date and ed != load_project(settings.root)["defaults"]["edition"]:
-        book["date"] = str(date)
+    # The edition's publisher, author, date, status and source (kunnskapsgrunnlag.publication)
+    cover = publication.cover_overlay(settings)
+    book.update(cover.pop("book"))
+    ov.update(cover)
     ov["book"] = book
     return ov
 

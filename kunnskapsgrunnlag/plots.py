@@ -16,6 +16,56 @@ STATUS_LABELS = {"vedtatt": "Vedtatt plan", "under_arbeid": "Plan under arbeid",
                  "ukjent": "Ukjent"}
 
 
+# The printed size of a figure: the PDF draws images at the text width (16 cm), or 15.5 cm high
+# for tall ones (report/assets and the renderers). No text may be smaller than 7 pt there.
+PRINT_WIDTH_IN = 16 / 2.54
+PRINT_HEIGHT_IN = 15.5 / 2.54
+MIN_PRINT_PT = 7.0
+
+
+def print_scale(fig) -> float:
+    """How much the figure is scaled when printed (below 1: shrunk to the text width or height)."""
+    w, h = fig.get_size_inches()
+    return min(PRINT_WIDTH_IN / w, PRINT_HEIGHT_IN / h)
+
+
+def enforce_min_text(fig, min_pt: float = MIN_PRINT_PT) -> int:
+    """Enlarge every text of `fig` (labels, ticks, legends, annotations) that would print smaller than
+    `min_pt` at the figure's print scale. Returns the number of texts changed."""
+    from matplotlib.text import Text
+
+    scale = print_scale(fig)
+    need = min_pt / scale
+    changed = 0
+    for ax in fig.axes:
+        for axis, name in ((ax.xaxis, "x"), (ax.yaxis, "y")):
+            ticks = axis.get_major_ticks()
+            if ticks and ticks[0].label1.get_fontsize() < need:
+                ax.tick_params(axis=name, labelsize=need)
+                changed += 1
+    for t in fig.findobj(Text):
+        if t.get_text() and t.get_visible() and t.get_fontsize() < need:
+            t.set_fontsize(need)
+            changed += 1
+    return changed
+
+
+def _install_print_check() -> None:
+    """Every figure saved or shown inline (IPython calls canvas.print_figure) gets `enforce_min_text`."""
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    if getattr(FigureCanvasBase.print_figure, "_kg_min_text", False):
+        return
+    original = FigureCanvasBase.print_figure
+
+    def print_figure(self, *args, **kwargs):
+        enforce_min_text(self.figure)
+        return original(self, *args, **kwargs)
+
+    print_figure._kg_min_text = True  # type: ignore[attr-defined]
+    FigureCanvasBase.print_figure = print_figure  # type: ignore[method-assign]
+
+
 def use_style() -> None:
     sns.set_theme(style="whitegrid", context="notebook", palette=PALETTE)
     plt.rcParams.update({
@@ -33,11 +83,13 @@ def use_style() -> None:
         # Text from data is text: a `$` in a kommune name or a file drop's source is not mathtext.
         "text.parse_math": False,
     })
+    _install_print_check()
 
 
 def source_line(fig, text: str) -> None:
-    """Print the source line under the figure, e.g. «Kilde: SSB, tabell 13563 (2024)»."""
-    fig.text(0.01, -0.02, text, ha="left", va="top", fontsize=8, color="#555555")
+    """Kept for older notebooks: draws nothing. The source line («Kilde: SSB, tabell 13563 (2024)»)
+    belongs in the caption (`ctx.caption(..., source=...)`), once, not inside the image as well."""
+    return None
 
 
 def fmt_axis(ax, axis: str = "y", decimals: int | None = None) -> None:

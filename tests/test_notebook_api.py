@@ -1,5 +1,6 @@
 """The shared notebook API (kunnskapsgrunnlag.notebook.Context) and its helpers."""
 import json
+import re
 
 import pandas as pd
 import pytest
@@ -72,7 +73,7 @@ def test_caption_adds_original_number_and_is_applied(fresh_settings, tmp_path):
     ctx = _ctx(fresh_settings)
     cap = ctx.caption("fig-aldersbaereevne", cap="Aldersbæreevne i Telemark", alt="Linjer",
                       source="Kilde: SSB, tabell 07459")
-    assert cap == "Aldersbæreevne i Telemark (Figur 1 i R1023460). Kilde: SSB, tabell 07459."
+    assert cap == "Aldersbæreevne i Telemark (erstatter Figur 1 i R1023460). Kilde: SSB, tabell 07459."
     ctx.save()
     nb = {"cells": [{"cell_type": "code", "metadata": {}, "outputs": [], "source":
                      "#| label: fig-aldersbaereevne\n#| fig-cap: \"gammel\"\nplt.show()"}],
@@ -101,11 +102,16 @@ def test_caption_for_unknown_label_fails(fresh_settings, tmp_path):
 
 
 def test_original_numbers_cover_the_published_figures():
-    from kunnskapsgrunnlag.notebook import original_numbers
+    from kunnskapsgrunnlag.notebook import figure_relations, not_included, original_numbers
 
     o = original_numbers()
     assert o["fig-neet"] == "Figur 4" and o["tbl-levekaar"] == "Tabell 1"
-    nums = sorted(set(o.values()))
+    # the dwelling-type chart is not the original's Figure 6 (a settlement map): it is new, with a reason
+    rel = figure_relations()
+    assert "fig-boliger" not in o and rel["fig-boliger"]["relation"] == "ny" and rel["fig-boliger"]["note"]
+    assert all(r["relation"] in ("tilsvarer", "erstatter", "ny") for r in rel.values())
+    assert all(r["note"] for r in rel.values() if r["relation"] != "tilsvarer")
+    nums = sorted(set(o.values()) | set(not_included()))
     for n in range(1, 9):
         assert any(v.startswith(f"Figur {n}") for v in nums), n
     for n in range(1, 4):
@@ -155,9 +161,10 @@ def test_forord_statement_lists_exactly_the_transcribed_datasets(fetched):
     v = edition_statement(ctx)
     assert v["datagrunnlag.transkribert_tabeller"] == "Tabell 1, Tabell 2, Tabell 3a og Tabell 3b"
     assert v["datagrunnlag.n_transkribert"] == "3"
-    assert "transkribert fra den publiserte rapporten" in v["datagrunnlag.tekst"]
-    assert f"{len(st['mangler'])} datasett mangler" in v["datagrunnlag.tekst"]
+    assert "skrevet av fra den publiserte rapporten" in v["datagrunnlag.tekst"]
+    assert f"Tallene fra {len(st['mangler'])} kilder var ikke tilgjengelige" in v["datagrunnlag.tekst"]
     assert "SSB (tabell 06265, 07459, 09429, 13563 og 14288)" in v["datagrunnlag.tekst"]
+    assert not re.search(r"kjøring|offline|speil", v["datagrunnlag.tekst"])  # the reader's words
     # another region: the Buskerud-only transcription is missing, not transcribed
     s40 = make_settings(region="40", raw_dir=fetched.raw_dir, processed_dir=fetched.processed_dir,
                         build_dir=fetched.build_dir)

@@ -652,7 +652,9 @@ def _full_width(table: dict, line_chars: float = 100.0) -> None:
         slack = [a - b for a, b in zip(natural, minimum, strict=False)]
         widths = [m + extra * sl / sum(slack) for m, sl in zip(minimum, slack, strict=False)]
     widths = [w + 2.0 for w in widths]  # cell padding
-    total = sum(widths)
+    # a table whose text fits on one line per cell is as wide as its content (a narrow table of
+    # numbers is not stretched across the page); a wider one spans the text width
+    total = max(sum(widths), line_chars + 2.0 * n)
     for spec, w in zip(colspecs, widths, strict=False):
         spec[1] = {"t": "ColWidth", "c": round(w / total, 4)}
 
