@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from helpers import BOOK, BUILD, cli, copy_tree, tree_digest
 
+from helpers import BOOK, BUILD, cli, copy_tree, tree_digest
 from kunnskapsgrunnlag.render.html_book import book_html
 
 pytestmark = pytest.mark.e2e
@@ -161,12 +161,12 @@ def test_diff_compares_two_built_editions_variable_by_variable(tmp_path):
     import shutil
 
     from helpers import ROOT
-
     from kunnskapsgrunnlag import pipeline
 
     for f in ("_quarto.yml", "index.qmd"):  # the book sources say which variables the report prints
         shutil.copy2(ROOT / f, tmp_path / f)
     shutil.copytree(ROOT / "report", tmp_path / "report")
+    shutil.copytree(ROOT / "config", tmp_path / "config")  # a project: found by its config/project.yml
     for ed, pop in ((2025, "270 000"), (2026, "272 981")):
         d = tmp_path / "build" / f"{ed}-33"
         d.mkdir(parents=True)

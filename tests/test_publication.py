@@ -13,7 +13,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+
 from helpers import BOOK, BUILD, PDF_NAME, ROOT, cli, copy_project
+from kunnskapsgrunnlag.render.html_book import book_html
 
 pypdf = pytest.importorskip("pypdf")
 
@@ -48,7 +50,7 @@ def book(built_project):
     pages = [_norm(p.extract_text() or "") for p in reader.pages]
     rep = yaml.safe_load((proj / "config" / "project.yml").read_text(encoding="utf-8"))["report"]
     return {"proj": proj, "reader": reader, "pages": pages, "rep": rep,
-            "html": (proj / BOOK / "index.html").read_text(encoding="utf-8"),
+            "html": book_html(proj / BOOK),  # every chapter page, in book order
             "vars": yaml.safe_load((proj / BUILD / "_variables.yml").read_text(encoding="utf-8"))}
 
 
