@@ -360,7 +360,9 @@ def test_same_pages_and_figures_as_quarto(report):
     q_pages = sorted(f.relative_to(qdir).as_posix() for f in qdir.rglob("*.html"))
     f_pages = sorted(f.relative_to(out).as_posix() for f in out.glob("*.html")) + \
         sorted(f.relative_to(out).as_posix() for f in (out / "report").glob("*.html"))
-    assert sorted(f_pages) == q_pages
+    # pages added to the sources since the reference render (commit db3f400); they have no Quarto page yet
+    added_since_reference = {"report/07_teknisk_vedlegg.html"}
+    assert sorted(set(f_pages) - added_since_reference) == q_pages
     split_in_quarto = 0
     for page in q_pages:
         q_ids = set(label.findall((qdir / page).read_text(encoding="utf-8")))
