@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from . import outputs, pipeline, rawstore
+from . import kernels, outputs, pipeline, rawstore
 from .config import ConfigError, make_settings
 from .fetch.query import ResponseShapeError, TemplateError
 from .fetch.ssb import InvalidQuery
@@ -42,6 +42,8 @@ RegionOpt = typer.Option(None, "--region", help="Fylke code (2024), default 33 B
 CompareOpt = typer.Option(None, "--compare", help="Comparison regions (repeat), default from config.")
 MirrorOpt = typer.Option(None, "--mirror", help="Offline mirror folder, e.g. ../shared/data.")
 WaitOpt = typer.Option(False, "--wait", help="If another run of the same configuration is going on, wait for it instead of stopping.")
+ColdOpt = typer.Option(False, "--cold", help="Start every notebook's kernel as a new process that imports everything "
+                       "itself (no warm kernels; for comparison, see docs/benchmarks.md).")
 
 
 def _settings(edition, region, compare):
@@ -222,9 +224,11 @@ def build(jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Notebooks to 
           renderer: str = typer.Option("auto", "--renderer", help="auto | quarto | pandoc"),
           no_render: bool = typer.Option(False, "--no-render", help="Run the notebooks only."),
           out: Optional[Path] = typer.Option(None, "--out", help="Output folder for the book (default _book/<edition>-<region>)."),
-          wait: bool = WaitOpt,
+          wait: bool = WaitOpt, cold: bool = ColdOpt,
           edition: Optional[int] = EditionOpt, region: Optional[str] = RegionOpt, compare: Optional[List[str]] = CompareOpt):
     """Run the notebooks (papermill) and render the report (HTML + PDF)."""
+    kernels.set_cold(cold or kernels.is_cold())
+
     def go():
         s = _settings(edition, region, compare)
         _check_renderer(renderer)
@@ -295,9 +299,11 @@ def report(mirror: Optional[Path] = MirrorOpt,
            renderer: str = typer.Option("auto", "--renderer"),
            out: Optional[Path] = typer.Option(None, "--out"),
            no_render: bool = typer.Option(False, "--no-render", help="Fetch and run the notebooks only."),
-           wait: bool = WaitOpt,
+           wait: bool = WaitOpt, cold: bool = ColdOpt,
            edition: Optional[int] = EditionOpt, region: Optional[str] = RegionOpt, compare: Optional[List[str]] = CompareOpt):
     """The whole job: fetch, run the notebooks, render HTML and PDF."""
+    kernels.set_cold(cold or kernels.is_cold())
+
     def go():
         s = _settings(edition, region, compare)
         _check_renderer(renderer)

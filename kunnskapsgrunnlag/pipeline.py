@@ -18,7 +18,7 @@ from pathlib import Path
 
 import yaml
 
-from . import atomic, outputs, rawstore
+from . import atomic, kernels, outputs, rawstore
 from .config import ConfigError, Settings, load_project, make_settings
 from .fetch import fetch_all, network_available
 from .runner import build_notebooks, read_variables, stale_notebooks, variables_path
@@ -116,7 +116,8 @@ def build(settings: Settings, *, jobs: int = 1, force: bool = False, only=None, 
     """Verify every raw file first (a tampered file stops the build before anything runs)."""
     prepare_dirs(settings)
     rawstore.verify_all(settings.raw_dir)
-    return build_notebooks(settings, jobs=jobs, force=force, only=only, on_event=on_event)
+    with kernels.warm_kernels(settings.root):  # one preloaded kernel server for the run (not with --cold)
+        return build_notebooks(settings, jobs=jobs, force=force, only=only, on_event=on_event)
 
 
 # --------------------------------------------------------------------------------------------
