@@ -9,7 +9,7 @@ REGION ?=
 EDITION ?=
 CONFIG := $(if $(REGION),--region $(REGION)) $(if $(EDITION),--edition $(EDITION))
 
-.PHONY: setup report test bench bench-fylker clean
+.PHONY: setup report atlas test bench bench-fylker clean
 
 setup: $(VENV)/.installed
 
@@ -23,6 +23,11 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 # The book goes to _book/<edition>-<region>/ (default _book/2026-33/); _book/index.html links every built book.
 report: setup
 	$(KG) report --mirror $(MIRROR) --jobs $(JOBS) $(CONFIG)
+
+# Every fylke of an edition in one run (JOBS notebooks at once across all), then the atlas page
+# _book/<edition>/index.html comparing them: make atlas [EDITION=2025]
+atlas: setup
+	$(KG) report --all-regions --mirror $(MIRROR) --jobs $(JOBS) $(if $(EDITION),--edition $(EDITION))
 
 test: setup
 	$(VENV)/bin/pytest -q

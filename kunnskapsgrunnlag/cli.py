@@ -300,9 +300,21 @@ def report(mirror: Optional[Path] = MirrorOpt,
            out: Optional[Path] = typer.Option(None, "--out"),
            no_render: bool = typer.Option(False, "--no-render", help="Fetch and run the notebooks only."),
            wait: bool = WaitOpt, cold: bool = ColdOpt,
+           all_regions: bool = typer.Option(False, "--all-regions", help="Every fylke of the edition in one run (one "
+                                            "fetch; --jobs = notebooks at once across all), then the atlas page "
+                                            "_book/<edition>/index.html. Exit 1 if any fylke failed."),
            edition: Optional[int] = EditionOpt, region: Optional[str] = RegionOpt, compare: Optional[List[str]] = CompareOpt):
     """The whole job: fetch, run the notebooks, render HTML and PDF."""
     kernels.set_cold(cold or kernels.is_cold())
+    if all_regions:  # kunnskapsgrunnlag/atlas.py
+        from . import atlas
+
+        if region is not None or out is not None:
+            _fail("--all-regions builds every fylke into its own folders; leave out --region and --out", 2)
+        _guard(lambda: atlas.cli_report(console, _run_fetch, _check_renderer, edition=edition, compare=compare,
+                                        mirror=mirror, offline=offline, jobs=jobs, force=force, renderer=renderer,
+                                        render=not no_render, wait=wait, fail=_fail))
+        return
 
     def go():
         s = _settings(edition, region, compare)

@@ -365,7 +365,10 @@ def popen(cmd: list[str], *, env: dict, **kw) -> subprocess.Popen:
         cmd = server.wrap(cmd)
         if str(PROXY) in cmd:
             env["KG_ZYGOTE"], env["KG_ZYGOTE_PID"] = server.sock, str(server.proc.pid)
-    return subprocess.Popen(cmd, env=env, **kw)
+    proc = subprocess.Popen(cmd, env=env, **kw)
+    if _slots["slots"] is not None:
+        _slots["slots"].track(proc)  # so Ctrl-C of --all-regions can stop it
+    return proc
 
 
 # --- in nbexec: the kernel spec of a warm kernel, and the timing line ---------------------------
@@ -433,29 +436,70 @@ def timing_note(t: dict | None) -> str:
 # Run-wide notebook slots (report --all-regions): N at once across configurations, in order
 # --------------------------------------------------------------------------------------------
 class Slots:
-    def __init__(self, n: int):
+    """N slots granted by priority (then request order); `cancel()` wakes every waiter with KeyboardInterrupt."""
+
+    def __init__(self, n: int, priority: dict[str, int] | None = None):
         self.free = max(1, int(n))
         self.cond = threading.Condition()
         self.queue: list = []
         self.seq = itertools.count()
-        self.priority: dict[str, int] = {}
+        self.priority: dict[str, int] = dict(priority or {})
+        self.cancelled = threading.Event()
+        self.procs: list[subprocess.Popen] = []
 
     @contextmanager
     def hold(self, key: str = ""):
         me = (self.priority.get(key, 0), next(self.seq))
         with self.cond:
             heapq.heappush(self.queue, me)
-            while not (self.free > 0 and self.queue[0] == me):
-                self.cond.wait()
-            heapq.heappop(self.queue)
+            try:
+                while not (self.free > 0 and self.queue[0] == me):
+                    if self.cancelled.is_set():
+                        raise KeyboardInterrupt
+                    self.cond.wait(0.5)
+            finally:
+                self.queue.remove(me)
+                heapq.heapify(self.queue)
+                self.cond.notify_all()
             self.free -= 1
-            self.cond.notify_all()
         try:
             yield
         finally:
             with self.cond:
                 self.free += 1
                 self.cond.notify_all()
+        if self.cancelled.is_set():  # what ran was stopped by cancel(): an interruption, not a failure
+            raise KeyboardInterrupt
+
+    def cancel(self, grace: float = 5.0) -> None:
+        """Ctrl-C of `--all-regions`: nothing new starts; running notebooks are terminated (their
+        process groups), killed after `grace` seconds."""
+        import signal
+
+        self.cancelled.set()
+        with self.cond:
+            self.cond.notify_all()
+            procs = [p for p in self.procs if p.poll() is None]
+        for p in procs:
+            try:
+                os.killpg(p.pid, signal.SIGTERM)
+            except (ProcessLookupError, PermissionError):
+                pass
+        deadline = time.monotonic() + grace
+        for p in procs:
+            try:
+                p.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                try:
+                    os.killpg(p.pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+
+    def track(self, proc: subprocess.Popen) -> None:
+        with self.cond:
+            self.procs = [p for p in self.procs if p.poll() is None] + [proc]
+        if self.cancelled.is_set():
+            self.cancel(grace=0.5)
 
 
 _slots: dict = {"slots": None}
