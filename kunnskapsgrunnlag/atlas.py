@@ -146,6 +146,11 @@ def cli_report(console, run_fetch, check_renderer, *, edition, compare, mirror, 
         table.add_row(o.settings.config_id, o.settings.region_name, o.status, f"{o.ran} ran, {o.skipped} unchanged",
                       f"{o.seconds:.0f}", o.outputs.get("html", "") if o.status == "ok" else o.message)
     console.print(table)
+    if render and any(o.status == "ok" for o in run.outcomes):
+        from .atlaspage import write_atlas
+
+        run.page = write_atlas(settings[0].root, settings[0].edition)
+        console.print(f"Atlas page: {run.page['html']}  (PDF {run.page['pdf'].name}, CSV {run.page['csv'].name})")
     bad = [o for o in run.outcomes if o.status != "ok"]
     if bad:
         fail(f"{len(bad)} of {len(settings)} fylker did not build: "

@@ -1,0 +1,133 @@
+"""`report --all-regions` (kunnskapsgrunnlag/atlas.py) and the atlas page (atlaspage.py)."""
+from __future__ import annotations
+
+import csv
+import re
+import time
+from pathlib import Path
+
+import pytest
+from helpers import copy_tree
+
+from kunnskapsgrunnlag import atlas, atlaspage, kernels
+from kunnskapsgrunnlag.config import valid_regions
+from kunnskapsgrunnlag.runner import BuildResult, StepResult, read_variables
+
+
+def test_parse_number_reads_the_books_formats():
+    assert atlaspage.parse_number("272\u00a0981") == 272981
+    assert atlaspage.parse_number("+5,1") == 5.1
+    assert atlaspage.parse_number("\u22121,2") == -1.2
+    assert atlaspage.parse_number("(data mangler)") is None
+    assert atlaspage.parse_number("") is None and atlaspage.parse_number(None) is None
+
+
+# --- the run: a failing fylke does not stop the others; the slots are shared ----------------------
+class _Lock:
+    def __init__(self, *a, **k):
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        return False
+
+
+def test_a_failing_fylke_is_reported_and_the_others_build(monkeypatch):
+    settings = atlas.all_settings(2026, regions=["03", "33", "40"])
+    running, peak = [0], [0]
+
+    def fake_build(s, jobs, force):
+        with kernels.slot(s.config_id):  # what the runner does per notebook
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+            time.sleep(0.2)
+            running[0] -= 1
+        if s.region == "33":
+            raise RuntimeError("boom in 33")
+        if s.region == "40":
+            failed = StepResult("03_04_arbeid", "failed", 0, "Notebook 03_04_arbeid failed in cell 2")
+            return BuildResult(steps=[failed])
+        return BuildResult(steps=[StepResult("02_situasjonen", "ran", 1.0)])
+
+    monkeypatch.setattr(atlas.pipeline, "configuration_lock", _Lock)
+    monkeypatch.setattr(atlas.pipeline, "build", fake_build)
+    monkeypatch.setattr(atlas.pipeline, "render", lambda s, renderer: {"html": Path("x.html"), "renderer": "pandoc"})
+    seen = []
+    run = atlas.build_all(settings, jobs=1, on_region=lambda o: seen.append(o.settings.region))
+    assert sorted(seen) == ["03", "33", "40"]
+    by = {o.settings.region: o for o in run.outcomes}
+    assert [o.settings.region for o in run.outcomes] == ["03", "33", "40"]  # in configuration order
+    assert by["03"].status == "ok" and by["03"].ran == 1
+    assert by["33"].status == "failed" and "boom in 33" in by["33"].message
+    assert by["40"].status == "failed" and "03_04_arbeid" in by["40"].message
+    assert not run.ok
+    assert peak[0] == 1  # --jobs 1: one notebook at a time across all configurations
+    assert kernels._slots["slots"] is None
+
+
+def test_cli_all_regions_exit_code_and_refusals(monkeypatch):
+    from typer.testing import CliRunner
+
+    from kunnskapsgrunnlag.cli import app
+
+    r = CliRunner().invoke(app, ["report", "--all-regions", "--region", "33"])
+    assert r.exit_code == 2 and "--all-regions" in r.output
+
+    def fake_build_all(settings, **kw):
+        assert len(settings) == len(valid_regions()) and kw["jobs"] == 2
+        outs = [atlas.RegionOutcome(s, "ok" if s.region != "56" else "failed", "x") for s in settings]
+        return atlas.AtlasRun(outcomes=outs)
+
+    monkeypatch.setattr(atlas, "build_all", fake_build_all)
+    monkeypatch.setattr("kunnskapsgrunnlag.cli._run_fetch", lambda *a, **k: [])
+    monkeypatch.setattr(atlaspage, "write_atlas", lambda root, edition: {"html": Path("a/index.html"),
+                                                                         "pdf": Path("a.pdf"), "csv": Path("a.csv")})
+    r = CliRunner().invoke(app, ["report", "--all-regions", "--jobs", "2", "--no-render"])
+    assert r.exit_code == 1, r.output
+    assert "Finnmark" in r.output and "1 of 15" in " ".join(r.output.split())
+
+
+# --- the page, on the session's build (one fylke built; the others are shown as not built) ---------
+@pytest.fixture(scope="module")
+def page(built_project, tmp_path_factory):
+    proj = copy_tree(built_project, tmp_path_factory.mktemp("atlas") / "proj")
+    res = atlaspage.write_atlas(proj, 2026)
+    return {"proj": proj, **res, "html_text": res["html"].read_text(encoding="utf-8")}
+
+
+@pytest.mark.e2e
+def test_atlas_page_lists_every_fylke_with_the_books_numbers(page):
+    html, proj = page["html_text"], page["proj"]
+    for name in valid_regions().values():
+        assert f'<th scope="row">{name}</th>' in html
+    assert '<th scope="row">Hele landet</th>' in html
+    v = read_variables(proj / "build" / "2026-33" / "_variables.yml")
+    row = re.search(r'<th scope="row">Buskerud</th>(.*?)</tr>', html, re.S).group(1)
+    for key in ("befolkning.region", "befendring.region_pst", "ab.region", "neet.region", "gjennomforing.region"):
+        assert f">{v[key]}<" in row, key  # exactly what the book prints
+    land = re.search(r'<th scope="row">Hele landet</th>(.*?)</tr>', html, re.S).group(1)
+    assert f">{v['ab.norge']}<" in land and f">{v['gjennomforing.norge']}<" in land
+    assert 'href="../2026-33/index.html"' in html and "Ikke bygget" in html
+    assert not re.search(r'(src|href)="(https?:)?//', html), "the page must work offline"
+    assert re.search(r'<img src="fylkeskart.png" alt="[^"]{40,}"', html)
+    with open(page["csv"], encoding="utf-8") as f:
+        rows = list(csv.reader(line for line in f if not line.startswith("#")))
+    assert len(rows) == 1 + 15 + 1 and rows[-1][1] == "Hele landet"
+    busk = next(r for r in rows if r[0] == "33")
+    assert float(busk[4]) == atlaspage.parse_number(v["befendring.region_pst"])
+    from pypdf import PdfReader
+
+    text = " ".join((p.extract_text() or "") for p in PdfReader(page["pdf"]).pages)
+    assert "Buskerud" in text and "Finnmark" in text and "Hele landet" in text
+
+
+@pytest.mark.e2e
+def test_axe_no_serious_or_critical_violation_on_the_atlas_page(page):
+    from test_accessibility import _axe_results
+
+    results = _axe_results([page["html"]])
+    bad = [f"{v['impact']} {v['id']}: {v['help']}" for vs in results.values() for v in vs
+           if v["impact"] in ("serious", "critical")]
+    assert not bad, "axe-core violations on the atlas page:\n" + "\n".join(bad)
