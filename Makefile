@@ -9,7 +9,7 @@ REGION ?=
 EDITION ?=
 CONFIG := $(if $(REGION),--region $(REGION)) $(if $(EDITION),--edition $(EDITION))
 
-.PHONY: setup report atlas test bench bench-fylker clean
+.PHONY: setup report atlas test bench bench-build bench-fylker clean
 
 setup: $(VENV)/.installed
 
@@ -32,7 +32,12 @@ atlas: setup
 test: setup
 	$(VENV)/bin/pytest -q
 
+# Warm kernels and the atlas (issue 21): one clean configuration --cold vs warm, all 15 fylker,
+# kernel start per notebook; the table goes to docs/benchmarks.md
 bench: setup
+	$(PY) benchmarks/bench_atlas.py --mirror $(MIRROR)
+
+bench-build: setup
 	$(PY) benchmarks/bench_build.py --mirror $(MIRROR)
 
 bench-fylker: setup

@@ -45,7 +45,7 @@ TIMING_PREFIX = "KG-TIMING "
 # Always imported by the server, whatever the notebooks import: the executor and the kernel.
 BASE_IMPORTS = ("papermill", "papermill.engines", "nbclient", "nbformat", "jupyter_client", "jupyter_client.manager",
                 "ipykernel.kernelapp", "ipykernel.ipkernel", "IPython", "IPython.display",
-                "kunnskapsgrunnlag.notebook")
+                "kunnskapsgrunnlag.notebook", "kunnskapsgrunnlag.shared", "pyarrow.parquet")
 
 _state: dict = {"cold": os.environ.get("KG_COLD_KERNELS", "") not in ("", "0"), "server": None}
 _state_lock = threading.Lock()

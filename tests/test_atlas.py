@@ -131,3 +131,42 @@ def test_axe_no_serious_or_critical_violation_on_the_atlas_page(page):
     bad = [f"{v['impact']} {v['id']}: {v['help']}" for vs in results.values() for v in vs
            if v["impact"] in ("serious", "critical")]
     assert not bad, "axe-core violations on the atlas page:\n" + "\n".join(bad)
+
+
+def _pdf_text(book: Path) -> str:
+    from pypdf import PdfReader
+
+    pdfs = sorted(book.glob("*.pdf"))
+    assert len(pdfs) == 1, pdfs
+    return "\n".join((p.extract_text() or "") for p in PdfReader(pdfs[0]).pages)
+
+
+@pytest.mark.slow
+def test_a_fylke_is_identical_built_alone_and_inside_the_atlas(built_project, tmp_path, mirror):
+    """Sharing never changes a result: Telemark built alone (cold kernels, no shared cache) and inside
+    an atlas run (warm kernels, the edition's shared cache, another fylke beside it) gives the same
+    variables, the same figure CSVs byte for byte and the same PDF text."""
+    import subprocess
+    import sys
+
+    from helpers import cli_env
+
+    alone = copy_tree(built_project, tmp_path / "alone")
+    p = subprocess.run([sys.executable, "-m", "kunnskapsgrunnlag.cli", "report", "--region", "40", "--offline",
+                        "--mirror", str(mirror), "--jobs", "2", "--renderer", "pandoc", "--cold"], cwd=alone,
+                       env={**cli_env(alone), "KG_NO_SHARED_CACHE": "1"}, capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr[-3000:]
+    inside = copy_tree(built_project, tmp_path / "inside")
+    code = ("import sys; from kunnskapsgrunnlag import atlas;"
+            "run = atlas.build_all(atlas.all_settings(2026, regions=['40', '42']), jobs=2, renderer='pandoc');"
+            "print([(o.settings.region, o.status, o.message) for o in run.outcomes]); sys.exit(0 if run.ok else 1)")
+    p = subprocess.run([sys.executable, "-c", code], cwd=inside, env=cli_env(inside), capture_output=True, text=True)
+    assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-3000:]
+    assert list((inside / "data" / "processed" / "2026").glob("kommuner_2024-*.parquet")), "the cache was not used"
+    a, b = alone / "build" / "2026-40", inside / "build" / "2026-40"
+    assert (a / "_variables.yml").read_bytes() == (b / "_variables.yml").read_bytes()
+    figs = sorted(f.name for f in (a / "figurdata").glob("*.csv"))
+    assert figs == sorted(f.name for f in (b / "figurdata").glob("*.csv")) and len(figs) > 5
+    for f in figs:
+        assert (a / "figurdata" / f).read_bytes() == (b / "figurdata" / f).read_bytes(), f
+    assert _pdf_text(alone / "_book" / "2026-40") == _pdf_text(inside / "_book" / "2026-40")
