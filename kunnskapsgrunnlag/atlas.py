@@ -146,7 +146,7 @@ def cli_report(console, run_fetch, check_renderer, *, edition, compare, mirror, 
         table.add_row(o.settings.config_id, o.settings.region_name, o.status, f"{o.ran} ran, {o.skipped} unchanged",
                       f"{o.seconds:.0f}", o.outputs.get("html", "") if o.status == "ok" else o.message)
     console.print(table)
-    if render and any(o.status == "ok" for o in run.outcomes):
+    if any(o.status == "ok" for o in run.outcomes):  # the page needs the builds; it links the books that exist
         from .atlaspage import write_atlas
 
         run.page = write_atlas(settings[0].root, settings[0].edition)

@@ -18,7 +18,8 @@ cannot depend on the order. The stand-ins forward signals and exit codes, so the
 process-group termination (Ctrl-C) and the kernel manager's interrupt/kill work as before;
 kernels still talk over IPC sockets (no port races, see nbexec).
 
-`--cold` (or KG_COLD_KERNELS=1) starts kernels as before, for comparison (`make bench`).
+`--cold` (or KG_COLD_KERNELS=1) starts kernels as before, for comparison (`make bench`); so does
+every platform but Linux (no fork on Windows; forking after system frameworks load is unsafe on macOS).
 
 The module also holds the run-wide notebook slots of `report --all-regions`: `--jobs N` there
 means N notebooks (or renders) at once across all configurations, granted in configuration order.
@@ -31,7 +32,6 @@ import itertools
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -349,8 +349,10 @@ def warm_kernels(root: Path):
 
 def _server() -> WarmServer | None:
     with _state_lock:
-        if _state["cold"] or "root" not in _state or not hasattr(os, "fork") or not hasattr(socket, "send_fds"):
-            return None  # --cold, outside a build, or no fork (Windows): kernels start as new processes
+        if _state["cold"] or "root" not in _state or not sys.platform.startswith("linux"):
+            # --cold, outside a build, or not Linux (no fork on Windows; on macOS forking a process that
+            # imported system frameworks is unsafe): kernels start as new processes
+            return None
         if _state["server"] is None:
             _state["server"] = WarmServer(_state["root"])
         return _state["server"]
