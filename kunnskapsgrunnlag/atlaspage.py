@@ -28,7 +28,7 @@ TITLE = "Kunnskapsgrunnlag for alle fylker"
 MAP_FILE = "fylkeskart.png"
 CSV_FILE = "fylkestabell.csv"
 PDF_FILE = "fylkesoversikt.pdf"
-MAP_SIZE, MAP_DPI = (10.0, 5.0), 150  # inches, dots per inch
+MAP_SIZE, MAP_DPI = (10.0, 4.4), 150  # inches, dots per inch
 
 
 @dataclass
@@ -119,11 +119,11 @@ def collect(root: Path, edition: int) -> tuple[list[Row], dict[str, Cell], list[
         s = make_settings(edition=edition, region=code, root=root)
         last, stale = stale_notebooks(s)
         built = bool(last.get("ok")) and variables_path(s).exists()
-        state = ("ikke bygget" if not last else "siste bygg feilet eller ble avbrutt" if not last.get("ok")
-                 else f"{variables_path(s).name} mangler" if not built else "")
+        state = ("Ikke bygget" if not last else "Siste bygg feilet eller ble avbrutt" if not last.get("ok")
+                 else f"Ikke bygget ({variables_path(s).name} mangler)" if not built else "")
         row = Row(code, name, s.config_id, built=built, state=state)
         if built and stale:
-            row.state = f"bygget før siste endring av kode eller data ({len(stale)} notatbøker er utdatert)"
+            row.state = f"Bygget før siste endring av kode eller data ({len(stale)} notatbøker er utdatert)"
         book = Path(root) / "_book" / s.config_id
         info = outputs.stamp_info(book) if book.is_dir() else {}
         if info.get("kind") == "book" and (book / "index.html").exists():
@@ -295,6 +295,7 @@ table { border-collapse: collapse; width: 100%; font-size: .92rem; }
 caption { text-align: left; font-weight: 600; padding: .4rem 0; }
 th, td { border-bottom: 1px solid #bbb; padding: .35rem .5rem; vertical-align: top; }
 thead th { background: #eef4f7; text-align: left; }
+tbody th { text-align: left; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tr.land th, tr.land td { border-top: 2px solid #1a1a1a; font-weight: 600; }
 .missing { color: #595959; font-style: italic; }
@@ -319,9 +320,9 @@ og står ved siden av tallet for hele landet.</p>
 <thead><tr><th scope="col">Fylke</th>{% for i in inds %}<th scope="col">{{ i.label }}</th>{% endfor %}<th scope="col">Bok</th></tr></thead>
 <tbody>
 {% for r in rows %}<tr>
-<th scope="row">{{ r.name }}</th>
+<th scope="row">{{ r.name }}{% if r.built and r.state %}<span class="note">{{ r.state }}</span>{% endif %}</th>
 {% if r.built %}{% for i in inds %}{% set c = r.cells[i.key] %}<td class="num{% if c.value is none %} missing{% endif %}">{{ c.text }}{% if c.note %}<span class="note">{{ c.note }}</span>{% endif %}</td>{% endfor %}
-{% else %}<td colspan="{{ inds|length }}" class="missing">Ikke bygget: {{ r.state }}</td>
+{% else %}<td colspan="{{ inds|length }}" class="missing">{{ r.state }}</td>
 {% endif %}<td>{% if r.book %}<a href="{{ r.book }}">Boka for {{ r.name }}</a>{% if r.pdf %} · <a href="{{ r.pdf }}">PDF for {{ r.name }}</a>{% endif %}{% else %}<span class="missing">ingen bok</span>{% endif %}</td>
 </tr>
 {% endfor %}<tr class="land"><th scope="row">Hele landet</th>{% for i in inds %}{% set c = national[i.key] %}<td class="num{% if c.value is none %} missing{% endif %}">{{ c.text }}{% if c.note %}<span class="note">{{ c.note }}</span>{% endif %}</td>{% endfor %}<td></td></tr>

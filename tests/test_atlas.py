@@ -101,15 +101,15 @@ def page(built_project, tmp_path_factory):
 def test_atlas_page_lists_every_fylke_with_the_books_numbers(page):
     html, proj = page["html_text"], page["proj"]
     for name in valid_regions().values():
-        assert f'<th scope="row">{name}</th>' in html
+        assert f'<th scope="row">{name}' in html
     assert '<th scope="row">Hele landet</th>' in html
     v = read_variables(proj / "build" / "2026-33" / "_variables.yml")
-    row = re.search(r'<th scope="row">Buskerud</th>(.*?)</tr>', html, re.S).group(1)
+    row = re.search(r'<th scope="row">Buskerud(.*?)</tr>', html, re.S).group(1)
     for key in ("befolkning.region", "befendring.region_pst", "ab.region", "neet.region", "gjennomforing.region"):
         assert f">{v[key]}<" in row, key  # exactly what the book prints
     land = re.search(r'<th scope="row">Hele landet</th>(.*?)</tr>', html, re.S).group(1)
     assert f">{v['ab.norge']}<" in land and f">{v['gjennomforing.norge']}<" in land
-    assert 'href="../2026-33/index.html"' in html and "Ikke bygget" in html
+    assert 'href="../2026-33/index.html"' in html and html.count(">Ikke bygget<") == 14
     assert not re.search(r'(src|href)="(https?:)?//', html), "the page must work offline"
     assert re.search(r'<img src="fylkeskart.png" alt="[^"]{40,}"', html)
     with open(page["csv"], encoding="utf-8") as f:
