@@ -47,6 +47,7 @@ def main() -> int:
             raise OSError(reply or "the warm-kernel server closed the connection")
         pid = int(reply.split()[1])
     except (OSError, KeyError, ValueError):
+        os.environ.pop("KG_ZYGOTE", None)  # what it starts (its kernel) is cold too, and says so
         os.execv(argv[0], argv)  # no server: run the command itself, as a cold start
 
     def forward(sig, frame):

@@ -180,6 +180,7 @@ def serve(sock_path: str) -> int:
     """The zygote: preload, then fork a child per request until the runner stops us or goes away."""
     import selectors
     import signal
+    import socket
 
     loaded = _preload(notebook_imports(Path(os.environ.get("KG_ROOT", Path.cwd().parent))))
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
