@@ -129,6 +129,7 @@ def cli_report(console, run_fetch, check_renderer, *, edition, compare, mirror, 
     settings = all_settings(edition, compare)
     console.print(f"Atlas: edition {settings[0].edition}, {len(settings)} fylker, --jobs {jobs} notebooks at once "
                   f"across all ({'cold' if kernels.is_cold() else 'warm'} kernels)")
+    kernels.prestart(settings[0].root)  # the kernel server imports while the fetch runs
     run_fetch(settings[0], mirror, offline, None)  # data/raw is shared: one fetch for every configuration
 
     def show(o: RegionOutcome) -> None:

@@ -322,6 +322,7 @@ def report(mirror: Optional[Path] = MirrorOpt,
         if out is not None:
             outputs.check_output_dir(out, s.root, what="--out folder")  # before touching anything
         with _lock(s, wait):
+            kernels.prestart(s.root)  # warm kernels: the server imports while the fetch runs
             _run_fetch(s, mirror, offline, None)
             res = _run_build(s, jobs, force, None)
             if not res.ok:

@@ -350,13 +350,35 @@ def warm_kernels(root: Path):
 
 def _server() -> WarmServer | None:
     with _state_lock:
-        if _state["cold"] or "root" not in _state or not sys.platform.startswith("linux"):
-            # --cold, outside a build, or not Linux (no fork on Windows; on macOS forking a process that
-            # imported system frameworks is unsafe): kernels start as new processes
-            return None
+        if _state["cold"] or "root" not in _state or not _supported():
+            return None  # --cold, outside a build, or not Linux: kernels start as new processes
         if _state["server"] is None:
             _state["server"] = WarmServer(_state["root"])
         return _state["server"]
+
+
+def _supported() -> bool:
+    # not on Windows (no fork) nor macOS (forking a process that loaded system frameworks is unsafe)
+    return sys.platform.startswith("linux")
+
+
+def prestart(root: Path) -> None:
+    """Start the server now, so its imports run while `report` fetches; the build's `warm_kernels`
+    block then uses it and stops it. Stopped at exit if no build comes (e.g. the fetch failed)."""
+    import atexit
+
+    with _state_lock:
+        if _state["cold"] or _state["server"] is not None or not _supported():
+            return
+        server = _state["server"] = WarmServer(root)
+
+    def stop() -> None:
+        with _state_lock:
+            if _state["server"] is server and "root" not in _state:
+                _state["server"] = None
+        server.close()
+
+    atexit.register(stop)
 
 
 def popen(cmd: list[str], *, env: dict, **kw) -> subprocess.Popen:
