@@ -81,6 +81,7 @@ def test_cli_all_regions_exit_code_and_refusals(monkeypatch):
         return atlas.AtlasRun(outcomes=outs)
 
     monkeypatch.setattr(atlas, "build_all", fake_build_all)
+    monkeypatch.setattr(kernels, "prestart", lambda root: None)  # no kernel server for a faked build
     monkeypatch.setattr("kunnskapsgrunnlag.cli._run_fetch", lambda *a, **k: [])
     monkeypatch.setattr(atlaspage, "write_atlas", lambda root, edition: {"html": Path("a/index.html"),
                                                                          "pdf": Path("a.pdf"), "csv": Path("a.csv")})
