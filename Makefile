@@ -11,7 +11,7 @@ REGION ?=
 EDITION ?=
 CONFIG := $(if $(REGION),--region $(REGION)) $(if $(EDITION),--edition $(EDITION))
 
-.PHONY: setup report test test-all lint format bench bench-fylker clean
+.PHONY: setup report atlas test test-all lint format bench bench-build bench-fylker clean
 
 setup: $(VENV)/.installed
 
@@ -25,6 +25,11 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 # The book goes to _book/<edition>-<region>/ (default _book/2026-33/); _book/index.html links every built book.
 report: setup
 	$(KG) report $(MIRROR_OPT) --jobs $(JOBS) $(CONFIG)
+
+# Every fylke of an edition in one run (JOBS notebooks at once across all), then the atlas page
+# _book/<edition>/index.html comparing them: make atlas [EDITION=2025]
+atlas: setup
+	$(KG) report --all-regions $(MIRROR_OPT) --jobs $(JOBS) $(if $(EDITION),--edition $(EDITION))
 
 # Unit tests, in-process CLI tests and one shared offline build: under 5 minutes on two cores.
 test: setup
@@ -46,7 +51,12 @@ format: setup
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+# Warm kernels and the atlas (issue 21): one clean configuration --cold vs warm, all 15 fylker,
+# kernel start per notebook; the table goes to docs/benchmarks.md
 bench: setup
+	$(PY) benchmarks/bench_atlas.py $(MIRROR_OPT)
+
+bench-build: setup
 	$(PY) benchmarks/bench_build.py $(MIRROR_OPT)
 
 bench-fylker: setup

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from . import outputs, pipeline, rawstore
+from . import kernels, outputs, pipeline, rawstore
 from .config import ConfigError, make_settings, set_project
 from .errors import FetchRefused, ValidationError
 from .fetch.query import ResponseShapeError, TemplateError
@@ -50,6 +50,8 @@ CompareOpt = typer.Option(None, "--compare", help="Comparison regions (repeat), 
 MirrorOpt = typer.Option(None, "--mirror", help="Offline mirror folder (default: $KG_MIRROR, else `defaults.mirror` "
                                                  "in config/project.yml, ../shared/data).")
 WaitOpt = typer.Option(False, "--wait", help="If another run of the same configuration is going on, wait for it instead of stopping.")
+ColdOpt = typer.Option(False, "--cold", help="Start every notebook's kernel as a new process that imports everything "
+                       "itself (no warm kernels; for comparison, see docs/benchmarks.md).")
 
 
 def _settings(edition, region, compare):
@@ -250,9 +252,11 @@ def build(jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Notebooks to 
           renderer: str = typer.Option("auto", "--renderer", help="auto | quarto | pandoc"),
           no_render: bool = typer.Option(False, "--no-render", help="Run the notebooks only."),
           out: Optional[Path] = typer.Option(None, "--out", help="Output folder for the book (default _book/<edition>-<region>)."),
-          wait: bool = WaitOpt,
+          wait: bool = WaitOpt, cold: bool = ColdOpt,
           edition: Optional[int] = EditionOpt, region: Optional[str] = RegionOpt, compare: Optional[List[str]] = CompareOpt):
     """Run the notebooks (papermill) and render the report (HTML + PDF)."""
+    kernels.set_cold(cold or kernels.is_cold())
+
     def go():
         s = _settings(edition, region, compare)
         _check_renderer(renderer)
@@ -327,15 +331,30 @@ def report(mirror: Optional[Path] = MirrorOpt,
            renderer: str = typer.Option("auto", "--renderer"),
            out: Optional[Path] = typer.Option(None, "--out"),
            no_render: bool = typer.Option(False, "--no-render", help="Fetch and run the notebooks only."),
-           wait: bool = WaitOpt,
+           wait: bool = WaitOpt, cold: bool = ColdOpt,
+           all_regions: bool = typer.Option(False, "--all-regions", help="Every fylke of the edition in one run (one "
+                                            "fetch; --jobs = notebooks at once across all), then the atlas page "
+                                            "_book/<edition>/index.html. Exit 1 if any fylke failed."),
            edition: Optional[int] = EditionOpt, region: Optional[str] = RegionOpt, compare: Optional[List[str]] = CompareOpt):
     """The whole job: fetch, run the notebooks, render HTML and PDF."""
+    kernels.set_cold(cold or kernels.is_cold())
+    if all_regions:  # kunnskapsgrunnlag/atlas.py
+        from . import atlas
+
+        if region is not None or out is not None:
+            _fail("--all-regions builds every fylke into its own folders; leave out --region and --out", 2)
+        _guard(lambda: atlas.cli_report(console, _run_fetch, _check_renderer, edition=edition, compare=compare,
+                                        mirror=mirror, offline=offline, jobs=jobs, force=force, renderer=renderer,
+                                        render=not no_render, wait=wait, fail=_fail))
+        return
+
     def go():
         s = _settings(edition, region, compare)
         _check_renderer(renderer)
         if out is not None:
             outputs.check_output_dir(out, s.root, what="--out folder")  # before touching anything
         with _lock(s, wait):
+            kernels.prestart(s.root)  # warm kernels: the server imports while the fetch runs
             _run_fetch(s, mirror, offline, None)
             res = _run_build(s, jobs, force, None)
             if not res.ok:

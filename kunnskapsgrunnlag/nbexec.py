@@ -43,14 +43,21 @@ def main(argv: list[str]) -> int:
     import papermill as pm
     from jupyter_client.manager import AsyncKernelManager
 
+    from kunnskapsgrunnlag import kernels  # warm kernels (forked with the imports done) and the timing line
+
+    timing = kernels.Timing()
+
     sock_dir = tempfile.mkdtemp(prefix="kg-kernel-")
     try:
-        km = AsyncKernelManager(kernel_name="python3", transport="ipc", ip=str(Path(sock_dir) / "k"))
+        km = AsyncKernelManager(kernel_name="python3", transport="ipc", ip=str(Path(sock_dir) / "k"),
+                                **kernels.kernel_manager_kwargs())
         _stop_kernel_on_signal(km, sock_dir)
-        pm.execute_notebook(src, out, parameters=json.loads(params), kernel_name="python3", cwd=cwd,
-                            progress_bar=False, km=km)
+        nb = pm.execute_notebook(src, out, parameters=json.loads(params), kernel_name="python3", cwd=cwd,
+                                 progress_bar=False, km=km, on_notebook_start=timing.on_notebook_start)
+        print(timing.line(nb), file=sys.stderr)
     except pm.PapermillExecutionError as exc:
         print(f"{exc.ename}: {exc.evalue} (cell {exc.exec_count})", file=sys.stderr)
+        print(timing.line(), file=sys.stderr)
         return 1
     finally:
         shutil.rmtree(sock_dir, ignore_errors=True)

@@ -119,8 +119,10 @@ class Context:
         return rawstore.load(self.settings.raw_dir, dataset, **kw)
 
     def load_geo(self, dataset: str):
+        from . import shared  # boundaries prepared once per edition, cached by input sha256 (shared.py)
+
         self.used.append(dataset)
-        return rawstore.load_geo(self.settings.raw_dir, dataset)
+        return shared.load_geo(self.settings, dataset)
 
     def outside_coverage(self, dataset: str) -> str | None:
         """Why the catalogue's `coverage: {regions: [...], editions: [...]}` excludes this

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from . import atomic, outputs, publication, rawstore
+from . import atomic, kernels, outputs, publication, rawstore
 from .config import ConfigError, Settings, load_project, make_settings
 from .fetch import fetch_all, network_available
 from .runner import build_notebooks, read_variables, stale_notebooks, tampered_outputs, variables_path
@@ -167,7 +167,8 @@ def build(settings: Settings, *, jobs: int = 1, force: bool = False, only=None, 
     prepare_dirs(settings)
     rawstore.verify_all(settings.raw_dir)
     check_data(settings)
-    return build_notebooks(settings, jobs=jobs, force=force, only=only, on_event=on_event)
+    with kernels.warm_kernels(settings.root):  # one preloaded kernel server for the run (not with --cold)
+        return build_notebooks(settings, jobs=jobs, force=force, only=only, on_event=on_event)
 
 
 # --------------------------------------------------------------------------------------------

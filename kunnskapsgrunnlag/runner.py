@@ -27,7 +27,7 @@ from pathlib import Path
 
 import yaml
 
-from . import atomic, rawstore
+from . import atomic, kernels, rawstore
 from .config import ConfigError, Settings, load_catalogue, load_project, used_by_notebook
 from .diff import changes_section
 from .notebook import apply_captions
@@ -286,17 +286,19 @@ def execute(settings: Settings, name: str, log_dir: Path, runs: _Runs | None = N
            "JUPYTER_PREFER_ENV_PATH": "1"}
     runs = runs or _Runs()
     try:
-        with runs.lock:
-            if runs.cancelled.is_set():
-                raise BuildInterrupted([], [name])
-            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-                                    start_new_session=True)
-            runs.procs[name] = proc
-        try:
-            stdout, stderr = proc.communicate()
-        finally:
+        with kernels.slot(settings.config_id):  # report --all-regions: --jobs notebooks at once across configurations
             with runs.lock:
-                runs.procs.pop(name, None)
+                if runs.cancelled.is_set():
+                    raise BuildInterrupted([], [name])
+                # warm kernels: a fork of the run's preloaded server, else a new process (kernels.py)
+                proc = kernels.popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                                     start_new_session=True)
+                runs.procs[name] = proc
+            try:
+                stdout, stderr = proc.communicate()
+            finally:
+                with runs.lock:
+                    runs.procs.pop(name, None)
         if runs.cancelled.is_set():
             raise BuildInterrupted([], [name])
         log_dir.mkdir(parents=True, exist_ok=True)
@@ -520,7 +522,11 @@ def build_notebooks(settings: Settings, *, jobs: int = 1, force: bool = False, o
         t0 = time.perf_counter()
         emit(n, "running", why)
         produced = execute(settings, n, settings.build_dir / "logs", runs, run_id)
-        return StepResult(n, "ran", time.perf_counter() - t0, why, produced=produced or [])
+        log = settings.build_dir / "logs" / f"{n}.log"
+        timing = kernels.parse_timing(log.read_text(encoding="utf-8", errors="replace"))  # kernel start, cells
+        note = kernels.timing_note(timing)
+        return StepResult(n, "ran", time.perf_counter() - t0, f"{why} ({note})" if note else why,
+                          produced=produced or [])
 
     def save_state(ok: bool | None = None, finished: bool = False) -> None:
         state["hashes"] = prev
@@ -590,7 +596,7 @@ def build_notebooks(settings: Settings, *, jobs: int = 1, force: bool = False, o
                     produced[n] = step.produced
                     state["digests"].update(file_digests(settings, step.produced))
                     result.steps.append(step)
-                    emit(n, "ran", f"{step.seconds:.1f} s")
+                    emit(n, "ran", f"{step.seconds:.1f} s {step.message}".rstrip())
                 except NotebookFailed as exc:
                     failed.add(n)
                     prev.pop(n, None)
