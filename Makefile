@@ -35,11 +35,12 @@ atlas: setup
 test: setup
 	$(VENV)/bin/pytest -q -m "not slow" --durations=5
 
-# Everything (CI, .ci/run): lint, then every test, including the slow tier (all fylker, region 40 and
-# edition 2025 builds, subprocess fault cases). Both run; the target fails if either failed.
+# Everything (CI, .ci/run): lint, the README's `make test`, then the slow tier (all fylker, region 40,
+# editions 2025 and 2027, the atlas, subprocess fault cases). All run; the target fails if any failed.
 test-all: setup
 	@rc=0; $(MAKE) --no-print-directory lint || rc=1; \
-	  $(VENV)/bin/pytest -q --durations=15 || rc=1; exit $$rc
+	  $(MAKE) --no-print-directory test || rc=1; \
+	  $(VENV)/bin/pytest -q -m slow --durations=15 || rc=1; exit $$rc
 
 # ruff (rules E,F,W,B,I; format) on the code, tests, benchmarks and notebooks; mypy (lenient) on the package.
 lint: setup
