@@ -189,6 +189,11 @@ def _captions(build_dir: Path) -> dict[str, str]:
     return caps
 
 
+def _natural(number: str) -> tuple:
+    """«Figur 2» before «Figur 12»: the digits of a figure/table number compared as integers."""
+    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", number))
+
+
 def compare_builds(root: Path, old_build: Path, new_build: Path, old_name: str, new_name: str,
                    old_years: dict | None = None, new_years: dict | None = None) -> Diff:
     from .appendix import edition_numbers
@@ -201,7 +206,7 @@ def compare_builds(root: Path, old_build: Path, new_build: Path, old_name: str, 
     caps_a, caps_b = _captions(old_build), _captions(new_build)
     labels = sorted({p.stem for p in (old_build / "figurdata").glob("*.csv")} |
                     {p.stem for p in (new_build / "figurdata").glob("*.csv")},
-                    key=lambda lab: (numbers.get(lab, "~"), lab))
+                    key=lambda lab: (_natural(numbers.get(lab, "~")), lab))
     for label in labels:
         a = _read_figure_csv(old_build / "figurdata" / f"{label}.csv")
         b = _read_figure_csv(new_build / "figurdata" / f"{label}.csv")

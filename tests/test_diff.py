@@ -7,8 +7,8 @@ import shutil
 from pathlib import Path
 
 import yaml
-from helpers import ROOT
 
+from helpers import ROOT
 from kunnskapsgrunnlag import diff
 
 
@@ -89,3 +89,8 @@ def test_changes_section_of_one_build(tmp_path):
     assert lines[0] == "## Endrede tall i rapporten"
     assert "| `unge.region_andel` | 10,6 | 10,9 |" in text and "ab.agder_2des" not in text
     assert "`befolkning.setning`" in text and "Ved inngangen til 2026" not in text
+
+
+def test_figures_in_number_order():
+    numbers = ["Figur 12", "Figur 4", "Figur 1", "Tabell 3", "~", "Figur 2"]
+    assert sorted(numbers, key=diff._natural) == ["Figur 1", "Figur 2", "Figur 4", "Figur 12", "Tabell 3", "~"]
