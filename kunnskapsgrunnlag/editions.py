@@ -67,7 +67,7 @@ def used_by_edition(spec: dict, edition_params: dict) -> bool:
 
 def datasets_for(settings) -> list[str]:
     """The catalogue datasets the configuration's edition uses (every other one is skipped)."""
-    return [n for n, s in load_catalogue().items() if used_by_edition(s, settings.edition_params)]
+    return [n for n, s in load_catalogue(settings.root).items() if used_by_edition(s, settings.edition_params)]
 
 
 # --- vintages -----------------------------------------------------------------------------------

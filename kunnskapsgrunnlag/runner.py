@@ -30,6 +30,7 @@ import yaml
 from . import atomic, kernels, rawstore
 from .config import ConfigError, Settings, load_catalogue, load_project, used_by_notebook
 from .diff import changes_section
+from .editions import used_by_edition
 from .notebook import apply_captions
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -129,6 +130,8 @@ def _inputs(settings: Settings, name: str) -> dict[str, str]:
     used = {d for d, spec in cat.items() if name in used_by_notebook(spec)}
     rec = atomic.read_json(settings.build_dir / "records" / f"{name}.json", default={}) or {}
     used |= set(rec.get("used", []) if isinstance(rec, dict) else [])
+    # a dataset of another edition's projection round is neither read nor a reason to rerun
+    used = {d for d in used if d not in cat or used_by_edition(cat[d], settings.edition_params)}
     manifest = rawstore.read_manifest(settings.raw_dir)["datasets"]
     out = {}
     for d in sorted(used):
@@ -152,7 +155,7 @@ def step_parts(settings: Settings, name: str, code: str, upstream: dict[str, str
         "upstream": upstream,
     }
     if name in MANIFEST_READERS:  # notebooks that read the whole manifest
-        parts["manifest"] = _manifest_digest(settings.raw_dir)
+        parts["manifest"] = _manifest_digest(settings)
     return parts
 
 
@@ -200,7 +203,12 @@ def rerun_reason(old: dict | None, new: dict) -> str:
 _VOLATILE_MANIFEST_KEYS = {"checked_at", "how_to_fetch"}
 
 
-def _manifest_digest(raw_dir: Path) -> str:
+def _manifest_digest(settings: Settings) -> str:
+    """The manifest's entries of the datasets this configuration's edition uses (another edition's
+    fetch of, say, a projection round it does not use changes nothing here)."""
+    raw_dir = settings.raw_dir
+    cat = load_catalogue(settings.root)
+
     def strip(x):
         if isinstance(x, dict):
             return {k: strip(v) for k, v in x.items() if k not in _VOLATILE_MANIFEST_KEYS}
@@ -210,7 +218,10 @@ def _manifest_digest(raw_dir: Path) -> str:
 
     if not (Path(raw_dir) / rawstore.MANIFEST).exists():
         return ""
-    return _sha(json.dumps(strip(rawstore.read_manifest(raw_dir)), sort_keys=True).encode())
+    manifest = rawstore.read_manifest(raw_dir)
+    manifest["datasets"] = {d: rec for d, rec in manifest.get("datasets", {}).items()
+                            if d not in cat or used_by_edition(cat[d], settings.edition_params)}
+    return _sha(json.dumps(strip(manifest), sort_keys=True).encode())
 
 
 def _failing_cell(path: Path) -> tuple[int | None, str]:
