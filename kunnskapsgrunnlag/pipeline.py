@@ -379,6 +379,8 @@ def render(settings: Settings, *, renderer: str = "auto", out_dir: Path | None =
     old = out.with_name(f".{out.name}.old-{run}")
     try:
         res = do_render(site, tmp, renderer)
+        # the fallback's working files (book.md, book.typ, caches): not part of the book, as under Quarto
+        shutil.rmtree(tmp / "_build", ignore_errors=True)
         if (site / "figurdata").is_dir() and not (tmp / "figurdata").exists():
             shutil.copytree(site / "figurdata", tmp / "figurdata")
         outputs.stamp(tmp, kind="book", configuration=settings.config_id, edition=settings.edition,

@@ -54,6 +54,7 @@ def test_outputs_exist(built):
     assert (proj / BOOK / "index.html").exists()
     chapters = sorted((proj / BOOK / "report").glob("*.html"))
     assert len(chapters) >= 6 and sum(p.stat().st_size for p in chapters) > 50_000
+    assert not (proj / BOOK / "_build").exists()  # the renderer's working files are not published
     assert len(built["pdf_pages"]) >= 40
     assert (proj / BUILD / "notebooks" / "02_situasjonen.ipynb").exists()
     assert (proj / BUILD / "changes.md").exists()

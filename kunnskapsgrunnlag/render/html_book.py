@@ -27,7 +27,7 @@ TEMPLATES = Path(__file__).parent / "templates"
 
 __all__ = ["Page", "page_of", "write_pages", "book_html", "page_files", "toc_html"]
 
-PAGES_FILE = "_build/pages.json"  # the pages in book order (for checks over the whole book)
+_NEXT = re.compile(r'<a\b[^>]*\brel="next"[^>]*\bhref="([^"]+)"')  # the page's «Neste» link (book order)
 
 
 @dataclass
@@ -105,9 +105,6 @@ def write_pages(pages: list[Page], out_dir: Path, *, to_html: Callable[[list], s
         target.write_text(html, encoding="utf-8")
         written.append(target)
     _write_search_data(pages, out_dir)
-    order = out_dir / PAGES_FILE
-    order.parent.mkdir(parents=True, exist_ok=True)
-    order.write_text(json.dumps([p.path for p in pages], indent=1) + "\n", encoding="utf-8")
     return written
 
 
@@ -141,12 +138,15 @@ def _write_search_data(pages: list[Page], out_dir: Path) -> None:
 
 def page_files(out_dir: Path) -> list[Path]:
     """The chapter pages of a rendered book in book order (index.html first)."""
-    out_dir = Path(out_dir)
-    try:
-        names = json.loads((out_dir / PAGES_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        names = ["index.html"] + sorted(f.relative_to(out_dir).as_posix() for f in (out_dir / "report").rglob("*.html"))
-    return [out_dir / n for n in names if (out_dir / n).exists()]
+    out_dir = Path(out_dir).resolve()
+    pages: list[Path] = []
+    page = out_dir / "index.html"
+    while page.is_file() and page not in pages:  # follow the «Neste» links, as a reader would
+        pages.append(page)
+        m = _NEXT.search(page.read_text(encoding="utf-8"))
+        page = (page.parent / m.group(1).split("#")[0]).resolve() if m else out_dir
+    rest = sorted(f.resolve() for f in (out_dir / "report").rglob("*.html") if f.resolve() not in pages)
+    return pages + rest
 
 
 def book_html(out_dir: Path) -> str:
