@@ -510,7 +510,7 @@ def clean():
 
 from .edition_cmd import register as _register_edition  # noqa: E402  (`edition new YEAR`, h19)
 
-_register_edition(app)
+_register_edition(app, guard=_guard, console=console, print_dry_run=_print_dry_run)
 
 
 class Stopped(KeyboardInterrupt):
