@@ -18,7 +18,6 @@ The shared notebook API (see docs/authoring.md, «Notebook API»):
 """
 from __future__ import annotations
 
-import json
 import os
 import re
 from functools import lru_cache
@@ -27,7 +26,7 @@ from typing import Any, Iterable
 
 import yaml
 
-from . import atomic, fmt, rawstore
+from . import atomic, fmt, store
 from .config import Settings, load_catalogue, load_project, project_root, settings_from_parameters
 from .editions import used_by_edition
 
@@ -99,11 +98,11 @@ class Context:
     # --- data -------------------------------------------------------------------------
     def load(self, dataset: str, **kw):
         self.used.append(dataset)
-        return rawstore.load(self.settings.raw_dir, dataset, **kw)
+        return store.load(self.settings.raw_dir, dataset, **kw)
 
     def load_geo(self, dataset: str):
         self.used.append(dataset)
-        return rawstore.load_geo(self.settings.raw_dir, dataset)
+        return store.load_geo(self.settings.raw_dir, dataset)
 
     def outside_coverage(self, dataset: str) -> str | None:
         """Why the catalogue's `coverage: {regions: [...], editions: [...]}` excludes this
@@ -129,13 +128,9 @@ class Context:
     def _record_missing(self, dataset: str, reason: str, note: str, how: str | None = None) -> None:
         if any(m["dataset"] == dataset for m in self.missing):
             return
-        from .config import ConfigError
-        from .fetch import how_to_fetch
-
-        spec = load_catalogue().get(dataset, {"provider": "-"})
-        try:  # the query resolved for this configuration (the manifest's is the last fetcher's)
-            how = how_to_fetch(spec, self.settings)
-        except (ConfigError, KeyError, ValueError):  # a broken catalogue entry must not break the notebook
+        try:  # the query the fetch of this build resolved for this configuration, as the manifest records it
+            how = store.current_entry(self.settings.raw_dir, dataset).get("how_to_fetch") or how or "-"
+        except (store.MissingData, store.RawDataError):  # not in the manifest (e.g. outside the dataset's coverage)
             how = how or "-"
         self.missing.append({"dataset": dataset, "reason": reason, "note": note, "how_to_fetch": how})
         print(f"DATA MANGLER: {dataset}: {reason}")
@@ -148,7 +143,7 @@ class Context:
             return None
         try:
             return self.load(dataset, **kw)
-        except rawstore.MissingData as exc:
+        except store.MissingData as exc:
             spec = load_catalogue()[dataset]
             reason = exc.entry.get("reason", "ikke hentet")
             self._record_missing(dataset, reason, _reader_reason(spec, reason),
@@ -310,48 +305,6 @@ class Context:
         return out
 
 
-# --- captions into the executed notebook (called by the runner after papermill) ---------------
-_OPT = re.compile(r"^#\|\s*([\w-]+)\s*:")
-
-
-def apply_captions(settings: Settings, name: str, notebook_path: Path) -> int:
-    """Write the captions the notebook recorded (`ctx.caption`) into the `#| fig-cap:` /
-    `#| tbl-cap:` / `#| fig-alt:` options of the executed notebook. Returns the number of cells
-    changed. A label the notebook does not have is an error (a typo in `ctx.caption`)."""
-    rec = atomic.read_json(Path(settings.build_dir) / "records" / f"{name}.json", default={}) or {}
-    caps: dict = rec.get("captions") or {}
-    if not caps:
-        return 0
-    nb = json.loads(Path(notebook_path).read_text(encoding="utf-8"))
-    found, changed = set(), 0
-    for cell in nb.get("cells", []):
-        if cell.get("cell_type") != "code":
-            continue
-        src = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
-        lines = src.split("\n")
-        opts = []
-        for i, line in enumerate(lines):
-            m = _OPT.match(line)
-            if not m:
-                break
-            opts.append((i, m.group(1), line))
-        label = next((ln.split(":", 1)[1].strip() for _, k, ln in opts if k == "label"), None)
-        if label not in caps:
-            continue
-        found.add(label)
-        new_opts = [(k, ln) for _, k, ln in opts if k not in caps[label]]
-        for key, value in caps[label].items():
-            new_opts.append((key, f"#| {key}: {json.dumps(value, ensure_ascii=False)}"))
-        lines = [ln for _, ln in new_opts] + lines[len(opts):]
-        cell["source"] = "\n".join(lines)
-        changed += 1
-    unknown = sorted(set(caps) - found)
-    if unknown:
-        raise ValueError(f"notebook {name}: ctx.caption() for label(s) {unknown} that no cell has")
-    atomic.write_text(Path(notebook_path), json.dumps(nb, ensure_ascii=False, indent=1) + "\n")
-    return changed
-
-
 # --- small text helpers ------------------------------------------------------------------------
 def _join(items: list[str]) -> str:
     items = list(items)
@@ -399,7 +352,7 @@ def data_status(settings: Settings) -> dict[str, list[str]]:
     the 2026 report, provider `published`), `transkribert_annet` (transcribed from other public
     sources, provider `transcription`), `manuell` (a file drop) and `mangler` (missing, or outside
     the dataset's catalogue `coverage` for this configuration)."""
-    manifest = rawstore.read_manifest(settings.raw_dir)["datasets"]
+    manifest = store.read_manifest(settings.raw_dir)["datasets"]
     cat = load_catalogue()
     out: dict[str, list[str]] = {k: [] for k in ("beregnet", "transkribert", "transkribert_annet", "manuell", "mangler")}
     for name, spec in cat.items():

@@ -28,9 +28,9 @@ from pathlib import Path
 import yaml
 
 from . import atomic, rawstore
+from .captions import apply_captions
 from .config import ConfigError, Settings, load_catalogue, load_project, used_by_notebook
 from .diff import changes_section
-from .notebook import apply_captions
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 # The appendix and the forord's «Om denne utgaven» (02_situasjonen, notebook.edition_statement)

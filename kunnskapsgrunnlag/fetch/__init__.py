@@ -209,6 +209,8 @@ def _store_validated(settings: Settings, name: str, df: pd.DataFrame, meta: dict
         _refuse(settings, name, exc, payload, suffix, drop=(meta.get("source") or {}).get("kind") == "manual")
     if notes:
         meta = {**meta, "checks_not_made": notes}
+    # the query resolved for this configuration, read back by the notebooks (ctx.note_missing) from the manifest
+    meta.setdefault("how_to_fetch", how_to_fetch(load_catalogue()[name], settings))
     return RawStore(settings.raw_dir).store_frame(name, checked, meta)
 
 
