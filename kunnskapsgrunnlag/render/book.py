@@ -5,53 +5,13 @@ A stage of the pandoc + Typst fallback renderer (kunnskapsgrunnlag.render.fallba
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from .common import RenderError, _project_path, _rel, _slug, _write_if_changed, format_date
-
-
-@dataclass
-class Entry:
-    kind: str  # "chapter" | "part"
-    path: str | None = None  # project-relative posix path of a chapter file
-    title: str | None = None  # part title
-    appendix: bool = False
-
-
-@dataclass
-class Book:
-    root: Path
-    config: dict
-    entries: list[Entry]
-    title: str
-    subtitle: str | None
-    authors: list[str]
-    date: str
-    publisher: str | None
-    report_number: str | None
-    edition_note: str | None
-    output_name: str
-    lang: str
-    language: dict
-
-    def label(self, key: str, default: str) -> str:
-        return str(self.language.get(key, default))
-
-
-def typst_format(cfg: dict) -> tuple[str, dict]:
-    """The Typst format of the book: ``format.typst`` or a Typst format extension
-    (``format.<name>-typst``, e.g. the project's ``kg-typst`` from ``_extensions/kg``)."""
-    formats = cfg.get("format") or {}
-    if not isinstance(formats, dict):
-        return "typst", {}
-    for key, val in formats.items():
-        if key == "typst" or str(key).endswith("-typst"):
-            return str(key), (val if isinstance(val, dict) else {})
-    return "typst", {}
+from .model import Book, Entry, typst_format  # noqa: F401 - re-exported (fallback, typst_writer, tests)
 
 
 def load_book(root: Path) -> Book:

@@ -9,13 +9,11 @@ from __future__ import annotations
 import base64
 import json
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from .book import Book
 from .common import (
     _DIV_CLOSE,
     _DIV_OPEN,
@@ -30,20 +28,7 @@ from .common import (
     _write_if_changed,
     cell_options,
 )
-
-
-@dataclass
-class Embed:
-    index: int
-    label: str
-    notebook: Path  # absolute
-    notebook_rel: str
-    cell_id: str | None
-    options: dict
-    images: list[bytes]
-    markdown: str | None
-    source_file: str  # the qmd that embeds it
-    figure_files: list[str] = field(default_factory=list)  # out_dir-relative
+from .model import Book, Embed  # noqa: F401 - Embed re-exported
 
 
 class Notebooks:

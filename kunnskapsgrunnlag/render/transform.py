@@ -7,11 +7,9 @@ A stage of the pandoc + Typst fallback renderer (kunnskapsgrunnlag.render.fallba
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .book import Book
 from .common import (
     _INLINE_TYPES,
     _MARKER,
@@ -24,25 +22,7 @@ from .common import (
     stringify,
     typst_string,
 )
-from .shortcodes import Embed
-
-
-@dataclass
-class Ref:
-    kind: str  # fig | tbl | sec
-    text: str  # "Figur 3", "kapittel 3.1"
-    number: str  # "3", "3.1"
-
-
-@dataclass
-class Heading:
-    level: int
-    ident: str
-    number: str | None
-    title: str
-    part: bool = False
-    listed: bool = True  # false for `{.unlisted}` (left out of the table of contents)
-
+from .model import Book, Embed, Heading, Ref  # noqa: F401 - Heading, Ref re-exported
 
 CALLOUT_KINDS = ("note", "tip", "important", "warning", "caution")
 
