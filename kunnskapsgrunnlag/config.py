@@ -366,6 +366,14 @@ def used_by_notebook(spec: dict) -> set[str]:
     return {u.split("#")[0] for u in spec.get("used_by", [])}
 
 
+def used_by_edition(spec: dict, edition_params: dict) -> bool:
+    """False for a projection dataset of another round than the edition's."""
+    p = spec.get("projection")
+    if isinstance(p, dict) and "round" in p:
+        return int(p["round"]) == int(edition_params.get("projection_round") or p["round"])
+    return True
+
+
 def make_settings(
     edition: int | None = None,
     region: str | None = None,

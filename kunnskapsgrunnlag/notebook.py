@@ -27,8 +27,7 @@ from typing import Any, Iterable
 import yaml
 
 from . import atomic, fmt, store
-from .config import Settings, load_catalogue, load_project, project_root, settings_from_parameters
-from .editions import used_by_edition
+from .config import Settings, load_catalogue, load_project, project_root, settings_from_parameters, used_by_edition
 
 MISSING_TEXT = "(data mangler)"
 FIGURDATA = "figurdata"
