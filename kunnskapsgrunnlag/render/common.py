@@ -178,9 +178,6 @@ _FRONT_MATTER = re.compile(r"\A\ufeff?---[ \t]*\n(.*?\n)?(---|\.\.\.)[ \t]*(\n|\
 _MARKER = re.compile(r"^<!--kg:(\w+)(?: (.*?))?-->$")
 
 
-_FENCE = re.compile(r"^(`{3,}|~{3,})")
-
-
 _DIV_OPEN = re.compile(r"^\s*(:{3,})\s*\S")
 
 

@@ -18,7 +18,6 @@ from .common import (
     _DIV_CLOSE,
     _DIV_OPEN,
     _EMBED_FENCE,
-    _FENCE,
     _FRONT_MATTER,
     _SHORTCODE,
     RenderError,
@@ -29,6 +28,7 @@ from .common import (
     cell_options,
 )
 from .model import Book, Embed  # noqa: F401 - Embed re-exported
+from .staging import _outside_fences
 
 
 class Notebooks:
@@ -151,16 +151,7 @@ class Sources:
         text, meta = self.read(path, "_quarto.yml")
         if meta.get("title"):
             return
-        fence = None
-        for line in text.split("\n"):
-            m = _FENCE.match(line)
-            if fence:
-                if m and line.startswith(fence):
-                    fence = None
-                continue
-            if m:
-                fence = m.group(1)
-                continue
+        for _, line in _outside_fences(text):
             if re.match(r"^#\s", line):
                 return
         if "{{< include" in text:
@@ -173,16 +164,9 @@ class Sources:
 
     def _check_divs(self, text: str, rel: str) -> None:
         """Fenced divs must be closed; code fences are skipped."""
-        depth, fence, opened_at = 0, None, []
-        for n, line in enumerate(text.split("\n"), 1):
-            m = _FENCE.match(line)
-            if fence:
-                if m and line.startswith(fence):
-                    fence = None
-                continue
-            if m:
-                fence = m.group(1)
-                continue
+        depth, opened_at = 0, []
+        for i, line in _outside_fences(text):
+            n = i + 1
             if _DIV_CLOSE.match(line):
                 if depth == 0:
                     raise RenderError(f"{rel}:{n}: closing ':::' without an opening fenced div")

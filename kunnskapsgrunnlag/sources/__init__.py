@@ -2,7 +2,8 @@
 expectations, offline-mirror reader and online tidy function; see `_base.Source`).
 
 `registry()` collects them; `get(name)` gives one; `validate(name, df, file)` checks a tidy table
-against its schema (plausibility: `plausibility.check_dataset` with `expectations(name)`). The catalogue (config/datasets.yml) keeps what a
+against its schema (plausibility: `plausibility.check_dataset` with `expectations(name)`).
+The catalogue (config/datasets.yml) keeps what a
 consultant edits: the query template, provider, licence and vintage. Adding a dataset means its
 catalogue entry, its module here and its test (tests/test_fetch_sources.py iterates the catalogue).
 """
