@@ -8,6 +8,8 @@ from typing import Any, Callable, Iterator
 
 import yaml
 
+from .fmt import relative_path
+
 
 class ConfigError(ValueError):
     """A configuration or parameter value is invalid; the message lists valid values."""
@@ -318,12 +320,7 @@ class Settings:
 
 
 def relative_to_root(path: Path | str, root: Path) -> str:
-    p = Path(path)
-    p = (p if p.is_absolute() else root / p).resolve()
-    try:
-        return p.relative_to(Path(root).resolve()).as_posix() or "."
-    except ValueError:
-        return str(p)
+    return relative_path(path, root)
 
 
 def valid_editions(root: Path | None = None) -> list[int]:

@@ -113,10 +113,10 @@ class Context:
         regions = [str(r) for r in cov.get("regions") or []]
         editions = [int(e) for e in cov.get("editions") or []]
         if regions and self.region not in regions:
-            return ("datasettet gjelder bare " + _join([names.get(r, r) for r in regions])
+            return ("datasettet gjelder bare " + fmt.join_nb([names.get(r, r) for r in regions])
                     + f", ikke {self.region_name}")
         if editions and self.settings.edition not in editions:
-            return "datasettet gjelder bare utgave " + _join([str(e) for e in editions])
+            return "datasettet gjelder bare utgave " + fmt.join_nb([str(e) for e in editions])
         return None
 
     def note_missing(self, dataset: str, reason: str, note: str | None = None, how: str | None = None) -> None:
@@ -163,13 +163,13 @@ class Context:
             have = set(df[year_col].astype(int)) if year_col in df else set()
             lack = [y for y in years if int(y) not in have]
             if lack:
-                problems.append("tall for " + _join([str(y) for y in lack]))
+                problems.append("tall for " + fmt.join_nb([str(y) for y in lack]))
         if regions is not None:
             regs = [regions] if isinstance(regions, str) else list(regions)
             codes = set(df[region_col].astype(str)) if region_col in df else set()
             lack = [r for r in regs if (not any(c.startswith(r) for c in codes) if prefix else r not in codes)]
             if lack:
-                problems.append("tall for " + _join([names.get(r, r) for r in lack]))
+                problems.append("tall for " + fmt.join_nb([names.get(r, r) for r in lack]))
         if problems:
             why = "datagrunnlaget mangler " + " og ".join(problems)
             self.missing = [m for m in self.missing if m["dataset"] != dataset]
@@ -203,11 +203,6 @@ class Context:
         return (f"::: {{.callout-important title=\"Data mangler: {_one_line(title)}\"}}\n"
                 f"{note} Hvordan dataene hentes eller leveres, står i vedlegget *{APPENDIX_NAME}*.\n"
                 ":::\n")
-
-    def missing_figure(self, dataset: str, title: str):
-        """Deprecated name of `missing_note` (kept so older notebooks keep working): no image."""
-        self.missing_note(dataset, title)
-        return None
 
     def source(self, dataset: str, period: Any = None, df=None) -> str:
         """«Kilde: …» from the catalogue, or from the data's own `kilde`/`source` column (file drops)."""
@@ -305,9 +300,6 @@ class Context:
 
 
 # --- small text helpers ------------------------------------------------------------------------
-def _join(items: list[str]) -> str:
-    items = list(items)
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " og " + items[-1] if items else ""
 
 
 def _one_line(text: str) -> str:
@@ -390,26 +382,26 @@ def edition_statement(ctx: "Context") -> dict[str, str]:
         """«SSB (tabell 07459, 09429 og 14288), Udir og Kartverket» for the datasets `names`."""
         tables = sorted({str(cat[n]["table"]) for n in names if cat[n]["provider"] == "ssb" and cat[n].get("table")})
         others = {"udir": "Udir", "kartverket": "Kartverket"}
-        parts = ([f"SSB (tabell {_join(tables)})"] if tables else []) + list(dict.fromkeys(
+        parts = ([f"SSB (tabell {fmt.join_nb(tables)})"] if tables else []) + list(dict.fromkeys(
             others.get(cat[n]["provider"], cat[n]["source_line"]) for n in names if cat[n]["provider"] != "ssb"))
-        return _join(parts)
+        return fmt.join_nb(parts)
 
     v = {
         "datagrunnlag.n_beregnet": str(len(st["beregnet"])),
         "datagrunnlag.n_transkribert": str(len(st["transkribert"])),
         "datagrunnlag.n_mangler": str(len(st["mangler"])),
-        "datagrunnlag.transkribert_datasett": _join(st["transkribert"]) or "ingen",
-        "datagrunnlag.transkribert_tabeller": _join(originals(st["transkribert"])) or "ingen",
-        "datagrunnlag.mangler_datasett": _join(st["mangler"]) or "ingen",
+        "datagrunnlag.transkribert_datasett": fmt.join_nb(st["transkribert"]) or "ingen",
+        "datagrunnlag.transkribert_tabeller": fmt.join_nb(originals(st["transkribert"])) or "ingen",
+        "datagrunnlag.mangler_datasett": fmt.join_nb(st["mangler"]) or "ingen",
     }
     rn = report_number()
     parts = [f"Tallene i figurene og tabellene beregnes av notatbøkene fra rådata: {len(st['beregnet'])} datasett "
              f"hentet fra kildene eller fra et offline-speil av dem ({titles(st['beregnet'])})."]
     if st["transkribert"]:
-        parts.append(f"Verdiene bak {_join(originals(st['transkribert']))} i {rn} er derimot transkribert fra den "
-                     "publiserte rapporten, fordi åpne kilder med de samme tallene ikke har vært tilgjengelige for "
-                     "denne kjøringen; andeler og indekser regnes likevel ut på nytt fra dem og kontrolleres mot "
-                     "rapporten.")
+        parts.append(f"Verdiene bak {fmt.join_nb(originals(st['transkribert']))} i {rn} er derimot transkribert "
+                     "fra den publiserte rapporten, fordi åpne kilder med de samme tallene ikke har vært "
+                     "tilgjengelige for denne kjøringen; andeler og indekser regnes likevel ut på nytt fra dem og "
+                     "kontrolleres mot rapporten.")
     else:
         parts.append(f"Ingen tall er transkribert fra {rn} i denne utgaven.")
     if st["transkribert_annet"]:

@@ -423,8 +423,6 @@ def _outputs_intact(settings: Settings, files: list[str], digests: dict[str, str
     """Whether the files a notebook's last good run wrote are still there, unchanged (sha256 as
     recorded) and readable (a corrupt one is set aside with a warning, so the notebook runs again
     and rebuilds it)."""
-    import warnings
-
     digests = digests or {}
     for rel in files:
         f = settings.build_dir / rel
@@ -439,10 +437,7 @@ def _outputs_intact(settings: Settings, files: list[str], digests: dict[str, str
             try:
                 yaml.load(f.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
             except (yaml.YAMLError, UnicodeDecodeError) as exc:
-                aside = f.with_name(f"{f.name}.corrupt-{time.strftime('%Y%m%dT%H%M%S')}")
-                os.replace(f, aside)
-                warnings.warn(f"{f} was corrupt ({type(exc).__name__}); set aside as {aside.name} and rebuilt",
-                              atomic.CorruptStateWarning, stacklevel=2)
+                atomic.set_aside(f, type(exc).__name__)
                 return False
     return True
 

@@ -39,6 +39,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_serializer
 
 from . import atomic
+from .fmt import file_slug
 
 MANIFEST = "manifest.json"
 BACKUP = "manifest.json.bak"
@@ -140,8 +141,8 @@ def now_iso() -> str:
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
 
 
-def _slug(text: str) -> str:
-    return re.sub(r"[^0-9A-Za-z]+", "-", str(text)).strip("-").lower() or "na"
+def _slug(text: str) -> str:  # vintage labels in stored file names: as they have always been spelt
+    return file_slug(text, "na", lower=True, transliterate=False)
 
 
 def _os_problem(exc: OSError) -> str:

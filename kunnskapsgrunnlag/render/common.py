@@ -16,6 +16,8 @@ from typing import Any
 
 import yaml
 
+from ..fmt import file_slug, relative_path
+
 TEMPLATES = Path(__file__).parent / "templates"
 
 
@@ -42,9 +44,7 @@ def _esc(text: Any) -> str:
 
 
 def _slug(text: str) -> str:
-    table = str.maketrans({"æ": "ae", "ø": "o", "å": "a", "Æ": "Ae", "Ø": "O", "Å": "A"})
-    s = re.sub(r"[^A-Za-z0-9]+", "-", text.translate(table)).strip("-")
-    return s or "book"
+    return file_slug(text, "book")
 
 
 def _str_inlines(text: str) -> list[dict]:
@@ -143,10 +143,7 @@ def _project_path(root: Path, ref: str, base_dir: Path | None = None) -> Path:
 
 
 def _rel(root: Path, path: Path) -> str:
-    try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return str(path)
+    return relative_path(path, root)
 
 
 def _joined(v: Any) -> str:
