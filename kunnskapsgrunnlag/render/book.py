@@ -10,7 +10,8 @@ from typing import Any
 
 import yaml
 
-from .common import RenderError, _project_path, _rel, _slug, _write_if_changed, format_date
+from ..fmt import file_slug, relative_path
+from .common import RenderError, _project_path, _write_if_changed, format_date
 from .model import Book, Entry, typst_format  # noqa: F401 - re-exported (fallback, typst_writer, tests)
 
 
@@ -33,7 +34,7 @@ def load_book(root: Path) -> Book:
     def add_chapters(items: Any, appendix: bool, where: str) -> None:
         for item in items or []:
             if isinstance(item, str):
-                entries.append(Entry("chapter", path=_rel(root, _project_path(root, item)), appendix=appendix))
+                entries.append(Entry("chapter", path=relative_path(_project_path(root, item), root), appendix=appendix))
             elif isinstance(item, dict) and "part" in item:
                 part = str(item["part"])
                 if part.endswith((".qmd", ".md")):
@@ -61,7 +62,7 @@ def load_book(root: Path) -> Book:
     authors = [a.get("name", "") if isinstance(a, dict) else str(a) for a in authors]
     title = str(book.get("title") or cfg.get("title") or "Rapport")
     output_file = book.get("output-file")
-    output_name = Path(str(output_file)).stem if output_file else _slug(title)
+    output_name = Path(str(output_file)).stem if output_file else file_slug(title, "book")
 
     def opt(key: str) -> str | None:
         v = cfg.get(key, book.get(key))

@@ -16,8 +16,6 @@ from typing import Any
 
 import yaml
 
-from ..fmt import file_slug, relative_path
-
 TEMPLATES = Path(__file__).parent / "templates"
 
 
@@ -41,10 +39,6 @@ def typst_string(text: str) -> str:
 
 def _esc(text: Any) -> str:
     return _html.escape(str(text), quote=True)
-
-
-def _slug(text: str) -> str:
-    return file_slug(text, "book")
 
 
 def _str_inlines(text: str) -> list[dict]:
@@ -140,10 +134,6 @@ def _project_path(root: Path, ref: str, base_dir: Path | None = None) -> Path:
     if ref.startswith("/"):
         return (root / ref.lstrip("/")).resolve()
     return ((base_dir or root) / ref).resolve()
-
-
-def _rel(root: Path, path: Path) -> str:
-    return relative_path(path, root)
 
 
 def _joined(v: Any) -> str:

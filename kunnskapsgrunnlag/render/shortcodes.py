@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from ..fmt import relative_path
 from .common import (
     _DIV_CLOSE,
     _DIV_OPEN,
@@ -23,7 +24,6 @@ from .common import (
     RenderError,
     _joined,
     _project_path,
-    _rel,
     _write_if_changed,
     cell_options,
 )
@@ -38,7 +38,7 @@ class Notebooks:
 
     def load(self, path: Path, where: str) -> dict:
         if not path.exists():
-            raise RenderError(f"{where}: notebook {_rel(self.root, path)} does not exist "
+            raise RenderError(f"{where}: notebook {relative_path(path, self.root)} does not exist "
                               "(run `kunnskapsgrunnlag build` to execute the notebooks)")
         mtime = path.stat().st_mtime
         hit = self._cache.get(path)
@@ -47,13 +47,13 @@ class Notebooks:
         try:
             nb = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            raise RenderError(f"{where}: notebook {_rel(self.root, path)} is not valid JSON: {exc}") from exc
+            raise RenderError(f"{where}: notebook {relative_path(path, self.root)} is not valid JSON: {exc}") from exc
         self._cache[path] = (mtime, nb)
         return nb
 
     def find(self, path: Path, label: str, where: str) -> tuple[dict, dict]:
         nb = self.load(path, where)
-        rel = _rel(self.root, path)
+        rel = relative_path(path, self.root)
         found = None
         for cell in nb.get("cells", []):
             if cell.get("cell_type") != "code":
@@ -119,7 +119,7 @@ class Sources:
     # -- files ----------------------------------------------------------------------------
     def read(self, path: Path, where: str) -> tuple[str, dict]:
         if not path.exists():
-            raise RenderError(f"{where}: file {_rel(self.root, path)} does not exist")
+            raise RenderError(f"{where}: file {relative_path(path, self.root)} does not exist")
         text = path.read_text(encoding="utf-8").replace("\r\n", "\n")
         meta: dict = {}
         m = _FRONT_MATTER.match(text)
@@ -127,14 +127,14 @@ class Sources:
             try:
                 meta = yaml.safe_load(m.group(1) or "") or {}
             except yaml.YAMLError as exc:
-                raise RenderError(f"{_rel(self.root, path)}: invalid YAML front matter: {exc}") from exc
+                raise RenderError(f"{relative_path(path, self.root)}: invalid YAML front matter: {exc}") from exc
             if not isinstance(meta, dict):
                 meta = {}
             text = text[m.end():]
         return text, meta
 
     def expand_file(self, path: Path, stack: tuple[str, ...] = ()) -> str:
-        rel = _rel(self.root, path)
+        rel = relative_path(path, self.root)
         if rel in stack:
             raise RenderError(f"{stack[-1]}: circular include of {rel} ({' -> '.join(stack + (rel,))})")
         text, meta = self.read(path, stack[-1] if stack else "_quarto.yml")
@@ -198,7 +198,7 @@ class Sources:
                     raise RenderError(f"{rel}: {{{{< include >}}}} takes exactly one path: {m.group(0)!r}")
                 target = _project_path(self.root, args[0], path.parent)
                 inner = self.expand_file(target, stack)
-                out = (f"\n\n<!--kg:src {_rel(self.root, target)}-->\n\n{inner}\n\n"
+                out = (f"\n\n<!--kg:src {relative_path(target, self.root)}-->\n\n{inner}\n\n"
                        f"<!--kg:src {rel}-->\n\n")
             elif name == "embed":
                 if len(args) != 1:
@@ -250,7 +250,7 @@ class Sources:
             if key in opts and not isinstance(opts[key], (str, int, float)):
                 raise RenderError(f"{where}: `#| {key}` must be a single string")
         e = Embed(index=len(self.embeds), label=label, notebook=nb_path,
-                  notebook_rel=_rel(self.root, nb_path), cell_id=cell.get("id"), options=opts,
+                  notebook_rel=relative_path(nb_path, self.root), cell_id=cell.get("id"), options=opts,
                   images=images, markdown=markdown, source_file=rel)
         if kind == "fig":
             for i, data in enumerate(images):

@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from ..fmt import file_slug
 from .common import (
     _INLINE_TYPES,
     _MARKER,
@@ -17,7 +18,6 @@ from .common import (
     _esc,
     _png_size,
     _raw,
-    _slug,
     escape_typst,
     stringify,
     typst_string,
@@ -160,7 +160,7 @@ class Transformer:
             return []
         if kind == "part":
             title = self.book.entries[int(arg)].title or ""
-            ident = "part-" + _slug(title).lower() + f"-{arg}"
+            ident = "part-" + file_slug(title, "book").lower() + f"-{arg}"
             self.headings.append(Heading(0, ident, None, title, part=True))
             if self.mode == "html":  # as Quarto's HTML book: parts only in the sidebar
                 self._pending_parts.append(ident)
