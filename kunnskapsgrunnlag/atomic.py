@@ -62,8 +62,16 @@ def read_json(path: Path, default: Any = None) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        aside = path.with_name(f"{path.name}.corrupt-{time.strftime('%Y%m%dT%H%M%S')}")
-        os.replace(path, aside)
-        warnings.warn(f"{path} was corrupt ({exc}); set aside as {aside.name} and rebuilt",
-                      CorruptStateWarning, stacklevel=2)
+        set_aside(path, str(exc), stacklevel=3)
         return default
+
+
+def set_aside(path: Path, why: str, stacklevel: int = 2) -> Path:
+    """The one policy for a corrupt state or output file: renamed to `<name>.corrupt-<timestamp>`
+    (never deleted) with a CorruptStateWarning, so that what made it rebuilds it. Returns the new path."""
+    path = Path(path)
+    aside = path.with_name(f"{path.name}.corrupt-{time.strftime('%Y%m%dT%H%M%S')}")
+    os.replace(path, aside)
+    warnings.warn(f"{path} was corrupt ({why}); set aside as {aside.name} and rebuilt",
+                  CorruptStateWarning, stacklevel=stacklevel + 1)
+    return aside

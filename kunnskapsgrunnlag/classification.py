@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .config import load_project
+from .config import valid_regions
+from .store import RawStore
 
 FIRST_YEAR_2024_DIVISION = 2024  # the 2024 regional reform; earlier years need other codes
 
@@ -24,7 +25,7 @@ class ClassificationError(LookupError):
 
 def fylker() -> dict[str, str]:
     """The 15 fylker of the 2024 division, code -> name (config/project.yml `regions`)."""
-    return {k: v for k, v in load_project()["regions"].items() if k != "0"}
+    return valid_regions()
 
 
 def fylke_of(kommune_code: str) -> str:
@@ -33,8 +34,6 @@ def fylke_of(kommune_code: str) -> str:
 
 @lru_cache(maxsize=8)
 def _kommuner_from_raw(raw_dir: str) -> pd.DataFrame:
-    from .store import RawStore
-
     gdf = RawStore(Path(raw_dir)).load_geo("kommuner_2024")
     df = pd.DataFrame({"kommune_code": gdf["kommunenummer"].astype(str).str.zfill(4),
                        "kommune_name": gdf["kommunenavn"].astype(str)})

@@ -258,17 +258,29 @@ def build(jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Notebooks to 
     kernels.set_cold(cold or kernels.is_cold())
 
     def go():
-        s = _settings(edition, region, compare)
-        _check_renderer(renderer)
-        if out is not None and not no_render:
-            outputs.check_output_dir(out, s.root, what="--out folder")  # before touching anything
+        s = _prepared(edition, region, compare, renderer, out if not no_render else None)
         with _lock(s, wait):
-            res = _run_build(s, jobs, force, only)
-            if not res.ok:
-                _fail(f"notebook phase failed; the report was not rendered (the previous {_book_name(s, out)} is kept)")
-            if not no_render:
-                _run_render(s, renderer, out)
+            _build_and_render(s, jobs, force, only, renderer, out, no_render)
     _guard(go)
+
+
+def _prepared(edition, region, compare, renderer, out):
+    """The safety prologue of build, render and report: the configuration, the renderer and the
+    --out folder are checked before anything is touched. Returns the settings."""
+    s = _settings(edition, region, compare)
+    _check_renderer(renderer)
+    if out is not None:
+        outputs.check_output_dir(out, s.root, what="--out folder")  # before touching anything
+    return s
+
+
+def _build_and_render(settings, jobs, force, only, renderer, out, no_render):
+    res = _run_build(settings, jobs, force, only)
+    if not res.ok:
+        _fail("notebook phase failed; the report was not rendered "
+              f"(the previous {_book_name(settings, out)} is kept)")
+    if not no_render:
+        _run_render(settings, renderer, out)
 
 
 def _check_renderer(renderer):
@@ -310,10 +322,7 @@ def render(renderer: str = typer.Option("auto", "--renderer", help="auto | quart
            edition: Optional[int] = EditionOpt, region: Optional[str] = RegionOpt, compare: Optional[List[str]] = CompareOpt):
     """Render the report from the executed notebooks and the chapters (refuses a failed or stale build)."""
     def go():
-        s = _settings(edition, region, compare)
-        _check_renderer(renderer)
-        if out is not None:
-            outputs.check_output_dir(out, s.root, what="--out folder")  # before touching anything
+        s = _prepared(edition, region, compare, renderer, out)
         if not (s.build_dir / "state.json").exists():  # refuse before making any folder
             raise pipeline.StaleBuildError(
                 f"configuration {s.config_id} has not been built; run `kunnskapsgrunnlag build "
@@ -349,18 +358,11 @@ def report(mirror: Optional[Path] = MirrorOpt,
         return
 
     def go():
-        s = _settings(edition, region, compare)
-        _check_renderer(renderer)
-        if out is not None:
-            outputs.check_output_dir(out, s.root, what="--out folder")  # before touching anything
+        s = _prepared(edition, region, compare, renderer, out)
         with _lock(s, wait):
             kernels.prestart(s.root)  # warm kernels: the server imports while the fetch runs
             _run_fetch(s, mirror, offline, None)
-            res = _run_build(s, jobs, force, None)
-            if not res.ok:
-                _fail(f"notebook phase failed; the report was not rendered (the previous {_book_name(s, out)} is kept)")
-            if not no_render:
-                _run_render(s, renderer, out)
+            _build_and_render(s, jobs, force, None, renderer, out, no_render)
     _guard(go)
 
 
@@ -529,7 +531,7 @@ def clean():
 
 from .edition_cmd import register as _register_edition  # noqa: E402  (`edition new YEAR`, h19)
 
-_register_edition(app)
+_register_edition(app, guard=_guard, console=console, print_dry_run=_print_dry_run)
 
 
 class Stopped(KeyboardInterrupt):

@@ -8,6 +8,8 @@ from typing import Any, Callable, Iterator
 
 import yaml
 
+from .fmt import relative_path
+
 
 class ConfigError(ValueError):
     """A configuration or parameter value is invalid; the message lists valid values."""
@@ -318,12 +320,7 @@ class Settings:
 
 
 def relative_to_root(path: Path | str, root: Path) -> str:
-    p = Path(path)
-    p = (p if p.is_absolute() else root / p).resolve()
-    try:
-        return p.relative_to(Path(root).resolve()).as_posix() or "."
-    except ValueError:
-        return str(p)
+    return relative_path(path, root)
 
 
 def valid_editions(root: Path | None = None) -> list[int]:
@@ -364,6 +361,14 @@ def check_edition(year: int | str, root: Path | None = None) -> int:
 def used_by_notebook(spec: dict) -> set[str]:
     """The notebooks that read a dataset (catalogue `used_by` entries are `notebook#label`)."""
     return {u.split("#")[0] for u in spec.get("used_by", [])}
+
+
+def used_by_edition(spec: dict, edition_params: dict) -> bool:
+    """False for a projection dataset of another round than the edition's."""
+    p = spec.get("projection")
+    if isinstance(p, dict) and "round" in p:
+        return int(p["round"]) == int(edition_params.get("projection_round") or p["round"])
+    return True
 
 
 def make_settings(

@@ -1,10 +1,14 @@
 """`kunnskapsgrunnlag edition new YEAR`: the next edition's block in config/project.yml, validated,
-with the queries it resolves to (as `fetch --dry-run` prints them). Registered by cli.py."""
+with the queries it resolves to (as `fetch --dry-run` prints them). Registered by cli.py, which hands
+down what the command shares with the other commands (its error guard, console and dry-run printer), so
+that this module never imports cli.py back."""
 from __future__ import annotations
 
 from typing import Optional
 
 import typer
+
+_cli: dict = {}  # set by register(): guard, console, print_dry_run
 
 edition_app = typer.Typer(help="Editions: `edition new YEAR` writes the next edition's block (config/project.yml).")
 
@@ -17,15 +21,13 @@ def new(year: int = typer.Argument(..., help="The new edition's year, e.g. 2027.
     """Write the edition block for YEAR from the newest earlier edition: every reference year moved by
     the gap, the newest projection round the catalogue has (2024 = SSB 14288, 2026 = SSB 14746), the
     vintages derived from the edition. Validates the block and prints the resolved queries."""
-    from . import cli
-
-    cli._guard(lambda: _new(year, region, dry_run))
+    _cli["guard"](lambda: _new(year, region, dry_run))
 
 
 def _new(year: int, region: str | None, dry_run: bool) -> None:
     import yaml
 
-    from . import cli, editions
+    from . import editions
     from .config import ConfigError, load_catalogue, load_project, make_settings, project_root
     from .config_schema import PROJECT_SCHEMA, validate
 
@@ -41,13 +43,13 @@ def _new(year: int, region: str | None, dry_run: bool) -> None:
         settings = None
     else:
         prev, block, path = editions.write_new_edition(root, year)
-        cli.console.print(f"Wrote edition {year} into {path} (from edition {prev}).")
+        _cli["console"].print(f"Wrote edition {year} into {path} (from edition {prev}).")
         settings = make_settings(edition=year, region=region)
     table = editions.projection_table(block["projection_round"], cat)
-    cli.console.print(f"Edition {year} (from {prev}): reference years moved by {year - prev}; projection round "
+    _cli["console"].print(f"Edition {year} (from {prev}): reference years moved by {year - prev}; projection round "
                       f"{block['projection_round']} (SSB table {table}).", highlight=False)
     for key, value in block.items():
-        cli.console.print(f"  {key}: {value}", markup=False, highlight=False)
+        _cli["console"].print(f"  {key}: {value}", markup=False, highlight=False)
     if settings is None:  # dry run: resolve the queries with the block in memory
         from dataclasses import replace
 
@@ -57,11 +59,11 @@ def _new(year: int, region: str | None, dry_run: bool) -> None:
     vint = {n: editions.resolve_vintage(cat[n].get("vintage"), settings.edition_params) for n in used
             if "{" in str(cat[n].get("vintage", ""))}
     if vint:
-        cli.console.print("Vintages of the online routes for this edition:", highlight=False)
+        _cli["console"].print("Vintages of the online routes for this edition:", highlight=False)
         for n, v in vint.items():
-            cli.console.print(f"  {n}: {v}", markup=False, highlight=False)
-    cli._print_dry_run(settings, None)
-    cli.console.print(
+            _cli["console"].print(f"  {n}: {v}", markup=False, highlight=False)
+    _cli["print_dry_run"](settings, None)
+    _cli["console"].print(
         f"\nCheck: the reference years above are the ones the {year} report should use; online, run "
         f"`kunnskapsgrunnlag check-online --edition {year}` and fix what it marks invalid; then "
         f"`kunnskapsgrunnlag report --edition {year}`. A dataset that lacks a year is used at its latest "
@@ -69,5 +71,6 @@ def _new(year: int, region: str | None, dry_run: bool) -> None:
     load_project.cache_clear()
 
 
-def register(app: typer.Typer) -> None:
+def register(app: typer.Typer, *, guard, console, print_dry_run) -> None:
+    _cli.update(guard=guard, console=console, print_dry_run=print_dry_run)
     app.add_typer(edition_app, name="edition")

@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from .config import ConfigError, load_catalogue, load_project
+from .config import ConfigError, load_catalogue, load_project, used_by_edition  # noqa: F401 - re-exported
 
 PROJECTION_PARTS = ("alder", "fylker", "kommuner")
 
@@ -55,14 +55,6 @@ def projection_table(round_: int, catalogue: dict | None = None) -> str:
     cat = catalogue if catalogue is not None else load_catalogue()
     ds = projection_datasets(round_, cat)
     return str(cat[next(iter(ds.values()))]["table"])
-
-
-def used_by_edition(spec: dict, edition_params: dict) -> bool:
-    """False for a projection dataset of another round than the edition's."""
-    p = spec.get("projection")
-    if isinstance(p, dict) and "round" in p:
-        return int(p["round"]) == int(edition_params.get("projection_round") or p["round"])
-    return True
 
 
 def datasets_for(settings) -> list[str]:

@@ -24,3 +24,7 @@ class FetchRefused(ValidationError):
         super().__init__("\n".join(r.detail for r in bad)
                          + f"\n{len(bad)} dataset(s) not updated ({names}); "
                          "see docs/troubleshooting.md, section \"Data\".")
+
+
+class ResponseShapeError(ValueError):
+    """An API answered with a body of an unexpected shape (names dataset and URL)."""

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 import re
+from pathlib import Path
 
 from babel.numbers import format_decimal
 
@@ -77,10 +78,33 @@ def axis_formatter(decimals: int | None = None):
     return _NbFormatter()
 
 
+_ASCII = str.maketrans({"æ": "ae", "ø": "o", "å": "a", "Æ": "Ae", "Ø": "O", "Å": "A"})
+
+
 def slug(name: str) -> str:
     """A variable-key slug of a region name: 'Møre og Romsdal' -> 'more_og_romsdal', 'Hele landet' -> 'norge'."""
-    s = name.lower().replace("ø", "o").replace("å", "a").replace("æ", "ae").replace(" ", "_").replace("-", "_")
+    s = name.lower().translate(_ASCII).replace(" ", "_").replace("-", "_")
     return "norge" if s == "hele_landet" else s
+
+
+def file_slug(text: str, default: str, *, lower: bool = False, transliterate: bool = True) -> str:
+    """A file-name slug: every run of characters other than ASCII letters and digits becomes one '-'
+    (æ/ø/å first spelt ae/o/a unless `transliterate` is false); `default` when nothing is left.
+    `file_slug("Kunnskapsgrunnlag – Del 1", "book")` -> 'Kunnskapsgrunnlag-Del-1'."""
+    s = str(text).translate(_ASCII) if transliterate else str(text)
+    s = re.sub(r"[^0-9A-Za-z]+", "-", s).strip("-")
+    return (s.lower() if lower else s) or default
+
+
+def relative_path(path: Path | str, root: Path | str) -> str:
+    """`path` relative to the project `root` with POSIX separators ('.' for the root itself); a
+    relative `path` counts from `root`; a path outside `root` stays absolute."""
+    p = Path(path)
+    p = (p if p.is_absolute() else Path(root) / p).resolve()
+    try:
+        return p.relative_to(Path(root).resolve()).as_posix() or "."
+    except ValueError:
+        return str(p)
 
 
 def compare(a: float, b: float, decimals: int = 1, words=("under", "over", "på nivå med")) -> str:

@@ -18,7 +18,6 @@ The shared notebook API (see docs/authoring.md, «Notebook API»):
 """
 from __future__ import annotations
 
-import json
 import os
 import re
 from functools import lru_cache
@@ -27,9 +26,8 @@ from typing import Any, Iterable
 
 import yaml
 
-from . import atomic, fmt, rawstore
-from .config import Settings, load_catalogue, load_project, project_root, settings_from_parameters
-from .editions import used_by_edition
+from . import atomic, fmt, store
+from .config import Settings, load_catalogue, load_project, project_root, settings_from_parameters, used_by_edition
 
 MISSING_TEXT = "(data mangler)"
 FIGURDATA = "figurdata"
@@ -116,7 +114,7 @@ class Context:
     # --- data -------------------------------------------------------------------------
     def load(self, dataset: str, **kw):
         self.used.append(dataset)
-        return rawstore.load(self.settings.raw_dir, dataset, **kw)
+        return store.load(self.settings.raw_dir, dataset, **kw)
 
     def load_geo(self, dataset: str):
         from . import shared  # boundaries prepared once per edition, cached by input sha256 (shared.py)
@@ -134,10 +132,10 @@ class Context:
         regions = [str(r) for r in cov.get("regions") or []]
         editions = [int(e) for e in cov.get("editions") or []]
         if regions and self.region not in regions:
-            return ("tallene finnes bare for " + _join([names.get(r, r) for r in regions])
+            return ("tallene finnes bare for " + fmt.join_nb([names.get(r, r) for r in regions])
                     + f", ikke for {self.region_name}")
         if editions and self.settings.edition not in editions:
-            return "tallene finnes bare for utgave " + _join([str(e) for e in editions])
+            return "tallene finnes bare for utgave " + fmt.join_nb([str(e) for e in editions])
         return None
 
     def note_missing(self, dataset: str, reason: str, note: str | None = None, how: str | None = None) -> None:
@@ -148,13 +146,9 @@ class Context:
     def _record_missing(self, dataset: str, reason: str, note: str, how: str | None = None) -> None:
         if any(m["dataset"] == dataset for m in self.missing):
             return
-        from .config import ConfigError
-        from .fetch import how_to_fetch
-
-        spec = load_catalogue().get(dataset, {"provider": "-"})
-        try:  # the query resolved for this configuration (the manifest's is the last fetcher's)
-            how = how_to_fetch(spec, self.settings)
-        except (ConfigError, KeyError, ValueError):  # a broken catalogue entry must not break the notebook
+        try:  # the query the fetch of this build resolved for this configuration, as the manifest records it
+            how = store.current_entry(self.settings.raw_dir, dataset).get("how_to_fetch") or how or "-"
+        except (store.MissingData, store.RawDataError):  # not in the manifest (e.g. outside the dataset's coverage)
             how = how or "-"
         self.missing.append({"dataset": dataset, "reason": reason, "note": note, "how_to_fetch": how})
         print(f"DATA MANGLER: {dataset}: {reason}")
@@ -167,7 +161,7 @@ class Context:
             return None
         try:
             return self.load(dataset, **kw)
-        except rawstore.MissingData as exc:
+        except store.MissingData as exc:
             spec = load_catalogue()[dataset]
             reason = exc.entry.get("reason", "ikke hentet")
             self._record_missing(dataset, reason, _reader_reason(spec, reason),
@@ -188,13 +182,13 @@ class Context:
             have = set(df[year_col].astype(int)) if year_col in df else set()
             lack = [y for y in years if int(y) not in have]
             if lack:
-                problems.append("tall for " + _join([str(y) for y in lack]))
+                problems.append("tall for " + fmt.join_nb([str(y) for y in lack]))
         if regions is not None:
             regs = [regions] if isinstance(regions, str) else list(regions)
             codes = set(df[region_col].astype(str)) if region_col in df else set()
             lack = [r for r in regs if (not any(c.startswith(r) for c in codes) if prefix else r not in codes)]
             if lack:
-                problems.append("tall for " + _join([names.get(r, r) for r in lack]))
+                problems.append("tall for " + fmt.join_nb([names.get(r, r) for r in lack]))
         if problems:
             why = "datagrunnlaget mangler " + " og ".join(problems)
             self.missing = [m for m in self.missing if m["dataset"] != dataset]
@@ -228,11 +222,6 @@ class Context:
         return (f"::: {{.callout-important title=\"Data mangler: {_one_line(title)}\"}}\n"
                 f"{note} Vedlegget *{APPENDIX_NAME}* beskriver kilden.\n"
                 ":::\n")
-
-    def missing_figure(self, dataset: str, title: str):
-        """Deprecated name of `missing_note` (kept so older notebooks keep working): no image."""
-        self.missing_note(dataset, title)
-        return None
 
     def source(self, dataset: str, period: Any = None, df=None) -> str:
         """«Kilde: …» from the catalogue, or from the data's own `kilde`/`source` column (file drops)."""
@@ -330,52 +319,7 @@ class Context:
         return out
 
 
-# --- captions into the executed notebook (called by the runner after papermill) ---------------
-_OPT = re.compile(r"^#\|\s*([\w-]+)\s*:")
-
-
-def apply_captions(settings: Settings, name: str, notebook_path: Path) -> int:
-    """Write the captions the notebook recorded (`ctx.caption`) into the `#| fig-cap:` /
-    `#| tbl-cap:` / `#| fig-alt:` options of the executed notebook. Returns the number of cells
-    changed. A label the notebook does not have is an error (a typo in `ctx.caption`)."""
-    rec = atomic.read_json(Path(settings.build_dir) / "records" / f"{name}.json", default={}) or {}
-    caps: dict = rec.get("captions") or {}
-    if not caps:
-        return 0
-    nb = json.loads(Path(notebook_path).read_text(encoding="utf-8"))
-    found, changed = set(), 0
-    for cell in nb.get("cells", []):
-        if cell.get("cell_type") != "code":
-            continue
-        src = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
-        lines = src.split("\n")
-        opts = []
-        for i, line in enumerate(lines):
-            m = _OPT.match(line)
-            if not m:
-                break
-            opts.append((i, m.group(1), line))
-        label = next((ln.split(":", 1)[1].strip() for _, k, ln in opts if k == "label"), None)
-        if label not in caps:
-            continue
-        found.add(label)
-        new_opts = [(k, ln) for _, k, ln in opts if k not in caps[label]]
-        for key, value in caps[label].items():
-            new_opts.append((key, f"#| {key}: {json.dumps(value, ensure_ascii=False)}"))
-        lines = [ln for _, ln in new_opts] + lines[len(opts):]
-        cell["source"] = "\n".join(lines)
-        changed += 1
-    unknown = sorted(set(caps) - found)
-    if unknown:
-        raise ValueError(f"notebook {name}: ctx.caption() for label(s) {unknown} that no cell has")
-    atomic.write_text(Path(notebook_path), json.dumps(nb, ensure_ascii=False, indent=1) + "\n")
-    return changed
-
-
 # --- small text helpers ------------------------------------------------------------------------
-def _join(items: list[str]) -> str:
-    items = list(items)
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " og " + items[-1] if items else ""
 
 
 def _one_line(text: str) -> str:
@@ -423,7 +367,7 @@ def data_status(settings: Settings) -> dict[str, list[str]]:
     the 2026 report, provider `published`), `transkribert_annet` (transcribed from other public
     sources, provider `transcription`), `manuell` (a file drop) and `mangler` (missing, or outside
     the dataset's catalogue `coverage` for this configuration)."""
-    manifest = rawstore.read_manifest(settings.raw_dir)["datasets"]
+    manifest = store.read_manifest(settings.raw_dir)["datasets"]
     cat = load_catalogue()
     out: dict[str, list[str]] = {k: [] for k in ("beregnet", "transkribert", "transkribert_annet", "manuell", "mangler")}
     for name, spec in cat.items():
@@ -462,22 +406,22 @@ def edition_statement(ctx: "Context") -> dict[str, str]:
         """«SSB (tabell 07459, 09429 og 14288), Udir og Kartverket» for the datasets `names`."""
         tables = sorted({str(cat[n]["table"]) for n in names if cat[n]["provider"] == "ssb" and cat[n].get("table")})
         others = {"udir": "Udir", "kartverket": "Kartverket"}
-        parts = ([f"SSB (tabell {_join(tables)})"] if tables else []) + list(dict.fromkeys(
+        parts = ([f"SSB (tabell {fmt.join_nb(tables)})"] if tables else []) + list(dict.fromkeys(
             others.get(cat[n]["provider"], cat[n]["source_line"]) for n in names if cat[n]["provider"] != "ssb"))
-        return _join(parts)
+        return fmt.join_nb(parts)
 
     v = {
         "datagrunnlag.n_beregnet": str(len(st["beregnet"])),
         "datagrunnlag.n_transkribert": str(len(st["transkribert"])),
         "datagrunnlag.n_mangler": str(len(st["mangler"])),
-        "datagrunnlag.transkribert_datasett": _join(st["transkribert"]) or "ingen",
-        "datagrunnlag.transkribert_tabeller": _join(originals(st["transkribert"])) or "ingen",
-        "datagrunnlag.mangler_datasett": _join(st["mangler"]) or "ingen",
+        "datagrunnlag.transkribert_datasett": fmt.join_nb(st["transkribert"]) or "ingen",
+        "datagrunnlag.transkribert_tabeller": fmt.join_nb(originals(st["transkribert"])) or "ingen",
+        "datagrunnlag.mangler_datasett": fmt.join_nb(st["mangler"]) or "ingen",
     }
     rn = report_number()
     parts = [f"Statistikken er hentet fra {titles(st['beregnet'])}."]
     if st["transkribert"]:
-        parts.append(f"Verdiene bak {_join(originals(st['transkribert']))} i {rn} er skrevet av fra den publiserte "
+        parts.append(f"Verdiene bak {fmt.join_nb(originals(st['transkribert']))} i {rn} er skrevet av fra den publiserte "
                      "rapporten, fordi ingen åpen kilde hadde de samme tallene da denne utgaven ble laget; andeler og "
                      "indekser er likevel regnet ut på nytt fra dem og kontrollert mot rapporten.")
     else:

@@ -475,9 +475,6 @@ def diff_editions(old: int, new: int, region: str | None = None, root: Path | No
 # --------------------------------------------------------------------------------------------
 # clean: remove only what the tool made
 # --------------------------------------------------------------------------------------------
-LEGACY_BUILD = ("notebooks", "variables", "records", "logs", "state.json", "render-state.json", "changes.md")
-
-
 def clean(root: Path) -> list[Path]:
     """Remove the tool's outputs (stamped folders, its files); leave anything else in place."""
     root = Path(root)
@@ -494,14 +491,10 @@ def clean(root: Path) -> list[Path]:
         if outputs.is_owned(area):
             for child in sorted(area.iterdir()):
                 ours = (child.name in (outputs.STAMP, ".fetch.lock", "index.html")
-                        or (area.name == "build" and (child.name.startswith("diff-") or child.name in LEGACY_BUILD)))
+                        or (area.name == "build" and child.name.startswith("diff-")))
                 if ours:
                     shutil.rmtree(child) if child.is_dir() else child.unlink()
                     removed.append(child)
             if not any(area.iterdir()):
                 area.rmdir()
-    legacy = root / "_variables.yml"
-    if legacy.is_file() and legacy.read_text(encoding="utf-8", errors="replace").startswith("# Written by `kunnskapsgrunnlag build`"):
-        legacy.unlink()
-        removed.append(legacy)
     return removed

@@ -22,9 +22,34 @@ from pathlib import Path
 import pandas as pd
 
 from .classification import FIRST_YEAR_2024_DIVISION, fylke_of, fylker
+from .errors import ValidationError
 
 BOUNDARY_DATASET = "kommuner_2024"  # the offline classification source (classification.py)
 MAX_LIST = 10
+
+
+class PlausibilityError(ValidationError):
+    """A new vintage failed its plausibility checks; the message names dataset, file, rule, values."""
+
+    def __init__(self, dataset: str, file: str, failures: list):
+        self.dataset, self.file, self.failures = dataset, file, failures
+        super().__init__("\n".join(f"{dataset}: {file}: {f}" for f in failures))
+
+
+def check_dataset(dataset: str, df: pd.DataFrame, expect: dict, file: str = "<memory>", raw_dir=None,
+                  vintage: str | None = None) -> list[str]:
+    """Raise PlausibilityError if `df` fails `expect` (the dataset's expectations); else return notes
+    on checks that could not be made (e.g. no classification yet)."""
+    fails, notes = check_frame(dataset, df, expect, raw_dir, vintage)
+    if fails:
+        raise PlausibilityError(dataset, file, fails)
+    return notes
+
+
+def check_boundary_file(dataset: str, payload: bytes, file: str, expect: dict | None) -> None:
+    """A boundary file (GeoJSON) against its `boundaries` expectations; PlausibilityError if it fails."""
+    if expect and (fails := check_boundaries(payload, expect)):
+        raise PlausibilityError(dataset, file, fails)
 
 
 @dataclass
@@ -67,7 +92,7 @@ def classification_table(raw_dir: Path | None) -> tuple[pd.DataFrame | None, str
     if raw_dir is None:
         return None, "no raw folder"
     from . import classification
-    from .rawstore import MissingData, RawDataError
+    from .store import MissingData, RawDataError
 
     try:
         return classification.kommuner(Path(raw_dir), FIRST_YEAR_2024_DIVISION), None

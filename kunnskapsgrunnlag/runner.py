@@ -28,10 +28,9 @@ from pathlib import Path
 import yaml
 
 from . import atomic, kernels, rawstore
-from .config import ConfigError, Settings, load_catalogue, load_project, used_by_notebook
+from .captions import apply_captions
+from .config import ConfigError, Settings, load_catalogue, load_project, used_by_edition, used_by_notebook
 from .diff import changes_section
-from .editions import used_by_edition
-from .notebook import apply_captions
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 # The appendix and the forord's «Om denne utgaven» (02_situasjonen, notebook.edition_statement)
@@ -436,8 +435,6 @@ def _outputs_intact(settings: Settings, files: list[str], digests: dict[str, str
     """Whether the files a notebook's last good run wrote are still there, unchanged (sha256 as
     recorded) and readable (a corrupt one is set aside with a warning, so the notebook runs again
     and rebuilds it)."""
-    import warnings
-
     digests = digests or {}
     for rel in files:
         f = settings.build_dir / rel
@@ -452,10 +449,7 @@ def _outputs_intact(settings: Settings, files: list[str], digests: dict[str, str
             try:
                 yaml.load(f.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
             except (yaml.YAMLError, UnicodeDecodeError) as exc:
-                aside = f.with_name(f"{f.name}.corrupt-{time.strftime('%Y%m%dT%H%M%S')}")
-                os.replace(f, aside)
-                warnings.warn(f"{f} was corrupt ({type(exc).__name__}); set aside as {aside.name} and rebuilt",
-                              atomic.CorruptStateWarning, stacklevel=2)
+                atomic.set_aside(f, type(exc).__name__)
                 return False
     return True
 

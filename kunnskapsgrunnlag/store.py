@@ -39,6 +39,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_serializer
 
 from . import atomic
+from .fmt import file_slug
 
 MANIFEST = "manifest.json"
 BACKUP = "manifest.json.bak"
@@ -140,8 +141,8 @@ def now_iso() -> str:
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
 
 
-def _slug(text: str) -> str:
-    return re.sub(r"[^0-9A-Za-z]+", "-", str(text)).strip("-").lower() or "na"
+def _slug(text: str) -> str:  # vintage labels in stored file names: as they have always been spelt
+    return file_slug(text, "na", lower=True, transliterate=False)
 
 
 def _os_problem(exc: OSError) -> str:
@@ -585,19 +586,13 @@ class RawStore:
 # --- hints ----------------------------------------------------------------------------------------
 
 def mirror_root(entry: dict) -> str | None:
-    """The mirror folder a mirror-sourced entry was read from (as given to `--mirror`)."""
+    """The mirror folder a mirror-sourced entry was read from (as given to `--mirror`; the fetch records
+    it in `source.mirror`); for an entry stored before it did, the folder of its first file."""
     src = entry.get("source") or {}
     files = src.get("mirror_files") or []
     if src.get("kind") != "mirror" or not files:
         return None
-    from .config import ConfigError, load_catalogue
-
-    try:
-        rel = load_catalogue()[entry["dataset"]]["mirror"]["files"][0]
-    except (ConfigError, KeyError, IndexError, TypeError):  # no longer catalogued with a mirror: a hint only
-        return str(Path(files[0]).parent)
-    f = str(files[0])
-    return f[: -len(rel)].rstrip("/") or "." if f.endswith(rel) else str(Path(f).parent)
+    return str(src["mirror"]) if src.get("mirror") else str(Path(files[0]).parent)
 
 
 def restore_hint(dataset: str, entry: dict) -> str:

@@ -174,7 +174,7 @@ def _online_fixtures_skip_plausibility(monkeypatch):
     """The online fixtures are truncated recorded answers (a few regions), so the coverage
     expectations of a real vintage cannot hold there; tests/test_faults_data.py and
     tests/test_fetch_sources.py check them."""
-    monkeypatch.setattr(schemas, "expectations", lambda dataset: {})
+    monkeypatch.setattr("kunnskapsgrunnlag.sources.expectations", lambda dataset: {})  # where the fetch reads them
 
 
 # --- 1. Queries are templates of the configuration ------------------------------------------------

@@ -68,7 +68,7 @@ def test_figure_data_writes_the_csv_and_shows_nothing(fresh_settings, capsys):
 
 
 def test_caption_adds_original_number_and_is_applied(fresh_settings, tmp_path):
-    from kunnskapsgrunnlag import notebook
+    from kunnskapsgrunnlag import captions
 
     ctx = _ctx(fresh_settings)
     cap = ctx.caption("fig-aldersbaereevne", cap="Aldersbæreevne i Telemark", alt="Linjer",
@@ -80,7 +80,7 @@ def test_caption_adds_original_number_and_is_applied(fresh_settings, tmp_path):
           "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
     p = tmp_path / "nb.ipynb"
     p.write_text(json.dumps(nb), encoding="utf-8")
-    assert notebook.apply_captions(fresh_settings, "02_situasjonen", p) == 1
+    assert captions.apply_captions(fresh_settings, "02_situasjonen", p) == 1
     src = json.loads(p.read_text())["cells"][0]["source"]
     from kunnskapsgrunnlag.render.fallback import cell_options
 
@@ -90,7 +90,7 @@ def test_caption_adds_original_number_and_is_applied(fresh_settings, tmp_path):
 
 
 def test_caption_for_unknown_label_fails(fresh_settings, tmp_path):
-    from kunnskapsgrunnlag import notebook
+    from kunnskapsgrunnlag import captions
 
     ctx = _ctx(fresh_settings)
     ctx.caption("fig-finnes-ikke", cap="x")
@@ -98,7 +98,7 @@ def test_caption_for_unknown_label_fails(fresh_settings, tmp_path):
     p = tmp_path / "nb.ipynb"
     p.write_text(json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
     with pytest.raises(ValueError, match="fig-finnes-ikke"):
-        notebook.apply_captions(fresh_settings, "02_situasjonen", p)
+        captions.apply_captions(fresh_settings, "02_situasjonen", p)
 
 
 def test_original_numbers_cover_the_published_figures():

@@ -24,8 +24,8 @@ import pandas as pd
 import requests
 
 from ..config import ConfigError, Settings, load_catalogue, load_project
-from ..errors import DataFileError, FetchRefused, ValidationError
 from ..editions import resolve_vintage, used_by_edition
+from ..errors import DataFileError, FetchRefused, ValidationError
 from ..store import ManifestError, MissingData, RawDataError, RawStore, restore_hint, sha256_file
 from . import ssb, udir
 from .query import ResponseShapeError, TemplateError, resolve_query
@@ -199,16 +199,19 @@ def _refuse(settings: Settings, name: str, exc: ValidationError, payload: bytes,
 
 def _store_validated(settings: Settings, name: str, df: pd.DataFrame, meta: dict, file_label: str,
                      original: tuple[bytes, str] | None = None) -> dict:
-    from .. import schemas  # pandera is slow to import; only needed when something is stored
+    from .. import plausibility, sources  # pandera is slow to import; only needed when something is stored
 
     try:
-        checked = schemas.validate(name, df, file_label)
-        notes = schemas.check_plausibility(name, checked, file_label, settings.raw_dir, meta.get("vintage"))
+        checked = sources.validate(name, df, file_label)
+        notes = plausibility.check_dataset(name, checked, sources.expectations(name), file_label, settings.raw_dir,
+                                           meta.get("vintage"))
     except ValidationError as exc:
         payload, suffix = original or (df.to_csv(index=False, lineterminator="\n").encode("utf-8"), ".csv")
         _refuse(settings, name, exc, payload, suffix, drop=(meta.get("source") or {}).get("kind") == "manual")
     if notes:
         meta = {**meta, "checks_not_made": notes}
+    # the query resolved for this configuration, read back by the notebooks (ctx.note_missing) from the manifest
+    meta.setdefault("how_to_fetch", how_to_fetch(load_catalogue()[name], settings))
     return RawStore(settings.raw_dir).store_frame(name, checked, meta)
 
 
@@ -287,6 +290,7 @@ def fetch_from_mirror(settings: Settings, name: str, spec: dict, mirror: Path, o
         "vintage": m.get("vintage") or resolve_vintage(spec.get("vintage"), settings.edition_params),
         "source": {
             "kind": "mirror",
+            "mirror": str(mirror),  # the folder given to --mirror (store.restore_hint names it)
             "mirror_files": [str(f) for f in files],
             "mirror_sha256": shas,
             "reader_sha256": code_sha,
@@ -298,11 +302,11 @@ def fetch_from_mirror(settings: Settings, name: str, spec: dict, mirror: Path, o
     if online_error:
         meta["online_error"] = online_error  # why the online route was not used
     if src.kind == "boundaries":
-        from .. import classification, schemas
+        from .. import classification, plausibility
 
         payload = files[0].read_bytes()
         try:
-            schemas.check_boundaries(name, payload, str(files[0]))
+            plausibility.check_boundary_file(name, payload, str(files[0]), src.expectations.get("boundaries"))
         except ValidationError as exc:
             _refuse(settings, name, exc, payload, files[0].suffix)
         entry = RawStore(settings.raw_dir).store(name, payload, files[0].suffix, meta)

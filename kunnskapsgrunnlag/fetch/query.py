@@ -32,6 +32,7 @@ import re
 from typing import Any
 
 from ..config import Settings
+from ..errors import ResponseShapeError  # noqa: F401 - re-exported (fetch, cli)
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_]\w*)(?::([^{}]*))?([+-]\d+)?\}")
 LIST_PLACEHOLDERS = {"fylker", "kommuner"}
@@ -148,7 +149,3 @@ def resolve_query(spec: dict, settings: Settings) -> Any:
 
 def is_bracketed(value: str) -> bool:
     return isinstance(value, str) and value.startswith("[") and value.endswith("]")
-
-
-class ResponseShapeError(ValueError):
-    """An API answered with a body of an unexpected shape (names dataset and URL)."""

@@ -27,10 +27,11 @@ from urllib.parse import quote
 import pandas as pd
 import requests
 
+from ..errors import ResponseShapeError
+
 # Shaping an answer into a dataset's tidy table is the dataset's own code (kunnskapsgrunnlag/sources/);
 # these names are re-exported for callers of the former fetch.ssb functions.
 from ..sources._ssb import STATUS_SYMBOLS, strip_region_prefix, tidy_long, with_symbols, zero_runs  # noqa: F401
-from .query import ResponseShapeError
 
 SSB_API = "https://data.ssb.no/api/pxwebapi/v2"
 _EXPRESSION = re.compile(r"[*?\[\](]")  # wildcards, top(n), range(a,b) are not literal codes

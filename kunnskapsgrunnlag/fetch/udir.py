@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 import requests
 
-from .query import ResponseShapeError
+from ..errors import ResponseShapeError
 
 UDIR_API = "https://statistikkportalen.udir.no/api/rapportering/rest/v1/"
 _MISSING = {"", "-", ".", "*"}  # "*" = suppressed (skjermet), "", "-" and "." = no number

@@ -5,53 +5,14 @@ A stage of the pandoc + Typst fallback renderer (kunnskapsgrunnlag.render.fallba
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from .common import RenderError, _project_path, _rel, _slug, _write_if_changed, format_date
-
-
-@dataclass
-class Entry:
-    kind: str  # "chapter" | "part"
-    path: str | None = None  # project-relative posix path of a chapter file
-    title: str | None = None  # part title
-    appendix: bool = False
-
-
-@dataclass
-class Book:
-    root: Path
-    config: dict
-    entries: list[Entry]
-    title: str
-    subtitle: str | None
-    authors: list[str]
-    date: str
-    publisher: str | None
-    report_number: str | None
-    edition_note: str | None
-    output_name: str
-    lang: str
-    language: dict
-
-    def label(self, key: str, default: str) -> str:
-        return str(self.language.get(key, default))
-
-
-def typst_format(cfg: dict) -> tuple[str, dict]:
-    """The Typst format of the book: ``format.typst`` or a Typst format extension
-    (``format.<name>-typst``, e.g. the project's ``kg-typst`` from ``_extensions/kg``)."""
-    formats = cfg.get("format") or {}
-    if not isinstance(formats, dict):
-        return "typst", {}
-    for key, val in formats.items():
-        if key == "typst" or str(key).endswith("-typst"):
-            return str(key), (val if isinstance(val, dict) else {})
-    return "typst", {}
+from ..fmt import file_slug, relative_path
+from .common import RenderError, _project_path, _write_if_changed, format_date
+from .model import Book, Entry, typst_format  # noqa: F401 - re-exported (fallback, typst_writer, tests)
 
 
 def load_book(root: Path) -> Book:
@@ -73,7 +34,7 @@ def load_book(root: Path) -> Book:
     def add_chapters(items: Any, appendix: bool, where: str) -> None:
         for item in items or []:
             if isinstance(item, str):
-                entries.append(Entry("chapter", path=_rel(root, _project_path(root, item)), appendix=appendix))
+                entries.append(Entry("chapter", path=relative_path(_project_path(root, item), root), appendix=appendix))
             elif isinstance(item, dict) and "part" in item:
                 part = str(item["part"])
                 if part.endswith((".qmd", ".md")):
@@ -101,7 +62,7 @@ def load_book(root: Path) -> Book:
     authors = [a.get("name", "") if isinstance(a, dict) else str(a) for a in authors]
     title = str(book.get("title") or cfg.get("title") or "Rapport")
     output_file = book.get("output-file")
-    output_name = Path(str(output_file)).stem if output_file else _slug(title)
+    output_name = Path(str(output_file)).stem if output_file else file_slug(title, "book")
 
     def opt(key: str) -> str | None:
         v = cfg.get(key, book.get(key))

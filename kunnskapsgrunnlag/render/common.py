@@ -41,12 +41,6 @@ def _esc(text: Any) -> str:
     return _html.escape(str(text), quote=True)
 
 
-def _slug(text: str) -> str:
-    table = str.maketrans({"æ": "ae", "ø": "o", "å": "a", "Æ": "Ae", "Ø": "O", "Å": "A"})
-    s = re.sub(r"[^A-Za-z0-9]+", "-", text.translate(table)).strip("-")
-    return s or "book"
-
-
 def _str_inlines(text: str) -> list[dict]:
     """Plain text as pandoc inlines (Str/Space)."""
     out: list[dict] = []
@@ -142,13 +136,6 @@ def _project_path(root: Path, ref: str, base_dir: Path | None = None) -> Path:
     return ((base_dir or root) / ref).resolve()
 
 
-def _rel(root: Path, path: Path) -> str:
-    try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return str(path)
-
-
 def _joined(v: Any) -> str:
     return "".join(v) if isinstance(v, list) else str(v)
 
@@ -176,9 +163,6 @@ _FRONT_MATTER = re.compile(r"\A\ufeff?---[ \t]*\n(.*?\n)?(---|\.\.\.)[ \t]*(\n|\
 
 
 _MARKER = re.compile(r"^<!--kg:(\w+)(?: (.*?))?-->$")
-
-
-_FENCE = re.compile(r"^(`{3,}|~{3,})")
 
 
 _DIV_OPEN = re.compile(r"^\s*(:{3,})\s*\S")

@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from .common import RenderError
 from .staging import EMBED_LINE, FRONT_MATTER, HEADING, INCLUDE, _outside_fences
 
 __all__ = ["RULES", "Problem", "problems", "check", "TYPST_MIME"]
@@ -283,8 +284,6 @@ def problems(root: Path) -> list[Problem]:
 
 def check(root: Path) -> None:
     """RenderError listing every problem of the book at `root` (see :data:`RULES`)."""
-    from .fallback import RenderError
-
     found = problems(root)
     if found:
         listing = "\n".join(f"  - {p}" for p in found[:30])

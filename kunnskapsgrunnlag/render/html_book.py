@@ -21,7 +21,7 @@ from typing import Any, Callable
 import jinja2
 
 from .common import _esc
-from .transform import Heading
+from .model import Heading
 
 TEMPLATES = Path(__file__).parent / "templates"
 

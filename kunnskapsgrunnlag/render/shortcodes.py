@@ -9,41 +9,26 @@ from __future__ import annotations
 import base64
 import json
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from .book import Book
+from ..fmt import relative_path
 from .common import (
     _DIV_CLOSE,
     _DIV_OPEN,
     _EMBED_FENCE,
-    _FENCE,
     _FRONT_MATTER,
     _SHORTCODE,
     RenderError,
     _joined,
     _project_path,
-    _rel,
     _write_if_changed,
     cell_options,
 )
-
-
-@dataclass
-class Embed:
-    index: int
-    label: str
-    notebook: Path  # absolute
-    notebook_rel: str
-    cell_id: str | None
-    options: dict
-    images: list[bytes]
-    markdown: str | None
-    source_file: str  # the qmd that embeds it
-    figure_files: list[str] = field(default_factory=list)  # out_dir-relative
+from .model import Book, Embed  # noqa: F401 - Embed re-exported
+from .staging import _outside_fences
 
 
 class Notebooks:
@@ -53,7 +38,7 @@ class Notebooks:
 
     def load(self, path: Path, where: str) -> dict:
         if not path.exists():
-            raise RenderError(f"{where}: notebook {_rel(self.root, path)} does not exist "
+            raise RenderError(f"{where}: notebook {relative_path(path, self.root)} does not exist "
                               "(run `kunnskapsgrunnlag build` to execute the notebooks)")
         mtime = path.stat().st_mtime
         hit = self._cache.get(path)
@@ -62,13 +47,13 @@ class Notebooks:
         try:
             nb = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            raise RenderError(f"{where}: notebook {_rel(self.root, path)} is not valid JSON: {exc}") from exc
+            raise RenderError(f"{where}: notebook {relative_path(path, self.root)} is not valid JSON: {exc}") from exc
         self._cache[path] = (mtime, nb)
         return nb
 
     def find(self, path: Path, label: str, where: str) -> tuple[dict, dict]:
         nb = self.load(path, where)
-        rel = _rel(self.root, path)
+        rel = relative_path(path, self.root)
         found = None
         for cell in nb.get("cells", []):
             if cell.get("cell_type") != "code":
@@ -134,7 +119,7 @@ class Sources:
     # -- files ----------------------------------------------------------------------------
     def read(self, path: Path, where: str) -> tuple[str, dict]:
         if not path.exists():
-            raise RenderError(f"{where}: file {_rel(self.root, path)} does not exist")
+            raise RenderError(f"{where}: file {relative_path(path, self.root)} does not exist")
         text = path.read_text(encoding="utf-8").replace("\r\n", "\n")
         meta: dict = {}
         m = _FRONT_MATTER.match(text)
@@ -142,14 +127,14 @@ class Sources:
             try:
                 meta = yaml.safe_load(m.group(1) or "") or {}
             except yaml.YAMLError as exc:
-                raise RenderError(f"{_rel(self.root, path)}: invalid YAML front matter: {exc}") from exc
+                raise RenderError(f"{relative_path(path, self.root)}: invalid YAML front matter: {exc}") from exc
             if not isinstance(meta, dict):
                 meta = {}
             text = text[m.end():]
         return text, meta
 
     def expand_file(self, path: Path, stack: tuple[str, ...] = ()) -> str:
-        rel = _rel(self.root, path)
+        rel = relative_path(path, self.root)
         if rel in stack:
             raise RenderError(f"{stack[-1]}: circular include of {rel} ({' -> '.join(stack + (rel,))})")
         text, meta = self.read(path, stack[-1] if stack else "_quarto.yml")
@@ -166,16 +151,7 @@ class Sources:
         text, meta = self.read(path, "_quarto.yml")
         if meta.get("title"):
             return
-        fence = None
-        for line in text.split("\n"):
-            m = _FENCE.match(line)
-            if fence:
-                if m and line.startswith(fence):
-                    fence = None
-                continue
-            if m:
-                fence = m.group(1)
-                continue
+        for _, line in _outside_fences(text):
             if re.match(r"^#\s", line):
                 return
         if "{{< include" in text:
@@ -188,16 +164,9 @@ class Sources:
 
     def _check_divs(self, text: str, rel: str) -> None:
         """Fenced divs must be closed; code fences are skipped."""
-        depth, fence, opened_at = 0, None, []
-        for n, line in enumerate(text.split("\n"), 1):
-            m = _FENCE.match(line)
-            if fence:
-                if m and line.startswith(fence):
-                    fence = None
-                continue
-            if m:
-                fence = m.group(1)
-                continue
+        depth, opened_at = 0, []
+        for i, line in _outside_fences(text):
+            n = i + 1
             if _DIV_CLOSE.match(line):
                 if depth == 0:
                     raise RenderError(f"{rel}:{n}: closing ':::' without an opening fenced div")
@@ -229,7 +198,7 @@ class Sources:
                     raise RenderError(f"{rel}: {{{{< include >}}}} takes exactly one path: {m.group(0)!r}")
                 target = _project_path(self.root, args[0], path.parent)
                 inner = self.expand_file(target, stack)
-                out = (f"\n\n<!--kg:src {_rel(self.root, target)}-->\n\n{inner}\n\n"
+                out = (f"\n\n<!--kg:src {relative_path(target, self.root)}-->\n\n{inner}\n\n"
                        f"<!--kg:src {rel}-->\n\n")
             elif name == "embed":
                 if len(args) != 1:
@@ -281,7 +250,7 @@ class Sources:
             if key in opts and not isinstance(opts[key], (str, int, float)):
                 raise RenderError(f"{where}: `#| {key}` must be a single string")
         e = Embed(index=len(self.embeds), label=label, notebook=nb_path,
-                  notebook_rel=_rel(self.root, nb_path), cell_id=cell.get("id"), options=opts,
+                  notebook_rel=relative_path(nb_path, self.root), cell_id=cell.get("id"), options=opts,
                   images=images, markdown=markdown, source_file=rel)
         if kind == "fig":
             for i, data in enumerate(images):

@@ -7,11 +7,10 @@ A stage of the pandoc + Typst fallback renderer (kunnskapsgrunnlag.render.fallba
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .book import Book
+from ..fmt import file_slug
 from .common import (
     _INLINE_TYPES,
     _MARKER,
@@ -19,30 +18,11 @@ from .common import (
     _esc,
     _png_size,
     _raw,
-    _slug,
     escape_typst,
     stringify,
     typst_string,
 )
-from .shortcodes import Embed
-
-
-@dataclass
-class Ref:
-    kind: str  # fig | tbl | sec
-    text: str  # "Figur 3", "kapittel 3.1"
-    number: str  # "3", "3.1"
-
-
-@dataclass
-class Heading:
-    level: int
-    ident: str
-    number: str | None
-    title: str
-    part: bool = False
-    listed: bool = True  # false for `{.unlisted}` (left out of the table of contents)
-
+from .model import Book, Embed, Heading, Ref  # noqa: F401 - Heading, Ref re-exported
 
 CALLOUT_KINDS = ("note", "tip", "important", "warning", "caution")
 
@@ -180,7 +160,7 @@ class Transformer:
             return []
         if kind == "part":
             title = self.book.entries[int(arg)].title or ""
-            ident = "part-" + _slug(title).lower() + f"-{arg}"
+            ident = "part-" + file_slug(title, "book").lower() + f"-{arg}"
             self.headings.append(Heading(0, ident, None, title, part=True))
             if self.mode == "html":  # as Quarto's HTML book: parts only in the sidebar
                 self._pending_parts.append(ident)

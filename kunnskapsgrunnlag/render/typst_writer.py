@@ -10,8 +10,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from .book import Book, typst_format
 from .common import TEMPLATES, RenderError, _meta_inlines, _project_path, _write_if_changed, run_pandoc
+from .model import Book, typst_format
 
 # The report's one Typst template (cover and look; the Quarto partial of format kg-typst).
 PROJECT_TYPST_TEMPLATE = Path(__file__).resolve().parents[2] / "report" / "assets" / "typst-template.typ"

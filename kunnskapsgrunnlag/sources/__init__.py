@@ -1,7 +1,9 @@
 """One module per dataset: `sources/<dataset>.py` declares `SOURCE` (its schema, plausibility
 expectations, offline-mirror reader and online tidy function; see `_base.Source`).
 
-`registry()` collects them; `get(name)` gives one. The catalogue (config/datasets.yml) keeps what a
+`registry()` collects them; `get(name)` gives one; `validate(name, df, file)` checks a tidy table
+against its schema (plausibility: `plausibility.check_dataset` with `expectations(name)`).
+The catalogue (config/datasets.yml) keeps what a
 consultant edits: the query template, provider, licence and vintage. Adding a dataset means its
 catalogue entry, its module here and its test (tests/test_fetch_sources.py iterates the catalogue).
 """
@@ -10,9 +12,13 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
+import pandas as pd
+import pandera.errors
+
+from ..errors import ValidationError
 from ._base import Source
 
-__all__ = ["Source", "get", "registry"]
+__all__ = ["Source", "expectations", "get", "registry", "schema", "validate"]
 
 
 def registry() -> dict[str, Source]:
@@ -40,3 +46,45 @@ def get(name: str) -> Source | None:
             return None
         raise
     return getattr(mod, "SOURCE", None)
+
+
+def schema(dataset: str):
+    """The dataset's pandera schema (None for a boundary file or a dataset without a module)."""
+    src = get(dataset)
+    return src.schema if src else None
+
+
+def expectations(dataset: str) -> dict:
+    """The dataset's plausibility expectations ({} when it has no module: tests require one)."""
+    src = get(dataset)
+    return src.expectations if src else {}
+
+
+def validate(dataset: str, df: pd.DataFrame, file: str = "<memory>") -> pd.DataFrame:
+    sch = schema(dataset)
+    if sch is None:
+        return df
+    try:
+        return sch.validate(df, lazy=True)
+    except pandera.errors.SchemaErrors as exc:
+        fc = exc.failure_cases
+        missing_cols = set(fc.loc[fc["check"] == "column_in_dataframe", "failure_case"].astype(str))
+        if missing_cols:  # table checks then fail only as a consequence (AttributeError/KeyError)
+            fc = fc[~fc["failure_case"].astype(str).str.match(r"^(AttributeError|KeyError)\(")]
+        lines = []
+        for _, r in fc.head(10).iterrows():
+            if r.get("check") == "column_in_dataframe":
+                has = ", ".join(map(str, df.columns))
+                lines.append(f"  missing column {r.get('failure_case')!r} (the file has: {has})")
+                continue
+            col = r.get("column") if pd.notna(r.get("column")) else "(table)"
+            idx = r.get("index")
+            row = f", row {int(idx) + 2}" if pd.notna(idx) and str(idx).lstrip("-").isdigit() else ""
+            lines.append(f"  column {col!r}{row}: {r.get('check')} (value: {r.get('failure_case')!r})")
+        more = f"\n  … and {len(fc) - 10} more" if len(fc) > 10 else ""
+        raise ValidationError(
+            f"Dataset {dataset!r}, file {file}: {len(fc)} schema violation(s):\n" + "\n".join(lines) + more
+            + "\n(row numbers count the header as row 1)"
+        ) from None
+    except pandera.errors.SchemaError as exc:  # pragma: no cover - lazy=True raises SchemaErrors
+        raise ValidationError(f"Dataset {dataset!r}, file {file}: {exc}") from None

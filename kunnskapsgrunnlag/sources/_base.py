@@ -14,6 +14,8 @@ from typing import Callable
 import pandas as pd
 from pandera.pandas import Check, Column, DataFrameSchema
 
+from ..config import valid_regions
+
 MirrorReader = Callable[[list[Path], dict[str, str]], pd.DataFrame]
 OnlineTidy = Callable[[pd.DataFrame, dict[str, str]], pd.DataFrame]
 
@@ -48,9 +50,8 @@ def code(pattern: str) -> Check:
 
 
 def fylker() -> list[str]:
-    from ..classification import fylker as _fylker
-
-    return list(_fylker())
+    """The fylke codes of the 2024 division (config/project.yml `regions`, as classification.fylker)."""
+    return list(valid_regions())
 
 
 def in_fylker(*extra: str) -> Check:

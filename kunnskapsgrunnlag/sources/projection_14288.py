@@ -34,17 +34,22 @@ SCHEMA = DataFrameSchema(
     coerce=True,
 )
 
-EXPECTATIONS = {
-    "min_rows": 3 * (2050 - 2024 + 1) * len(AGE_GROUPS),  # Norway, three alternatives
-    "ranges": {"persons": (0, MAX_COUNT)},
-    "years": {"column": "year", "from": 2024, "to": 2050},
-    "regions": {"code": "region_code", "land": "required", "fylker": "known"},
-    "grid": [{"by": ["region_code", "alternative", "year"], "column": "age_group", "values": AGE_GROUPS,
-              "label": "age groups"},
-             {"by": ["region_code"], "column": "alternative", "values": ALTERNATIVES, "label": "alternatives"}],
-    "sums": [{"code": "region_code", "value": "persons", "by": ["alternative", "year", "age_group"],
-              "parts": "fylke", "whole": "land", "tolerance": 10, "when_complete": True}],
-}
+def projection_expectations(first_year: int, last_year: int = 2050) -> dict:
+    """The expectations of a national/fylke projection round from `first_year` (2024 here, 2026 for 14746)."""
+    return {
+        "min_rows": 3 * (last_year - first_year + 1) * len(AGE_GROUPS),  # Norway, three alternatives
+        "ranges": {"persons": (0, MAX_COUNT)},
+        "years": {"column": "year", "from": first_year, "to": last_year},
+        "regions": {"code": "region_code", "land": "required", "fylker": "known"},
+        "grid": [{"by": ["region_code", "alternative", "year"], "column": "age_group", "values": AGE_GROUPS,
+                  "label": "age groups"},
+                 {"by": ["region_code"], "column": "alternative", "values": ALTERNATIVES, "label": "alternatives"}],
+        "sums": [{"code": "region_code", "value": "persons", "by": ["alternative", "year", "age_group"],
+                  "parts": "fylke", "whole": "land", "tolerance": 10, "when_complete": True}],
+    }
+
+
+EXPECTATIONS = projection_expectations(2024)
 
 
 def read_mirror(files: list[Path], region_names: dict[str, str]) -> pd.DataFrame:

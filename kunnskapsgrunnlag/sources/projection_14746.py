@@ -3,19 +3,9 @@ the same variables, codes and stored shape as the 2024 round (`projection_14288`
 Catalogued for editions whose `projection_round` is 2026 (offline: Norway and Telemark only)."""
 from __future__ import annotations
 
-from ._base import MAX_COUNT, Source
-from .projection_14288 import AGE_GROUPS, ALTERNATIVES, SCHEMA, read_mirror, tidy_online
+from ._base import Source
+from .projection_14288 import SCHEMA, projection_expectations, read_mirror, tidy_online
 
-EXPECTATIONS = {
-    "min_rows": 3 * (2050 - 2026 + 1) * len(AGE_GROUPS),  # Norway, three alternatives
-    "ranges": {"persons": (0, MAX_COUNT)},
-    "years": {"column": "year", "from": 2026, "to": 2050},
-    "regions": {"code": "region_code", "land": "required", "fylker": "known"},
-    "grid": [{"by": ["region_code", "alternative", "year"], "column": "age_group", "values": AGE_GROUPS,
-              "label": "age groups"},
-             {"by": ["region_code"], "column": "alternative", "values": ALTERNATIVES, "label": "alternatives"}],
-    "sums": [{"code": "region_code", "value": "persons", "by": ["alternative", "year", "age_group"],
-              "parts": "fylke", "whole": "land", "tolerance": 10, "when_complete": True}],
-}
+EXPECTATIONS = projection_expectations(2026)
 
 SOURCE = Source("projection_14746", EXPECTATIONS, SCHEMA, read_mirror, tidy_online)
