@@ -47,7 +47,7 @@ def reader_period(spec: dict, current: dict | None = None, edition_params: dict 
     """The reference period for the reader: the stored vintage, else the catalogue's (a template of
     the edition, filled in), without the catalogue's notes to developers (anything in parentheses
     that names a configuration key)."""
-    from .editions import resolve_vintage
+    from .config import resolve_vintage
 
     v = (current or {}).get("vintage") or spec.get("vintage") or ""
     v = str(resolve_vintage(v, edition_params or {}) if v and edition_params else v).strip()

@@ -149,8 +149,9 @@ def cli_report(console, run_fetch, check_renderer, *, edition, compare, mirror, 
     console.print(table)
     if any(o.status == "ok" for o in run.outcomes):  # the page needs the builds; it links the books that exist
         from .atlaspage import write_atlas
+        from .runner import stale_notebooks
 
-        run.page = write_atlas(settings[0].root, settings[0].edition)
+        run.page = write_atlas(settings[0].root, settings[0].edition, stale_notebooks)
         console.print(f"Atlas page: {run.page['html']}  (PDF {run.page['pdf'].name}, CSV {run.page['csv'].name})")
     bad = [o for o in run.outcomes if o.status != "ok"]
     if bad:

@@ -17,10 +17,11 @@ import shutil
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from . import fmt, outputs, rawstore
 from .config import make_settings, valid_regions
-from .runner import read_variables, variables_path
+from .outputs import read_variables, variables_path
 
 MISSING = "(data mangler)"
 MISSING_READER = "data mangler"
@@ -108,14 +109,13 @@ def indicators(v: dict[str, str]) -> list[Indicator]:
 MAP_INDICATORS = ("endring", "ab", "neet", "fullfort")
 
 
-def collect(root: Path, edition: int) -> tuple[list[Row], dict[str, Cell], list[Indicator]]:
-    """Rows (one per fylke), the national values and the indicators, from the builds of `edition`."""
-    from .runner import stale_notebooks
-
+def collect(root: Path, edition: int, stale_notebooks: Callable) -> tuple[list[Row], dict[str, Cell], list[Indicator]]:
+    """Rows (one per fylke), the national values and the indicators, from the builds of `edition`
+    (`stale_notebooks`: the runner's, handed down so the page does not depend on the runner)."""
     rows: list[Row] = []
     variables: dict[str, dict[str, str]] = {}
     pops: dict[str, tuple[float, float]] = {}
-    for code, name in sorted(valid_regions().items()):
+    for code, name in sorted(valid_regions(root).items()):
         s = make_settings(edition=edition, region=code, root=root)
         last, stale = stale_notebooks(s)
         built = bool(last.get("ok")) and variables_path(s).exists()
@@ -382,13 +382,13 @@ def _typst_string(text) -> str:
     return '"' + str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
 
 
-def write_atlas(root: Path, edition: int) -> dict:
+def write_atlas(root: Path, edition: int, stale_notebooks: Callable) -> dict:
     """Write `_book/<edition>/` (index.html, the CSV, the map, the PDF); returns their paths."""
     import jinja2
     import typst
 
     root = Path(root)
-    rows, national, inds = collect(root, edition)
+    rows, national, inds = collect(root, edition, stale_notebooks)
     raw_dir = make_settings(edition=edition, root=root).raw_dir
     book_root = outputs.ensure_artifact_root(root / "_book", kind="books")
     out = book_root / str(edition)

@@ -1,6 +1,7 @@
 """Load and validate the declarative configuration in `config/`."""
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -430,3 +431,18 @@ def settings_from_parameters(params: dict[str, Any]) -> Settings:
         processed_dir=params.get("processed_dir"),
         build_dir=params.get("build_dir"),
     )
+
+
+_FIELD = re.compile(r"\{([a-z_]+)(?:([+-])(\d+))?\}")
+
+
+def resolve_vintage(vintage: Any, edition_params: dict) -> str:
+    """A catalogue vintage with `{edition_key}` / `{edition_key-2}` filled from the edition block."""
+    def repl(m: re.Match) -> str:
+        key, sign, n = m.group(1), m.group(2), m.group(3)
+        if key not in edition_params:
+            raise ConfigError(f"vintage {vintage!r} uses {{{key}}}, which the edition block does not have")
+        v = int(edition_params[key])
+        return str(v + int(n) if sign == "+" else v - int(n) if sign == "-" else v)
+
+    return _FIELD.sub(repl, str(vintage if vintage is not None else "na"))

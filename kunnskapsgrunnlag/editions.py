@@ -14,9 +14,8 @@ from __future__ import annotations
 import copy
 import re
 from pathlib import Path
-from typing import Any
 
-from .config import ConfigError, load_catalogue, load_project, used_by_edition  # noqa: F401 - re-exported
+from .config import _FIELD, ConfigError, load_catalogue, load_project, resolve_vintage, used_by_edition  # noqa: F401 - re-exported
 
 PROJECTION_PARTS = ("alder", "fylker", "kommuner")
 
@@ -63,21 +62,6 @@ def datasets_for(settings) -> list[str]:
 
 
 # --- vintages -----------------------------------------------------------------------------------
-_FIELD = re.compile(r"\{([a-z_]+)(?:([+-])(\d+))?\}")
-
-
-def resolve_vintage(vintage: Any, edition_params: dict) -> str:
-    """A catalogue vintage with `{edition_key}` / `{edition_key-2}` filled from the edition block."""
-    def repl(m: re.Match) -> str:
-        key, sign, n = m.group(1), m.group(2), m.group(3)
-        if key not in edition_params:
-            raise ConfigError(f"vintage {vintage!r} uses {{{key}}}, which the edition block does not have")
-        v = int(edition_params[key])
-        return str(v + int(n) if sign == "+" else v - int(n) if sign == "-" else v)
-
-    return _FIELD.sub(repl, str(vintage if vintage is not None else "na"))
-
-
 # --- edition new --------------------------------------------------------------------------------
 def new_edition_block(year: int, project: dict | None = None, catalogue: dict | None = None) -> tuple[int, dict]:
     """(previous edition, new block): every year key moved by the gap to the previous edition, the

@@ -24,6 +24,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
+import yaml
+
 from . import atomic
 
 STAMP = ".kunnskapsgrunnlag-output"
@@ -299,3 +301,28 @@ class RunLock:
 
     def __exit__(self, *exc) -> None:
         self.release()
+
+
+# --- the built variables of a configuration (build/<id>/_variables.yml) ---------------------------
+def _flatten(d: dict, prefix: str = "") -> dict[str, str]:
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, dict):
+            out.update(_flatten(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = str(v)
+    return out
+
+
+def variables_path(settings) -> Path:
+    return settings.build_dir / "_variables.yml"
+
+
+def read_variables(path: Path) -> dict:
+    """Flattened variables of a `_variables.yml` ({} when absent or corrupt)."""
+    try:
+        data = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) \
+            if Path(path).exists() else {}
+    except (yaml.YAMLError, UnicodeDecodeError):
+        return {}
+    return _flatten(data) if isinstance(data, dict) else {}

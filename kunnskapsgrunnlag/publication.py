@@ -97,7 +97,7 @@ def figure_sources(settings) -> dict[str, str]:
     (drawn from the plan's text, no statistics), `missing` (not drawn). Appendix tables left out."""
     from . import appendix
     from .config import load_catalogue, load_project
-    from .notebook import data_status
+    from .status import data_status
 
     notebooks = [n["name"] for n in load_project()["notebooks"] if n["name"] != APPENDIX_NOTEBOOK]
     rec = appendix.read_records(settings.build_dir, notebooks)

@@ -31,6 +31,7 @@ from . import atomic, kernels, rawstore
 from .captions import apply_captions
 from .config import ConfigError, Settings, load_catalogue, load_project, used_by_edition, used_by_notebook
 from .diff import changes_section
+from .outputs import _flatten, read_variables, variables_path  # noqa: F401 - re-exported
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 # The appendix and the forord's «Om denne utgaven» (02_situasjonen, notebook.edition_statement)
@@ -365,30 +366,6 @@ def merge_variables(settings: Settings) -> dict:
             else:
                 merged[key] = value
     return merged
-
-
-def _flatten(d: dict, prefix: str = "") -> dict[str, str]:
-    out = {}
-    for k, v in d.items():
-        if isinstance(v, dict):
-            out.update(_flatten(v, f"{prefix}{k}."))
-        else:
-            out[f"{prefix}{k}"] = str(v)
-    return out
-
-
-def variables_path(settings: Settings) -> Path:
-    return settings.build_dir / "_variables.yml"
-
-
-def read_variables(path: Path) -> dict:
-    """Flattened variables of a `_variables.yml` ({} when absent or corrupt)."""
-    try:
-        data = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) \
-            if Path(path).exists() else {}
-    except (yaml.YAMLError, UnicodeDecodeError):
-        return {}
-    return _flatten(data) if isinstance(data, dict) else {}
 
 
 def write_variables(settings: Settings) -> list[str]:

@@ -23,7 +23,7 @@ import os
 import uuid
 from pathlib import Path
 
-from . import rawstore
+from . import store  # the raw store itself (rawstore.py only re-exports it)
 
 CACHE_VERSION = "1"
 
@@ -47,20 +47,20 @@ def _code_key() -> str:
     import shapely
 
     h = hashlib.sha256(CACHE_VERSION.encode())
-    h.update(inspect.getsource(rawstore.load_geo).encode())
+    h.update(inspect.getsource(store.load_geo).encode())
     h.update(inspect.getsource(load_geo).encode())
     h.update(f"{geopandas.__version__}/{shapely.__version__}/{pyarrow.__version__}".encode())
     return h.hexdigest()
 
 
 def load_geo(settings, dataset: str):
-    """`rawstore.load_geo(raw_dir, dataset)`, from the edition's cache when the same input was
+    """`store.load_geo(raw_dir, dataset)`, from the edition's cache when the same input was
     prepared before (MissingData and tampered files raise exactly as without the cache)."""
     import geopandas as gpd
 
     if os.environ.get("KG_NO_SHARED_CACHE", "") not in ("", "0"):
-        return rawstore.load_geo(settings.raw_dir, dataset)
-    _, entry = rawstore.verified_path(settings.raw_dir, dataset)  # sha256 checked here, every time
+        return store.load_geo(settings.raw_dir, dataset)
+    _, entry = store.verified_path(settings.raw_dir, dataset)  # sha256 checked here, every time
     key = hashlib.sha256(f"{entry['sha256']}/{_code_key()}".encode()).hexdigest()[:24]
     path = cache_dir(settings) / f"{dataset}-{key}.parquet"
     if path.is_file():
@@ -68,7 +68,7 @@ def load_geo(settings, dataset: str):
             return gpd.read_parquet(path)
         except Exception:  # noqa: BLE001 - a damaged cache entry is recomputed (and replaced) below
             pass
-    gdf = rawstore.load_geo(settings.raw_dir, dataset)
+    gdf = store.load_geo(settings.raw_dir, dataset)
     tmp = path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:6]}")
     try:
         gdf.to_parquet(tmp)

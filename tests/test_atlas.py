@@ -7,11 +7,11 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import copy_tree
 
+from helpers import copy_tree
 from kunnskapsgrunnlag import atlas, atlaspage, kernels
 from kunnskapsgrunnlag.config import valid_regions
-from kunnskapsgrunnlag.runner import BuildResult, StepResult, read_variables
+from kunnskapsgrunnlag.runner import BuildResult, StepResult, read_variables, stale_notebooks
 
 
 def test_parse_number_reads_the_books_formats():
@@ -83,7 +83,7 @@ def test_cli_all_regions_exit_code_and_refusals(monkeypatch):
     monkeypatch.setattr(atlas, "build_all", fake_build_all)
     monkeypatch.setattr(kernels, "prestart", lambda root: None)  # no kernel server for a faked build
     monkeypatch.setattr("kunnskapsgrunnlag.cli._run_fetch", lambda *a, **k: [])
-    monkeypatch.setattr(atlaspage, "write_atlas", lambda root, edition: {"html": Path("a/index.html"),
+    monkeypatch.setattr(atlaspage, "write_atlas", lambda root, edition, stale: {"html": Path("a/index.html"),
                                                                          "pdf": Path("a.pdf"), "csv": Path("a.csv")})
     r = CliRunner().invoke(app, ["report", "--all-regions", "--jobs", "2", "--no-render"])
     assert r.exit_code == 1, r.output
@@ -94,7 +94,7 @@ def test_cli_all_regions_exit_code_and_refusals(monkeypatch):
 @pytest.fixture(scope="module")
 def page(built_project, tmp_path_factory):
     proj = copy_tree(built_project, tmp_path_factory.mktemp("atlas") / "proj")
-    res = atlaspage.write_atlas(proj, 2026)
+    res = atlaspage.write_atlas(proj, 2026, stale_notebooks)
     return {"proj": proj, **res, "html_text": res["html"].read_text(encoding="utf-8")}
 
 

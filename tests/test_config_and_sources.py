@@ -1,5 +1,4 @@
 """Configuration, parameters and the structure of notebooks and report sources."""
-import json
 import re
 from pathlib import Path
 
@@ -7,7 +6,14 @@ import nbformat
 import pytest
 import yaml
 
-from kunnskapsgrunnlag.config import ConfigError, check_edition, check_region, load_catalogue, load_project, make_settings
+from kunnskapsgrunnlag.config import (
+    ConfigError,
+    check_edition,
+    check_region,
+    load_catalogue,
+    load_project,
+    make_settings,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = load_project()

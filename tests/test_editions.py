@@ -6,8 +6,8 @@ from dataclasses import replace
 
 import pytest
 import yaml
-from helpers import ROOT, cli, copy_tree
 
+from helpers import ROOT, cli, copy_tree
 from kunnskapsgrunnlag import editions
 from kunnskapsgrunnlag.config import load_catalogue, load_project
 from kunnskapsgrunnlag.config_schema import PROJECT_SCHEMA, validate

@@ -438,7 +438,8 @@ def test_debug_shows_the_traceback(proj):
 def test_write_errors_are_one_message(proj, monkeypatch, err, needle):
     from typer.testing import CliRunner
 
-    from kunnskapsgrunnlag import atomic, cli as cli_mod, config
+    from kunnskapsgrunnlag import atomic, config
+    from kunnskapsgrunnlag import cli as cli_mod
 
     monkeypatch.chdir(proj)
     config.load_project.cache_clear()

@@ -10,9 +10,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from helpers import tree_digest
 from typer.testing import CliRunner
 
+from helpers import tree_digest
 from kunnskapsgrunnlag import cli, outputs
 
 ROOT = Path(__file__).resolve().parent.parent

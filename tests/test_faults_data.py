@@ -603,9 +603,10 @@ def test_markup_in_a_file_drop_is_verbatim_and_inert_in_html_and_pdf(tmp_path, m
     import html as html_mod
     import re
 
+    from pypdf import PdfReader
+
     from helpers import BOOK, PDF_NAME, copy_project
     from helpers import cli as run_cli
-    from pypdf import PdfReader
 
     proj = copy_project(tmp_path / "proj")
     drop = proj / "data" / "raw" / "manual" / "kollektivandel.csv"

@@ -18,9 +18,9 @@ import pandas as pd
 import pytest
 import requests
 import responses
-from conftest import MIRROR
 from responses import matchers
 
+from conftest import MIRROR
 from kunnskapsgrunnlag import calc, classification, rawstore, schemas, sources
 from kunnskapsgrunnlag.config import load_catalogue, make_settings
 from kunnskapsgrunnlag.fetch import (

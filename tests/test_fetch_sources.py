@@ -18,8 +18,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import requests
-from conftest import MIRROR
 
+from conftest import MIRROR
 from kunnskapsgrunnlag import classification, rawstore, schemas, sources
 from kunnskapsgrunnlag.config import load_catalogue, load_project
 from kunnskapsgrunnlag.fetch import fetch_dataset, ssb, udir

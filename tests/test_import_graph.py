@@ -22,13 +22,13 @@ NAME = PKG.name
 # __main__ -> cli -> pipeline -> fetch -> fetch.query -> classification -> store -> atomic (and
 # fetch -> sources -> sources._base -> config -> config_schema): the query resolution reads the
 # kommuner from the classification in the raw store.
-MAX_LAYERS = 8
+MAX_LAYERS = 9
 TARGET_LAYERS = 7
 # The in-notebook API (`Context`, notebook.py) is a leaf of the package: one of its lowest floors,
 # importing only configuration, the raw store and formatting (and the atomic writes it saves with).
 CONTEXT_MODULE = f"{NAME}.notebook"
-CONTEXT_MAX_LAYER = 3
-CONTEXT_IMPORTS = {f"{NAME}.{m}" for m in ("config", "store", "fmt", "plots", "atomic")}
+CONTEXT_MAX_LAYER = 4
+CONTEXT_IMPORTS = {f"{NAME}.{m}" for m in ("config", "store", "status", "shared", "fmt", "plots", "atomic")}
 
 
 def module_name(path: Path) -> str:

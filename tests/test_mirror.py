@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from helpers import tree_digest
 from typer.testing import CliRunner
 
+from helpers import tree_digest
 from kunnskapsgrunnlag import cli, config, pipeline
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -16,6 +16,7 @@ def test_tick_labels_show_true_values():
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
     from kunnskapsgrunnlag import plots
 
     fig, ax = plt.subplots()
@@ -129,8 +130,7 @@ def test_missing_note_is_text_without_query(fresh_settings):
 
 
 def test_require_and_coverage(fetched, monkeypatch):
-    from kunnskapsgrunnlag import notebook
-    from kunnskapsgrunnlag.config import load_catalogue, make_settings
+    from kunnskapsgrunnlag.config import make_settings
 
     s = make_settings(region="40", raw_dir=fetched.raw_dir, processed_dir=fetched.processed_dir,
                       build_dir=fetched.build_dir)
@@ -182,9 +182,9 @@ def test_fallback_renders_notes_csv_links_resources_and_plan_region_blocks(tmp_p
     import nbformat
     import pypdf
     import yaml
-    from test_render_fallback import _png, make_project
 
     from kunnskapsgrunnlag.render import render
+    from test_render_fallback import _png, make_project
 
     root = make_project(tmp_path / "book")
     q = yaml.safe_load((root / "_quarto.yml").read_text(encoding="utf-8"))

@@ -3,7 +3,6 @@ the population-change map split at zero, notebooks fed an empty dataset or a reg
 dataset's coverage (a note and «(data mangler)» variables, never a crash), and the appendix
 computed from the records."""
 import json
-import shutil
 from pathlib import Path
 
 import pandas as pd

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from helpers import BOOK, BUILD
-from test_render_fallback import _png, make_project
 
+from helpers import BOOK, BUILD
 from kunnskapsgrunnlag.render import RenderError, _quarto_accessibility, compat, notebook_pages, render, staging
 from kunnskapsgrunnlag.render.html_book import book_html
+from test_render_fallback import _png, make_project
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 CORPUS = SHARED / "quarto-behaviour"
