@@ -76,7 +76,7 @@ def parse_number(text: str | None) -> float | None:
 
 def _cell(text: str | None, note: str = "") -> Cell:
     value = parse_number(text)
-    return Cell(text if value is not None else MISSING_READER, value, note)
+    return Cell(text if text is not None and value is not None else MISSING_READER, value, note)
 
 
 def _read_figurdata(path: Path):

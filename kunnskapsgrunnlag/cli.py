@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import errno
+import os
 import time
 import warnings
 from pathlib import Path
@@ -160,7 +161,8 @@ def _os_message(exc: OSError) -> str:
         return (f"the disk is full (writing {where}); free some space and run again "
                 "(the previous outputs are kept)")
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return (f"cannot write {where}: {exc.strerror.lower()} (read-only or not yours); make the folder writable "
+        why = exc.strerror or os.strerror(exc.errno)  # strerror is None when the OSError was raised by hand
+        return (f"cannot write {where}: {why.lower()} (read-only or not yours); make the folder writable "
                 "(e.g. `chmod -R u+w`) or run from a copy of the project you own")
     if exc.errno == errno.ENOENT:
         return f"{where} does not exist"

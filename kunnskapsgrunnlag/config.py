@@ -5,7 +5,7 @@ import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Protocol, cast
 
 import yaml
 
@@ -72,13 +72,21 @@ def use_project(root: Path | str) -> Iterator[Path]:
         _ACTIVE_ROOT.pop()
 
 
-def _file_cache(fn: Callable[[Path], Any]) -> Callable:
+class _FileCached(Protocol):
+    """A loader wrapped by `_file_cache`: called with an optional root, emptied by `cache_clear()`."""
+
+    def __call__(self, root: Path | None = None) -> Any: ...
+
+    def cache_clear(self) -> None: ...
+
+
+def _file_cache(fn: Callable[[Path], Any]) -> _FileCached:
     """Cache a loader per (resolved project root, mtime and size of the files it reads): an edited
     file is read again, two projects never share an entry."""
     cache: dict = {}
 
     def key(root: Path) -> tuple:
-        stats = []
+        stats: list[tuple[int, int] | None] = []
         for f in (root / "config" / "project.yml", root / "config" / "datasets.yml"):
             try:
                 st = f.stat()
@@ -97,7 +105,7 @@ def _file_cache(fn: Callable[[Path], Any]) -> Callable:
     wrapper.cache_clear = cache.clear  # type: ignore[attr-defined]
     wrapper.__doc__ = fn.__doc__
     wrapper.__name__ = fn.__name__
-    return wrapper
+    return cast(_FileCached, wrapper)  # cache_clear is set just above
 
 
 def _load_yaml(path: Path) -> Any:

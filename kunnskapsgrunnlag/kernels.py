@@ -39,6 +39,7 @@ import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
+from typing import cast
 
 PROXY = Path(__file__).resolve().parent / "_forkproxy.py"
 TIMING_PREFIX = "KG-TIMING "
@@ -198,6 +199,7 @@ def serve(sock_path: str) -> int:
     sel.register(wake_r, selectors.EVENT_READ)
     by_pid: dict[int, socket.socket] = {}
     by_conn: dict[socket.socket, int] = {}
+    conn: socket.socket | None
     parent = os.getppid()
     print(f"ready {len(loaded)} modules", flush=True)
     try:
@@ -246,7 +248,7 @@ def serve(sock_path: str) -> int:
                                 pass
                             conn.close()
                 else:  # a stand-in closed its connection: it was killed, so kill its child
-                    conn = obj
+                    conn = cast(socket.socket, obj)  # listener and wake_r are handled above
                     if not conn.recv(256):
                         pid = by_conn.pop(conn)
                         by_pid.pop(pid, None)

@@ -186,9 +186,9 @@ class Context:
         if regions is not None:
             regs = [regions] if isinstance(regions, str) else list(regions)
             codes = set(df[region_col].astype(str)) if region_col in df else set()
-            lack = [r for r in regs if (not any(c.startswith(r) for c in codes) if prefix else r not in codes)]
-            if lack:
-                problems.append("tall for " + fmt.join_nb([names.get(r, r) for r in lack]))
+            absent = [r for r in regs if (not any(c.startswith(r) for c in codes) if prefix else r not in codes)]
+            if absent:
+                problems.append("tall for " + fmt.join_nb([names.get(r, r) for r in absent]))
         if problems:
             why = "datagrunnlaget mangler " + " og ".join(problems)
             self.missing = [m for m in self.missing if m["dataset"] != dataset]

@@ -266,8 +266,8 @@ def stage_site(settings: Settings) -> Path:
     # links under each embed, configuration values in headings (both renderers read the same text)
     from .render.staging import prepare_sources
     wanted = prepare_sources(wanted)
-    for rel, src in wanted.items():
-        data = src if isinstance(src, bytes) else src.read_bytes()
+    for rel, content in wanted.items():
+        data = content if isinstance(content, bytes) else content.read_bytes()
         dst = site / rel
         if not dst.is_file() or dst.read_bytes() != data:
             atomic.write_bytes(dst, data)
@@ -338,7 +338,7 @@ def render(settings: Settings, *, renderer: str = "auto", out_dir: Path | None =
 
     say = on_message or (lambda m: None)
     default_out = out_dir is None
-    out = (settings.book_dir or settings.root / "_book" / settings.config_id) if default_out else Path(out_dir)
+    out = (settings.book_dir or settings.root / "_book" / settings.config_id) if out_dir is None else Path(out_dir)
     if default_out:
         outputs.ensure_artifact_root(settings.root / "_book", kind="books")
         out = out.resolve()

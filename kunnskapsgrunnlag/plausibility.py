@@ -74,7 +74,7 @@ def _years(years) -> str:
     for y in ys + [None]:
         if start is None:
             start = prev = y
-        elif y is not None and y == prev + 1:
+        elif y is not None and prev is not None and y == prev + 1:
             prev = y
         else:
             out.append(str(start) if start == prev else f"{start}–{prev}")
@@ -235,9 +235,9 @@ def check_frame(dataset: str, df: pd.DataFrame, expect: dict, raw_dir: Path | No
         want = set(g["values"])
         gaps = []
         for keys, sub in df.groupby(g["by"], sort=True):
-            if missing := sorted(want - set(sub[g["column"]])):
+            if absent := sorted(want - set(sub[g["column"]])):
                 keys = keys if isinstance(keys, tuple) else (keys,)
-                gaps.append(f"{' '.join(map(str, keys))}: {', '.join(missing)}")
+                gaps.append(f"{' '.join(map(str, keys))}: {', '.join(absent)}")
         if gaps:
             fails.append(Failure("coverage", f"{g.get('label', g['column'])} missing for " + _listing(gaps)))
 
@@ -270,7 +270,7 @@ def _check_regions(df: pd.DataFrame, reg: dict, raw_dir: Path | None) -> tuple[l
     value = reg.get("value")
     all_fylker = fylker()
     file_names = _names(df, col)
-    groups = [(None, df)]
+    groups: list[tuple[int | None, pd.DataFrame]] = [(None, df)]
     if reg.get("per") and reg["per"] in df:
         groups = [(int(y), sub) for y, sub in df.groupby(reg["per"], sort=True)]
 
@@ -286,7 +286,7 @@ def _check_regions(df: pd.DataFrame, reg: dict, raw_dir: Path | None) -> tuple[l
     unknown_k: dict[tuple, list[int | None]] = {}
     unknown_f: dict[tuple, list[int | None]] = {}
     no_land: list[int | None] = []
-    skipped_years: list[int] = []
+    skipped_years: list[int | None] = []
     for year, sub in groups:
         present = _present_codes(sub, col, value)
         levels = {c: _level(c) for c in present}

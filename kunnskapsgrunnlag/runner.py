@@ -49,7 +49,7 @@ class BuildInterrupted(KeyboardInterrupt):
 
     def __init__(self, finished: list[str], cancelled: list[str]):
         self.finished, self.cancelled = finished, cancelled
-        self.signal = None  # the cli's Stopped (SIGTERM/SIGHUP), None for Ctrl-C
+        self.signal: KeyboardInterrupt | None = None  # the cli's Stopped (SIGTERM/SIGHUP), None for Ctrl-C
         super().__init__("interrupted")
 
 

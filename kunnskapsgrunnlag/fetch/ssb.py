@@ -298,7 +298,7 @@ def jsonstat_frame(body: Any, dataset: str, url: str) -> pd.DataFrame:
         index = cat.get("index")
         labels = cat.get("label") or {}
         if isinstance(index, dict):
-            order = sorted(index, key=index.get)
+            order = sorted(index, key=index.__getitem__)
         elif isinstance(index, list):
             order = list(index)
         else:

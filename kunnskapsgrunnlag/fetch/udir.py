@@ -20,6 +20,7 @@ gender, indicator (two levels), measure ("Prosent").
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -103,7 +104,7 @@ def read_report_json(body, dataset: str, url: str) -> pd.DataFrame:
                 verdi, status = _number(cell)
             except ValueError as exc:
                 raise bad(f"row {r.get('navn')!r}: {exc}") from None
-            rec = {"enhet_kode": str(r.get("kode", "")), "enhet_navn": str(r.get("navn", "")),
+            rec: dict[str, Any] = {"enhet_kode": str(r.get("kode", "")), "enhet_navn": str(r.get("navn", "")),
                    "enhet_id": str(r.get("id", ""))}
             rec.update({name: leaves[k][j] for k, name in enumerate(LEVELS)})
             rec["kull"] = int(rec["kull"]) if str(rec["kull"]).isdigit() else rec["kull"]

@@ -131,7 +131,7 @@ def ensure_extensions(root: Path) -> list[Path]:
     """Quarto finds format extensions in the project's `_extensions/`. A staged copy of the
     sources (build/<id>/site/) gets the project's own (`kg`, the report's Typst book format)
     when it has none, so `format: kg-typst` resolves there too."""
-    copied = []
+    copied: list[Path] = []
     if not PROJECT_EXTENSIONS.is_dir() or Path(root).resolve() == PROJECT_EXTENSIONS.parent:
         return copied
     for ext in sorted(PROJECT_EXTENSIONS.iterdir()):

@@ -53,7 +53,7 @@ def load_book(root: Path) -> Book:
         add_chapters(book.get("appendices"), True, "book.appendices")
 
     for e in entries:
-        if e.kind == "chapter" and not (root / e.path).exists():
+        if e.kind == "chapter" and e.path is not None and not (root / e.path).exists():  # chapters have a path
             raise RenderError(f"_quarto.yml: chapter file {e.path} does not exist")
 
     authors = book.get("author") or cfg.get("author") or []

@@ -61,7 +61,8 @@ def stringify(x: Any) -> str:
         return "".join(stringify(e) for e in x)
     if not isinstance(x, dict):
         return ""
-    t, c = x.get("t"), x.get("c")
+    t = x.get("t")
+    c: Any = x.get("c")  # pandoc JSON: the content's shape depends on `t`
     if t == "Str":
         return c
     if t in ("Space", "SoftBreak", "LineBreak"):
@@ -104,6 +105,7 @@ def format_date(value: Any, fmt: str | None, lang: str = "nb") -> str:
                 return s  # free text date: shown as written
     fmt = {None: "D. MMMM YYYY", "long": "D. MMMM YYYY", "full": "dddd D. MMMM YYYY",
            "medium": "D. MMM YYYY", "short": "DD.MM.YYYY", "iso": "YYYY-MM-DD"}.get(fmt, fmt)
+    assert fmt is not None  # None is a key of the mapping above: no format means the default one
     tokens = {
         "YYYY": f"{d.year:04d}", "YY": f"{d.year % 100:02d}",
         "MMMM": cldr_date(d, "MMMM", locale=lang), "MMM": cldr_date(d, "MMM", locale=lang),

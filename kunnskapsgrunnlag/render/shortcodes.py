@@ -164,7 +164,8 @@ class Sources:
 
     def _check_divs(self, text: str, rel: str) -> None:
         """Fenced divs must be closed; code fences are skipped."""
-        depth, opened_at = 0, []
+        depth = 0
+        opened_at: list[int] = []
         for i, line in _outside_fences(text):
             n = i + 1
             if _DIV_CLOSE.match(line):
@@ -274,6 +275,7 @@ class Sources:
                 continue
             if e.appendix and not any(x.appendix for x in self.book.entries[:i]):
                 parts.append("<!--kg:appendix-->")
+            assert e.path is not None  # book.py gives every chapter entry its path
             self._check_chapter_title(self.root / e.path, e.path)
             body = self.expand_file(self.root / e.path)
             parts.append(f"<!--kg:chapter {e.path}-->\n\n{body}")

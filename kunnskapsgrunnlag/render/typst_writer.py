@@ -8,10 +8,13 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .common import TEMPLATES, RenderError, _meta_inlines, _project_path, _write_if_changed, run_pandoc
 from .model import Book, typst_format
+
+if TYPE_CHECKING:
+    from typst import PDFStandard
 
 # The report's one Typst template (cover and look; the Quarto partial of format kg-typst).
 PROJECT_TYPST_TEMPLATE = Path(__file__).resolve().parents[2] / "report" / "assets" / "typst-template.typ"
@@ -44,7 +47,7 @@ _PDF_STANDARDS = {"1.4", "1.5", "1.6", "1.7", "2.0", "a-1a", "a-1b", "a-2a", "a-
                   "a-3b", "a-3u", "a-4", "a-4e", "a-4f", "ua-1"}
 
 
-def _pdf_standards(typst_cfg: dict) -> list[str]:
+def _pdf_standards(typst_cfg: dict) -> list[PDFStandard]:
     """`format.typst.pdf-standard` (Quarto 1.9; one value or a list), default PDF/UA-1."""
     value = typst_cfg.get("pdf-standard", "ua-1")
     values = [str(v).lower() for v in (value if isinstance(value, list) else [value]) if v is not None]
@@ -52,7 +55,7 @@ def _pdf_standards(typst_cfg: dict) -> list[str]:
     if bad:
         raise RenderError(f"_quarto.yml: format.typst.pdf-standard: unknown standard(s) {bad} "
                           f"(Typst knows {', '.join(sorted(_PDF_STANDARDS))})")
-    return values
+    return cast("list[PDFStandard]", values)  # each one checked against _PDF_STANDARDS above
 
 
 def write_pdf(book: Book, ast: dict, typst_blocks: list, *, build: Path, out_dir: Path, pdf_name: str,
