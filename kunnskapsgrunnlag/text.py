@@ -211,3 +211,20 @@ def neet_share(region_name: str, value: float | None, year: int | None, wanted: 
         return missing_sentence("unge utenfor arbeid, utdanning og opplæring", f"i {region_name}")
     return (f"I {year_label(year, wanted)} var {fmt.num(value, 1)} prosent av de unge i alderen 15–29 år i "
             f"{region_name} verken i arbeid, utdanning eller opplæring (NEET).")
+
+
+# --- figures whose data are entirely missing --------------------------------------------------
+def figure_absent(what: str, note: str | None) -> str:
+    """The sentence the report shows instead of a figure whose data are entirely missing (the figure
+    itself is left out, see `appendix.figure_meta`): «Ingen figur viser sysselsatte etter næring i
+    Buskerud i denne utgaven. Tallene var ikke tilgjengelige … (SSB, tabell 07984).» `note` is the
+    reader's sentence the notebook recorded for the missing dataset."""
+    note = (note or "Tallene var ikke tilgjengelige da denne utgaven ble laget.").strip()
+    if not note.endswith("."):
+        note += "."
+    return (f"Ingen figur viser {what} i denne utgaven. {note} Vedlegget om datakilder beskriver kilden.")
+
+
+def missing_note_of(missing: list[dict], dataset: str) -> str | None:
+    """The reader's sentence recorded for a missing dataset (`Context.missing`), or None."""
+    return next((m.get("note") for m in missing if m.get("dataset") == dataset), None)

@@ -59,3 +59,14 @@ def test_neet_sentence():
     assert s == ("I 2024 (siste tilgjengelige år) var 10,6 prosent av de unge i alderen 15–29 år i Buskerud verken "
                  "i arbeid, utdanning eller opplæring (NEET).")
     assert MISSING_TEXT not in text.neet_share("Telemark", None, None, 2025)
+
+
+def test_figure_absent_is_one_plain_statement():
+    note = "Tallene var ikke tilgjengelige da denne utgaven ble laget (SSB, tabell 07984)."
+    s = text.figure_absent("sysselsatte etter næring i Telemark", note)
+    assert s.startswith("Ingen figur viser sysselsatte etter næring i Telemark i denne utgaven. Tallene var")
+    assert "(SSB, tabell 07984). Vedlegget om datakilder" in s
+    assert "Data mangler" not in s and "figuren" not in s
+    assert text.figure_absent("x", None).count(".") == 3
+    missing = [{"dataset": "a", "note": "A."}, {"dataset": "b", "note": "B."}]
+    assert text.missing_note_of(missing, "b") == "B." and text.missing_note_of(missing, "c") is None
