@@ -228,3 +228,23 @@ def figure_absent(what: str, note: str | None) -> str:
 def missing_note_of(missing: list[dict], dataset: str) -> str | None:
     """The reader's sentence recorded for a missing dataset (`Context.missing`), or None."""
     return next((m.get("note") for m in missing if m.get("dataset") == dataset), None)
+
+
+# --- 3.10 kulturminneplan --------------------------------------------------------------------
+def culture_plan_difference(differ: list[str]) -> str:
+    """Whether this edition's sources name the same kommuner without a plan as the published report."""
+    return ("Denne utgavens kilder gir de samme kommunene uten plan." if not differ
+            else f"Kildene i denne utgaven avviker for {fmt.join_nb(sorted(differ))}.")
+
+
+def culture_plan_findings(n_kommuner: int, n_adopted: int, n_in_progress: int, without: list[str],
+                          unknown: list[str], published_without: list[str]) -> str:
+    """The paragraph on the kommuner's kulturminneplan status, compared with the published report."""
+    differ = sorted(set(published_without) ^ set(without))
+    return (f"Av fylkets {n_kommuner} kommuner har {n_adopted} vedtatt kulturminneplan, mens "
+            f"{n_in_progress} har en plan under arbeid. "
+            + (f"{fmt.join_nb(without)} står uten plan. " if without else "Ingen kommune står helt uten plan. ")
+            + (f"For {fmt.join_nb(unknown)} har det ikke vært mulig å fastslå status ut fra de tilgjengelige kildene. "
+               if unknown else "")
+            + f"Til sammenlikning oppga den publiserte rapporten at {fmt.join_nb(sorted(published_without))} manglet "
+            "vedtatt plan (Riksantikvaren, 2025). " + culture_plan_difference(differ))

@@ -70,3 +70,13 @@ def test_figure_absent_is_one_plain_statement():
     assert text.figure_absent("x", None).count(".") == 3
     missing = [{"dataset": "a", "note": "A."}, {"dataset": "b", "note": "B."}]
     assert text.missing_note_of(missing, "b") == "B." and text.missing_note_of(missing, "c") is None
+
+
+def test_culture_plan_findings_follow_the_counts():
+    s = text.culture_plan_findings(18, 12, 3, ["Flå"], [], ["Sigdal", "Flå"])
+    assert s.startswith("Av fylkets 18 kommuner har 12 vedtatt kulturminneplan, mens 3 har en plan under arbeid. ")
+    assert "Flå står uten plan." in s and "fastslå" not in s
+    assert s.endswith("Kildene i denne utgaven avviker for Sigdal.")
+    s = text.culture_plan_findings(5, 5, 0, [], ["Hol"], [])
+    assert "Ingen kommune står helt uten plan." in s and "For Hol har det ikke" in s
+    assert text.culture_plan_difference([]) == "Denne utgavens kilder gir de samme kommunene uten plan."
