@@ -248,3 +248,57 @@ def culture_plan_findings(n_kommuner: int, n_adopted: int, n_in_progress: int, w
                if unknown else "")
             + f"Til sammenlikning oppga den publiserte rapporten at {fmt.join_nb(sorted(published_without))} manglet "
             "vedtatt plan (Riksantikvaren, 2025). " + culture_plan_difference(differ))
+
+
+# --- 3.1 levekårsindeksen --------------------------------------------------------------------
+def levekaar_control(region_name: str, utd_year: int, how: str | None, dist: dict, has_education: bool) -> str:
+    """How the low-education indicator was checked against the published column (SSB 09429), or why
+    it could not be. `dist`: reference ("vektet"/"uvektet") -> {"n", "max_abs", ...}; `how`: the
+    reference chosen."""
+    if dist:
+        other = "uvektet" if how == "vektet" else "vektet"
+        return (f"Som uavhengig kontroll er indikatoren for lav utdanning beregnet på nytt fra SSBs tabell 09429 "
+                f"({utd_year}) for alle kommuner: andelen 16 år og over med grunnskole som høyeste utdanning, delt på "
+                + ("landsandelen, der kommunene er vektet med befolkningen 16 år og over (SSB 07459)" if how == "vektet"
+                   else "gjennomsnittet av kommunenes andeler")
+                + f". Det er den av de prøvde referansene som kommer nærmest den publiserte kolonnen: største avvik er "
+                f"{fmt.num(dist[how]['max_abs'], 2)} for de {dist[how]['n']} kommunene"
+                + (f", mot {fmt.num(dist[other]['max_abs'], 2)} med "
+                   f"{'gjennomsnittet av kommunenes andeler' if other == 'uvektet' else 'landsandelen'}"
+                   if other in dist else "")
+                + ". Resten av avviket kan skyldes at rapporten har brukt en annen årgang eller en annen avgrensning "
+                "av utdanningsnivået.")
+    if has_education:
+        return (f"Levekårsindeksen kan ikke beregnes for {region_name} i denne utgaven fordi lavinntekt (SSB 12944) og "
+                f"innvandrere (SSB 09817) ikke finnes i datagrunnlaget. Tabellen viser derfor bare "
+                f"utdanningsindikatoren fra SSBs tabell 09429 ({utd_year}), relativt til landsandelen.")
+    return (f"Levekårsindikatorene for kommunene i {region_name} var ikke tilgjengelige da denne utgaven ble laget; "
+            "se vedlegget om datakilder.")
+
+
+def levekaar_method(basis: str) -> str:
+    """What the table's numbers are: transcribed with reconstructed weights, or computed from SSB."""
+    if basis == "publisert":
+        return ("SSBs kommunetall for vedvarende lavinntekt og innvandrere finnes ikke i datagrunnlaget for denne "
+                "utgaven, så indikatorverdiene og rangen i tabellen er transkribert fra den publiserte rapporten. Det "
+                "som er rekonstruert, er vektene: de er tilpasset de samme publiserte verdiene med minste kvadraters "
+                "metode og gjenfinner alle publiserte indeksverdier innenfor 0,01. Det viser bare at vektene passer "
+                "til tabellen de er hentet fra, og er ingen selvstendig kontroll av tallene.")
+    if basis == "ssb":
+        return ("Alle tre indikatorene er beregnet fra SSBs kommunetabeller (12944, 09429 og 09817) for alle landets "
+                "kommuner.")
+    return ""
+
+
+def levekaar_extremes(region_name: str, basis: str, highest: list[str], high: float | None, lowest: list[str],
+                      low: float | None, n_over: int | None, n: int | None) -> str:
+    """The kommuner with the highest and lowest index (or education indicator), and how many are over 1,0."""
+    if basis in ("publisert", "ssb"):
+        return (f"Indeksen er høyest, altså levekårene svakest etter dette målet, i {fmt.join_nb(highest)} "
+                f"({fmt.num(high, 2)}) og lavest i {fmt.join_nb(lowest)} ({fmt.num(low, 2)}). "
+                f"{n_over} av de {n} kommunene ligger over 1,0.")
+    if basis == "utdanning":
+        return (f"Andelen med lav utdanning, relativt til landet, er høyest i {fmt.join_nb(highest)} "
+                f"({fmt.num(high, 2)}) og lavest i {fmt.join_nb(lowest)} ({fmt.num(low, 2)}); "
+                f"{n_over} av de {n} kommunene ligger over landsandelen.")
+    return f"Levekårsindikatorene for kommunene i {region_name} var ikke tilgjengelige da denne utgaven ble laget."

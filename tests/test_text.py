@@ -80,3 +80,19 @@ def test_culture_plan_findings_follow_the_counts():
     s = text.culture_plan_findings(5, 5, 0, [], ["Hol"], [])
     assert "Ingen kommune står helt uten plan." in s and "For Hol har det ikke" in s
     assert text.culture_plan_difference([]) == "Denne utgavens kilder gir de samme kommunene uten plan."
+
+
+def test_levekaar_sentences_follow_the_basis_and_the_numbers():
+    dist = {"vektet": {"n": 18, "max_abs": 0.031, "rmse": 0.01}, "uvektet": {"n": 18, "max_abs": 0.12, "rmse": 0.05}}
+    s = text.levekaar_control("Buskerud", 2024, "vektet", dist, True)
+    assert "(2024) for alle kommuner" in s
+    assert "største avvik er 0,03 for de 18 kommunene, mot 0,12 med gjennomsnittet av kommunenes andeler." in s
+    assert "bare utdanningsindikatoren" in text.levekaar_control("Telemark", 2024, "vektet", {}, True)
+    missing = text.levekaar_control("Telemark", 2024, None, {}, False)
+    assert missing.startswith("Levekårsindikatorene for kommunene i Telemark var ikke tilgjengelige")
+    assert "transkribert" in text.levekaar_method("publisert") and text.levekaar_method("mangler") == ""
+    assert "passer til tabellen de er hentet fra" in text.levekaar_method("publisert")
+    s = text.levekaar_extremes("Buskerud", "publisert", ["Drammen", "Flå"], 1.38, ["Hole"], 0.7, 6, 18)
+    assert s == ("Indeksen er høyest, altså levekårene svakest etter dette målet, i Drammen og Flå (1,38) og lavest i "
+                 "Hole (0,70). 6 av de 18 kommunene ligger over 1,0.")
+    assert "over landsandelen" in text.levekaar_extremes("X", "utdanning", ["A"], 1.2, ["B"], 0.8, 1, 2)
