@@ -113,7 +113,7 @@ def dot_plot_with_reference(ax, names, values, *, highlight: list[bool], referen
     ypos = list(range(len(values)))
     lo, hi = min(values + [reference]), max(values + [reference])
     pad = max((hi - lo) * 0.12, 1.0)
-    ax.hlines(ypos, lo - pad, values, color="#DDDDDD", lw=0.8)
+    ax.hlines(ypos, lo - 2 * pad, values, color="#DDDDDD", lw=0.8)
     ax.scatter(values, ypos, color=[HIGHLIGHT if h else OTHER for h in highlight],
                s=[40 if h else 20 for h in highlight], zorder=3)
     ax.set_yticks(ypos, list(names))
@@ -126,7 +126,7 @@ def dot_plot_with_reference(ax, names, values, *, highlight: list[bool], referen
         labels.append(ax.text(v - step if left else v + step, y, fmt.num(v, 1), va="center",
                               ha="right" if left else "left", fontsize=fontsize, zorder=4,
                               bbox=dict(boxstyle="square,pad=0.05", fc="white", ec="none")))
-    ax.set_xlim(lo - pad, hi + pad)
+    ax.set_xlim(lo - 2 * pad, hi + 1.5 * pad)  # room for the labels beside the outermost dots
     ax.set_ylim(-0.7, len(values) + 0.6)
     ax.set_xlabel(xlabel, fontsize=fontsize + 0.5)
     ax.grid(axis="y", visible=False)

@@ -302,3 +302,39 @@ def levekaar_extremes(region_name: str, basis: str, highest: list[str], high: fl
                 f"({fmt.num(high, 2)}) og lavest i {fmt.join_nb(lowest)} ({fmt.num(low, 2)}); "
                 f"{n_over} av de {n} kommunene ligger over landsandelen.")
     return f"Levekårsindikatorene for kommunene i {region_name} var ikke tilgjengelige da denne utgaven ble laget."
+
+
+# --- 3.9 innenlandsk flytting ------------------------------------------------------------------
+def migration_findings(region_name: str, region_net: float | None, kommuner: list[tuple[str, float]] | None,
+                       top_fylker: list[str] | None, bottom_fylker: list[str] | None) -> str:
+    """The paragraph on domestic net migration. `kommuner`: (name, net) for the region's kommuner;
+    `top_fylker`/`bottom_fylker`: the fylker that gained / lost most (None when the table is missing)."""
+    parts = []
+    if kommuner:
+        ranked = sorted(kommuner, key=lambda kv: kv[1], reverse=True)
+        n_plus = sum(1 for _, v in kommuner if v > 0)
+        n_minus = sum(1 for _, v in kommuner if v < 0)
+        top, top_v = max(kommuner, key=lambda kv: kv[1])      # the first of equals, in the data's order
+        last, last_v = min(kommuner, key=lambda kv: kv[1])
+        second = ranked[1][0] if len(ranked) > 1 else top
+        parts.append(f"{region_name} som helhet hadde en innenlandsk nettoinnflytting på {fmt.num(region_net)} "
+                     f"personer. I {n_plus} av {len(kommuner)} kommuner var det flere innflyttere enn utflyttere fra "
+                     f"resten av landet. Størst netto tilflytting hadde {top} ({fmt.num(top_v)}), fulgt av {second}, "
+                     f"mens {last} hadde det største netto tapet ({fmt.signed(last_v, 0)}); i alt {n_minus} kommuner "
+                     "hadde netto utflytting.")
+    if top_fylker is not None and bottom_fylker is not None:
+        parts.append(f"Blant fylkene vant {fmt.join_nb(top_fylker)} flest innbyggere fra resten av landet, mens "
+                     f"{fmt.join_nb(bottom_fylker)} hadde størst netto utflytting."
+                     + (f" {region_name} hadde en innenlandsk netto på {fmt.signed(region_net, 0)} personer."
+                        if not kommuner else ""))
+    return " ".join(parts)
+
+
+def migration_table_text(region_name: str, has_kommuner: bool, has_fylker: bool) -> str:
+    """The sentence before the migration tables, saying which of them have numbers."""
+    if has_kommuner:
+        return "Tabellene nedenfor viser den innenlandske nettoinnflyttingen etter kommune og etter fylke."
+    if has_fylker:
+        return (f"Tabellen nedenfor viser den innenlandske nettoinnflyttingen etter fylke; kommunetallene for "
+                f"{region_name} mangler i denne utgaven (se vedlegget Datakilder).")
+    return "Tallene for innenlandsk nettoinnflytting mangler i denne utgaven (se vedlegget Datakilder)."

@@ -96,3 +96,18 @@ def test_levekaar_sentences_follow_the_basis_and_the_numbers():
     assert s == ("Indeksen er høyest, altså levekårene svakest etter dette målet, i Drammen og Flå (1,38) og lavest i "
                  "Hole (0,70). 6 av de 18 kommunene ligger over 1,0.")
     assert "over landsandelen" in text.levekaar_extremes("X", "utdanning", ["A"], 1.2, ["B"], 0.8, 1, 2)
+
+
+def test_migration_sentences():
+    nets = [("Drammen", 245), ("Lier", 120), ("Ål", -310), ("Hol", -12)]
+    s = text.migration_findings("Buskerud", 43, nets, ["Akershus", "Østfold"], ["Finnmark", "Nordland"])
+    assert s.startswith("Buskerud som helhet hadde en innenlandsk nettoinnflytting på 43 personer. I 2 av 4 kommuner")
+    assert "Størst netto tilflytting hadde Drammen (245), fulgt av Lier, mens Ål hadde det største netto tapet" in s
+    assert "i alt 2 kommuner hadde netto utflytting." in s
+    assert s.endswith("Blant fylkene vant Akershus og Østfold flest innbyggere fra resten av landet, mens Finnmark og "
+                      "Nordland hadde størst netto utflytting.")
+    only_fylker = text.migration_findings("Telemark", -50, None, ["A"], ["B"])
+    assert "Telemark hadde en innenlandsk netto på" in only_fylker and "kommuner" not in only_fylker
+    assert text.migration_findings("X", None, None, None, None) == ""
+    assert "etter kommune og etter fylke" in text.migration_table_text("X", True, True)
+    assert "kommunetallene for X mangler" in text.migration_table_text("X", False, True)
