@@ -111,7 +111,7 @@ def ab_comparison(region_name: str, value: float | None, norway: float | None, y
     if not best or not worst or best_value is None or worst_value is None or best == worst:
         return head
     return (head + f" Blant fylkene i figuren har {fmt.join_nb(best)} den høyeste verdien, {fmt.num(best_value, 1)}, "
-            f"og {fmt.join_nb(worst)} den laveste, {fmt.num(worst_value, 2)}.")
+            f"og {fmt.join_nb(worst)} den laveste, {fmt.num(worst_value, 1)}.")
 
 
 def _direction(start: float, end: float) -> str:

@@ -50,7 +50,7 @@ def test_missing_is_one_plain_sentence():
 
 def test_comparison_names_highest_and_lowest():
     s = text.ab_comparison("Buskerud", 3.62, 3.93, 2025, 2025, ["Akershus"], 4.31, ["Innlandet"], 2.96)
-    assert "Akershus den høyeste verdien, 4,3" in s and "Innlandet den laveste, 2,96" in s
+    assert "Akershus den høyeste verdien, 4,3" in s and "Innlandet den laveste, 3,0." in s  # one decimal (issue 17)
     assert text.projection_region("Buskerud", 5.06, 7.2, 2024, 2050).endswith("(+7,2 prosent).")
 
 
