@@ -136,17 +136,70 @@ def chapter_prefixes(root: Path) -> dict[str, str]:
     return out
 
 
-def edition_numbers(root: Path, fmt: str = "pdf") -> dict[str, str]:
+FIGURE_META_PREFIX = "kg-figur-"
+_FENCE_OPEN = re.compile(r"^(:{3,})\s*(\{[^}]*\}|\S.*)$")
+_FENCE_CLOSE = re.compile(r"^:{3,}\s*$")
+_META_COND = re.compile(r"\b(when-meta|unless-meta)=\"([^\"]+)\"")
+
+
+def figure_meta(build_dir: Path) -> dict[str, bool]:
+    """`kg-figur-<label>`: whether the notebooks drew figure `<label>` (it has figure data) in this
+    configuration, for every figure a notebook captioned. The staged `_quarto.yml` carries these
+    keys, and the report shows a figure whose data are entirely missing as a sentence instead:
+    `::: {.content-visible when-meta="kg-figur-fig-x"}` around the embed, and the sentence in the
+    `.content-hidden` counterpart (Quarto drops hidden content before it numbers figures)."""
+    out: dict[str, bool] = {}
+    for path in sorted((Path(build_dir) / "records").glob("*.json")):
+        rec = atomic.read_json(path, default=None) or {}
+        drawn = set(rec.get("figure_data") or {})
+        for label in rec.get("captions") or {}:
+            if label.startswith("fig-"):
+                out[FIGURE_META_PREFIX + label] = label in drawn
+    return out
+
+
+def _shown(attrs: str, meta: dict) -> bool:
+    """Whether a fenced div with these attributes is shown, judged only on `when-meta`/`unless-meta`
+    keys that `meta` knows (Quarto: visible when the key holds true); anything else counts as shown."""
+    kind = "visible" if "content-visible" in attrs else "hidden" if "content-hidden" in attrs else None
+    conds = _META_COND.findall(attrs)
+    if kind is None or not conds or any(key not in meta for _, key in conds):
+        return True
+    match = all((meta[key] is True) != (cond == "unless-meta") for cond, key in conds)
+    return match if kind == "visible" else not match
+
+
+def visible_text(text: str, meta: dict) -> str:
+    """`text` without the fenced divs that `meta` hides (see `_shown`)."""
+    out: list[str] = []
+    stack: list[bool] = []
+    for line in text.splitlines(keepends=True):
+        opening = _FENCE_OPEN.match(line.rstrip("\n"))
+        if opening and not _FENCE_CLOSE.match(line):
+            stack.append(_shown(opening.group(2), meta))
+        elif _FENCE_CLOSE.match(line) and stack:
+            stack.pop()
+            continue
+        if all(stack):
+            out.append(line)
+    return "".join(out)
+
+
+def edition_numbers(root: Path, fmt: str = "pdf", meta: dict | None = None) -> dict[str, str]:
     """Label -> «Figur N» / «Tabell N» of this edition. `fmt="pdf"`: numbered through the book, as
     the Typst/PDF output numbers them; `fmt="html"`: per chapter («Figur 2.1», «Tabell A.1»), as a
-    Quarto HTML book numbers them. Only fig-/tbl- labels are numbered."""
+    Quarto HTML book numbers them. Only fig-/tbl- labels are numbered. An embed inside a block that
+    `meta` hides (a figure whose data are missing, see `figure_meta`) gets no number; `meta`
+    defaults to the top-level keys of `root`'s `_quarto.yml` (the staged site has them)."""
+    if meta is None:
+        meta = yaml.safe_load((root / "_quarto.yml").read_text(encoding="utf-8")) or {}
     prefixes = chapter_prefixes(root) if fmt == "html" else {}
     out = {}
     n = {"fig": 0, "tbl": 0}
     for rel in _chapter_files(root):
         if fmt == "html":
             n = {"fig": 0, "tbl": 0}
-        for _nb, label in EMBED.findall(_expand(root, rel)):
+        for _nb, label in EMBED.findall(visible_text(_expand(root, rel), meta)):
             kind = label.split("-", 1)[0]
             if kind in n and label not in out:
                 n[kind] += 1

@@ -28,16 +28,47 @@ def region_kommuner(gdf: gpd.GeoDataFrame, region: str) -> gpd.GeoDataFrame:
     return k[["kommunenummer", "kommunenavn", "geometry"]]
 
 
+# The printed map: at most the text width (16 cm) and a bit over half the page's height, so that a map
+# and its caption leave room on the page. Figures are drawn at print size (scale 1), so the labels'
+# point sizes are the printed ones.
+MAX_WIDTH_IN = 6.3
+MAX_HEIGHT_IN = 5.4
+LEGEND_BESIDE_SHARE = 0.28  # of the figure's width, for a legend placed beside the map
+
+
+def map_figsize(gdf: gpd.GeoDataFrame, *, legend_beside: bool = False) -> tuple[float, float]:
+    """A figure size (inches) whose map area has the aspect of the region's extent, so the map fills
+    its axes and the figure has no empty band above, below or beside it. With `legend_beside` the
+    figure is wider by the legend's column (`LEGEND_BESIDE_SHARE`)."""
+    x0, y0, x1, y1 = (float(v) for v in gdf.total_bounds)
+    aspect = (y1 - y0) / (x1 - x0) if x1 > x0 else 1.0
+    max_w = MAX_WIDTH_IN * ((1 - LEGEND_BESIDE_SHARE) if legend_beside else 1.0)
+    if max_w * aspect <= MAX_HEIGHT_IN:
+        map_w, map_h = max_w, max_w * aspect
+    else:
+        map_w, map_h = MAX_HEIGHT_IN / aspect, MAX_HEIGHT_IN
+    width = map_w / (1 - LEGEND_BESIDE_SHARE) if legend_beside else map_w
+    return round(width, 2), round(map_h, 2)
+
+
+def _map_figure(gdf: gpd.GeoDataFrame, figsize, *, legend_beside: bool = False):
+    """fig, ax for a map: the axes are the map's extent (no margins), plus the legend's column."""
+    fig, ax = plt.subplots(figsize=figsize or map_figsize(gdf, legend_beside=legend_beside))
+    fig.subplots_adjust(left=0, bottom=0, top=1, right=(1 - LEGEND_BESIDE_SHARE) if legend_beside else 1)
+    ax.set_anchor("W" if legend_beside else "C")
+    return fig, ax
+
+
 def _label(ax, gdf, text_col=None):
     for _, r in gdf.iterrows():
         p = r.geometry.representative_point()
         ax.annotate(r[text_col] if text_col else r["kommunenavn"], (p.x, p.y), ha="center", va="center",
-                    fontsize=6.5, color="#1a1a1a",
+                    fontsize=7, color="#1a1a1a",
                     bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.7))
 
 
 def choropleth(gdf: gpd.GeoDataFrame, column: str, legend_title: str, *, k: int = 5, decimals: int = 1,
-               cmap: str = "Blues", scheme: str = "NaturalBreaks", labels: bool = True, figsize=(7, 6.4)):
+               cmap: str = "Blues", scheme: str = "NaturalBreaks", labels: bool = True, figsize=None):
     """A classed choropleth (mapclassify) with a Norwegian-formatted legend."""
     vals = gdf[column].astype(float)
     k = min(k, vals.nunique())
@@ -45,7 +76,7 @@ def choropleth(gdf: gpd.GeoDataFrame, column: str, legend_title: str, *, k: int 
     bins = classifier.bins
     lows = [vals.min()] + list(bins[:-1])
     colours = plt.get_cmap(cmap)([0.2 + 0.8 * i / max(k - 1, 1) for i in range(k)])
-    fig, ax = plt.subplots(figsize=figsize)
+    fig, ax = _map_figure(gdf, figsize)
     gdf.assign(_cls=classifier.yb).plot(ax=ax, color=[colours[c] for c in classifier.yb], edgecolor="white",
                                         linewidth=0.6)
     handles = [Patch(facecolor=colours[i], edgecolor="grey",
@@ -58,8 +89,8 @@ def choropleth(gdf: gpd.GeoDataFrame, column: str, legend_title: str, *, k: int 
 
 
 def categorical(gdf: gpd.GeoDataFrame, column: str, colours: dict[str, str], names: dict[str, str],
-                legend_title: str, figsize=(7, 6.4)):
-    fig, ax = plt.subplots(figsize=figsize)
+                legend_title: str, figsize=None):
+    fig, ax = _map_figure(gdf, figsize)
     gdf.plot(ax=ax, color=gdf[column].map(colours), edgecolor="white", linewidth=0.6)
     counts = gdf[column].value_counts()
     handles = [Patch(facecolor=colours[c], edgecolor="grey", label=f"{names[c]} ({counts.get(c, 0)})")
@@ -101,7 +132,7 @@ def diverging_bins(values, per_side: int = 4) -> list[float]:
 
 
 def diverging_choropleth(gdf: gpd.GeoDataFrame, column: str, legend_title: str, *, decimals: int = 1,
-                         per_side: int = 4, labels: bool = True, figsize=(7, 6.4)):
+                         per_side: int = 4, labels: bool = True, figsize=None):
     """A choropleth of a change: classes split at zero (mapclassify.UserDefined with 0 as a
     bound), reds for decline and blues for growth, darker further from zero. Returns
     (fig, ax, classes) where `classes` lists each class (low, high, sign, colour, count)."""
@@ -124,7 +155,7 @@ def diverging_choropleth(gdf: gpd.GeoDataFrame, column: str, legend_title: str, 
     for j, i in enumerate(pos):
         colours[i] = blues[j]
     counts = np.bincount(classifier.yb, minlength=len(bounds))
-    fig, ax = plt.subplots(figsize=figsize)
+    fig, ax = _map_figure(gdf, figsize, legend_beside=True)
     gdf.plot(ax=ax, color=[colours[c] for c in classifier.yb], edgecolor="white", linewidth=0.6)
     classes, handles = [], []
     for i in range(len(bounds)):
@@ -141,9 +172,8 @@ def diverging_choropleth(gdf: gpd.GeoDataFrame, column: str, legend_title: str, 
     if labels:
         _label(ax, gdf)
     ax.set_axis_off()
-    ax.set_anchor("W")  # the map at the left edge, next to its legend
-    fig.subplots_adjust(left=0.01, right=0.72, bottom=0.02, top=0.98)
     return fig, ax, classes
+
 
 def diverging_classes(vals, k: int = 6, decimals: int = 1):
     """Classes for a change (e.g. per cent): negative and positive values are classed separately
@@ -185,7 +215,7 @@ def diverging_classes(vals, k: int = 6, decimals: int = 1):
 
 
 def diverging(gdf: gpd.GeoDataFrame, column: str, legend_title: str, *, k: int = 6, decimals: int = 1,
-              labels: bool = True, figsize=(7, 6.4)):
+              labels: bool = True, figsize=None):
     """A choropleth of a change centred on zero: decrease in reds, increase in blues, classes split
     at zero (a kommune that grew is never coloured like one that shrank)."""
     vals = gdf[column].astype(float)
@@ -201,7 +231,7 @@ def diverging(gdf: gpd.GeoDataFrame, column: str, legend_title: str, *, k: int =
         else:
             j = i - n_neg
             colours.append(blues(0.3 + 0.55 * j / max(n_pos - 1, 1) if n_pos > 1 else 0.6))
-    fig, ax = plt.subplots(figsize=figsize)
+    fig, ax = _map_figure(gdf, figsize)
     gdf.plot(ax=ax, color=[colours[c] for c in cls], edgecolor="white", linewidth=0.6)
     counts = {i: cls.count(i) for i in range(len(bounds))}
     handles = [Patch(facecolor=colours[i], edgecolor="grey",

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from . import atomic, kernels, outputs, publication, rawstore
+from . import appendix, atomic, kernels, outputs, publication, rawstore
 from .config import ConfigError, Settings, load_project, make_settings
 from .fetch import fetch_all, network_available
 from .runner import build_notebooks, read_variables, stale_notebooks, tampered_outputs, variables_path
@@ -204,6 +204,7 @@ def book_overlay(settings: Settings) -> dict:
     navn, ed = settings.region_name, settings.edition
     ov: dict = {"kg-plan-region": settings.is_plan_region,
                 "kg-configuration": settings.config_id}
+    ov.update(appendix.figure_meta(settings.build_dir))  # kg-figur-<label>: drawn, or a sentence instead
     book: dict = {}
     if not settings.is_plan_region:
         book["title"] = f"Kunnskapsgrunnlag for {navn}"

@@ -102,3 +102,34 @@ def tick_labels(ax, axis: str = "y") -> list[str]:
     ax.figure.canvas.draw()
     ticks = ax.get_yticklabels() if axis == "y" else ax.get_xticklabels()
     return [t.get_text() for t in ticks]
+
+
+def dot_plot_with_reference(ax, names, values, *, highlight: list[bool], reference: float, reference_label: str,
+                            xlabel: str, fontsize: float = 7.5) -> list:
+    """Dots (not bars: the axis does not start at zero) for one value per name, sorted as given,
+    with a dashed reference line (e.g. the national value). Each value label sits on the side of its
+    dot away from the reference line, so no label crosses it. Returns the value labels (Text)."""
+    values = [float(v) for v in values]
+    ypos = list(range(len(values)))
+    lo, hi = min(values + [reference]), max(values + [reference])
+    pad = max((hi - lo) * 0.12, 1.0)
+    ax.hlines(ypos, lo - 2 * pad, values, color="#DDDDDD", lw=0.8)
+    ax.scatter(values, ypos, color=[HIGHLIGHT if h else OTHER for h in highlight],
+               s=[40 if h else 20 for h in highlight], zorder=3)
+    ax.set_yticks(ypos, list(names))
+    ax.axvline(reference, color=NORWAY, ls="--", lw=1.0)
+    ax.text(reference, len(values) - 0.4, f" {reference_label}", fontsize=fontsize, va="bottom")
+    step = (hi - lo + 2 * pad) * 0.012
+    labels = []
+    for y, v in zip(ypos, values, strict=True):
+        left = v < reference  # the label goes away from the line
+        labels.append(ax.text(v - step if left else v + step, y, fmt.num(v, 1), va="center",
+                              ha="right" if left else "left", fontsize=fontsize, zorder=4,
+                              bbox=dict(boxstyle="square,pad=0.05", fc="white", ec="none")))
+    ax.set_xlim(lo - 2 * pad, hi + 1.5 * pad)  # room for the labels beside the outermost dots
+    ax.set_ylim(-0.7, len(values) + 0.6)
+    ax.set_xlabel(xlabel, fontsize=fontsize + 0.5)
+    ax.grid(axis="y", visible=False)
+    ax.tick_params(axis="both", labelsize=fontsize)
+    fmt_axis(ax, "x")
+    return labels

@@ -110,8 +110,10 @@ def figure_sources(settings) -> dict[str, str]:
             if "#" in str(u):
                 feeds.setdefault(str(u).split("#", 1)[1], set()).add(name)
     out: dict[str, str] = {}
+    # a figure left out because its data are entirely missing is not in the book (appendix.figure_meta)
+    shown = appendix.edition_numbers(settings.root, meta=appendix.figure_meta(settings.build_dir))
     for nb, label in appendix.embed_order(settings.root):
-        if nb == APPENDIX_NOTEBOOK or not label.startswith(("fig-", "tbl-")):
+        if nb == APPENDIX_NOTEBOOK or not label.startswith(("fig-", "tbl-")) or label not in shown:
             continue
         present = feeds.get(label, set()) - set(status["mangler"])
         if label not in rec.figure_data:

@@ -211,3 +211,130 @@ def neet_share(region_name: str, value: float | None, year: int | None, wanted: 
         return missing_sentence("unge utenfor arbeid, utdanning og opplæring", f"i {region_name}")
     return (f"I {year_label(year, wanted)} var {fmt.num(value, 1)} prosent av de unge i alderen 15–29 år i "
             f"{region_name} verken i arbeid, utdanning eller opplæring (NEET).")
+
+
+# --- figures whose data are entirely missing --------------------------------------------------
+def figure_absent(what: str, note: str | None) -> str:
+    """The sentence the report shows instead of a figure whose data are entirely missing (the figure
+    itself is left out, see `appendix.figure_meta`): «Ingen figur viser sysselsatte etter næring i
+    Buskerud i denne utgaven. Tallene var ikke tilgjengelige … (SSB, tabell 07984).» `note` is the
+    reader's sentence the notebook recorded for the missing dataset."""
+    note = (note or "Tallene var ikke tilgjengelige da denne utgaven ble laget.").strip()
+    if not note.endswith("."):
+        note += "."
+    return (f"Ingen figur viser {what} i denne utgaven. {note} Vedlegget om datakilder beskriver kilden.")
+
+
+def missing_note_of(missing: list[dict], dataset: str) -> str | None:
+    """The reader's sentence recorded for a missing dataset (`Context.missing`), or None."""
+    return next((m.get("note") for m in missing if m.get("dataset") == dataset), None)
+
+
+# --- 3.10 kulturminneplan --------------------------------------------------------------------
+def culture_plan_difference(differ: list[str]) -> str:
+    """Whether this edition's sources name the same kommuner without a plan as the published report."""
+    return ("Denne utgavens kilder gir de samme kommunene uten plan." if not differ
+            else f"Kildene i denne utgaven avviker for {fmt.join_nb(sorted(differ))}.")
+
+
+def culture_plan_findings(n_kommuner: int, n_adopted: int, n_in_progress: int, without: list[str],
+                          unknown: list[str], published_without: list[str]) -> str:
+    """The paragraph on the kommuner's kulturminneplan status, compared with the published report."""
+    differ = sorted(set(published_without) ^ set(without))
+    return (f"Av fylkets {n_kommuner} kommuner har {n_adopted} vedtatt kulturminneplan, mens "
+            f"{n_in_progress} har en plan under arbeid. "
+            + (f"{fmt.join_nb(without)} står uten plan. " if without else "Ingen kommune står helt uten plan. ")
+            + (f"For {fmt.join_nb(unknown)} har det ikke vært mulig å fastslå status ut fra de tilgjengelige kildene. "
+               if unknown else "")
+            + f"Til sammenlikning oppga den publiserte rapporten at {fmt.join_nb(sorted(published_without))} manglet "
+            "vedtatt plan (Riksantikvaren, 2025). " + culture_plan_difference(differ))
+
+
+# --- 3.1 levekårsindeksen --------------------------------------------------------------------
+def levekaar_control(region_name: str, utd_year: int, how: str | None, dist: dict, has_education: bool) -> str:
+    """How the low-education indicator was checked against the published column (SSB 09429), or why
+    it could not be. `dist`: reference ("vektet"/"uvektet") -> {"n", "max_abs", ...}; `how`: the
+    reference chosen."""
+    if dist:
+        other = "uvektet" if how == "vektet" else "vektet"
+        return (f"Som uavhengig kontroll er indikatoren for lav utdanning beregnet på nytt fra SSBs tabell 09429 "
+                f"({utd_year}) for alle kommuner: andelen 16 år og over med grunnskole som høyeste utdanning, delt på "
+                + ("landsandelen, der kommunene er vektet med befolkningen 16 år og over (SSB 07459)" if how == "vektet"
+                   else "gjennomsnittet av kommunenes andeler")
+                + f". Det er den av de prøvde referansene som kommer nærmest den publiserte kolonnen: største avvik er "
+                f"{fmt.num(dist[how]['max_abs'], 2)} for de {dist[how]['n']} kommunene"
+                + (f", mot {fmt.num(dist[other]['max_abs'], 2)} med "
+                   f"{'gjennomsnittet av kommunenes andeler' if other == 'uvektet' else 'landsandelen'}"
+                   if other in dist else "")
+                + ". Resten av avviket kan skyldes at rapporten har brukt en annen årgang eller en annen avgrensning "
+                "av utdanningsnivået.")
+    if has_education:
+        return (f"Levekårsindeksen kan ikke beregnes for {region_name} i denne utgaven fordi lavinntekt (SSB 12944) og "
+                f"innvandrere (SSB 09817) ikke finnes i datagrunnlaget. Tabellen viser derfor bare "
+                f"utdanningsindikatoren fra SSBs tabell 09429 ({utd_year}), relativt til landsandelen.")
+    return (f"Levekårsindikatorene for kommunene i {region_name} var ikke tilgjengelige da denne utgaven ble laget; "
+            "se vedlegget om datakilder.")
+
+
+def levekaar_method(basis: str) -> str:
+    """What the table's numbers are: transcribed with reconstructed weights, or computed from SSB."""
+    if basis == "publisert":
+        return ("SSBs kommunetall for vedvarende lavinntekt og innvandrere finnes ikke i datagrunnlaget for denne "
+                "utgaven, så indikatorverdiene og rangen i tabellen er transkribert fra den publiserte rapporten. Det "
+                "som er rekonstruert, er vektene: de er tilpasset de samme publiserte verdiene med minste kvadraters "
+                "metode og gjenfinner alle publiserte indeksverdier innenfor 0,01. Det viser bare at vektene passer "
+                "til tabellen de er hentet fra, og er ingen selvstendig kontroll av tallene.")
+    if basis == "ssb":
+        return ("Alle tre indikatorene er beregnet fra SSBs kommunetabeller (12944, 09429 og 09817) for alle landets "
+                "kommuner.")
+    return ""
+
+
+def levekaar_extremes(region_name: str, basis: str, highest: list[str], high: float | None, lowest: list[str],
+                      low: float | None, n_over: int | None, n: int | None) -> str:
+    """The kommuner with the highest and lowest index (or education indicator), and how many are over 1,0."""
+    if basis in ("publisert", "ssb"):
+        return (f"Indeksen er høyest, altså levekårene svakest etter dette målet, i {fmt.join_nb(highest)} "
+                f"({fmt.num(high, 2)}) og lavest i {fmt.join_nb(lowest)} ({fmt.num(low, 2)}). "
+                f"{n_over} av de {n} kommunene ligger over 1,0.")
+    if basis == "utdanning":
+        return (f"Andelen med lav utdanning, relativt til landet, er høyest i {fmt.join_nb(highest)} "
+                f"({fmt.num(high, 2)}) og lavest i {fmt.join_nb(lowest)} ({fmt.num(low, 2)}); "
+                f"{n_over} av de {n} kommunene ligger over landsandelen.")
+    return f"Levekårsindikatorene for kommunene i {region_name} var ikke tilgjengelige da denne utgaven ble laget."
+
+
+# --- 3.9 innenlandsk flytting ------------------------------------------------------------------
+def migration_findings(region_name: str, region_net: float | None, kommuner: list[tuple[str, float]] | None,
+                       top_fylker: list[str] | None, bottom_fylker: list[str] | None) -> str:
+    """The paragraph on domestic net migration. `kommuner`: (name, net) for the region's kommuner;
+    `top_fylker`/`bottom_fylker`: the fylker that gained / lost most (None when the table is missing)."""
+    parts = []
+    if kommuner:
+        ranked = sorted(kommuner, key=lambda kv: kv[1], reverse=True)
+        n_plus = sum(1 for _, v in kommuner if v > 0)
+        n_minus = sum(1 for _, v in kommuner if v < 0)
+        top, top_v = max(kommuner, key=lambda kv: kv[1])      # the first of equals, in the data's order
+        last, last_v = min(kommuner, key=lambda kv: kv[1])
+        second = ranked[1][0] if len(ranked) > 1 else top
+        parts.append(f"{region_name} som helhet hadde en innenlandsk nettoinnflytting på {fmt.num(region_net)} "
+                     f"personer. I {n_plus} av {len(kommuner)} kommuner var det flere innflyttere enn utflyttere fra "
+                     f"resten av landet. Størst netto tilflytting hadde {top} ({fmt.num(top_v)}), fulgt av {second}, "
+                     f"mens {last} hadde det største netto tapet ({fmt.signed(last_v, 0)}); i alt {n_minus} kommuner "
+                     "hadde netto utflytting.")
+    if top_fylker is not None and bottom_fylker is not None:
+        parts.append(f"Blant fylkene vant {fmt.join_nb(top_fylker)} flest innbyggere fra resten av landet, mens "
+                     f"{fmt.join_nb(bottom_fylker)} hadde størst netto utflytting."
+                     + (f" {region_name} hadde en innenlandsk netto på {fmt.signed(region_net, 0)} personer."
+                        if not kommuner else ""))
+    return " ".join(parts)
+
+
+def migration_table_text(region_name: str, has_kommuner: bool, has_fylker: bool) -> str:
+    """The sentence before the migration tables, saying which of them have numbers."""
+    if has_kommuner:
+        return "Tabellene nedenfor viser den innenlandske nettoinnflyttingen etter kommune og etter fylke."
+    if has_fylker:
+        return (f"Tabellen nedenfor viser den innenlandske nettoinnflyttingen etter fylke; kommunetallene for "
+                f"{region_name} mangler i denne utgaven (se vedlegget Datakilder).")
+    return "Tallene for innenlandsk nettoinnflytting mangler i denne utgaven (se vedlegget Datakilder)."

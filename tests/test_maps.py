@@ -42,3 +42,44 @@ def test_categorical_map_counts_each_status(kommuner):
     fig, ax = maps.categorical(b, "status", plots.STATUS_COLOURS, plots.STATUS_LABELS, "Kulturminneplan")
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert labels == ["Vedtatt plan (8)", "Plan under arbeid (7)", "Ingen plan (2)", "Ukjent (1)"]
+
+
+@pytest.mark.parametrize("region", ["33", "40", "18", "55"])
+def test_map_figure_matches_the_extent(kommuner, region):
+    """No empty band: the map's axes fill the figure (or the figure less the legend's column), and the
+    figure has the aspect of the region's extent, within the print box."""
+    import numpy as np
+
+    k = maps.region_kommuner(kommuner, region).reset_index(drop=True)
+    x0, y0, x1, y1 = k.total_bounds
+    k["v"] = np.linspace(-3, 5, len(k))
+    for make, beside in ((lambda: maps.choropleth(k, "v", "Indeks")[:2], False),
+                         (lambda: maps.diverging_choropleth(k, "v", "Endring")[:2], True)):
+        fig, ax = make()
+        fig.canvas.draw()
+        w, h = fig.get_size_inches()
+        assert w <= maps.MAX_WIDTH_IN + 0.01 and h <= maps.MAX_HEIGHT_IN + 0.01
+        box = ax.get_position()  # after the equal-aspect adjustment, in figure fractions
+        map_w = (1 - maps.LEGEND_BESIDE_SHARE) if beside else 1.0
+        assert box.height > 0.97 or box.width > map_w - 0.03  # the map touches two opposite edges
+        assert (box.height * h) / (box.width * w) == pytest.approx((y1 - y0) / (x1 - x0), rel=0.03)
+        plots.plt.close(fig)
+
+
+def test_dot_plot_labels_keep_clear_of_the_reference_line():
+    """Figur 4 (issue 17): no value label crosses the national line, and all text is >= 7 pt."""
+    fig, ax = plots.plt.subplots(figsize=(3.4, 4.4))
+    values = [74.8, 79.3, 80.7, 81.2, 82.2, 82.3, 85.6]
+    labels = plots.dot_plot_with_reference(ax, [f"F{i}" for i in range(len(values))], values,
+                                           highlight=[v == 80.7 for v in values], reference=82.1,
+                                           reference_label="Hele landet 82,1", xlabel="Prosent")
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    line_x = ax.transData.transform((82.1, 0))[0]
+    axes_box = ax.get_window_extent(renderer)
+    for text_obj in labels:
+        box = text_obj.get_window_extent(renderer)
+        assert not (box.x0 < line_x < box.x1), text_obj.get_text()
+        assert box.x0 >= axes_box.x0 - 0.5 and box.x1 <= axes_box.x1 + 0.5, text_obj.get_text()
+        assert text_obj.get_fontsize() >= 7
+    plots.plt.close(fig)

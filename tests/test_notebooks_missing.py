@@ -153,7 +153,10 @@ def test_region_outside_coverage_shows_note_and_missing_variables(fetched, tmp_p
     variables, record, text = _run("03_10_kulturverdier", s, tmp_path)
     kp = variables["kulturplan"]
     assert kp["n_vedtatt"] == kp["n_kommuner"] == "(data mangler)"
-    assert kp["funn"] == "" and "Buskerud" not in kp["figurtekst"] + kp["konklusjon"]
+    assert kp["funn"] == "" and "Buskerud" not in kp["konklusjon"]
+    # the map is left out of the report; the sentence in its place says why (the coverage note may name
+    # the region the data cover)
+    assert kp["figurtekst"].startswith("Ingen figur viser status for kulturminneplan i kommunene i Telemark")
     assert any(m["dataset"] == "kulturminneplan" and "Buskerud" in m["reason"] for m in record["missing"])
     assert "Data mangler: status for kulturminneplan i kommunene i Telemark" in text
     assert "valuecodes[" not in text and "fig-kulturminneplan" not in record["figure_data"]
@@ -172,7 +175,8 @@ def test_empty_dataset_shows_note_and_missing_variables(copy_raw, tmp_path):
     variables, record, text = _run("03_07_infrastruktur", s, tmp_path)
     b = variables["boliger"]
     assert b["hoyest_enebolig_kommune"] == b["n_kommuner"] == "(data mangler)"
-    assert b["funn"] == "" and "mangler" in b["figurtekst"]
+    # the figure is left out of the report; this sentence stands in its place (issue 17)
+    assert b["funn"] == "" and b["figurtekst"].startswith("Ingen figur viser boliger etter bygningstype i kommunene")
     assert [m["dataset"] for m in record["missing"]] == ["boliger_06265"]
     assert "Data mangler: boliger etter bygningstype i kommunene i Buskerud" in text
     assert not (Path(s.build_dir) / "figurdata" / "fig-boliger.csv").exists()
@@ -281,7 +285,7 @@ def test_drawn_branches_with_delivered_files(copy_raw, tmp_path):
     v, rec, text = _run("03_09_attraktive", s, tmp_path)
     assert "Testkart" in rec["captions"]["fig-kollektivandel"]["fig-cap"]
     assert {"fig-kollektivandel", "fig-arbeidsplasser"} <= set(rec["figure_data"])
-    assert "mangler" not in v["kollektiv"]["figurtekst"]
+    assert v["kollektiv"]["andel_mangler"] == v["kollektiv"]["arbeid_mangler"] == ""  # both maps drawn
 
     v, rec, text = _run("03_08_naering", s, tmp_path)
     assert v["syss"]["storste_naering"] == "45-47" and v["syss"]["storste_andel"] == "53"

@@ -50,7 +50,7 @@ def test_missing_is_one_plain_sentence():
 
 def test_comparison_names_highest_and_lowest():
     s = text.ab_comparison("Buskerud", 3.62, 3.93, 2025, 2025, ["Akershus"], 4.31, ["Innlandet"], 2.96)
-    assert "Akershus den høyeste verdien, 4,3" in s and "Innlandet den laveste, 3,0" in s
+    assert "Akershus den høyeste verdien, 4,3" in s and "Innlandet den laveste, 3,0." in s  # one decimal (issue 17)
     assert text.projection_region("Buskerud", 5.06, 7.2, 2024, 2050).endswith("(+7,2 prosent).")
 
 
@@ -59,3 +59,55 @@ def test_neet_sentence():
     assert s == ("I 2024 (siste tilgjengelige år) var 10,6 prosent av de unge i alderen 15–29 år i Buskerud verken "
                  "i arbeid, utdanning eller opplæring (NEET).")
     assert MISSING_TEXT not in text.neet_share("Telemark", None, None, 2025)
+
+
+def test_figure_absent_is_one_plain_statement():
+    note = "Tallene var ikke tilgjengelige da denne utgaven ble laget (SSB, tabell 07984)."
+    s = text.figure_absent("sysselsatte etter næring i Telemark", note)
+    assert s.startswith("Ingen figur viser sysselsatte etter næring i Telemark i denne utgaven. Tallene var")
+    assert "(SSB, tabell 07984). Vedlegget om datakilder" in s
+    assert "Data mangler" not in s and "figuren" not in s
+    assert text.figure_absent("x", None).count(".") == 3
+    missing = [{"dataset": "a", "note": "A."}, {"dataset": "b", "note": "B."}]
+    assert text.missing_note_of(missing, "b") == "B." and text.missing_note_of(missing, "c") is None
+
+
+def test_culture_plan_findings_follow_the_counts():
+    s = text.culture_plan_findings(18, 12, 3, ["Flå"], [], ["Sigdal", "Flå"])
+    assert s.startswith("Av fylkets 18 kommuner har 12 vedtatt kulturminneplan, mens 3 har en plan under arbeid. ")
+    assert "Flå står uten plan." in s and "fastslå" not in s
+    assert s.endswith("Kildene i denne utgaven avviker for Sigdal.")
+    s = text.culture_plan_findings(5, 5, 0, [], ["Hol"], [])
+    assert "Ingen kommune står helt uten plan." in s and "For Hol har det ikke" in s
+    assert text.culture_plan_difference([]) == "Denne utgavens kilder gir de samme kommunene uten plan."
+
+
+def test_levekaar_sentences_follow_the_basis_and_the_numbers():
+    dist = {"vektet": {"n": 18, "max_abs": 0.031, "rmse": 0.01}, "uvektet": {"n": 18, "max_abs": 0.12, "rmse": 0.05}}
+    s = text.levekaar_control("Buskerud", 2024, "vektet", dist, True)
+    assert "(2024) for alle kommuner" in s
+    assert "største avvik er 0,03 for de 18 kommunene, mot 0,12 med gjennomsnittet av kommunenes andeler." in s
+    assert "bare utdanningsindikatoren" in text.levekaar_control("Telemark", 2024, "vektet", {}, True)
+    missing = text.levekaar_control("Telemark", 2024, None, {}, False)
+    assert missing.startswith("Levekårsindikatorene for kommunene i Telemark var ikke tilgjengelige")
+    assert "transkribert" in text.levekaar_method("publisert") and text.levekaar_method("mangler") == ""
+    assert "passer til tabellen de er hentet fra" in text.levekaar_method("publisert")
+    s = text.levekaar_extremes("Buskerud", "publisert", ["Drammen", "Flå"], 1.38, ["Hole"], 0.7, 6, 18)
+    assert s == ("Indeksen er høyest, altså levekårene svakest etter dette målet, i Drammen og Flå (1,38) og lavest i "
+                 "Hole (0,70). 6 av de 18 kommunene ligger over 1,0.")
+    assert "over landsandelen" in text.levekaar_extremes("X", "utdanning", ["A"], 1.2, ["B"], 0.8, 1, 2)
+
+
+def test_migration_sentences():
+    nets = [("Drammen", 245), ("Lier", 120), ("Ål", -310), ("Hol", -12)]
+    s = text.migration_findings("Buskerud", 43, nets, ["Akershus", "Østfold"], ["Finnmark", "Nordland"])
+    assert s.startswith("Buskerud som helhet hadde en innenlandsk nettoinnflytting på 43 personer. I 2 av 4 kommuner")
+    assert "Størst netto tilflytting hadde Drammen (245), fulgt av Lier, mens Ål hadde det største netto tapet" in s
+    assert "i alt 2 kommuner hadde netto utflytting." in s
+    assert s.endswith("Blant fylkene vant Akershus og Østfold flest innbyggere fra resten av landet, mens Finnmark og "
+                      "Nordland hadde størst netto utflytting.")
+    only_fylker = text.migration_findings("Telemark", -50, None, ["A"], ["B"])
+    assert "Telemark hadde en innenlandsk netto på" in only_fylker and "kommuner" not in only_fylker
+    assert text.migration_findings("X", None, None, None, None) == ""
+    assert "etter kommune og etter fylke" in text.migration_table_text("X", True, True)
+    assert "kommunetallene for X mangler" in text.migration_table_text("X", False, True)
