@@ -57,6 +57,15 @@ def missing_sentence(what: str, where: str = "") -> str:
     return f"Tall for {what}{w} mangler i denne utgaven; vedlegget om datakilder viser hvordan de hentes."
 
 
+def neet_older(region_name: str, share: float | None) -> str:
+    """The 30–61 share of the NEET table: «Blant dem var andelen i Buskerud 18,1 prosent; …», else one
+    plain sentence saying it is missing."""
+    if share is None:
+        return missing_sentence("andelen 30–61 år utenfor arbeid, utdanning og opplæring", f"i {region_name}")
+    return (f"Blant dem var andelen i {region_name} {fmt.num(share, 1)} prosent; i den alderen er få under "
+            "utdanning, så tallet viser i hovedsak hvor mange som står utenfor arbeidslivet.")
+
+
 def _cap(s: str) -> str:
     return s[:1].upper() + s[1:]
 

@@ -111,3 +111,9 @@ def test_migration_sentences():
     assert text.migration_findings("X", None, None, None, None) == ""
     assert "etter kommune og etter fylke" in text.migration_table_text("X", True, True)
     assert "kommunetallene for X mangler" in text.migration_table_text("X", False, True)
+
+
+def test_neet_older_share_is_a_whole_sentence_or_one_plain_missing_sentence():
+    assert text.neet_older("Buskerud", 18.14).startswith("Blant dem var andelen i Buskerud 18,1 prosent;")
+    missing = text.neet_older("Buskerud", None)
+    assert MISSING_TEXT not in missing and "mangler i denne utgaven" in missing and missing.count(".") == 1
