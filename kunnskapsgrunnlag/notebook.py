@@ -226,10 +226,8 @@ class Context:
     def source(self, dataset: str, period: Any = None, df=None) -> str:
         """«Kilde: …» from the catalogue, or from the data's own `kilde`/`source` column (file drops)."""
         own = _own_source(df)
-        if own:
-            return f"Kilde: {own}" + (f" ({period})" if period is not None else "")
-        spec = load_catalogue()[dataset]
-        return f"Kilde: {spec['source_line']}" + (f" ({period})" if period is not None else "")
+        line = own or load_catalogue(self.settings.root)[dataset]["source_line"]
+        return f"Kilde: {_with_period(line, period)}"
 
     # --- outputs ------------------------------------------------------------------------
     def set(self, key: str, value: Any) -> None:
@@ -320,6 +318,16 @@ class Context:
 
 
 # --- small text helpers ------------------------------------------------------------------------
+
+
+def _with_period(line: str, period: Any) -> str:
+    """«SSB, tabell 14288 (2024-runden)» + 2050 -> «SSB, tabell 14288 (2024-runden; 2050)»: one
+    parenthesis, not two in a row."""
+    if period is None:
+        return line
+    if line.endswith(")"):
+        return f"{line[:-1]}; {period})"
+    return f"{line} ({period})"
 
 
 def _one_line(text: str) -> str:

@@ -220,3 +220,11 @@ def test_fallback_renders_notes_csv_links_resources_and_plan_region_blocks(tmp_p
     pdf = " ".join(p.extract_text() or "" for p in pypdf.PdfReader(str(res["pdf"])).pages)
     assert "Last ned tallene" not in pdf and "Data mangler: boliger" in " ".join(pdf.split())
     assert "Bare for planregionen." in " ".join(pdf.split()) and "For alle andre regioner" not in pdf
+
+
+def test_source_line_takes_its_period_inside_one_parenthesis():
+    from kunnskapsgrunnlag.notebook import _with_period
+
+    assert _with_period("SSB, tabell 14288 (2024-runden)", 2050) == "SSB, tabell 14288 (2024-runden; 2050)"
+    assert _with_period("SSB, tabell 07459", "2020–2026") == "SSB, tabell 07459 (2020–2026)"
+    assert _with_period("Udir (gjennomføring)", None) == "Udir (gjennomføring)"
