@@ -13,6 +13,7 @@ to come in the cells) and the share of the notebook phase outside cell execution
 Targets (issue 21): median warm kernel start < 1 s; clean warm >= 1.5x faster than cold; all 15
 fylker <= 6x one clean configuration. The machine may be shared: the load average is printed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,7 +30,6 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
 from helpers import cli_env, copy_project  # noqa: E402
-
 from kunnskapsgrunnlag.kernels import parse_timing  # noqa: E402
 
 CPU: list[float] = []  # CPU seconds (user + system) of each run, all its processes included
@@ -40,8 +40,13 @@ def run(proj: Path, *args: str, env: dict | None = None) -> float:
 
     r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    p = subprocess.run([sys.executable, "-m", "kunnskapsgrunnlag.cli", *args], cwd=proj,
-                       env={**cli_env(proj), **(env or {})}, capture_output=True, text=True)
+    p = subprocess.run(
+        [sys.executable, "-m", "kunnskapsgrunnlag.cli", *args],
+        cwd=proj,
+        env={**cli_env(proj), **(env or {})},
+        capture_output=True,
+        text=True,
+    )
     took = time.perf_counter() - t0
     r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     CPU.append(r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime)
@@ -92,8 +97,11 @@ def main() -> int:
     mirror = str(Path(a.mirror).resolve())
     common = ["--offline", "--mirror", mirror, "--jobs", a.jobs, "--renderer", a.renderer]
     rows, loads = [], [f"start {load()}"]
-    print(f"kunnskapsgrunnlag benchmark, --jobs {a.jobs}, renderer {a.renderer}, {os.cpu_count()} CPUs, "
-          f"load average at start {load()}\n\n| measurement | value | note |\n|---|---:|---|", flush=True)
+    print(
+        f"kunnskapsgrunnlag benchmark, --jobs {a.jobs}, renderer {a.renderer}, {os.cpu_count()} CPUs, "
+        f"load average at start {load()}\n\n| measurement | value | note |\n|---|---:|---|",
+        flush=True,
+    )
     with tempfile.TemporaryDirectory(prefix="kg-bench-") as tmp:
         proj = copy_project(Path(tmp) / "proj")
         run(proj, "fetch", "--offline", "--mirror", mirror)
@@ -101,21 +109,33 @@ def main() -> int:
         t_cold = timings(proj)
         loads.append(f"after cold {load()}")
         cpu_cold = CPU[-1]
-        print(f"| one clean configuration (2026-33), --cold | {cold:.1f} s | CPU {cpu_cold:.0f} s; "
-              f"{warm_count(t_cold)} |", flush=True)
+        print(
+            f"| one clean configuration (2026-33), --cold | {cold:.1f} s | CPU {cpu_cold:.0f} s; "
+            f"{warm_count(t_cold)} |",
+            flush=True,
+        )
         run(proj, "clean")  # data/raw stays
         warm = run(proj, "report", *common)
         cpu_warm = CPU[-1]
         t_warm = timings(proj)
         loads.append(f"after warm {load()}")
         rows += [
-            ("one clean configuration (2026-33), warm", f"{warm:.1f} s",
-             f"{cold / warm:.2f}x faster than --cold (target >= 1.5x); CPU {cpu_warm:.0f} s "
-             f"({cpu_cold / cpu_warm:.2f}x less); {warm_count(t_warm)}"),
-            ("median kernel start per notebook, --cold", f"{median_start(t_cold):.2f} s",
-             "launch -> kernel ready; the notebooks' imports still follow in their cells"),
-            ("median kernel start per notebook, warm", f"{median_start(t_warm):.2f} s",
-             "launch -> kernel ready, imports done (target < 1 s)"),
+            (
+                "one clean configuration (2026-33), warm",
+                f"{warm:.1f} s",
+                f"{cold / warm:.2f}x faster than --cold (target >= 1.5x); CPU {cpu_warm:.0f} s "
+                f"({cpu_cold / cpu_warm:.2f}x less); {warm_count(t_warm)}",
+            ),
+            (
+                "median kernel start per notebook, --cold",
+                f"{median_start(t_cold):.2f} s",
+                "launch -> kernel ready; the notebooks' imports still follow in their cells",
+            ),
+            (
+                "median kernel start per notebook, warm",
+                f"{median_start(t_warm):.2f} s",
+                "launch -> kernel ready, imports done (target < 1 s)",
+            ),
             ("notebook phase outside cell execution, --cold", f"{outside_share(t_cold):.0%}", ""),
             ("notebook phase outside cell execution, warm", f"{outside_share(t_warm):.0%}", ""),
         ]
@@ -129,13 +149,18 @@ def main() -> int:
             loads.append(f"after atlas {load()}")
             n = len(list((proj / "_book").glob("20*-*/index.html")))
             rows += [
-                (f"atlas, all {n} fylker in one --all-regions run", f"{atlas:.1f} s",
-                 f"{atlas / warm:.2f}x one clean configuration (target <= 6x); {atlas / n:.1f} s per fylke; "
-                 f"CPU {cpu_atlas:.0f} s = {cpu_atlas / cpu_warm:.2f}x one configuration's CPU"),
-                ("median kernel start per notebook, atlas",
-                 f"{median_start(t_atlas):.2f} s", f"{len(t_atlas)} notebooks"),
-                ("notebook phase outside cell execution, atlas", f"{outside_share(t_atlas):.0%}",
-                 warm_count(t_atlas)),
+                (
+                    f"atlas, all {n} fylker in one --all-regions run",
+                    f"{atlas:.1f} s",
+                    f"{atlas / warm:.2f}x one clean configuration (target <= 6x); {atlas / n:.1f} s per fylke; "
+                    f"CPU {cpu_atlas:.0f} s = {cpu_atlas / cpu_warm:.2f}x one configuration's CPU",
+                ),
+                (
+                    "median kernel start per notebook, atlas",
+                    f"{median_start(t_atlas):.2f} s",
+                    f"{len(t_atlas)} notebooks",
+                ),
+                ("notebook phase outside cell execution, atlas", f"{outside_share(t_atlas):.0%}", warm_count(t_atlas)),
             ]
             show(rows, shown)
     print(f"\nload average (1/5/15 min): {'; '.join(loads)}")

@@ -6,6 +6,7 @@ rebuild after editing one chapter's prose, the notebook phase with --jobs 1 vs -
 and the peak memory of the child processes. Targets: no-op <= 5 % of clean, prose edit <= 15 %
 of clean, jobs 2 >= 1.6x jobs 1.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,8 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def copy_project(dst: Path) -> Path:
-    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, capture_output=True, text=True,
-                           check=True).stdout.split()
+    files = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
     for f in files:
         if (ROOT / f).is_file():
             (dst / f).parent.mkdir(parents=True, exist_ok=True)
@@ -33,8 +35,14 @@ def copy_project(dst: Path) -> Path:
 def run(proj: Path, *args: str) -> float:
     t0 = time.perf_counter()
     env = {"KG_ROOT": str(proj), "PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin"}
-    subprocess.run([sys.executable, "-m", "kunnskapsgrunnlag.cli", *args], cwd=proj, check=True, env=env,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "kunnskapsgrunnlag.cli", *args],
+        cwd=proj,
+        check=True,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     return time.perf_counter() - t0
 
 

@@ -5,6 +5,7 @@ In a temporary copy of the project: one fetch from the mirror, then `report --re
 --no-render` for each fylke (the notebooks, as in the `allfylker` test; rendering is timed by
 bench_build.py). Exit code 1 if any fylke fails.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,15 +37,25 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         proj = copy_project(Path(tmp))
         t_all = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "kunnskapsgrunnlag.cli", "fetch", "--offline", "--mirror", mirror],
-                       cwd=proj, env=cli_env(proj), check=True, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "kunnskapsgrunnlag.cli", "fetch", "--offline", "--mirror", mirror],
+            cwd=proj,
+            env=cli_env(proj),
+            check=True,
+            capture_output=True,
+        )
         print(f"{'fetch':28s} {time.perf_counter() - t_all:6.1f} s", flush=True)
         for r in regions:
             t0 = time.perf_counter()
             args = ["report", "--region", r, "--offline", "--mirror", mirror, "--jobs", a.jobs]
             args += ["--renderer", "pandoc"] if a.render else ["--no-render"]
-            p = subprocess.run([sys.executable, "-m", "kunnskapsgrunnlag.cli", *args], cwd=proj, env=cli_env(proj),
-                               capture_output=True, text=True)
+            p = subprocess.run(
+                [sys.executable, "-m", "kunnskapsgrunnlag.cli", *args],
+                cwd=proj,
+                env=cli_env(proj),
+                capture_output=True,
+                text=True,
+            )
             status = "ok" if p.returncode == 0 else f"FAILED (exit {p.returncode})"
             if p.returncode:
                 failed.append(r)

@@ -1,4 +1,5 @@
 """`python -m kunnskapsgrunnlag`: the same entry point as the installed `kunnskapsgrunnlag` command."""
+
 from .cli import main
 
 if __name__ == "__main__":

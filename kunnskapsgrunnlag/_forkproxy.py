@@ -8,6 +8,7 @@ If this process is killed outright, the server sees the connection close and kil
 if the server is not there, the command is run as it is (cold). Standard library only, started
 with -I -S, so it starts in a few milliseconds.
 """
+
 import json
 import os
 import select

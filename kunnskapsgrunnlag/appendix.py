@@ -5,6 +5,7 @@ from raw data, transcribed from the 2026 report, delivered as files, or missing.
 Inputs are the book sources (`_quarto.yml`, `report/`), the catalogue, the raw-data manifest and
 the records each notebook writes for one configuration (`<build_dir>/records/<notebook>.json`).
 """
+
 from __future__ import annotations
 
 import re
@@ -19,8 +20,14 @@ EMBED = re.compile(r"\{\{<\s*embed\s+/?build/notebooks/([\w.-]+?)\.ipynb#([\w-]+
 INCLUDE = re.compile(r"\{\{<\s*include\s+/?([^\s>]+)\s*>\}\}")
 
 # How a dataset's numbers reach the report, by the provider the manifest records.
-KIND = {"ssb": "beregnet", "udir": "beregnet", "kartverket": "beregnet",
-        "published": "publisert", "transcription": "transkribert", "manual": "fil"}
+KIND = {
+    "ssb": "beregnet",
+    "udir": "beregnet",
+    "kartverket": "beregnet",
+    "published": "publisert",
+    "transcription": "transkribert",
+    "manual": "fil",
+}
 KIND_TITLE = {
     "beregnet": "Beregnet fra åpne data",
     "publisert": "Skrevet av fra den publiserte rapporten (R1023460)",
@@ -29,18 +36,30 @@ KIND_TITLE = {
 }
 KIND_WHY = {
     "beregnet": "Tallene er regnet ut i denne utgaven fra statistikk som er hentet uendret fra kildene.",
-    "publisert": ("Verdiene fantes ikke i en åpen kilde da utgaven ble laget, så de er skrevet av fra tabellene i den "
-                  "publiserte rapporten, med rapportens kildehenvisning. Indekser, andeler og rangeringer er regnet ut "
-                  "på nytt fra dem og kontrollert mot rapporten. De gjelder bare 2026-utgaven og fylkene rapporten "
-                  "trykte."),
-    "transkribert": ("Det finnes ingen åpen statistikk for dette; opplysningene er samlet fra offentlige dokumenter, "
-                     "med kilde for hver opplysning."),
-    "fil": ("Tallene finnes ikke i noen åpen statistikkbank og leveres som en tabell til hver utgave; kilden står "
-            "ved tallene."),
+    "publisert": (
+        "Verdiene fantes ikke i en åpen kilde da utgaven ble laget, så de er skrevet av fra tabellene i den "
+        "publiserte rapporten, med rapportens kildehenvisning. Indekser, andeler og rangeringer er regnet ut "
+        "på nytt fra dem og kontrollert mot rapporten. De gjelder bare 2026-utgaven og fylkene rapporten "
+        "trykte."
+    ),
+    "transkribert": (
+        "Det finnes ingen åpen statistikk for dette; opplysningene er samlet fra offentlige dokumenter, "
+        "med kilde for hver opplysning."
+    ),
+    "fil": (
+        "Tallene finnes ikke i noen åpen statistikkbank og leveres som en tabell til hver utgave; kilden står "
+        "ved tallene."
+    ),
 }
 # The provider as the reader knows it.
-PROVIDER_NAME = {"ssb": "SSB", "udir": "Udir", "kartverket": "Kartverket", "published": "R1023460 (skrevet av)",
-                 "manual": "Fylkeskommunen", "transcription": "Offentlige dokumenter"}
+PROVIDER_NAME = {
+    "ssb": "SSB",
+    "udir": "Udir",
+    "kartverket": "Kartverket",
+    "published": "R1023460 (skrevet av)",
+    "manual": "Fylkeskommunen",
+    "transcription": "Offentlige dokumenter",
+}
 
 
 def reader_period(spec: dict, current: dict | None = None, edition_params: dict | None = None) -> str:
@@ -111,8 +130,10 @@ def embed_order(root: Path) -> list[tuple[str, str]]:
 
 def _appendix_files(root: Path) -> list[str]:
     q = yaml.safe_load((root / "_quarto.yml").read_text(encoding="utf-8"))
-    return [a if isinstance(a, str) else (a.get("href") or a.get("file") or "")
-            for a in ((q.get("book") or {}).get("appendices") or [])]
+    return [
+        a if isinstance(a, str) else (a.get("href") or a.get("file") or "")
+        for a in ((q.get("book") or {}).get("appendices") or [])
+    ]
 
 
 def chapter_prefixes(root: Path) -> dict[str, str]:
@@ -123,8 +144,11 @@ def chapter_prefixes(root: Path) -> dict[str, str]:
     n = a = 0
     for rel in _chapter_files(root):
         path = root / rel
-        first = next((ln for ln in path.read_text(encoding="utf-8").splitlines() if ln.startswith("# ")), "") \
-            if path.exists() else ""
+        first = (
+            next((ln for ln in path.read_text(encoding="utf-8").splitlines() if ln.startswith("# ")), "")
+            if path.exists()
+            else ""
+        )
         if ".unnumbered" in first:
             continue
         if rel in appendices:
@@ -212,10 +236,10 @@ def edition_numbers(root: Path, fmt: str = "pdf", meta: dict | None = None) -> d
 class Records:
     """What the notebooks of one configuration recorded."""
 
-    captions: dict[str, dict] = field(default_factory=dict)      # label -> {fig-cap|tbl-cap, fig-alt}
-    figure_data: dict[str, dict] = field(default_factory=dict)   # label -> {file, title}
-    missing: dict[str, dict] = field(default_factory=dict)       # dataset -> {reason, note, how_to_fetch, notebooks}
-    used: dict[str, list[str]] = field(default_factory=dict)     # dataset -> notebooks
+    captions: dict[str, dict] = field(default_factory=dict)  # label -> {fig-cap|tbl-cap, fig-alt}
+    figure_data: dict[str, dict] = field(default_factory=dict)  # label -> {file, title}
+    missing: dict[str, dict] = field(default_factory=dict)  # dataset -> {reason, note, how_to_fetch, notebooks}
+    used: dict[str, list[str]] = field(default_factory=dict)  # dataset -> notebooks
 
 
 def read_records(build_dir: Path, notebooks: list[str]) -> Records:
@@ -235,8 +259,13 @@ def read_records(build_dir: Path, notebooks: list[str]) -> Records:
 
 
 # notebook.data_status() keys -> the appendix's groups
-STATUS_GROUP = {"beregnet": "beregnet", "transkribert": "publisert", "transkribert_annet": "transkribert",
-                "manuell": "fil", "mangler": "mangler"}
+STATUS_GROUP = {
+    "beregnet": "beregnet",
+    "transkribert": "publisert",
+    "transkribert_annet": "transkribert",
+    "manuell": "fil",
+    "mangler": "mangler",
+}
 
 
 def grunnlag(status: dict[str, list[str]], records: Records) -> dict[str, list[str]]:

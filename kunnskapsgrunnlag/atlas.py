@@ -8,6 +8,7 @@ state (runner semantics unchanged: an unchanged configuration reruns nothing). A
 fylke is reported and the others go on; the result says whether all succeeded. At the end the
 atlas page `_book/<edition>/` compares the fylker that built (kunnskapsgrunnlag.atlaspage).
 """
+
 from __future__ import annotations
 
 import time
@@ -41,8 +42,9 @@ class AtlasRun:
         return bool(self.outcomes) and all(o.status == "ok" for o in self.outcomes)
 
 
-def all_settings(edition: int | None = None, comparison_regions=None, regions: list[str] | None = None,
-                 root: Path | None = None) -> list[Settings]:
+def all_settings(
+    edition: int | None = None, comparison_regions=None, regions: list[str] | None = None, root: Path | None = None
+) -> list[Settings]:
     """One configuration per fylke of the edition, in the order of their codes."""
     codes = regions or sorted(valid_regions())
     return [make_settings(edition=edition, region=r, comparison_regions=comparison_regions, root=root) for r in codes]
@@ -61,8 +63,10 @@ def _one(s: Settings, *, jobs: int, force: bool, renderer: str, render: bool, wa
                 bad = [st for st in res.steps if st.status in ("failed", "blocked")]
                 first = next((st.message for st in bad if st.status == "failed"), "")
                 out.status = "failed"
-                out.message = (f"{len(bad)} notebook(s) failed or blocked ({', '.join(st.notebook for st in bad)}): "
-                               f"{first}; log: {s.build_dir / 'logs'}; the book was not rendered")
+                out.message = (
+                    f"{len(bad)} notebook(s) failed or blocked ({', '.join(st.notebook for st in bad)}): "
+                    f"{first}; log: {s.build_dir / 'logs'}; the book was not rendered"
+                )
             elif render:
                 with kernels.slot(s.config_id):  # a render counts as one of the --jobs
                     r = pipeline.render(s, renderer=renderer)
@@ -78,8 +82,17 @@ def _one(s: Settings, *, jobs: int, force: bool, renderer: str, render: bool, wa
     return out
 
 
-def build_all(settings: list[Settings], *, jobs: int = 2, force: bool = False, renderer: str = "auto",
-              render: bool = True, wait: bool = False, on_region=None, on_message=None) -> AtlasRun:
+def build_all(
+    settings: list[Settings],
+    *,
+    jobs: int = 2,
+    force: bool = False,
+    renderer: str = "auto",
+    render: bool = True,
+    wait: bool = False,
+    on_region=None,
+    on_message=None,
+) -> AtlasRun:
     """Build (and render) every configuration in `settings` with `jobs` notebooks at once across all.
     `on_region(outcome)` is called as each configuration finishes. Ctrl-C stops everything and
     raises KeyboardInterrupt once every configuration has saved its state."""
@@ -91,8 +104,10 @@ def build_all(settings: list[Settings], *, jobs: int = 2, force: bool = False, r
     interrupted = False
     try:
         with kernels.warm_kernels(settings[0].root), ThreadPoolExecutor(max_workers=len(settings)) as pool:
-            futs = {pool.submit(_one, s, jobs=jobs, force=force, renderer=renderer, render=render, wait=wait,
-                                say=say): s for s in settings}
+            futs = {
+                pool.submit(_one, s, jobs=jobs, force=force, renderer=renderer, render=render, wait=wait, say=say): s
+                for s in settings
+            }
             try:
                 for fut in as_completed(futs):
                     out = fut.result()
@@ -120,32 +135,54 @@ def build_all(settings: list[Settings], *, jobs: int = 2, force: bool = False, r
     return run
 
 
-def cli_report(console, run_fetch, check_renderer, *, edition, compare, mirror, offline, jobs, force, renderer,
-               render, wait, fail) -> AtlasRun:
+def cli_report(
+    console, run_fetch, check_renderer, *, edition, compare, mirror, offline, jobs, force, renderer, render, wait, fail
+) -> AtlasRun:
     """`report --all-regions` for the CLI: one fetch, every fylke, a summary; `fail` (exit 1) if any failed."""
     from rich.table import Table
 
     check_renderer(renderer)
     settings = all_settings(edition, compare)
-    console.print(f"Atlas: edition {settings[0].edition}, {len(settings)} fylker, --jobs {jobs} notebooks at once "
-                  f"across all ({'cold' if kernels.is_cold() else 'warm'} kernels)")
+    console.print(
+        f"Atlas: edition {settings[0].edition}, {len(settings)} fylker, --jobs {jobs} notebooks at once "
+        f"across all ({'cold' if kernels.is_cold() else 'warm'} kernels)"
+    )
     kernels.prestart(settings[0].root)  # the kernel server imports while the fetch runs
     run_fetch(settings[0], mirror, offline, None)  # data/raw is shared: one fetch for every configuration
 
     def show(o: RegionOutcome) -> None:
         colour = {"ok": "green", "failed": "bold red"}.get(o.status, "yellow")
-        console.print(f"[{colour}]{o.status:>11}[/] {o.settings.config_id} {o.settings.region_name}: "
-                      f"{o.ran} ran, {o.skipped} unchanged, {o.seconds:.0f} s {o.message}", highlight=False)
+        console.print(
+            f"[{colour}]{o.status:>11}[/] {o.settings.config_id} {o.settings.region_name}: "
+            f"{o.ran} ran, {o.skipped} unchanged, {o.seconds:.0f} s {o.message}",
+            highlight=False,
+        )
 
-    run = build_all(settings, jobs=jobs, force=force, renderer=renderer, render=render, wait=wait, on_region=show,
-                    on_message=lambda m: console.print(f"[yellow]{m}[/]"))
-    table = Table(title=f"Atlas {settings[0].edition}: {sum(o.status == 'ok' for o in run.outcomes)} of "
-                        f"{len(settings)} fylker built in {run.seconds:.0f} s")
+    run = build_all(
+        settings,
+        jobs=jobs,
+        force=force,
+        renderer=renderer,
+        render=render,
+        wait=wait,
+        on_region=show,
+        on_message=lambda m: console.print(f"[yellow]{m}[/]"),
+    )
+    table = Table(
+        title=f"Atlas {settings[0].edition}: {sum(o.status == 'ok' for o in run.outcomes)} of "
+        f"{len(settings)} fylker built in {run.seconds:.0f} s"
+    )
     for col in ("configuration", "fylke", "status", "notebooks", "seconds", "book / problem"):
         table.add_column(col)
     for o in run.outcomes:
-        table.add_row(o.settings.config_id, o.settings.region_name, o.status, f"{o.ran} ran, {o.skipped} unchanged",
-                      f"{o.seconds:.0f}", o.outputs.get("html", "") if o.status == "ok" else o.message)
+        table.add_row(
+            o.settings.config_id,
+            o.settings.region_name,
+            o.status,
+            f"{o.ran} ran, {o.skipped} unchanged",
+            f"{o.seconds:.0f}",
+            o.outputs.get("html", "") if o.status == "ok" else o.message,
+        )
     console.print(table)
     if any(o.status == "ok" for o in run.outcomes):  # the page needs the builds; it links the books that exist
         from .atlaspage import write_atlas
@@ -155,7 +192,9 @@ def cli_report(console, run_fetch, check_renderer, *, edition, compare, mirror, 
         console.print(f"Atlas page: {run.page['html']}  (PDF {run.page['pdf'].name}, CSV {run.page['csv'].name})")
     bad = [o for o in run.outcomes if o.status != "ok"]
     if bad:
-        fail(f"{len(bad)} of {len(settings)} fylker did not build: "
-             + "; ".join(f"{o.settings.region_name} ({o.settings.config_id}): {o.status}" for o in bad)
-             + ". The others are built; run the same command again to retry (unchanged fylker rerun nothing)")
+        fail(
+            f"{len(bad)} of {len(settings)} fylker did not build: "
+            + "; ".join(f"{o.settings.region_name} ({o.settings.config_id}): {o.status}" for o in bad)
+            + ". The others are built; run the same command again to retry (unchanged fylker rerun nothing)"
+        )
     return run

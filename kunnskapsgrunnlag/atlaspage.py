@@ -8,6 +8,7 @@ missing. The national population and its change are the sums over the 15 fylker 
 the country), so they are shown only when all 15 are built. Offline: no script, font or style is
 fetched; the map is a PNG beside the page. Rendered into a fresh folder, then swapped in.
 """
+
 from __future__ import annotations
 
 import csv
@@ -90,18 +91,41 @@ def indicators(v: dict[str, str]) -> list[Indicator]:
     fra, til = v.get("befendring.fra_aar", ""), v.get("befendring.til_aar", "")
     return [
         Indicator("folketall", f"Folketall 1. januar {v.get('befolkning.aar', '')}", "Folketall", 0, ""),
-        Indicator("endring", f"Endring i folketallet {fra}–{til} (prosent)",
-                  f"Endring i folketallet {fra}–{til}, prosent", 1, "høy verdi: sterk vekst"),
-        Indicator("ab", f"Aldersbæreevne {v.get('ab.aar', '')} (personer 16–66 år per person 67+)",
-                  f"Aldersbæreevne {v.get('ab.aar', '')}", 1, "høy verdi: mange i yrkesaktiv alder per eldre"),
-        Indicator("ab_fram", f"Aldersbæreevne {v.get('ab.slutt_aar', '')}, framskrevet (SSBs hovedalternativ)",
-                  f"Aldersbæreevne {v.get('ab.slutt_aar', '')}, framskrevet", 1, ""),
-        Indicator("neet", f"Unge 15–29 år utenfor arbeid, utdanning og opplæring (NEET) {v.get('neet.aar', '')}, "
-                  "prosent",
-                  f"NEET 15–29 år {v.get('neet.aar', '')}, prosent", 1, "høy verdi: mange unge utenfor"),
-        Indicator("fullfort", f"Fullført videregående innen fem/seks år, {v.get('gjennomforing.kull', '')}-kullet, "
-                  "prosent", f"Fullført videregående, {v.get('gjennomforing.kull', '')}-kullet, prosent", 1,
-                  "høy verdi: mange fullfører"),
+        Indicator(
+            "endring",
+            f"Endring i folketallet {fra}–{til} (prosent)",
+            f"Endring i folketallet {fra}–{til}, prosent",
+            1,
+            "høy verdi: sterk vekst",
+        ),
+        Indicator(
+            "ab",
+            f"Aldersbæreevne {v.get('ab.aar', '')} (personer 16–66 år per person 67+)",
+            f"Aldersbæreevne {v.get('ab.aar', '')}",
+            1,
+            "høy verdi: mange i yrkesaktiv alder per eldre",
+        ),
+        Indicator(
+            "ab_fram",
+            f"Aldersbæreevne {v.get('ab.slutt_aar', '')}, framskrevet (SSBs hovedalternativ)",
+            f"Aldersbæreevne {v.get('ab.slutt_aar', '')}, framskrevet",
+            1,
+            "",
+        ),
+        Indicator(
+            "neet",
+            f"Unge 15–29 år utenfor arbeid, utdanning og opplæring (NEET) {v.get('neet.aar', '')}, prosent",
+            f"NEET 15–29 år {v.get('neet.aar', '')}, prosent",
+            1,
+            "høy verdi: mange unge utenfor",
+        ),
+        Indicator(
+            "fullfort",
+            f"Fullført videregående innen fem/seks år, {v.get('gjennomforing.kull', '')}-kullet, prosent",
+            f"Fullført videregående, {v.get('gjennomforing.kull', '')}-kullet, prosent",
+            1,
+            "høy verdi: mange fullfører",
+        ),
         Indicator("levekaar", "Levekår: kommuner over landsnivået (landet = 1)", "", 0, ""),
     ]
 
@@ -119,8 +143,15 @@ def collect(root: Path, edition: int, stale_notebooks: Callable) -> tuple[list[R
         s = make_settings(edition=edition, region=code, root=root)
         last, stale = stale_notebooks(s)
         built = bool(last.get("ok")) and variables_path(s).exists()
-        state = ("Ikke bygget" if not last else "Siste bygg feilet eller ble avbrutt" if not last.get("ok")
-                 else f"Ikke bygget ({variables_path(s).name} mangler)" if not built else "")
+        state = (
+            "Ikke bygget"
+            if not last
+            else "Siste bygg feilet eller ble avbrutt"
+            if not last.get("ok")
+            else f"Ikke bygget ({variables_path(s).name} mangler)"
+            if not built
+            else ""
+        )
         row = Row(code, name, s.config_id, built=built, state=state)
         if built and stale:
             row.state = f"Bygget før siste endring av kode eller data ({len(stale)} notatbøker er utdatert)"
@@ -177,7 +208,8 @@ def _national(variables: dict, pops: dict[str, tuple[float, float]], n_fylker: i
         "neet": _cell(_common(variables, "neet.norge")),
         "fullfort": _cell(_common(variables, "gjennomforing.norge")),
         "levekaar": Cell("–", None, "indeksen er relativ til landet"),
-        "folketall": Cell(MISSING_READER), "endring": Cell(MISSING_READER),
+        "folketall": Cell(MISSING_READER),
+        "endring": Cell(MISSING_READER),
     }
     if len(pops) == n_fylker and n_fylker:  # the fylker partition the country: their sum is the national total
         first, last = sum(p[0] for p in pops.values()), sum(p[1] for p in pops.values())
@@ -192,10 +224,13 @@ def _national(variables: dict, pops: dict[str, tuple[float, float]], n_fylker: i
 # --------------------------------------------------------------------------------------------
 def table_csv(rows: list[Row], national: dict[str, Cell], inds: list[Indicator], edition: int) -> str:
     buf = io.StringIO()
-    buf.write(f"# {TITLE}, utgave {edition}: nøkkeltall per fylke og for landet\n"
-              "# Kilde: SSB (tabell 07459, 14288, 13563), Udir; beregnet av kunnskapsgrunnlag fra hver "
-              "konfigurasjons bygg\n# Tom celle: data mangler eller fylket er ikke bygget\n")
+    buf.write(
+        f"# {TITLE}, utgave {edition}: nøkkeltall per fylke og for landet\n"
+        "# Kilde: SSB (tabell 07459, 14288, 13563), Udir; beregnet av kunnskapsgrunnlag fra hver "
+        "konfigurasjons bygg\n# Tom celle: data mangler eller fylket er ikke bygget\n"
+    )
     w = csv.writer(buf, lineterminator="\n")
+
     def val(c: Cell | None, ind: Indicator):
         if c is None or c.value is None:
             return ""
@@ -209,8 +244,9 @@ def table_csv(rows: list[Row], national: dict[str, Cell], inds: list[Indicator],
 
 
 def _ranked(rows: list[Row], key: str) -> list[tuple[str, float]]:
-    vals = [(r.name, r.cells[key].value) for r in rows
-            if r.built and r.cells.get(key) and r.cells[key].value is not None]
+    vals = [
+        (r.name, r.cells[key].value) for r in rows if r.built and r.cells.get(key) and r.cells[key].value is not None
+    ]
     return sorted(vals, key=lambda x: x[1], reverse=True)  # type: ignore[arg-type, return-value]
 
 
@@ -223,12 +259,17 @@ def map_alt(rows: list[Row], inds: list[Indicator]) -> str:
         ind = by_key[key]
         if ranked:
             hi, lo = ranked[0], ranked[-1]
-            parts.append(f"{ind.short}: høyest i {hi[0]} ({fmt.num(hi[1], ind.decimals)}), lavest i {lo[0]} "
-                         f"({fmt.num(lo[1], ind.decimals)}), {len(ranked)} fylker med tall")
+            parts.append(
+                f"{ind.short}: høyest i {hi[0]} ({fmt.num(hi[1], ind.decimals)}), lavest i {lo[0]} "
+                f"({fmt.num(lo[1], ind.decimals)}), {len(ranked)} fylker med tall"
+            )
         else:
             parts.append(f"{ind.short}: {MISSING_READER}")
-    return (f"{len(MAP_INDICATORS)} kart over Norges fylker, ett per nøkkeltall, mørkere farge betyr høyere verdi. "
-            + ". ".join(parts) + ". Tallene står i tabellen.")
+    return (
+        f"{len(MAP_INDICATORS)} kart over Norges fylker, ett per nøkkeltall, mørkere farge betyr høyere verdi. "
+        + ". ".join(parts)
+        + ". Tallene står i tabellen."
+    )
 
 
 def draw_maps(raw_dir: Path, rows: list[Row], inds: list[Indicator], path: Path) -> str | None:
@@ -255,17 +296,36 @@ def draw_maps(raw_dir: Path, rows: list[Row], inds: list[Indicator], path: Path)
         if not lack.empty:
             lack.plot(ax=ax, color="#e6e6e6", edgecolor="#7a7a7a", linewidth=0.3, hatch="///")
         if not have.empty:
-            have.plot(ax=ax, column="v", cmap="viridis_r", edgecolor="white", linewidth=0.3, legend=True,
-                      legend_kwds={"orientation": "horizontal", "shrink": 0.85, "pad": 0.02,
-                                   "format": matplotlib.ticker.FuncFormatter(
-                                       lambda x, _p, d=by_key[key].decimals: fmt.num(x, d))})
+            have.plot(
+                ax=ax,
+                column="v",
+                cmap="viridis_r",
+                edgecolor="white",
+                linewidth=0.3,
+                legend=True,
+                legend_kwds={
+                    "orientation": "horizontal",
+                    "shrink": 0.85,
+                    "pad": 0.02,
+                    "format": matplotlib.ticker.FuncFormatter(lambda x, _p, d=by_key[key].decimals: fmt.num(x, d)),
+                },
+            )
         ax.set_title("\n".join(_wrap(by_key[key].short, 24)), fontsize=9)
         ax.set_axis_off()
         if not lack.empty:
-            ax.legend(handles=[Patch(facecolor="#e6e6e6", edgecolor="#7a7a7a", hatch="///", label=MISSING_READER)],
-                      loc="lower right", fontsize=7, frameon=False)
-    fig.text(0.01, 0.01, "Kartgrunnlag: © Kartverket, CC BY 4.0. Tall: SSB og Udir, beregnet av kunnskapsgrunnlag.",
-             fontsize=7, color="#444444")
+            ax.legend(
+                handles=[Patch(facecolor="#e6e6e6", edgecolor="#7a7a7a", hatch="///", label=MISSING_READER)],
+                loc="lower right",
+                fontsize=7,
+                frameon=False,
+            )
+    fig.text(
+        0.01,
+        0.01,
+        "Kartgrunnlag: © Kartverket, CC BY 4.0. Tall: SSB og Udir, beregnet av kunnskapsgrunnlag.",
+        fontsize=7,
+        color="#444444",
+    )
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     # the exact size (no tight bbox): the page gives the image's width and height
     fig.savefig(path, format="png", bbox_inches=None, metadata={"Software": None})
@@ -399,22 +459,41 @@ def write_atlas(root: Path, edition: int, stale_notebooks: Callable) -> dict:
     tmp.mkdir(parents=True)
     try:
         drawn = draw_maps(raw_dir, rows, inds, tmp / MAP_FILE)
-        ctx = dict(title=TITLE, edition=edition, rows=rows, national=national, inds=inds,
-                   n_built=sum(r.built for r in rows), map=MAP_FILE if drawn else None,
-                   map_alt=map_alt(rows, inds), map_px=(int(MAP_SIZE[0] * MAP_DPI), int(MAP_SIZE[1] * MAP_DPI)),
-                   missing=MISSING_READER, csv=CSV_FILE, pdf=PDF_FILE,
-                   written=rawstore.now_iso()[:10])
+        ctx = dict(
+            title=TITLE,
+            edition=edition,
+            rows=rows,
+            national=national,
+            inds=inds,
+            n_built=sum(r.built for r in rows),
+            map=MAP_FILE if drawn else None,
+            map_alt=map_alt(rows, inds),
+            map_px=(int(MAP_SIZE[0] * MAP_DPI), int(MAP_SIZE[1] * MAP_DPI)),
+            missing=MISSING_READER,
+            csv=CSV_FILE,
+            pdf=PDF_FILE,
+            written=rawstore.now_iso()[:10],
+        )
         html_env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True)
         (tmp / "index.html").write_text(html_env.from_string(HTML).render(**ctx), encoding="utf-8")
         (tmp / CSV_FILE).write_text(table_csv(rows, national, inds, edition), encoding="utf-8")
         typ_env = jinja2.Environment(autoescape=False, undefined=jinja2.StrictUndefined)
-        (tmp / "fylkesoversikt.typ").write_text(typ_env.from_string(TYPST).render(**ctx, s=_typst_string),
-                                                encoding="utf-8")
-        typst.compile(str(tmp / "fylkesoversikt.typ"), output=str(tmp / PDF_FILE), root=str(tmp),
-                      pdf_standards=["ua-1"])
+        (tmp / "fylkesoversikt.typ").write_text(
+            typ_env.from_string(TYPST).render(**ctx, s=_typst_string), encoding="utf-8"
+        )
+        typst.compile(
+            str(tmp / "fylkesoversikt.typ"), output=str(tmp / PDF_FILE), root=str(tmp), pdf_standards=["ua-1"]
+        )
         (tmp / "fylkesoversikt.typ").unlink()
-        outputs.stamp(tmp, kind="atlas", edition=edition, html="index.html", pdf=PDF_FILE, csv=CSV_FILE,
-                      rendered=rawstore.now_iso())
+        outputs.stamp(
+            tmp,
+            kind="atlas",
+            edition=edition,
+            html="index.html",
+            pdf=PDF_FILE,
+            csv=CSV_FILE,
+            rendered=rawstore.now_iso(),
+        )
         if out.exists():
             out.rename(old)
         tmp.rename(out)
@@ -424,5 +503,11 @@ def write_atlas(root: Path, edition: int, stale_notebooks: Callable) -> dict:
             old.rename(out)
         raise
     shutil.rmtree(old, ignore_errors=True)
-    return {"html": out / "index.html", "pdf": out / PDF_FILE, "csv": out / CSV_FILE,
-            "map": out / MAP_FILE if drawn else None, "rows": rows, "national": national}
+    return {
+        "html": out / "index.html",
+        "pdf": out / PDF_FILE,
+        "csv": out / CSV_FILE,
+        "map": out / MAP_FILE if drawn else None,
+        "rows": rows,
+        "national": national,
+    }

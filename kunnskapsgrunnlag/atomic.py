@@ -5,6 +5,7 @@ goes through `write_text`/`write_json`; `read_json` reads one defensively: a cor
 set aside (renamed to `<name>.corrupt-<timestamp>`) with a warning and the default is returned,
 so a cut write never leaves every later run failing.
 """
+
 from __future__ import annotations
 
 import json
@@ -72,6 +73,9 @@ def set_aside(path: Path, why: str, stacklevel: int = 2) -> Path:
     path = Path(path)
     aside = path.with_name(f"{path.name}.corrupt-{time.strftime('%Y%m%dT%H%M%S')}")
     os.replace(path, aside)
-    warnings.warn(f"{path} was corrupt ({why}); set aside as {aside.name} and rebuilt",
-                  CorruptStateWarning, stacklevel=stacklevel + 1)
+    warnings.warn(
+        f"{path} was corrupt ({why}); set aside as {aside.name} and rebuilt",
+        CorruptStateWarning,
+        stacklevel=stacklevel + 1,
+    )
     return aside

@@ -1,4 +1,5 @@
 """The calculations behind the report's numbers. Each is unit-tested and back-tested."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -6,7 +7,7 @@ import pandas as pd
 
 # Registered population (07459 in the mirror's age groups) and SSB 14288's functional groups.
 WORKING_AGE_GROUPS = ["16-19", "20-44", "45-66"]  # 16–66 years
-OLD_AGE_GROUPS = ["67-79", "80-89", "90+"]        # 67 years and older
+OLD_AGE_GROUPS = ["67-79", "80-89", "90+"]  # 67 years and older
 
 
 def aldersbaereevne(df: pd.DataFrame, by: list[str]) -> pd.DataFrame:
@@ -58,8 +59,9 @@ def rank_asc(values: pd.Series) -> pd.Series:
     return values.rank(ascending=True, method="min").astype(int)
 
 
-def levekaar_from_ssb(lavinntekt: pd.DataFrame, utdanning: pd.DataFrame, innvandrere: pd.DataFrame,
-                      western_codes: tuple[str, ...] = ()) -> pd.DataFrame:
+def levekaar_from_ssb(
+    lavinntekt: pd.DataFrame, utdanning: pd.DataFrame, innvandrere: pd.DataFrame, western_codes: tuple[str, ...] = ()
+) -> pd.DataFrame:
     """The three indicators for all kommuner from SSB's tables, each relative to the mean.
 
     * lav_inntekt: share in persistent low income (12944, EU-60, latest three-year period);
@@ -68,13 +70,15 @@ def levekaar_from_ssb(lavinntekt: pd.DataFrame, utdanning: pd.DataFrame, innvand
       summed over country-background groups not in `western_codes`.
     Inputs are the generic tidy SSB frames (region_code, period, dimension codes, value).
     """
+
     def latest(d):
         return d[d["period"] == d["period"].max()]
 
     low_inc = latest(lavinntekt).groupby("region_code")["value"].sum()
     if "andel_pst" in utdanning:  # the stored 09429 table (mirror shape: year, nivaa, andel_pst)
         utdanning = utdanning.rename(columns={"nivaa": "Nivaa", "andel_pst": "value"}).assign(
-            period=lambda d: d["year"].astype(str))
+            period=lambda d: d["year"].astype(str)
+        )
     u = latest(utdanning).pivot_table(index="region_code", columns="Nivaa", values="value", aggfunc="sum")
     # 09429 as fetched (ContentsCode PersonerProsent, Nivaa 01 … 09a) is already a share; a
     # count table with the total "00" is turned into one.
@@ -121,8 +125,12 @@ def check_sum_to_total(df: pd.DataFrame, value: str, total_code: str = "0") -> N
 
 def population_change(pop: pd.DataFrame, first: int, last: int, level: str = "kommune") -> pd.DataFrame:
     """Total population change (persons and %) between 1 January `first` and `last`."""
-    tot = (pop[pop["region_level"] == level].groupby(["region_code", "region_name", "year"])["persons"]
-           .sum().unstack("year"))
+    tot = (
+        pop[pop["region_level"] == level]
+        .groupby(["region_code", "region_name", "year"])["persons"]
+        .sum()
+        .unstack("year")
+    )
     if first not in tot or last not in tot:
         raise KeyError(f"population data lacks {first} or {last}: has {sorted(tot.columns)}")
     out = pd.DataFrame({"fra": tot[first], "til": tot[last]})
@@ -185,5 +193,9 @@ def low_education_indicator(shares: pd.Series, reference: float) -> pd.Series:
 def distance_to_published(computed: pd.Series, published: pd.Series) -> dict[str, float]:
     """Max absolute and root-mean-square distance on the kommuner both have."""
     d = (computed.reindex(published.index) - published).dropna()
-    return {"n": int(len(d)), "max_abs": float(d.abs().max()), "rmse": float((d ** 2).mean() ** 0.5),
-            "mean": float(d.mean())}
+    return {
+        "n": int(len(d)),
+        "max_abs": float(d.abs().max()),
+        "rmse": float((d**2).mean() ** 0.5),
+        "mean": float(d.mean()),
+    }

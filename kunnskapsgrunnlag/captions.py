@@ -1,6 +1,7 @@
 """Captions into the executed notebook: the runner calls `apply_captions` after papermill, with the
 captions the notebook recorded through `ctx.caption()` (records/<name>.json). A module of its own, so
 that the runner does not import the in-notebook API (notebook.py) for it."""
+
 from __future__ import annotations
 
 import json
@@ -44,7 +45,7 @@ def apply_captions(settings: Settings, name: str, notebook_path: Path) -> int:
         new_opts = [(k, ln) for _, k, ln in opts if k not in caps[label]]
         for key, value in caps[label].items():
             new_opts.append((key, f"#| {key}: {json.dumps(value, ensure_ascii=False)}"))
-        lines = [ln for _, ln in new_opts] + lines[len(opts):]
+        lines = [ln for _, ln in new_opts] + lines[len(opts) :]
         cell["source"] = "\n".join(lines)
         changed += 1
     unknown = sorted(set(caps) - found)

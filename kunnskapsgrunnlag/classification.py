@@ -6,6 +6,7 @@ Never a hand-typed list. Offline the kommuner come from the fetched boundary dat
 kommuner, 104 for fylker) through ssb-klass-python. A Norwegian kommune number's first two
 digits are its fylke number.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -35,8 +36,9 @@ def fylke_of(kommune_code: str) -> str:
 @lru_cache(maxsize=8)
 def _kommuner_from_raw(raw_dir: str) -> pd.DataFrame:
     gdf = RawStore(Path(raw_dir)).load_geo("kommuner_2024")
-    df = pd.DataFrame({"kommune_code": gdf["kommunenummer"].astype(str).str.zfill(4),
-                       "kommune_name": gdf["kommunenavn"].astype(str)})
+    df = pd.DataFrame(
+        {"kommune_code": gdf["kommunenummer"].astype(str).str.zfill(4), "kommune_name": gdf["kommunenavn"].astype(str)}
+    )
     df["fylke_code"] = df["kommune_code"].map(fylke_of)
     return df.drop_duplicates("kommune_code").sort_values("kommune_code").reset_index(drop=True)
 
@@ -55,8 +57,10 @@ def kommuner_klass(year: int) -> pd.DataFrame:  # pragma: no cover - needs netwo
 def kommuner(raw_dir: Path, year: int, fylke: str | None = None) -> pd.DataFrame:
     """Kommuner (code, name, fylke code) valid on 1 January `year`, optionally of one fylke."""
     if int(year) < FIRST_YEAR_2024_DIVISION:
-        raise ClassificationError(f"no offline kommune classification for {year} (the offline "
-                                  f"division is 2024); use SSB KLASS online (classification 131)")
+        raise ClassificationError(
+            f"no offline kommune classification for {year} (the offline "
+            f"division is 2024); use SSB KLASS online (classification 131)"
+        )
     df = _kommuner_from_raw(str(Path(raw_dir).resolve()))
     if fylke is not None:
         if fylke not in fylker():

@@ -1,4 +1,5 @@
 """Command-line program: `kunnskapsgrunnlag fetch | build | render | report | status | diff | clean`."""
+
 from __future__ import annotations
 
 import errno
@@ -20,17 +21,25 @@ from .fetch.query import ResponseShapeError, TemplateError
 from .fetch.ssb import InvalidQuery
 from .runner import BuildInterrupted, NotebookFailed, VariablesError
 
-app = typer.Typer(add_completion=False, pretty_exceptions_enable=False,
-                  help="Build the Buskerudplanen knowledge base: fetch data, run notebooks, render the report.")
+app = typer.Typer(
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    help="Build the Buskerudplanen knowledge base: fetch data, run notebooks, render the report.",
+)
 console = Console(stderr=True)
 DEBUG = {"on": False}
 
 
 @app.callback()
-def _global(debug: bool = typer.Option(False, "--debug", help="Show the full traceback of an error."),
-            project: Optional[Path] = typer.Option(
-                None, "--project", "-C",
-                help="The project folder (default: found from the current directory upwards, like git).")):
+def _global(
+    debug: bool = typer.Option(False, "--debug", help="Show the full traceback of an error."),
+    project: Optional[Path] = typer.Option(
+        None,
+        "--project",
+        "-C",
+        help="The project folder (default: found from the current directory upwards, like git).",
+    ),
+):
     """Build the Buskerudplanen knowledge base: fetch data, run notebooks, render the report."""
     DEBUG["on"] = debug
     try:
@@ -48,11 +57,20 @@ warnings.showwarning = _show_warning
 EditionOpt = typer.Option(None, "--edition", help="Edition year (see config/project.yml `editions`).")
 RegionOpt = typer.Option(None, "--region", help="Fylke code (2024), default 33 Buskerud.")
 CompareOpt = typer.Option(None, "--compare", help="Comparison regions (repeat), default from config.")
-MirrorOpt = typer.Option(None, "--mirror", help="Offline mirror folder (default: $KG_MIRROR, else `defaults.mirror` "
-                                                 "in config/project.yml, ../shared/data).")
-WaitOpt = typer.Option(False, "--wait", help="If another run of the same configuration is going on, wait for it instead of stopping.")
-ColdOpt = typer.Option(False, "--cold", help="Start every notebook's kernel as a new process that imports everything "
-                       "itself (no warm kernels; for comparison, see docs/benchmarks.md).")
+MirrorOpt = typer.Option(
+    None,
+    "--mirror",
+    help="Offline mirror folder (default: $KG_MIRROR, else `defaults.mirror` in config/project.yml, ../shared/data).",
+)
+WaitOpt = typer.Option(
+    False, "--wait", help="If another run of the same configuration is going on, wait for it instead of stopping."
+)
+ColdOpt = typer.Option(
+    False,
+    "--cold",
+    help="Start every notebook's kernel as a new process that imports everything "
+    "itself (no warm kernels; for comparison, see docs/benchmarks.md).",
+)
 
 
 def _settings(edition, region, compare):
@@ -78,8 +96,10 @@ def _run_fetch(settings, mirror, offline, datasets, rebuild_manifest=False):
         from .config import load_catalogue
 
         new, notes = rawstore.rebuild_manifest(settings.raw_dir, load_catalogue(settings.root))
-        console.print(f"Rebuilt {settings.raw_dir / rawstore.MANIFEST} from the files on disk "
-                      f"({len(new['datasets'])} datasets); fetch now refreshes each entry from its source.")
+        console.print(
+            f"Rebuilt {settings.raw_dir / rawstore.MANIFEST} from the files on disk "
+            f"({len(new['datasets'])} datasets); fetch now refreshes each entry from its source."
+        )
         for n in notes:
             console.print(f"[yellow]skipped[/] {n}")
     mirror, origin = pipeline.resolve_mirror(settings, mirror)
@@ -97,17 +117,24 @@ def _run_fetch(settings, mirror, offline, datasets, rebuild_manifest=False):
             console.print(f"[green]Restored[/] {r.dataset}: {r.detail}")
     missing = [r for r in results if r.status == "missing"]
     if missing:
-        console.print(f"[yellow]{len(missing)} dataset(s) missing[/] – shown as missing in the report, "
-                      f"with the query that fetches them (see {settings.build_dir / 'changes.md'} and the "
-                      "Datakilder appendix).")
+        console.print(
+            f"[yellow]{len(missing)} dataset(s) missing[/] – shown as missing in the report, "
+            f"with the query that fetches them (see {settings.build_dir / 'changes.md'} and the "
+            "Datakilder appendix)."
+        )
     from .config import load_catalogue
 
     cat = load_catalogue(settings.root)
-    unreachable = [r for r in missing if cat.get(r.dataset, {}).get("provider") not in {"manual", "published"}
-                   and (not online) and (mirror is None)]
+    unreachable = [
+        r
+        for r in missing
+        if cat.get(r.dataset, {}).get("provider") not in {"manual", "published"} and (not online) and (mirror is None)
+    ]
     if unreachable:
-        console.print(f"[yellow]{len(unreachable)} dataset(s) missing because no source was reachable[/] "
-                      f"(offline and no mirror: {origin}); {pipeline.MIRROR_HINT}.")
+        console.print(
+            f"[yellow]{len(unreachable)} dataset(s) missing because no source was reachable[/] "
+            f"(offline and no mirror: {origin}); {pipeline.MIRROR_HINT}."
+        )
     return results
 
 
@@ -119,37 +146,55 @@ def _print_resolved_queries(settings, results):
     cat = load_catalogue(settings.root)
     api = [r for r in results if cat.get(r.dataset, {}).get("provider") in {"ssb", "udir"}]
     if api:
-        console.print(f"Resolved online queries (edition {settings.edition}, region {settings.region}; "
-                      "`fetch --dry-run` prints the exact requests):")
+        console.print(
+            f"Resolved online queries (edition {settings.edition}, region {settings.region}; "
+            "`fetch --dry-run` prints the exact requests):"
+        )
     for r in api:
-        console.print(f"  {r.dataset}: {how_to_fetch(cat[r.dataset], settings)}", markup=False, highlight=False, soft_wrap=True)
+        console.print(
+            f"  {r.dataset}: {how_to_fetch(cat[r.dataset], settings)}", markup=False, highlight=False, soft_wrap=True
+        )
 
 
 def _run_build(settings, jobs, force, only):
     rows = {}
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console) as prog:
+
         def event(name, status, msg):
             if name not in rows:
                 rows[name] = prog.add_task(name, total=1)
             colour = {"ran": "green", "skipped": "dim", "failed": "red", "blocked": "red", "running": "cyan"}[status]
-            prog.update(rows[name], description=f"[{colour}]{name}: {status}[/] {msg}",
-                        completed=0 if status == "running" else 1)
+            prog.update(
+                rows[name],
+                description=f"[{colour}]{name}: {status}[/] {msg}",
+                completed=0 if status == "running" else 1,
+            )
+
         res = pipeline.build(settings, jobs=jobs, force=force, only=only, on_event=event)
-    console.print(f"Notebooks: {res.count('ran')} ran, {res.count('skipped')} unchanged, "
-                  f"{res.count('failed')} failed, {res.count('blocked')} blocked")
+    console.print(
+        f"Notebooks: {res.count('ran')} ran, {res.count('skipped')} unchanged, "
+        f"{res.count('failed')} failed, {res.count('blocked')} blocked"
+    )
     for m in res.missing:
-        console.print(f"[yellow]MISSING[/] {m['dataset']} ({m['notebook']}): {m['reason']}\n    fetch: {m['how_to_fetch']}")
+        console.print(
+            f"[yellow]MISSING[/] {m['dataset']} ({m['notebook']}): {m['reason']}\n    fetch: {m['how_to_fetch']}"
+        )
     for s in res.steps:
         if s.status == "failed":
-            console.print(f"[bold red]FAILED[/] {s.message}\n    log: {settings.build_dir / 'logs' / (s.notebook + '.log')}; "
-                          f"failed notebook: {settings.build_dir / 'notebooks' / (s.notebook + '.failed.ipynb')}; "
-                          "the last good output is kept")
+            console.print(
+                f"[bold red]FAILED[/] {s.message}\n    log: {settings.build_dir / 'logs' / (s.notebook + '.log')}; "
+                f"failed notebook: {settings.build_dir / 'notebooks' / (s.notebook + '.failed.ipynb')}; "
+                "the last good output is kept"
+            )
     if res.changes and all("(ny) ->" in c for c in res.changes):
-        console.print(f"First build of {settings.config_id}: {len(res.changes)} number(s) in the report computed; "
-                      f"what ran and why: {settings.build_dir / 'changes.md'}")
+        console.print(
+            f"First build of {settings.config_id}: {len(res.changes)} number(s) in the report computed; "
+            f"what ran and why: {settings.build_dir / 'changes.md'}"
+        )
     elif res.changes:
-        console.print(f"{len(res.changes)} number(s) in the report changed; what ran and why: "
-                      f"{settings.build_dir / 'changes.md'}")
+        console.print(
+            f"{len(res.changes)} number(s) in the report changed; what ran and why: {settings.build_dir / 'changes.md'}"
+        )
     elif res.count("ran"):
         console.print(f"No number in the report changed; what ran and why: {settings.build_dir / 'changes.md'}")
     return res
@@ -158,12 +203,13 @@ def _run_build(settings, jobs, force, only):
 def _os_message(exc: OSError) -> str:
     where = exc.filename or "a file"
     if exc.errno == errno.ENOSPC:
-        return (f"the disk is full (writing {where}); free some space and run again "
-                "(the previous outputs are kept)")
+        return f"the disk is full (writing {where}); free some space and run again (the previous outputs are kept)"
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         why = exc.strerror or os.strerror(exc.errno)  # strerror is None when the OSError was raised by hand
-        return (f"cannot write {where}: {why.lower()} (read-only or not yours); make the folder writable "
-                "(e.g. `chmod -R u+w`) or run from a copy of the project you own")
+        return (
+            f"cannot write {where}: {why.lower()} (read-only or not yours); make the folder writable "
+            "(e.g. `chmod -R u+w`) or run from a copy of the project you own"
+        )
     if exc.errno == errno.ENOENT:
         return f"{where} does not exist"
     return f"{exc.strerror or exc} ({where})"
@@ -182,16 +228,36 @@ def _guard(fn):
             console.print_exception()
         if isinstance(exc, (BuildInterrupted, KeyboardInterrupt)):
             done = getattr(exc, "finished", None)
-            detail = f" ({len(done)} notebook(s) finished before; {len(exc.cancelled)} cancelled)" if done is not None else ""
+            detail = (
+                f" ({len(done)} notebook(s) finished before; {len(exc.cancelled)} cancelled)"
+                if done is not None
+                else ""
+            )
             sig = getattr(exc, "signal", None) or (exc if isinstance(exc, Stopped) else None)
             how = f"stopped by {sig.name}" if sig is not None else "interrupted (Ctrl-C)"
-            _fail(f"{how}{detail}; queued notebooks were cancelled and running ones stopped. "
-                  "The last good outputs and the previous book are kept; run the command again to continue.",
-                  128 + sig.signum if sig is not None else 130)
-        if isinstance(exc, (ConfigError, InvalidQuery, ValidationError, rawstore.RawDataError, outputs.OutputError,
-                            outputs.LockBusy, pipeline.StaleBuildError, pipeline.DatasetError, VariablesError,
-                            pipeline.NoDataError,
-                            ResponseShapeError, TemplateError, FetchRefused)):
+            _fail(
+                f"{how}{detail}; queued notebooks were cancelled and running ones stopped. "
+                "The last good outputs and the previous book are kept; run the command again to continue.",
+                128 + sig.signum if sig is not None else 130,
+            )
+        if isinstance(
+            exc,
+            (
+                ConfigError,
+                InvalidQuery,
+                ValidationError,
+                rawstore.RawDataError,
+                outputs.OutputError,
+                outputs.LockBusy,
+                pipeline.StaleBuildError,
+                pipeline.DatasetError,
+                VariablesError,
+                pipeline.NoDataError,
+                ResponseShapeError,
+                TemplateError,
+                FetchRefused,
+            ),
+        ):
             _fail(str(exc), 2)
         if isinstance(exc, NotebookFailed):
             _fail(str(exc))
@@ -199,24 +265,38 @@ def _guard(fn):
             _fail(f"rendering failed: {exc} (the previous book is kept)")
         if isinstance(exc, KeyError):
             msg = str(exc.args[0]) if exc.args else ""
-            _fail(msg if " " in msg else f"missing key {msg!r} (in a configuration file or a dataset; run with "
-                  "--debug to see where)", 2)
+            _fail(
+                msg
+                if " " in msg
+                else f"missing key {msg!r} (in a configuration file or a dataset; run with --debug to see where)",
+                2,
+            )
         if isinstance(exc, OSError):
             _fail(_os_message(exc), 1)
         if isinstance(exc, SystemExit):
             raise
-        _fail(f"unexpected error: {type(exc).__name__}: {exc}. Run again with --debug for the traceback "
-              "and report it with that output.", 1)
+        _fail(
+            f"unexpected error: {type(exc).__name__}: {exc}. Run again with --debug for the traceback "
+            "and report it with that output.",
+            1,
+        )
 
 
 @app.command()
-def fetch(mirror: Optional[Path] = MirrorOpt,
-          offline: bool = typer.Option(False, "--offline", help="Do not try the online APIs."),
-          dataset: Optional[List[str]] = typer.Option(None, "--dataset", help="Only these datasets (repeat)."),
-          dry_run: bool = typer.Option(False, "--dry-run", help="Print every request the online fetch would send (method, URL, body); write nothing."),
-          rebuild_manifest: bool = typer.Option(False, "--rebuild-manifest",
-                                                help="Rebuild data/raw/manifest.json from the raw files on disk first."),
-          edition: Optional[int] = EditionOpt, region: Optional[str] = RegionOpt, compare: Optional[List[str]] = CompareOpt):
+def fetch(
+    mirror: Optional[Path] = MirrorOpt,
+    offline: bool = typer.Option(False, "--offline", help="Do not try the online APIs."),
+    dataset: Optional[List[str]] = typer.Option(None, "--dataset", help="Only these datasets (repeat)."),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Print every request the online fetch would send (method, URL, body); write nothing."
+    ),
+    rebuild_manifest: bool = typer.Option(
+        False, "--rebuild-manifest", help="Rebuild data/raw/manifest.json from the raw files on disk first."
+    ),
+    edition: Optional[int] = EditionOpt,
+    region: Optional[str] = RegionOpt,
+    compare: Optional[List[str]] = CompareOpt,
+):
     """Fetch every catalogued dataset (online API, else the offline mirror) into data/raw + manifest.
 
     A changed or deleted raw file is restored from its source; a file that fails its checks is
@@ -235,7 +315,11 @@ def _print_dry_run(settings, datasets):
 
     reqs, errors = dry_run(settings, datasets)
     out = Console(soft_wrap=True)  # stdout, unwrapped: the lines can be copied and replayed
-    out.print(f"# {len(reqs)} request(s) for edition {settings.edition}, region {settings.region}; nothing is sent or written", markup=False)
+    out.print(
+        f"# {len(reqs)} request(s) for edition {settings.edition}, region {settings.region}; "
+        "nothing is sent or written",
+        markup=False,
+    )
     for r in reqs:
         out.print(f"\n# {r.dataset}", markup=False)
         out.print(f"{r.method} {r.url}", markup=False, highlight=False)
@@ -248,14 +332,21 @@ def _print_dry_run(settings, datasets):
 
 
 @app.command()
-def build(jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Notebooks to run concurrently."),
-          force: bool = typer.Option(False, "--force", help="Rerun notebooks even if unchanged."),
-          only: Optional[List[str]] = typer.Option(None, "--only", help="Only these notebooks (repeat)."),
-          renderer: str = typer.Option("auto", "--renderer", help="auto | quarto | pandoc"),
-          no_render: bool = typer.Option(False, "--no-render", help="Run the notebooks only."),
-          out: Optional[Path] = typer.Option(None, "--out", help="Output folder for the book (default _book/<edition>-<region>)."),
-          wait: bool = WaitOpt, cold: bool = ColdOpt,
-          edition: Optional[int] = EditionOpt, region: Optional[str] = RegionOpt, compare: Optional[List[str]] = CompareOpt):
+def build(
+    jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Notebooks to run concurrently."),
+    force: bool = typer.Option(False, "--force", help="Rerun notebooks even if unchanged."),
+    only: Optional[List[str]] = typer.Option(None, "--only", help="Only these notebooks (repeat)."),
+    renderer: str = typer.Option("auto", "--renderer", help="auto | quarto | pandoc"),
+    no_render: bool = typer.Option(False, "--no-render", help="Run the notebooks only."),
+    out: Optional[Path] = typer.Option(
+        None, "--out", help="Output folder for the book (default _book/<edition>-<region>)."
+    ),
+    wait: bool = WaitOpt,
+    cold: bool = ColdOpt,
+    edition: Optional[int] = EditionOpt,
+    region: Optional[str] = RegionOpt,
+    compare: Optional[List[str]] = CompareOpt,
+):
     """Run the notebooks (papermill) and render the report (HTML + PDF)."""
     kernels.set_cold(cold or kernels.is_cold())
 
@@ -263,6 +354,7 @@ def build(jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Notebooks to 
         s = _prepared(edition, region, compare, renderer, out if not no_render else None)
         with _lock(s, wait):
             _build_and_render(s, jobs, force, only, renderer, out, no_render)
+
     _guard(go)
 
 
@@ -279,8 +371,7 @@ def _prepared(edition, region, compare, renderer, out):
 def _build_and_render(settings, jobs, force, only, renderer, out, no_render):
     res = _run_build(settings, jobs, force, only)
     if not res.ok:
-        _fail("notebook phase failed; the report was not rendered "
-              f"(the previous {_book_name(settings, out)} is kept)")
+        _fail(f"notebook phase failed; the report was not rendered (the previous {_book_name(settings, out)} is kept)")
     if not no_render:
         _run_render(settings, renderer, out)
 
@@ -291,8 +382,11 @@ def _check_renderer(renderer):
     if renderer not in {"auto", "quarto", "pandoc"}:
         _fail(f"Unknown renderer {renderer!r}; valid: auto, quarto, pandoc", 2)
     if renderer == "quarto" and shutil.which("quarto") is None:
-        _fail("--renderer quarto, but Quarto is not installed (no `quarto` on PATH). Install it "
-              "(https://quarto.org or conda-forge `quarto`), or use --renderer auto / pandoc", 2)
+        _fail(
+            "--renderer quarto, but Quarto is not installed (no `quarto` on PATH). Install it "
+            "(https://quarto.org or conda-forge `quarto`), or use --renderer auto / pandoc",
+            2,
+        )
 
 
 def _book_name(settings, out):
@@ -307,46 +401,76 @@ def _run_render(settings, renderer, out, check=False, allow_stale=False):
     _check_renderer(renderer)
     t0 = time.perf_counter()
     with console.status("Rendering the report …"):
-        res = pipeline.render(settings, renderer=renderer, out_dir=out, check=check, allow_stale=allow_stale,
-                              on_message=lambda m: console.print(f"[yellow]{m}[/]"))
-    how = "unchanged, not re-rendered" if res.get("skipped") else f"rendered with {res.get('renderer')} in {time.perf_counter() - t0:.1f} s"
-    console.print(f"Report ({settings.config_id}: utgave {settings.edition}, {settings.region_name}) {how}: "
-                  f"{res.get('html')}  {res.get('pdf')}")
+        res = pipeline.render(
+            settings,
+            renderer=renderer,
+            out_dir=out,
+            check=check,
+            allow_stale=allow_stale,
+            on_message=lambda m: console.print(f"[yellow]{m}[/]"),
+        )
+    how = (
+        "unchanged, not re-rendered"
+        if res.get("skipped")
+        else f"rendered with {res.get('renderer')} in {time.perf_counter() - t0:.1f} s"
+    )
+    console.print(
+        f"Report ({settings.config_id}: utgave {settings.edition}, {settings.region_name}) {how}: "
+        f"{res.get('html')}  {res.get('pdf')}"
+    )
     if out is None:
         console.print(f"All built books: {settings.root / '_book' / 'index.html'}")
 
 
 @app.command()
-def render(renderer: str = typer.Option("auto", "--renderer", help="auto | quarto | pandoc"),
-           out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default _book/<edition>-<region>)."),
-           allow_stale: bool = typer.Option(False, "--allow-stale", help="Publish even if the last build failed or its notebooks are stale."),
-           wait: bool = WaitOpt,
-           edition: Optional[int] = EditionOpt, region: Optional[str] = RegionOpt, compare: Optional[List[str]] = CompareOpt):
+def render(
+    renderer: str = typer.Option("auto", "--renderer", help="auto | quarto | pandoc"),
+    out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default _book/<edition>-<region>)."),
+    allow_stale: bool = typer.Option(
+        False, "--allow-stale", help="Publish even if the last build failed or its notebooks are stale."
+    ),
+    wait: bool = WaitOpt,
+    edition: Optional[int] = EditionOpt,
+    region: Optional[str] = RegionOpt,
+    compare: Optional[List[str]] = CompareOpt,
+):
     """Render the report from the executed notebooks and the chapters (refuses a failed or stale build)."""
+
     def go():
         s = _prepared(edition, region, compare, renderer, out)
         if not (s.build_dir / "state.json").exists():  # refuse before making any folder
             raise pipeline.StaleBuildError(
                 f"configuration {s.config_id} has not been built; run `kunnskapsgrunnlag build "
-                f"--edition {s.edition} --region {s.region}` first (nothing was changed)")
+                f"--edition {s.edition} --region {s.region}` first (nothing was changed)"
+            )
         with _lock(s, wait):
             _run_render(s, renderer, out, check=True, allow_stale=allow_stale)
+
     _guard(go)
 
 
 @app.command()
-def report(mirror: Optional[Path] = MirrorOpt,
-           offline: bool = typer.Option(False, "--offline", help="Do not try the online APIs."),
-           jobs: int = typer.Option(2, "--jobs", "-j", min=1),
-           force: bool = typer.Option(False, "--force"),
-           renderer: str = typer.Option("auto", "--renderer"),
-           out: Optional[Path] = typer.Option(None, "--out"),
-           no_render: bool = typer.Option(False, "--no-render", help="Fetch and run the notebooks only."),
-           wait: bool = WaitOpt, cold: bool = ColdOpt,
-           all_regions: bool = typer.Option(False, "--all-regions", help="Every fylke of the edition in one run (one "
-                                            "fetch; --jobs = notebooks at once across all), then the atlas page "
-                                            "_book/<edition>/index.html. Exit 1 if any fylke failed."),
-           edition: Optional[int] = EditionOpt, region: Optional[str] = RegionOpt, compare: Optional[List[str]] = CompareOpt):
+def report(
+    mirror: Optional[Path] = MirrorOpt,
+    offline: bool = typer.Option(False, "--offline", help="Do not try the online APIs."),
+    jobs: int = typer.Option(2, "--jobs", "-j", min=1),
+    force: bool = typer.Option(False, "--force"),
+    renderer: str = typer.Option("auto", "--renderer"),
+    out: Optional[Path] = typer.Option(None, "--out"),
+    no_render: bool = typer.Option(False, "--no-render", help="Fetch and run the notebooks only."),
+    wait: bool = WaitOpt,
+    cold: bool = ColdOpt,
+    all_regions: bool = typer.Option(
+        False,
+        "--all-regions",
+        help="Every fylke of the edition in one run (one "
+        "fetch; --jobs = notebooks at once across all), then the atlas page "
+        "_book/<edition>/index.html. Exit 1 if any fylke failed.",
+    ),
+    edition: Optional[int] = EditionOpt,
+    region: Optional[str] = RegionOpt,
+    compare: Optional[List[str]] = CompareOpt,
+):
     """The whole job: fetch, run the notebooks, render HTML and PDF."""
     kernels.set_cold(cold or kernels.is_cold())
     if all_regions:  # kunnskapsgrunnlag/atlas.py
@@ -354,9 +478,23 @@ def report(mirror: Optional[Path] = MirrorOpt,
 
         if region is not None or out is not None:
             _fail("--all-regions builds every fylke into its own folders; leave out --region and --out", 2)
-        _guard(lambda: atlas.cli_report(console, _run_fetch, _check_renderer, edition=edition, compare=compare,
-                                        mirror=mirror, offline=offline, jobs=jobs, force=force, renderer=renderer,
-                                        render=not no_render, wait=wait, fail=_fail))
+        _guard(
+            lambda: atlas.cli_report(
+                console,
+                _run_fetch,
+                _check_renderer,
+                edition=edition,
+                compare=compare,
+                mirror=mirror,
+                offline=offline,
+                jobs=jobs,
+                force=force,
+                renderer=renderer,
+                render=not no_render,
+                wait=wait,
+                fail=_fail,
+            )
+        )
         return
 
     def go():
@@ -365,13 +503,19 @@ def report(mirror: Optional[Path] = MirrorOpt,
             kernels.prestart(s.root)  # warm kernels: the server imports while the fetch runs
             _run_fetch(s, mirror, offline, None)
             _build_and_render(s, jobs, force, None, renderer, out, no_render)
+
     _guard(go)
 
 
 @app.command("check-online")
-def check_online(dataset: Optional[List[str]] = typer.Option(None, "--dataset", help="Only these datasets (repeat)."),
-                 edition: Optional[int] = EditionOpt, region: Optional[str] = RegionOpt, compare: Optional[List[str]] = CompareOpt):
+def check_online(
+    dataset: Optional[List[str]] = typer.Option(None, "--dataset", help="Only these datasets (repeat)."),
+    edition: Optional[int] = EditionOpt,
+    region: Optional[str] = RegionOpt,
+    compare: Optional[List[str]] = CompareOpt,
+):
     """Check the configuration's online queries against SSB's and Udir's metadata (no data download)."""
+
     def go():
         from .fetch.online_check import check_online as run
 
@@ -386,8 +530,12 @@ def check_online(dataset: Optional[List[str]] = typer.Option(None, "--dataset", 
         if any("not reachable" in c.detail for c in bad):
             _fail("SSB or Udir could not be reached; run check-online on a machine that is online")
         if bad:
-            _fail(f"{len(bad)} check(s) invalid; fix the query in config/datasets.yml (or the edition block) and run check-online again")
+            _fail(
+                f"{len(bad)} check(s) invalid; fix the query in config/datasets.yml (or the edition block) "
+                "and run check-online again"
+            )
         console.print(f"[green]All {len(checks)} checks valid.[/]")
+
     _guard(go)
 
 
@@ -398,12 +546,14 @@ def status(edition: Optional[int] = EditionOpt, region: Optional[str] = RegionOp
 
     What is fetched, from where, what is missing (with the query that fetches it), which files
     are tampered or gone (with the command that restores them), and the files kept aside."""
+
     def go():
         s = _settings(edition, region, None)
         ok = _raw_status(s)
         ok = _print_build_state(s) and ok
         if not ok:
             raise typer.Exit(1)
+
     _guard(go)
 
 
@@ -424,20 +574,34 @@ def _raw_status(s) -> bool:
             st = state.get((name, cur.get("file")), "ok")
             check = "[green]sha256 ok[/]" if st == "ok" else f"[bold red]{st.upper()}[/]"
         status_txt = cur.get("status", "?") + (" (pinned)" if rec.get("pinned") else "")
-        t.add_row(name, status_txt, (cur.get("source") or {}).get("kind", "-") if ok else "-",
-                  (cur.get("retrieved_at") or "")[:19], check, cur.get("file") if ok else cur.get("how_to_fetch", ""))
+        t.add_row(
+            name,
+            status_txt,
+            (cur.get("source") or {}).get("kind", "-") if ok else "-",
+            (cur.get("retrieved_at") or "")[:19],
+            check,
+            cur.get("file") if ok else cur.get("how_to_fetch", ""),
+        )
     Console().print(t)
     bad = [f for f in files if f["state"] != "ok"]
     for f in bad:
         cur = man[f["dataset"]].get("current", {})
-        hint = rawstore.restore_hint(f["dataset"], cur) if f["role"] == "current" else \
-            "an earlier vintage; it cannot be used with `kunnskapsgrunnlag use` until it is restored"
-        console.print(f"[bold red]{f['state'].upper()}[/] {s.raw_dir / f['file']} ({f['dataset']}, {f['role']} vintage "
-                      f"{f['vintage']!r}): {hint}")
+        hint = (
+            rawstore.restore_hint(f["dataset"], cur)
+            if f["role"] == "current"
+            else "an earlier vintage; it cannot be used with `kunnskapsgrunnlag use` until it is restored"
+        )
+        console.print(
+            f"[bold red]{f['state'].upper()}[/] {s.raw_dir / f['file']} ({f['dataset']}, {f['role']} vintage "
+            f"{f['vintage']!r}): {hint}"
+        )
     aside = rawstore.aside_files(s.raw_dir)
     if aside:
-        console.print(f"{len(aside)} file(s) kept aside (never current): "
-                      + ", ".join(str(a.relative_to(s.raw_dir)) for a in aside[:5]) + (" …" if len(aside) > 5 else ""))
+        console.print(
+            f"{len(aside)} file(s) kept aside (never current): "
+            + ", ".join(str(a.relative_to(s.raw_dir)) for a in aside[:5])
+            + (" …" if len(aside) > 5 else "")
+        )
     console.print(f"{len(files) - len(bad)} of {len(files)} stored file(s) verified (sha256).")
     return not bad
 
@@ -457,6 +621,7 @@ def drop_remove(name: str = typer.Argument(..., help="The dataset of the drop, e
 
     def go():
         console.print(f"Withdrew the file drop of {name}: " + withdraw_drop(_settings(None, None, None), name))
+
     _guard(go)
 
 
@@ -466,8 +631,10 @@ def _print_build_state(s) -> bool:
 
     bad = tampered_outputs(s)
     for rel, how in bad:
-        console.print(f"[bold red]{how.upper()}[/] {s.build_dir / rel}: differs from what the notebooks wrote "
-                      "(sha256 recorded by the runner); `kunnskapsgrunnlag build` rebuilds it, `render` refuses it")
+        console.print(
+            f"[bold red]{how.upper()}[/] {s.build_dir / rel}: differs from what the notebooks wrote "
+            "(sha256 recorded by the runner); `kunnskapsgrunnlag build` rebuilds it, `render` refuses it"
+        )
     last, stale = pipeline.stale_notebooks(s)
     book = s.book_dir
     if not last:
@@ -480,16 +647,22 @@ def _print_build_state(s) -> bool:
         state = f"built {str(last.get('finished', ''))[:19]}; stale: {', '.join(stale)}"
     else:
         state = f"last build failed ({', '.join(last.get('failed', []) + last.get('blocked', [])) or 'interrupted'})"
-    Console().print(f"Configuration {s.config_id} (utgave {s.edition}, {s.region_name}): {state}. "
-                    f"Build folder: {s.build_dir}; book: {book / 'index.html' if (book / 'index.html').exists() else '(not rendered)'}")
+    Console().print(
+        f"Configuration {s.config_id} (utgave {s.edition}, {s.region_name}): {state}. "
+        f"Build folder: {s.build_dir}; "
+        f"book: {book / 'index.html' if (book / 'index.html').exists() else '(not rendered)'}"
+    )
     return not bad
 
 
 @app.command()
-def diff(old: int = typer.Argument(..., help="The earlier edition, e.g. 2025."),
-         new: int = typer.Argument(..., help="The later edition, e.g. 2026."),
-         region: Optional[str] = RegionOpt):
+def diff(
+    old: int = typer.Argument(..., help="The earlier edition, e.g. 2025."),
+    new: int = typer.Argument(..., help="The later edition, e.g. 2026."),
+    region: Optional[str] = RegionOpt,
+):
     """Every report number that differs between two built editions (same region), with both values."""
+
     def go():
         res = pipeline.diff_editions(old, new, region)
         o, n = res["old"], res["new"]
@@ -499,35 +672,49 @@ def diff(old: int = typer.Argument(..., help="The earlier edition, e.g. 2025."),
         for k, a, b in res["rows"]:
             t.add_row(k, a, b)
         Console(width=max(Console().width, 140)).print(t)
-        console.print(f"{len(res['rows'])} of {res['total']} variable(s) differ; written to {res['md']} and {res['csv']}")
+        console.print(
+            f"{len(res['rows'])} of {res['total']} variable(s) differ; written to {res['md']} and {res['csv']}"
+        )
+
     _guard(go)
 
 
 @app.command()
-def use(dataset: str = typer.Argument(..., help="Dataset name, e.g. population_07459."),
-        vintage: str = typer.Argument(..., help="Stored vintage label, file name or sha256 prefix (see `status`); "
-                                                "`latest` to follow new vintages again.")):
+def use(
+    dataset: str = typer.Argument(..., help="Dataset name, e.g. population_07459."),
+    vintage: str = typer.Argument(
+        ...,
+        help="Stored vintage label, file name or sha256 prefix (see `status`); `latest` to follow new vintages again.",
+    ),
+):
     """Return a dataset to an earlier stored vintage (`latest` to follow new vintages again).
 
     The chosen vintage is pinned: `fetch` leaves it until `use DATASET latest`. Recorded in the
     manifest (the dataset's `events`)."""
+
     def go():
         e = rawstore.use_vintage(_settings(None, None, None).raw_dir, dataset, vintage)
         how = "follows new vintages again" if vintage == "latest" else "is pinned (`fetch` leaves it as it is)"
-        console.print(f"{dataset}: now using {e['file']} (vintage {e.get('vintage')!r}); it {how}. "
-                      "Run `kunnskapsgrunnlag build` to rebuild with it.")
+        console.print(
+            f"{dataset}: now using {e['file']} (vintage {e.get('vintage')!r}); it {how}. "
+            "Run `kunnskapsgrunnlag build` to rebuild with it."
+        )
+
     _guard(go)
 
 
 @app.command()
 def clean():
     """Remove what the tool made (build/, the books in _book/, data/processed/<configuration>/); nothing else."""
+
     def go():
         from .config import project_root
 
         removed = pipeline.clean(project_root())
-        console.print(f"Removed {len(removed)} item(s) made by kunnskapsgrunnlag" +
-                      "".join(f"\n  {p}" for p in removed))
+        console.print(
+            f"Removed {len(removed)} item(s) made by kunnskapsgrunnlag" + "".join(f"\n  {p}" for p in removed)
+        )
+
     _guard(go)
 
 

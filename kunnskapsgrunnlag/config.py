@@ -1,4 +1,5 @@
 """Load and validate the declarative configuration in `config/`."""
+
 from __future__ import annotations
 
 import re
@@ -40,7 +41,8 @@ def find_project(start: Path | str | None = None) -> Path:
             return folder
     raise ProjectNotFound(
         f"{here} is not inside a kunnskapsgrunnlag project (no folder at or above it has config/project.yml "
-        "and _quarto.yml); run the command inside the project folder, or give it with `--project DIR`")
+        "and _quarto.yml); run the command inside the project folder, or give it with `--project DIR`"
+    )
 
 
 def project_root() -> Path:
@@ -114,22 +116,28 @@ def _load_yaml(path: Path) -> Any:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise ConfigError(f"{path} does not exist; restore it (e.g. `git checkout -- {path.name}` in its folder)") from None
+        raise ConfigError(
+            f"{path} does not exist; restore it (e.g. `git checkout -- {path.name}` in its folder)"
+        ) from None
     except OSError as exc:
         raise ConfigError(f"{path} cannot be read: {exc.strerror}") from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise ConfigError(f"{path} is not UTF-8 text (byte 0x{raw[exc.start]:02x} on line {line}); "
-                          "save it with UTF-8 encoding (it looks like Latin-1/Windows-1252)") from None
+        raise ConfigError(
+            f"{path} is not UTF-8 text (byte 0x{raw[exc.start]:02x} on line {line}); "
+            "save it with UTF-8 encoding (it looks like Latin-1/Windows-1252)"
+        ) from None
     if not text.strip() or all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()):
         raise ConfigError(f"{path} is empty; restore it (e.g. `git checkout -- {path.name}` in its folder)")
     try:
         return yaml.load(text, Loader=_StrictLoader)  # C parser: fast no-op runs
     except _DuplicateKey as dup:
-        raise ConfigError(f"{path}: key {dup.key!r} appears twice in the same mapping (line {dup.first} and line "
-                          f"{dup.line}); YAML would silently keep the last one. Remove or rename one of them") from None
+        raise ConfigError(
+            f"{path}: key {dup.key!r} appears twice in the same mapping (line {dup.first} and line "
+            f"{dup.line}); YAML would silently keep the last one. Remove or rename one of them"
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
@@ -138,8 +146,11 @@ def _load_yaml(path: Path) -> Any:
         cmark = getattr(exc, "context_mark", None)
         if ctx and cmark is not None and mark is not None and cmark.line != mark.line:
             ctx = f"{ctx}, which starts at line {cmark.line + 1}"
-        raise ConfigError(f"{path}: YAML syntax error{where}: {problem}" + (f" ({ctx})" if ctx else "")
-                          + "; check indentation, colons and quotes there") from None
+        raise ConfigError(
+            f"{path}: YAML syntax error{where}: {problem}"
+            + (f" ({ctx})" if ctx else "")
+            + "; check indentation, colons and quotes there"
+        ) from None
 
 
 class _DuplicateKey(Exception):
@@ -246,8 +257,11 @@ def notebook_list_problems(entries: list, folder: Path) -> list[str]:
         try:
             TopologicalSorter(deps).prepare()
         except CycleError as exc:
-            problems.append("notebooks: the `after:` lists form a cycle (" + " -> ".join(exc.args[1])
-                            + "); remove one of those `after:` entries")
+            problems.append(
+                "notebooks: the `after:` lists form a cycle ("
+                + " -> ".join(exc.args[1])
+                + "); remove one of those `after:` entries"
+            )
     return problems
 
 
@@ -266,8 +280,11 @@ def load_catalogue(root: Path) -> dict[str, dict]:
 def plan_region(root: Path | None = None) -> str:
     """The region whose plan the prose was written for (`report.plan_region`, else the default region)."""
     proj = load_project(root)
-    code = (proj.get("report") or {}).get("plan_region") or proj["defaults"].get("plan_region") \
+    code = (
+        (proj.get("report") or {}).get("plan_region")
+        or proj["defaults"].get("plan_region")
         or proj["defaults"]["region"]
+    )
     return str(code)
 
 
@@ -348,8 +365,9 @@ def check_region(code: str, root: Path | None = None) -> str:
         listing = ", ".join(f"{k} {v}" for k, v in sorted(regions.items()))
         near = [k for k in regions if k.lstrip("0") == code.lstrip("0") and code.lstrip("0")]
         hint = f" Did you mean {near[0]} ({regions[near[0]]})?" if near else ""
-        raise ConfigError(f"Unknown region {code!r}: region codes must match exactly.{hint} "
-                          f"Valid fylker (2024 codes): {listing}")
+        raise ConfigError(
+            f"Unknown region {code!r}: region codes must match exactly.{hint} Valid fylker (2024 codes): {listing}"
+        )
     return code
 
 
@@ -446,6 +464,7 @@ _FIELD = re.compile(r"\{([a-z_]+)(?:([+-])(\d+))?\}")
 
 def resolve_vintage(vintage: Any, edition_params: dict) -> str:
     """A catalogue vintage with `{edition_key}` / `{edition_key-2}` filled from the edition block."""
+
     def repl(m: re.Match) -> str:
         key, sign, n = m.group(1), m.group(2), m.group(3)
         if key not in edition_params:

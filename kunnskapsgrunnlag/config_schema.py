@@ -7,6 +7,7 @@ a new key, add it HERE, as a field of the model that describes its place (`Datas
 dataset in the catalogue, `Edition` for an edition block, …), with a comment saying what it means.
 `load_project_model(root)` / `load_catalogue_model(root)` in config.py give the validated models.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -25,51 +26,54 @@ class _Strict(BaseModel):
 # --------------------------------------------------------------------------------------------
 class Mirror(_Strict):
     """Offline mirror: files under the mirror folder and their provenance."""
+
     files: Any = None
     provenance: Any = None
     upstream: Any = None
     coverage: Any = None
     note: Any = None
-    vintage: Any = None         # the extract's own vintage, when the catalogue's is a template of the edition
+    vintage: Any = None  # the extract's own vintage, when the catalogue's is a template of the edition
 
 
 class Projection(_Strict):
     """A projection dataset: its round (an edition's `projection_round`) and part."""
+
     round: Any = None
-    part: Any = None            # alder (by age, Figure 1) | fylker | kommuner
+    part: Any = None  # alder (by age, Figure 1) | fylker | kommuner
 
 
 class Coverage(_Strict):
     """Outside it the dataset is missing for the configuration."""
+
     regions: Any = None
     editions: Any = None
 
 
 class DatasetEntry(_Strict):
-    name: Any = None            # set by the loader to the entry's key (may be given, must match)
-    title: Any                  # Norwegian title of the dataset
-    provider: Any               # ssb | udir | kartverket | published | manual | transcription
-    table: Any = None           # the provider's table id (e.g. SSB "07459")
+    name: Any = None  # set by the loader to the entry's key (may be given, must match)
+    title: Any  # Norwegian title of the dataset
+    provider: Any  # ssb | udir | kartverket | published | manual | transcription
+    table: Any = None  # the provider's table id (e.g. SSB "07459")
     licence: Any = None
-    source_line: Any            # "Kilde: …" line under figures
-    used_by: Any = None         # [notebook#label, …]
-    vintage: Any = None         # the reference period(s)
-    query: Any = None           # the provider's query (dimension names come from the table)
-    query_note: Any = None      # explanation of the query (codes, why this selection)
+    source_line: Any  # "Kilde: …" line under figures
+    used_by: Any = None  # [notebook#label, …]
+    vintage: Any = None  # the reference period(s)
+    query: Any = None  # the provider's query (dimension names come from the table)
+    query_note: Any = None  # explanation of the query (codes, why this selection)
     mirror: Optional[Mirror] = None
-    file: Any = None            # provider `published`: our transcription (config/published/…)
-    drop: Any = None            # provider `manual`: where a consultant puts the file
-    url: Any = None             # a landing page / API endpoint
-    online_table: Any = None    # the online table that replaces a transcription for later editions
-    online_note: Any = None     # how to get the data online when there is no API route
-    online: Any = None          # an online route (query template) for a transcribed dataset
+    file: Any = None  # provider `published`: our transcription (config/published/…)
+    drop: Any = None  # provider `manual`: where a consultant puts the file
+    url: Any = None  # a landing page / API endpoint
+    online_table: Any = None  # the online table that replaces a transcription for later editions
+    online_note: Any = None  # how to get the data online when there is no API route
+    online: Any = None  # an online route (query template) for a transcribed dataset
     coverage: Optional[Coverage] = None
-    verified: Any = None        # which value codes are verified against real responses
-    original: Any = None        # figure/table numbers in the published report R1023460
+    verified: Any = None  # which value codes are verified against real responses
+    original: Any = None  # figure/table numbers in the published report R1023460
     online_dataset: Any = None  # the catalogue entry that is this transcription's online route
-    tidy_columns: Any = None    # the columns of the tidy table the fetch stores (documentation)
+    tidy_columns: Any = None  # the columns of the tidy table the fetch stores (documentation)
     projection: Optional[Projection] = None
-    note: Any = None            # free comment
+    note: Any = None  # free comment
 
 
 class Catalogue(RootModel[dict[str, DatasetEntry]]):
@@ -93,9 +97,9 @@ class Report(_Strict):
     publisher: Any = None
     authors: Any = None
     report_number: Any = None
-    author: Any = None          # this edition's author (cover, PDF metadata); publisher: its publisher
+    author: Any = None  # this edition's author (cover, PDF metadata); publisher: its publisher
     original: Optional[Original] = None  # the published report regenerated (cited as the source)
-    plan_region: Any = None     # the region whose plan the prose was written for (33)
+    plan_region: Any = None  # the region whose plan the prose was written for (33)
 
 
 class Defaults(_Strict):
@@ -103,25 +107,25 @@ class Defaults(_Strict):
     region: Any
     comparison_regions: Any
     plan_region: Any = None
-    mirror: Any = None          # the default offline mirror, relative to the project root
+    mirror: Any = None  # the default offline mirror, relative to the project root
 
 
 class Edition(_Strict):
-    date: Any = None                    # date of the published report the edition follows ("2. februar 2026")
-    published: Any = None               # this edition's publication date (ISO); unset: its newest data's date
-    population_first_year: Any = None   # first year (1 January) of the population series
-    population_last_year: Any = None    # last year (1 January) of the population series
-    aldersbaereevne_year: Any = None    # "today" of Figure 1 (1 January)
-    projection_round: Any = None        # SSB 14288 round
-    projection_years: Any = None        # projection years shown
+    date: Any = None  # date of the published report the edition follows ("2. februar 2026")
+    published: Any = None  # this edition's publication date (ISO); unset: its newest data's date
+    population_first_year: Any = None  # first year (1 January) of the population series
+    population_last_year: Any = None  # last year (1 January) of the population series
+    aldersbaereevne_year: Any = None  # "today" of Figure 1 (1 January)
+    projection_round: Any = None  # SSB 14288 round
+    projection_years: Any = None  # projection years shown
     neet_year: Any = None
-    gjennomforing_cohort: Any = None    # Udir completion cohort (start year)
+    gjennomforing_cohort: Any = None  # Udir completion cohort (start year)
     tiltak_population_year: Any = None  # population 1 January used as denominator in Table 2
     flytting_year: Any = None
-    classification_year: Any = None     # year of the kommune/fylke classification
-    levekaar_year: Any = None           # reference year of the levekår indicators (Table 1)
-    boliger_year: Any = None            # SSB 06265 dwellings, 1 January
-    sysselsetting_year: Any = None      # SSB 07984 employed persons by workplace
+    classification_year: Any = None  # year of the kommune/fylke classification
+    levekaar_year: Any = None  # reference year of the levekår indicators (Table 1)
+    boliger_year: Any = None  # SSB 06265 dwellings, 1 January
+    sysselsetting_year: Any = None  # SSB 07984 employed persons by workplace
     note: Any = None
 
 
@@ -136,7 +140,7 @@ class Satsingsomraade(_Strict):
     title: Any = None
     maal: Any = None
     notebook: Any = None
-    theme: Any = None           # the neutral name used outside the plan region (default: title)
+    theme: Any = None  # the neutral name used outside the plan region (default: title)
 
 
 class NotebookEntry(_Strict):

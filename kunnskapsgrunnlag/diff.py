@@ -7,6 +7,7 @@ Numbers are shown as printed (rounded, Norwegian format). Reference years are li
 with both editions' years. Prose is left out: only which sentence variables changed, by section.
 Variables the report does not print (e.g. `ab.agder_2des`) are not listed.
 """
+
 from __future__ import annotations
 
 import csv
@@ -35,11 +36,11 @@ MAX_ROWS_MD = 40
 
 @dataclass
 class Change:
-    part: str          # Figur | Tabell | Kapittel | Referanseår | Tekst
-    number: str        # «Figur 3», «Tabell 1», chapter heading, ...
-    label: str         # fig-/tbl- label or variable key
-    title: str         # caption or section heading
-    row: str           # the row of the figure's data, or the variable
+    part: str  # Figur | Tabell | Kapittel | Referanseår | Tekst
+    number: str  # «Figur 3», «Tabell 1», chapter heading, ...
+    label: str  # fig-/tbl- label or variable key
+    title: str  # caption or section heading
+    row: str  # the row of the figure's data, or the variable
     column: str
     old: str
     new: str
@@ -122,8 +123,11 @@ def _key_columns(df: pd.DataFrame) -> list[str]:
             continue
         if CODE_COL.search(c) or not pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
             keys.append(c)
-        elif pd.api.types.is_integer_dtype(s) and s.dropna().between(1900, 2100).all() and \
-                re.search(r"(year|aar|kull|period)", c):
+        elif (
+            pd.api.types.is_integer_dtype(s)
+            and s.dropna().between(1900, 2100).all()
+            and re.search(r"(year|aar|kull|period)", c)
+        ):
             keys.append(c)
     return keys
 
@@ -149,8 +153,14 @@ def figure_changes(label: str, a: pd.DataFrame | None, b: pd.DataFrame | None) -
     if a is None and b is None:
         return []
     if a is None or b is None:
-        return [("hele figuren/tabellen", "", "finnes ikke" if a is None else "vist",
-                 "finnes ikke" if b is None else "vist")]
+        return [
+            (
+                "hele figuren/tabellen",
+                "",
+                "finnes ikke" if a is None else "vist",
+                "finnes ikke" if b is None else "vist",
+            )
+        ]
     a, b = _source_kind(a), _source_kind(b)
     keys = [k for k in _key_columns(a) if k in b.columns]
     vals = [c for c in a.columns if c in b.columns and c not in keys and not SOURCE_COL.match(c)]
@@ -194,8 +204,15 @@ def _natural(number: str) -> tuple:
     return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", number))
 
 
-def compare_builds(root: Path, old_build: Path, new_build: Path, old_name: str, new_name: str,
-                   old_years: dict | None = None, new_years: dict | None = None) -> Diff:
+def compare_builds(
+    root: Path,
+    old_build: Path,
+    new_build: Path,
+    old_name: str,
+    new_name: str,
+    old_years: dict | None = None,
+    new_years: dict | None = None,
+) -> Diff:
     from .appendix import edition_numbers
 
     d = Diff(old_name, new_name)
@@ -204,9 +221,11 @@ def compare_builds(root: Path, old_build: Path, new_build: Path, old_name: str, 
     except OSError:  # no book sources: figures keep their labels
         numbers = {}
     caps_a, caps_b = _captions(old_build), _captions(new_build)
-    labels = sorted({p.stem for p in (old_build / "figurdata").glob("*.csv")} |
-                    {p.stem for p in (new_build / "figurdata").glob("*.csv")},
-                    key=lambda lab: (_natural(numbers.get(lab, "~")), lab))
+    labels = sorted(
+        {p.stem for p in (old_build / "figurdata").glob("*.csv")}
+        | {p.stem for p in (new_build / "figurdata").glob("*.csv")},
+        key=lambda lab: (_natural(numbers.get(lab, "~")), lab),
+    )
     for label in labels:
         a = _read_figure_csv(old_build / "figurdata" / f"{label}.csv")
         b = _read_figure_csv(new_build / "figurdata" / f"{label}.csv")
@@ -232,8 +251,11 @@ def _variable_changes(d: Diff, root: Path, va: dict[str, str], vb: dict[str, str
         x, y = va.get(key, "(finnes ikke)"), vb.get(key, "(finnes ikke)")
         if x == y:
             continue
-        kind = max((classify(key, v) for v in (x, y) if v not in ("(finnes ikke)", "")),
-                   key=["aar", "tall", "kort", "prosa"].index, default="kort")
+        kind = max(
+            (classify(key, v) for v in (x, y) if v not in ("(finnes ikke)", "")),
+            key=["aar", "tall", "kort", "prosa"].index,
+            default="kort",
+        )
         section = printed[key].replace("{region}", vb.get("region.navn") or va.get("region.navn") or "regionen")
         if kind == "aar":
             d.changes.append(Change("Referanseår", section, key, section, key, "", x, y))
@@ -251,9 +273,13 @@ def _cell(v: str) -> str:
 def to_markdown(d: Diff, heading: str) -> str:
     a, b = d.old_name, d.new_name
     nums = [c for c in d.changes if c.part in ("Figur", "Tabell", "Kapittel")]
-    md = [f"# {heading}", "",
-          f"{len(nums)} tall i {len({(c.part, c.label) for c in nums})} figurer, tabeller og avsnitt er endret. "
-          "Tallene står slik de trykkes (avrundet). Tekst er ikke tatt med; bare hvilke setninger som er endret.", ""]
+    md = [
+        f"# {heading}",
+        "",
+        f"{len(nums)} tall i {len({(c.part, c.label) for c in nums})} figurer, tabeller og avsnitt er endret. "
+        "Tallene står slik de trykkes (avrundet). Tekst er ikke tatt med; bare hvilke setninger som er endret.",
+        "",
+    ]
     if d.years:
         md += ["## Referanseår", "", f"| nøkkel | {a} | {b} |", "|---|---|---|"]
         md += [f"| {k} | {x} | {y} |" for k, (x, y) in d.years.items()] + [""]
@@ -265,10 +291,17 @@ def to_markdown(d: Diff, heading: str) -> str:
             continue
         md += [f"## {title}", ""]
         for label, cs in groups.items():
-            md += [f"### {cs[0].number}: {_cell(cs[0].title)}", "", f"`{label}` – {len(cs)} tall endret.", "",
-                   f"| rad | kolonne | {a} | {b} |", "|---|---|---|---|"]
-            md += [f"| {_cell(c.row)} | {_cell(c.column)} | {_cell(c.old)} | {_cell(c.new)} |"
-                   for c in cs[:MAX_ROWS_MD]]
+            md += [
+                f"### {cs[0].number}: {_cell(cs[0].title)}",
+                "",
+                f"`{label}` – {len(cs)} tall endret.",
+                "",
+                f"| rad | kolonne | {a} | {b} |",
+                "|---|---|---|---|",
+            ]
+            md += [
+                f"| {_cell(c.row)} | {_cell(c.column)} | {_cell(c.old)} | {_cell(c.new)} |" for c in cs[:MAX_ROWS_MD]
+            ]
             if len(cs) > MAX_ROWS_MD:
                 md.append(f"| … | | {len(cs) - MAX_ROWS_MD} flere rader i CSV-fila | |")
             md.append("")
@@ -310,15 +343,25 @@ def diff_editions(s_old, s_new) -> tuple[Diff, Path, Path]:
     """`kunnskapsgrunnlag diff A B`: compare two built configurations; writes build/diff-A-B-REGION.md/.csv."""
     from . import outputs
 
-    years_keys = [k for k in set(s_old.edition_params) | set(s_new.edition_params)
-                  if k not in ("date", "note", "projection_years")]
-    d = compare_builds(s_old.root, s_old.build_dir, s_new.build_dir, f"utgave {s_old.edition}",
-                       f"utgave {s_new.edition}", {k: s_old.edition_params.get(k) for k in years_keys},
-                       {k: s_new.edition_params.get(k) for k in years_keys})
+    years_keys = [
+        k
+        for k in set(s_old.edition_params) | set(s_new.edition_params)
+        if k not in ("date", "note", "projection_years")
+    ]
+    d = compare_builds(
+        s_old.root,
+        s_old.build_dir,
+        s_new.build_dir,
+        f"utgave {s_old.edition}",
+        f"utgave {s_new.edition}",
+        {k: s_old.edition_params.get(k) for k in years_keys},
+        {k: s_new.edition_params.get(k) for k in years_keys},
+    )
     outputs.ensure_artifact_root(s_old.root / "build")
     stem = s_old.root / "build" / f"diff-{s_old.edition}-{s_new.edition}-{s_old.region}"
-    md, cs = write(d, stem, f"Endrede tall: utgave {s_old.edition} → {s_new.edition}, {s_old.region_name} "
-                            f"({s_old.region})")
+    md, cs = write(
+        d, stem, f"Endrede tall: utgave {s_old.edition} → {s_new.edition}, {s_old.region_name} ({s_old.region})"
+    )
     return d, md, cs
 
 
@@ -334,7 +377,11 @@ def changes_section(settings, changes: list[str]) -> list[str]:
             continue
         va[key], vb[key] = old, new
     d = Diff("forrige bygg", "dette bygget")
-    _variable_changes(d, settings.root, {k: v for k, v in va.items() if v != "(ny)"},
-                      {k: v for k, v in vb.items() if v != "(fjernet)"})
+    _variable_changes(
+        d,
+        settings.root,
+        {k: v for k, v in va.items() if v != "(ny)"},
+        {k: v for k, v in vb.items() if v != "(fjernet)"},
+    )
     text = to_markdown(d, "Endrede tall i rapporten")
     return ["#" + ln if ln.startswith("#") else ln for ln in text.splitlines()]  # one level down

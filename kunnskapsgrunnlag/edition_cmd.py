@@ -2,6 +2,7 @@
 with the queries it resolves to (as `fetch --dry-run` prints them). Registered by cli.py, which hands
 down what the command shares with the other commands (its error guard, console and dry-run printer), so
 that this module never imports cli.py back."""
+
 from __future__ import annotations
 
 from typing import Optional
@@ -14,10 +15,11 @@ edition_app = typer.Typer(help="Editions: `edition new YEAR` writes the next edi
 
 
 @edition_app.command("new")
-def new(year: int = typer.Argument(..., help="The new edition's year, e.g. 2027."),
-        region: Optional[str] = typer.Option(None, "--region",
-                                             help="Fylke whose queries are printed (default region)."),
-        dry_run: bool = typer.Option(False, "--dry-run", help="Print the block and its queries; write nothing.")):
+def new(
+    year: int = typer.Argument(..., help="The new edition's year, e.g. 2027."),
+    region: Optional[str] = typer.Option(None, "--region", help="Fylke whose queries are printed (default region)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the block and its queries; write nothing."),
+):
     """Write the edition block for YEAR from the newest earlier edition: every reference year moved by
     the gap, the newest projection round the catalogue has (2024 = SSB 14288, 2026 = SSB 14746), the
     vintages derived from the edition. Validates the block and prints the resolved queries."""
@@ -46,8 +48,11 @@ def _new(year: int, region: str | None, dry_run: bool) -> None:
         _cli["console"].print(f"Wrote edition {year} into {path} (from edition {prev}).")
         settings = make_settings(edition=year, region=region)
     table = editions.projection_table(block["projection_round"], cat)
-    _cli["console"].print(f"Edition {year} (from {prev}): reference years moved by {year - prev}; projection round "
-                      f"{block['projection_round']} (SSB table {table}).", highlight=False)
+    _cli["console"].print(
+        f"Edition {year} (from {prev}): reference years moved by {year - prev}; projection round "
+        f"{block['projection_round']} (SSB table {table}).",
+        highlight=False,
+    )
     for key, value in block.items():
         _cli["console"].print(f"  {key}: {value}", markup=False, highlight=False)
     if settings is None:  # dry run: resolve the queries with the block in memory
@@ -56,8 +61,11 @@ def _new(year: int, region: str | None, dry_run: bool) -> None:
         base = make_settings(region=region)
         settings = replace(base, edition=year, edition_params=dict(block))
     used = editions.datasets_for(settings)
-    vint = {n: editions.resolve_vintage(cat[n].get("vintage"), settings.edition_params) for n in used
-            if "{" in str(cat[n].get("vintage", ""))}
+    vint = {
+        n: editions.resolve_vintage(cat[n].get("vintage"), settings.edition_params)
+        for n in used
+        if "{" in str(cat[n].get("vintage", ""))
+    }
     if vint:
         _cli["console"].print("Vintages of the online routes for this edition:", highlight=False)
         for n, v in vint.items():
@@ -67,7 +75,9 @@ def _new(year: int, region: str | None, dry_run: bool) -> None:
         f"\nCheck: the reference years above are the ones the {year} report should use; online, run "
         f"`kunnskapsgrunnlag check-online --edition {year}` and fix what it marks invalid; then "
         f"`kunnskapsgrunnlag report --edition {year}`. A dataset that lacks a year is used at its latest "
-        "available year, stated in the text.", highlight=False)
+        "available year, stated in the text.",
+        highlight=False,
+    )
     load_project.cache_clear()
 
 

@@ -9,6 +9,7 @@
 * `new_edition_block` derives a new edition's block from the newest earlier one (reference years
   shifted, the newest projection round published by then chosen from the catalogue).
 """
+
 from __future__ import annotations
 
 import copy
@@ -20,12 +21,33 @@ from .config import _FIELD, ConfigError, load_catalogue, load_project, resolve_v
 PROJECTION_PARTS = ("alder", "fylker", "kommuner")
 
 # Edition keys that are years and move with the edition (a new edition shifts each by the gap).
-YEAR_KEYS = ("population_last_year", "aldersbaereevne_year", "neet_year", "gjennomforing_cohort",
-             "tiltak_population_year", "flytting_year", "levekaar_year", "boliger_year", "sysselsetting_year")
+YEAR_KEYS = (
+    "population_last_year",
+    "aldersbaereevne_year",
+    "neet_year",
+    "gjennomforing_cohort",
+    "tiltak_population_year",
+    "flytting_year",
+    "levekaar_year",
+    "boliger_year",
+    "sysselsetting_year",
+)
 # Keys that stay as they are (population_first_year: the 2020 reform year the series starts from).
 FIXED_KEYS = ("population_first_year", "projection_years")
-MONTHS = ["januar", "februar", "mars", "april", "mai", "juni", "juli", "august", "september", "oktober",
-          "november", "desember"]
+MONTHS = [
+    "januar",
+    "februar",
+    "mars",
+    "april",
+    "mai",
+    "juni",
+    "juli",
+    "august",
+    "september",
+    "oktober",
+    "november",
+    "desember",
+]
 
 
 # --- projection rounds --------------------------------------------------------------------------
@@ -45,8 +67,10 @@ def projection_datasets(round_: int, catalogue: dict | None = None) -> dict[str,
     """The datasets of one projection round by part; a ConfigError names the rounds the catalogue has."""
     rounds = projection_rounds(catalogue)
     if int(round_) not in rounds:
-        raise ConfigError(f"projection_round {round_} has no datasets in config/datasets.yml "
-                          f"(rounds with datasets: {', '.join(map(str, rounds)) or 'none'})")
+        raise ConfigError(
+            f"projection_round {round_} has no datasets in config/datasets.yml "
+            f"(rounds with datasets: {', '.join(map(str, rounds)) or 'none'})"
+        )
     return rounds[int(round_)]
 
 
@@ -92,9 +116,11 @@ def new_edition_block(year: int, project: dict | None = None, catalogue: dict | 
 
 def _yaml_block(year: int, prev: int, block: dict, catalogue: dict) -> str:
     table = projection_table(block["projection_round"], catalogue) if "projection_round" in block else "?"
-    lines = [f"  # Written by `kunnskapsgrunnlag edition new {year}` from edition {prev}: reference years moved by "
-             f"{year - prev}, projection round {block.get('projection_round')} (SSB {table}).",
-             f"  {year}:"]
+    lines = [
+        f"  # Written by `kunnskapsgrunnlag edition new {year}` from edition {prev}: reference years moved by "
+        f"{year - prev}, projection round {block.get('projection_round')} (SSB {table}).",
+        f"  {year}:",
+    ]
     for key, value in block.items():
         if isinstance(value, list):
             v = "[" + ", ".join(str(x) for x in value) + "]"

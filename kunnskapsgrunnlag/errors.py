@@ -21,9 +21,10 @@ class FetchRefused(ValidationError):
         self.online = online
         bad = [r for r in results if r.status in {"refused", "bad"}]
         names = ", ".join(r.dataset for r in bad)
-        super().__init__("\n".join(r.detail for r in bad)
-                         + f"\n{len(bad)} dataset(s) not updated ({names}); "
-                         "see docs/troubleshooting.md, section \"Data\".")
+        super().__init__(
+            "\n".join(r.detail for r in bad) + f"\n{len(bad)} dataset(s) not updated ({names}); "
+            'see docs/troubleshooting.md, section "Data".'
+        )
 
 
 class ResponseShapeError(ValueError):

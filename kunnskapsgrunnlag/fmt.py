@@ -1,4 +1,5 @@
 """Norwegian number formatting (babel, locale nb_NO): decimal comma, space thousands separator."""
+
 from __future__ import annotations
 
 import math
@@ -40,8 +41,20 @@ def join_nb(items: list[str]) -> str:
 
 
 def date_nb(year: int, month: int = 1, day: int = 1) -> str:
-    months = ["januar", "februar", "mars", "april", "mai", "juni", "juli", "august",
-              "september", "oktober", "november", "desember"]
+    months = [
+        "januar",
+        "februar",
+        "mars",
+        "april",
+        "mai",
+        "juni",
+        "juli",
+        "august",
+        "september",
+        "oktober",
+        "november",
+        "desember",
+    ]
     return f"{day}. {months[month - 1]} {year}"
 
 
@@ -119,7 +132,7 @@ def compare(a: float, b: float, decimals: int = 1, words=("under", "over", "på 
 # tables; Quarto and the fallback renderer parse them as Markdown, then write HTML and Typst), in
 # HTML, in Typst markup and in matplotlib text (where `$…$` is mathtext).
 
-_MD_ALWAYS = set("\\`*[]<>{}#$|~^@&\"")
+_MD_ALWAYS = set('\\`*[]<>{}#$|~^@&"')
 _ASCII_SPACE = re.compile(r"[ \t\r\n\f\v]+")
 
 
@@ -148,7 +161,9 @@ def md(text) -> str:
             out.append("\\_")
         elif ch == "-" and (prev == "-" or nxt == "-" or (i == 0 and nxt == " ")):
             out.append("\\-")
-        elif ch == "." and (s[i:i + 3] == "..." or s[max(i - 2, 0):i + 1] == "..." or s[max(i - 1, 0):i + 2] == "..."):
+        elif ch == "." and (
+            s[i : i + 3] == "..." or s[max(i - 2, 0) : i + 1] == "..." or s[max(i - 1, 0) : i + 2] == "..."
+        ):
             out.append("\\.")
         elif ch == "+" and i == 0 and nxt == " ":
             out.append("\\+")

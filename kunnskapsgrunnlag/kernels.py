@@ -24,6 +24,7 @@ every platform but Linux (no fork on Windows; forking after system frameworks lo
 The module also holds the run-wide notebook slots of `report --all-regions`: `--jobs N` there
 means N notebooks (or renders) at once across all configurations, granted in configuration order.
 """
+
 from __future__ import annotations
 
 import ast
@@ -44,9 +45,21 @@ from typing import cast
 PROXY = Path(__file__).resolve().parent / "_forkproxy.py"
 TIMING_PREFIX = "KG-TIMING "
 # Always imported by the server, whatever the notebooks import: the executor and the kernel.
-BASE_IMPORTS = ("papermill", "papermill.engines", "nbclient", "nbformat", "jupyter_client", "jupyter_client.manager",
-                "ipykernel.kernelapp", "ipykernel.ipkernel", "IPython", "IPython.display",
-                "kunnskapsgrunnlag.notebook", "kunnskapsgrunnlag.shared", "pyarrow.parquet")
+BASE_IMPORTS = (
+    "papermill",
+    "papermill.engines",
+    "nbclient",
+    "nbformat",
+    "jupyter_client",
+    "jupyter_client.manager",
+    "ipykernel.kernelapp",
+    "ipykernel.ipkernel",
+    "IPython",
+    "IPython.display",
+    "kunnskapsgrunnlag.notebook",
+    "kunnskapsgrunnlag.shared",
+    "pyarrow.parquet",
+)
 
 _state: dict = {"cold": os.environ.get("KG_COLD_KERNELS", "") not in ("", "0"), "server": None}
 _state_lock = threading.Lock()
@@ -63,12 +76,15 @@ def is_cold() -> bool:
 
 def notebook_env(root: Path) -> dict[str, str]:
     """The environment notebooks run in (the runner adds KG_RUN_DIR per notebook)."""
-    return {**os.environ, "KG_ROOT": str(root),
-            "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""),
-            "MPLBACKEND": "module://matplotlib_inline.backend_inline",
-            "PYDEVD_DISABLE_FILE_VALIDATION": "1",
-            # use the kernelspec of this environment, never a stale one in ~/.local
-            "JUPYTER_PREFER_ENV_PATH": "1"}
+    return {
+        **os.environ,
+        "KG_ROOT": str(root),
+        "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""),
+        "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+        "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+        # use the kernelspec of this environment, never a stale one in ~/.local
+        "JUPYTER_PREFER_ENV_PATH": "1",
+    }
 
 
 def notebook_imports(root: Path) -> list[str]:
@@ -289,9 +305,15 @@ class WarmServer:
         self.failed = False
         self._ready = threading.Event()
         with open(self.log, "wb") as err:
-            self.proc = subprocess.Popen([sys.executable, "-m", "kunnskapsgrunnlag.kernels", "serve", self.sock],
-                                         cwd=self.root / "notebooks", env=notebook_env(self.root),
-                                         stdout=subprocess.PIPE, stderr=err, text=True, start_new_session=True)
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "kunnskapsgrunnlag.kernels", "serve", self.sock],
+                cwd=self.root / "notebooks",
+                env=notebook_env(self.root),
+                stdout=subprocess.PIPE,
+                stderr=err,
+                text=True,
+                start_new_session=True,
+            )
         threading.Thread(target=self._watch, daemon=True).start()
 
     def _watch(self) -> None:
@@ -436,9 +458,13 @@ class Timing:
         for c in getattr(nb, "cells", None) or []:
             d = (c.get("metadata", {}).get("papermill") or {}).get("duration")
             cells += float(d or 0)
-        data = {"mode": "warm" if os.environ.get("KG_ZYGOTE") else "cold",
-                "kernel_start": round(ready - self.launched, 3), "execution": round(end - ready, 3),
-                "cells": round(cells, 3), "total": round(end - self.launched, 3)}
+        data = {
+            "mode": "warm" if os.environ.get("KG_ZYGOTE") else "cold",
+            "kernel_start": round(ready - self.launched, 3),
+            "execution": round(end - ready, 3),
+            "cells": round(cells, 3),
+            "total": round(end - self.launched, 3),
+        }
         return TIMING_PREFIX + json.dumps(data)
 
 
@@ -447,7 +473,7 @@ def parse_timing(log: str) -> dict | None:
     for line in reversed(log.splitlines()):
         if line.startswith(TIMING_PREFIX):
             try:
-                return json.loads(line[len(TIMING_PREFIX):])
+                return json.loads(line[len(TIMING_PREFIX) :])
             except ValueError:
                 return None
     return None

@@ -1,4 +1,5 @@
 """Choropleth maps of the region's kommuner (geopandas + mapclassify), with Kartverket attribution."""
+
 from __future__ import annotations
 
 import warnings
@@ -62,13 +63,29 @@ def _map_figure(gdf: gpd.GeoDataFrame, figsize, *, legend_beside: bool = False):
 def _label(ax, gdf, text_col=None):
     for _, r in gdf.iterrows():
         p = r.geometry.representative_point()
-        ax.annotate(r[text_col] if text_col else r["kommunenavn"], (p.x, p.y), ha="center", va="center",
-                    fontsize=7, color="#1a1a1a",
-                    bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.7))
+        ax.annotate(
+            r[text_col] if text_col else r["kommunenavn"],
+            (p.x, p.y),
+            ha="center",
+            va="center",
+            fontsize=7,
+            color="#1a1a1a",
+            bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.7),
+        )
 
 
-def choropleth(gdf: gpd.GeoDataFrame, column: str, legend_title: str, *, k: int = 5, decimals: int = 1,
-               cmap: str = "Blues", scheme: str = "NaturalBreaks", labels: bool = True, figsize=None):
+def choropleth(
+    gdf: gpd.GeoDataFrame,
+    column: str,
+    legend_title: str,
+    *,
+    k: int = 5,
+    decimals: int = 1,
+    cmap: str = "Blues",
+    scheme: str = "NaturalBreaks",
+    labels: bool = True,
+    figsize=None,
+):
     """A classed choropleth (mapclassify) with a Norwegian-formatted legend."""
     vals = gdf[column].astype(float)
     k = min(k, vals.nunique())
@@ -77,10 +94,15 @@ def choropleth(gdf: gpd.GeoDataFrame, column: str, legend_title: str, *, k: int 
     lows = [vals.min()] + list(bins[:-1])
     colours = plt.get_cmap(cmap)([0.2 + 0.8 * i / max(k - 1, 1) for i in range(k)])
     fig, ax = _map_figure(gdf, figsize)
-    gdf.assign(_cls=classifier.yb).plot(ax=ax, color=[colours[c] for c in classifier.yb], edgecolor="white",
-                                        linewidth=0.6)
-    handles = [Patch(facecolor=colours[i], edgecolor="grey",
-                     label=f"{fmt.num(lows[i], decimals)} – {fmt.num(bins[i], decimals)}") for i in range(k)]
+    gdf.assign(_cls=classifier.yb).plot(
+        ax=ax, color=[colours[c] for c in classifier.yb], edgecolor="white", linewidth=0.6
+    )
+    handles = [
+        Patch(
+            facecolor=colours[i], edgecolor="grey", label=f"{fmt.num(lows[i], decimals)} – {fmt.num(bins[i], decimals)}"
+        )
+        for i in range(k)
+    ]
     ax.legend(handles=handles, title=legend_title, loc="lower left", frameon=True, fontsize=8, title_fontsize=8.5)
     if labels:
         _label(ax, gdf)
@@ -88,13 +110,13 @@ def choropleth(gdf: gpd.GeoDataFrame, column: str, legend_title: str, *, k: int 
     return fig, ax
 
 
-def categorical(gdf: gpd.GeoDataFrame, column: str, colours: dict[str, str], names: dict[str, str],
-                legend_title: str, figsize=None):
+def categorical(
+    gdf: gpd.GeoDataFrame, column: str, colours: dict[str, str], names: dict[str, str], legend_title: str, figsize=None
+):
     fig, ax = _map_figure(gdf, figsize)
     gdf.plot(ax=ax, color=gdf[column].map(colours), edgecolor="white", linewidth=0.6)
     counts = gdf[column].value_counts()
-    handles = [Patch(facecolor=colours[c], edgecolor="grey", label=f"{names[c]} ({counts.get(c, 0)})")
-               for c in colours]
+    handles = [Patch(facecolor=colours[c], edgecolor="grey", label=f"{names[c]} ({counts.get(c, 0)})") for c in colours]
     ax.legend(handles=handles, title=legend_title, loc="lower left", frameon=True, fontsize=8.5, title_fontsize=9)
     _label(ax, gdf)
     ax.set_axis_off()
@@ -131,8 +153,16 @@ def diverging_bins(values, per_side: int = 4) -> list[float]:
     return bounds or [0.0]
 
 
-def diverging_choropleth(gdf: gpd.GeoDataFrame, column: str, legend_title: str, *, decimals: int = 1,
-                         per_side: int = 4, labels: bool = True, figsize=None):
+def diverging_choropleth(
+    gdf: gpd.GeoDataFrame,
+    column: str,
+    legend_title: str,
+    *,
+    decimals: int = 1,
+    per_side: int = 4,
+    labels: bool = True,
+    figsize=None,
+):
     """A choropleth of a change: classes split at zero (mapclassify.UserDefined with 0 as a
     bound), reds for decline and blues for growth, darker further from zero. Returns
     (fig, ax, classes) where `classes` lists each class (low, high, sign, colour, count)."""
@@ -163,12 +193,26 @@ def diverging_choropleth(gdf: gpd.GeoDataFrame, column: str, legend_title: str, 
         low = fmt.signed(lows[i], decimals) or fmt.num(0, decimals)
         high = fmt.signed(bounds[i], decimals) or fmt.num(0, decimals)
         label = f"{low} til {high} ({counts[i]})"
-        classes.append({"fra": lows[i], "til": bounds[i], "fortegn": sign, "antall": int(counts[i]),
-                        "farge": mcolors.to_hex(colours[i])})
+        classes.append(
+            {
+                "fra": lows[i],
+                "til": bounds[i],
+                "fortegn": sign,
+                "antall": int(counts[i]),
+                "farge": mcolors.to_hex(colours[i]),
+            }
+        )
         handles.append(Patch(facecolor=colours[i], edgecolor="grey", label=label))
     # the legend beside the map (not on it): a wider, lower figure that fits the page better
-    ax.legend(handles=handles[::-1], title=legend_title, loc="center left", bbox_to_anchor=(1.0, 0.5),
-              frameon=False, fontsize=8, title_fontsize=8.5)
+    ax.legend(
+        handles=handles[::-1],
+        title=legend_title,
+        loc="center left",
+        bbox_to_anchor=(1.0, 0.5),
+        frameon=False,
+        fontsize=8,
+        title_fontsize=8.5,
+    )
     if labels:
         _label(ax, gdf)
     ax.set_axis_off()
@@ -214,8 +258,16 @@ def diverging_classes(vals, k: int = 6, decimals: int = 1):
     return [remap[c] for c in cls], bounds, signs
 
 
-def diverging(gdf: gpd.GeoDataFrame, column: str, legend_title: str, *, k: int = 6, decimals: int = 1,
-              labels: bool = True, figsize=None):
+def diverging(
+    gdf: gpd.GeoDataFrame,
+    column: str,
+    legend_title: str,
+    *,
+    k: int = 6,
+    decimals: int = 1,
+    labels: bool = True,
+    figsize=None,
+):
     """A choropleth of a change centred on zero: decrease in reds, increase in blues, classes split
     at zero (a kommune that grew is never coloured like one that shrank)."""
     vals = gdf[column].astype(float)
@@ -234,12 +286,20 @@ def diverging(gdf: gpd.GeoDataFrame, column: str, legend_title: str, *, k: int =
     fig, ax = _map_figure(gdf, figsize)
     gdf.plot(ax=ax, color=[colours[c] for c in cls], edgecolor="white", linewidth=0.6)
     counts = {i: cls.count(i) for i in range(len(bounds))}
-    handles = [Patch(facecolor=colours[i], edgecolor="grey",
-                     label=(fmt.num(lo, decimals) if fmt.num(lo, decimals) == fmt.num(hi, decimals)
-                            else f"{fmt.num(lo, decimals)} – {fmt.num(hi, decimals)}") + f" ({counts[i]})")
-               for i, (lo, hi) in enumerate(bounds)]
-    ax.legend(handles=handles[::-1], title=legend_title, loc="lower left", frameon=True, fontsize=8,
-              title_fontsize=8.5)
+    handles = [
+        Patch(
+            facecolor=colours[i],
+            edgecolor="grey",
+            label=(
+                fmt.num(lo, decimals)
+                if fmt.num(lo, decimals) == fmt.num(hi, decimals)
+                else f"{fmt.num(lo, decimals)} – {fmt.num(hi, decimals)}"
+            )
+            + f" ({counts[i]})",
+        )
+        for i, (lo, hi) in enumerate(bounds)
+    ]
+    ax.legend(handles=handles[::-1], title=legend_title, loc="lower left", frameon=True, fontsize=8, title_fontsize=8.5)
     if labels:
         _label(ax, gdf)
     ax.set_axis_off()

@@ -6,6 +6,7 @@ start at once (another `--jobs` worker, another run on the machine): the loser d
 "Address already in use" and papermill may wait for it forever. IPC sockets in a private
 temporary folder cannot collide.
 """
+
 from __future__ import annotations
 
 import json
@@ -22,6 +23,7 @@ def _stop_kernel_on_signal(km, sock_dir: str) -> None:
     """SIGTERM/SIGHUP (the runner stopping a build): kill the kernel (it runs in its own session,
     so the runner's signal to this process group does not reach it) and remove the socket folder,
     so no process or temporary file outlives the run."""
+
     def stop(signum, frame):
         proc = getattr(getattr(km, "provisioner", None), "process", None)
         if proc is not None:
@@ -49,11 +51,20 @@ def main(argv: list[str]) -> int:
 
     sock_dir = tempfile.mkdtemp(prefix="kg-kernel-")
     try:
-        km = AsyncKernelManager(kernel_name="python3", transport="ipc", ip=str(Path(sock_dir) / "k"),
-                                **kernels.kernel_manager_kwargs())
+        km = AsyncKernelManager(
+            kernel_name="python3", transport="ipc", ip=str(Path(sock_dir) / "k"), **kernels.kernel_manager_kwargs()
+        )
         _stop_kernel_on_signal(km, sock_dir)
-        nb = pm.execute_notebook(src, out, parameters=json.loads(params), kernel_name="python3", cwd=cwd,
-                                 progress_bar=False, km=km, on_notebook_start=timing.on_notebook_start)
+        nb = pm.execute_notebook(
+            src,
+            out,
+            parameters=json.loads(params),
+            kernel_name="python3",
+            cwd=cwd,
+            progress_bar=False,
+            km=km,
+            on_notebook_start=timing.on_notebook_start,
+        )
         print(timing.line(nb), file=sys.stderr)
     except pm.PapermillExecutionError as exc:
         print(f"{exc.ename}: {exc.evalue} (cell {exc.exec_count})", file=sys.stderr)

@@ -16,6 +16,7 @@ The shared notebook API (see docs/authoring.md, «Notebook API»):
   writes it into the executed notebook's `#| fig-cap:`/`#| tbl-cap:`/`#| fig-alt:` options.
 * `original_numbers()`: label -> «Figur 4» of the published report R1023460 (config/figures.yml).
 """
+
 from __future__ import annotations
 
 import os
@@ -52,8 +53,11 @@ def original_numbers(root: Path | None = None) -> dict[str, str]:
     """Label -> the number of the same figure/table in the published report, e.g.
     {"fig-neet": "Figur 4", "tbl-levekaar": "Tabell 1"} (config/figures.yml, key `original`).
     Labels the published report does not have are left out."""
-    return {label: str(v["original"]) for label, v in (_figures_config(root).get("figures") or {}).items()
-            if isinstance(v, dict) and v.get("original")}
+    return {
+        label: str(v["original"])
+        for label, v in (_figures_config(root).get("figures") or {}).items()
+        if isinstance(v, dict) and v.get("original")
+    }
 
 
 def figure_relations(root: Path | None = None) -> dict[str, dict[str, str]]:
@@ -132,8 +136,11 @@ class Context:
         regions = [str(r) for r in cov.get("regions") or []]
         editions = [int(e) for e in cov.get("editions") or []]
         if regions and self.region not in regions:
-            return ("tallene finnes bare for " + fmt.join_nb([names.get(r, r) for r in regions])
-                    + f", ikke for {self.region_name}")
+            return (
+                "tallene finnes bare for "
+                + fmt.join_nb([names.get(r, r) for r in regions])
+                + f", ikke for {self.region_name}"
+            )
         if editions and self.settings.edition not in editions:
             return "tallene finnes bare for utgave " + fmt.join_nb([str(e) for e in editions])
         return None
@@ -164,13 +171,20 @@ class Context:
         except store.MissingData as exc:
             spec = load_catalogue()[dataset]
             reason = exc.entry.get("reason", "ikke hentet")
-            self._record_missing(dataset, reason, _reader_reason(spec, reason),
-                                 exc.entry.get("how_to_fetch"))
+            self._record_missing(dataset, reason, _reader_reason(spec, reason), exc.entry.get("how_to_fetch"))
             return None
 
-    def require(self, dataset: str, df, *, year: int | Iterable[int] | None = None,
-                regions: str | Iterable[str] | None = None, year_col: str = "year",
-                region_col: str = "region_code", prefix: bool = False):
+    def require(
+        self,
+        dataset: str,
+        df,
+        *,
+        year: int | Iterable[int] | None = None,
+        regions: str | Iterable[str] | None = None,
+        year_col: str = "year",
+        region_col: str = "region_code",
+        prefix: bool = False,
+    ):
         """`df` if it has the configuration's year(s) and region(s), else None (recorded as missing).
         `prefix=True` accepts a region when some code starts with it (kommuner of a fylke)."""
         if df is None:
@@ -219,9 +233,11 @@ class Context:
     def missing_markdown(self, dataset: str, title: str) -> str:
         m = next((m for m in self.missing if m["dataset"] == dataset), None)
         note = m["note"] if m else "Tallene var ikke tilgjengelige da denne utgaven ble laget."
-        return (f"::: {{.callout-important title=\"Data mangler: {_one_line(title)}\"}}\n"
-                f"{note} Vedlegget *{APPENDIX_NAME}* beskriver kilden.\n"
-                ":::\n")
+        return (
+            f'::: {{.callout-important title="Data mangler: {_one_line(title)}"}}\n'
+            f"{note} Vedlegget *{APPENDIX_NAME}* beskriver kilden.\n"
+            ":::\n"
+        )
 
     def source(self, dataset: str, period: Any = None, df=None) -> str:
         """«Kilde: …» from the catalogue, or from the data's own `kilde`/`source` column (file drops)."""
@@ -234,8 +250,9 @@ class Context:
         """Record a report variable (`{{< var key >}}`); values are formatted strings. Quarto reads a
         variable as Markdown, and values hold text from data (names, a file drop's fields): they
         are written as text (`fmt.md`), so markup in them stays verbatim and inert."""
-        self.variables[key] = fmt.md(value) if isinstance(value, str) else value if isinstance(value, int) \
-            else fmt.md(str(value))
+        self.variables[key] = (
+            fmt.md(value) if isinstance(value, str) else value if isinstance(value, int) else fmt.md(str(value))
+        )
 
     def set_markdown(self, key: str, value: str) -> None:
         """Record a variable that is Markdown on purpose (e.g. a link written by the notebook)."""
@@ -259,10 +276,12 @@ class Context:
         if not re.fullmatch(r"(fig|tbl)-[a-z0-9-]+", label):
             raise ValueError(f"figure_data: {label!r} is not a figure/table label (fig-… or tbl-…)")
         path = self.settings.build_dir / FIGURDATA / f"{label}.csv"
-        header = [f"# {_one_line(title)}",
-                  f"# {_one_line(source) if source else 'Kilde: se figuren/tabellen'}",
-                  f"# Konfigurasjon: utgave {self.settings.edition}, region {self.region} "
-                  f"{self.region_name} ({self.config_id}); rapport {report_number()} (kunnskapsgrunnlag)"]
+        header = [
+            f"# {_one_line(title)}",
+            f"# {_one_line(source) if source else 'Kilde: se figuren/tabellen'}",
+            f"# Konfigurasjon: utgave {self.settings.edition}, region {self.region} "
+            f"{self.region_name} ({self.config_id}); rapport {report_number()} (kunnskapsgrunnlag)",
+        ]
         body = df.to_csv(index=False, lineterminator="\n")
         atomic.write_text(path, "\n".join(header) + "\n" + body)
         self.figure_files[label] = {"file": f"{FIGURDATA}/{label}.csv", "title": _one_line(title)}
@@ -311,9 +330,17 @@ class Context:
         out = (Path(run_dir) if run_dir else self.settings.build_dir / "variables") / f"{self.name}.yml"
         atomic.write_text(out, yaml.safe_dump(nested, allow_unicode=True, sort_keys=True))
         rec = (Path(run_dir) if run_dir else self.settings.build_dir / "records") / f"{self.name}.json"
-        atomic.write_json(rec, {"notebook": self.name, "config": self.config_id,
-                                "used": sorted(set(self.used)), "missing": self.missing,
-                                "captions": self.captions, "figure_data": self.figure_files})
+        atomic.write_json(
+            rec,
+            {
+                "notebook": self.name,
+                "config": self.config_id,
+                "used": sorted(set(self.used)),
+                "missing": self.missing,
+                "captions": self.captions,
+                "figure_data": self.figure_files,
+            },
+        )
         return out
 
 
@@ -377,14 +404,17 @@ def data_status(settings: Settings) -> dict[str, list[str]]:
     the dataset's catalogue `coverage` for this configuration)."""
     manifest = store.read_manifest(settings.raw_dir)["datasets"]
     cat = load_catalogue()
-    out: dict[str, list[str]] = {k: [] for k in ("beregnet", "transkribert", "transkribert_annet", "manuell", "mangler")}
+    out: dict[str, list[str]] = {
+        k: [] for k in ("beregnet", "transkribert", "transkribert_annet", "manuell", "mangler")
+    }
     for name, spec in cat.items():
         if not used_by_edition(spec, settings.edition_params):
             continue  # a projection round this edition does not use
         cur = manifest.get(name, {}).get("current", {})
         cov = spec.get("coverage") if isinstance(spec.get("coverage"), dict) else {}
-        outside = (cov.get("regions") and settings.region not in [str(r) for r in cov["regions"]]) or \
-                  (cov.get("editions") and settings.edition not in [int(e) for e in cov["editions"]])
+        outside = (cov.get("regions") and settings.region not in [str(r) for r in cov["regions"]]) or (
+            cov.get("editions") and settings.edition not in [int(e) for e in cov["editions"]]
+        )
         if cur.get("status") != "ok" or outside:
             out["mangler"].append(name)
         elif spec["provider"] == "published":
@@ -414,8 +444,11 @@ def edition_statement(ctx: "Context") -> dict[str, str]:
         """«SSB (tabell 07459, 09429 og 14288), Udir og Kartverket» for the datasets `names`."""
         tables = sorted({str(cat[n]["table"]) for n in names if cat[n]["provider"] == "ssb" and cat[n].get("table")})
         others = {"udir": "Udir", "kartverket": "Kartverket"}
-        parts = ([f"SSB (tabell {fmt.join_nb(tables)})"] if tables else []) + list(dict.fromkeys(
-            others.get(cat[n]["provider"], cat[n]["source_line"]) for n in names if cat[n]["provider"] != "ssb"))
+        parts = ([f"SSB (tabell {fmt.join_nb(tables)})"] if tables else []) + list(
+            dict.fromkeys(
+                others.get(cat[n]["provider"], cat[n]["source_line"]) for n in names if cat[n]["provider"] != "ssb"
+            )
+        )
         return fmt.join_nb(parts)
 
     v = {
@@ -429,18 +462,24 @@ def edition_statement(ctx: "Context") -> dict[str, str]:
     rn = report_number()
     parts = [f"Statistikken er hentet fra {titles(st['beregnet'])}."]
     if st["transkribert"]:
-        parts.append(f"Verdiene bak {fmt.join_nb(originals(st['transkribert']))} i {rn} er skrevet av fra den publiserte "
-                     "rapporten, fordi ingen åpen kilde hadde de samme tallene da denne utgaven ble laget; andeler og "
-                     "indekser er likevel regnet ut på nytt fra dem og kontrollert mot rapporten.")
+        parts.append(
+            f"Verdiene bak {fmt.join_nb(originals(st['transkribert']))} i {rn} er skrevet av fra den publiserte "
+            "rapporten, fordi ingen åpen kilde hadde de samme tallene da denne utgaven ble laget; andeler og "
+            "indekser er likevel regnet ut på nytt fra dem og kontrollert mot rapporten."
+        )
     else:
         parts.append(f"Ingen tall er skrevet av fra {rn} i denne utgaven.")
     if st["transkribert_annet"]:
         n = len(st["transkribert_annet"])
-        parts.append(f"{'Én tabell' if n == 1 else f'{n} tabeller'} er satt sammen fra andre offentlige dokumenter, "
-                     "med kilde for hver opplysning.")
+        parts.append(
+            f"{'Én tabell' if n == 1 else f'{n} tabeller'} er satt sammen fra andre offentlige dokumenter, "
+            "med kilde for hver opplysning."
+        )
     if st["mangler"]:
-        parts.append(f"Tallene fra {len(st['mangler'])} kilder var ikke tilgjengelige da utgaven ble laget; der de "
-                     "trengs, sier teksten at de mangler, og ingenting er anslått i stedet.")
+        parts.append(
+            f"Tallene fra {len(st['mangler'])} kilder var ikke tilgjengelige da utgaven ble laget; der de "
+            "trengs, sier teksten at de mangler, og ingenting er anslått i stedet."
+        )
     else:
         parts.append("Alle kildene var tilgjengelige da utgaven ble laget.")
     v["datagrunnlag.tekst"] = " ".join(parts)

@@ -11,6 +11,7 @@
   takes it over and says so. A second run refuses with a message naming the holder, or waits
   (``--wait``).
 """
+
 from __future__ import annotations
 
 import json
@@ -112,34 +113,48 @@ def check_output_dir(path: Path, root: Path, *, what: str = "output folder") -> 
             raise OutputError(f"{what} {p} is {which}; refusing to replace it (nothing was changed). {hint}")
     for name, prot in _protected(root):
         if any(_inside(q, prot) or _inside(prot, q) for q in cands):
-            raise OutputError(f"{what} {p} is or lies inside the project's {name}/ folder, which the tool never "
-                              f"replaces (nothing was changed). {hint}")
+            raise OutputError(
+                f"{what} {p} is or lies inside the project's {name}/ folder, which the tool never "
+                f"replaces (nothing was changed). {hint}"
+            )
     for area in ("_book", "build"):
         for a in _both(root / area):
             for q in cands:
                 if _inside(a, q):
-                    raise OutputError(f"{what} {p} is or holds the project's {area}/ folder "
-                                      f"({'every built book' if area == '_book' else 'every build'}); refusing to "
-                                      f"replace it (nothing was changed). {hint}")
+                    raise OutputError(
+                        f"{what} {p} is or holds the project's {area}/ folder "
+                        f"({'every built book' if area == '_book' else 'every build'}); refusing to "
+                        f"replace it (nothing was changed). {hint}"
+                    )
                 if area == "build" and _inside(q, a):
-                    raise OutputError(f"{what} {p} lies inside build/, the tool's build state "
-                                      f"(nothing was changed). {hint}")
+                    raise OutputError(
+                        f"{what} {p} lies inside build/, the tool's build state (nothing was changed). {hint}"
+                    )
                 if area == "_book" and _inside(q, a) and q != a:
                     first = q.relative_to(a).parts[0]
-                    if CONFIG_ID.match(first) or (a / first / STAMP).is_file() and \
-                            (stamp_info(a / first).get("configuration") == first):
-                        raise OutputError(f"{what} {p} is or lies inside the book _book/{first}/ of a configuration; "
-                                          f"`render` writes that book itself (without --out). Refusing to replace it "
-                                          f"(nothing was changed). {hint}")
+                    if (
+                        CONFIG_ID.match(first)
+                        or (a / first / STAMP).is_file()
+                        and (stamp_info(a / first).get("configuration") == first)
+                    ):
+                        raise OutputError(
+                            f"{what} {p} is or lies inside the book _book/{first}/ of a configuration; "
+                            f"`render` writes that book itself (without --out). Refusing to replace it "
+                            f"(nothing was changed). {hint}"
+                        )
     if p.exists() and not p.is_dir():
         raise OutputError(f"{what} {p} exists and is a file, not a folder the tool made (nothing was changed)")
     if p.is_dir() and not is_owned(p) and any(p.iterdir()):
-        raise OutputError(f"{what} {p} exists and was not made by kunnskapsgrunnlag (no {STAMP} in it); "
-                          "refusing to replace it (nothing was changed). Choose a new or empty folder")
+        raise OutputError(
+            f"{what} {p} exists and was not made by kunnskapsgrunnlag (no {STAMP} in it); "
+            "refusing to replace it (nothing was changed). Choose a new or empty folder"
+        )
     others = [b for b in _books_in(p) if b != p]
     if others:
-        raise OutputError(f"{what} {p} holds {len(others)} other book(s) ({others[0]}); refusing to replace it "
-                          f"(nothing was changed). {hint}")
+        raise OutputError(
+            f"{what} {p} holds {len(others)} other book(s) ({others[0]}); refusing to replace it "
+            f"(nothing was changed). {hint}"
+        )
     return p
 
 
@@ -155,11 +170,14 @@ def check_owned_subdir(path: Path) -> Path:
     """Refuse (OutputError) a folder in the tool's artifact areas that holds files the tool did not make."""
     p = Path(path)
     if p.exists() and not p.is_dir():
-        raise OutputError(f"{p} exists and is a file, not a folder the tool made; move it away and run again "
-                          "(nothing was changed)")
+        raise OutputError(
+            f"{p} exists and is a file, not a folder the tool made; move it away and run again (nothing was changed)"
+        )
     if p.is_dir() and not is_owned(p) and any(p.iterdir()):
-        raise OutputError(f"{p} exists and was not made by kunnskapsgrunnlag (no {STAMP} in it); "
-                          "move it away (or delete it yourself) and run again (nothing was changed)")
+        raise OutputError(
+            f"{p} exists and was not made by kunnskapsgrunnlag (no {STAMP} in it); "
+            "move it away (or delete it yourself) and run again (nothing was changed)"
+        )
     return p
 
 
@@ -208,8 +226,9 @@ def pid_alive(pid: int) -> bool:
 def _describe(holder: dict) -> str:
     if not holder:
         return "another run"
-    return (f"pid {holder.get('pid', '?')} started {holder.get('started', '?')}"
-            + (f" (`{holder['command']}`)" if holder.get("command") else ""))
+    return f"pid {holder.get('pid', '?')} started {holder.get('started', '?')}" + (
+        f" (`{holder['command']}`)" if holder.get("command") else ""
+    )
 
 
 class RunLock:
@@ -262,18 +281,23 @@ class RunLock:
         while not self._try():
             holder = self._read_holder()
             if not self.wait:
-                raise LockBusy(f"{self.what} is already being built by {_describe(holder)}; "
-                               f"wait for it to finish, or run again with --wait. (Lock file: {self.path})")
+                raise LockBusy(
+                    f"{self.what} is already being built by {_describe(holder)}; "
+                    f"wait for it to finish, or run again with --wait. (Lock file: {self.path})"
+                )
             if not announced:
                 self.say(f"Waiting for {_describe(holder)} to finish ({self.what}) …")
                 announced = True
             time.sleep(self.poll)
         previous = self._read_holder()
         if previous.get("pid") and previous.get("pid") != os.getpid():
-            self.say(f"Took over the lock of {self.what} left by {_describe(previous)}, "
-                     "which is no longer running")
-        info = {"pid": os.getpid(), "started": datetime.now().astimezone().isoformat(timespec="seconds"),
-                "host": socket.gethostname(), "command": " ".join(["kunnskapsgrunnlag", *sys.argv[1:]])}
+            self.say(f"Took over the lock of {self.what} left by {_describe(previous)}, which is no longer running")
+        info = {
+            "pid": os.getpid(),
+            "started": datetime.now().astimezone().isoformat(timespec="seconds"),
+            "host": socket.gethostname(),
+            "command": " ".join(["kunnskapsgrunnlag", *sys.argv[1:]]),
+        }
         fh = self._fh
         assert fh is not None  # _try() or _try_excl() opened it
         fh.seek(0)
@@ -321,8 +345,11 @@ def variables_path(settings) -> Path:
 def read_variables(path: Path) -> dict:
     """Flattened variables of a `_variables.yml` ({} when absent or corrupt)."""
     try:
-        data = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) \
-            if Path(path).exists() else {}
+        data = (
+            yaml.load(Path(path).read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+            if Path(path).exists()
+            else {}
+        )
     except (yaml.YAMLError, UnicodeDecodeError):
         return {}
     return _flatten(data) if isinstance(data, dict) else {}

@@ -4,6 +4,7 @@ A configuration is (edition, region), id `2026-33`; its outputs live apart: `bui
 (executed notebooks, variables, records, state, render staging `site/`), `data/processed/<id>/`
 and the book `_book/<id>/`. `_book/index.html` is a landing page linking every built book.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -37,8 +38,10 @@ class NoDataError(RuntimeError):
 
 
 MIRROR_ENV = "KG_MIRROR"
-MIRROR_HINT = ("point at an offline mirror with `--mirror PATH` (or the environment variable KG_MIRROR, or "
-               "`defaults.mirror` in config/project.yml), or run where SSB and Udir are reachable")
+MIRROR_HINT = (
+    "point at an offline mirror with `--mirror PATH` (or the environment variable KG_MIRROR, or "
+    "`defaults.mirror` in config/project.yml), or run where SSB and Udir are reachable"
+)
 
 
 def resolve_mirror(settings: Settings, given: Path | None) -> tuple[Path | None, str]:
@@ -75,10 +78,15 @@ def check_data(settings: Settings) -> None:
     have = [n for n in sourced if ok(n)]
     boundary = "kommuner_2024"
     if not have or (boundary in cat and not ok(boundary)):
-        what = (f"none of the {len(sourced)} datasets has been fetched" if not have
-                else f"the kommune classification ({boundary}) has not been fetched")
-        raise NoDataError(f"No data to build {settings.config_id} from: {what} (no source was reachable: offline "
-                          f"and no mirror). Nothing was run; {MIRROR_HINT}, then `kunnskapsgrunnlag fetch` again")
+        what = (
+            f"none of the {len(sourced)} datasets has been fetched"
+            if not have
+            else f"the kommune classification ({boundary}) has not been fetched"
+        )
+        raise NoDataError(
+            f"No data to build {settings.config_id} from: {what} (no source was reachable: offline "
+            f"and no mirror). Nothing was run; {MIRROR_HINT}, then `kunnskapsgrunnlag fetch` again"
+        )
 
 
 def _source_of(spec: dict, mirror: Path | None) -> str:
@@ -116,8 +124,9 @@ def prepare_dirs(settings: Settings) -> None:
 def configuration_lock(settings: Settings, *, wait: bool = False, on_message=None):
     """One run at a time per configuration (build/<id>/.lock)."""
     prepare_dirs(settings)
-    with outputs.RunLock(settings.build_dir / ".lock", f"configuration {settings.config_id}",
-                         wait=wait, on_message=on_message):
+    with outputs.RunLock(
+        settings.build_dir / ".lock", f"configuration {settings.config_id}", wait=wait, on_message=on_message
+    ):
         yield
 
 
@@ -126,8 +135,11 @@ def fetch(settings: Settings, *, mirror: Path | None, offline: bool = False, onl
 
     load_catalogue(settings.root)  # a configuration error stops here, before any folder is made
     online = (not offline) and network_available()
-    lock_dir = outputs.ensure_artifact_root(settings.root / "build") if settings.build_dir.parent == settings.root / "build" \
+    lock_dir = (
+        outputs.ensure_artifact_root(settings.root / "build")
+        if settings.build_dir.parent == settings.root / "build"
         else settings.build_dir
+    )
     seen: list[str] = []
 
     def track(r):
@@ -155,11 +167,15 @@ def _dataset_error(exc: BaseException, seen: list[str], only, mirror) -> Dataset
     if not todo:
         return DatasetError(f"fetch failed: {type(exc).__name__}: {exc}")
     name = todo[0]
-    what = {"KeyError": f"a column or key {str(exc)} is missing",
-            "IndexError": "a row or column is missing",
-            "UnicodeDecodeError": "the file is not UTF-8 text"}.get(type(exc).__name__, f"{type(exc).__name__}: {exc}")
-    return DatasetError(f"dataset {name!r}: {what} in {_source_of(cat[name], mirror)}. Check that file against "
-                        f"the format the reader expects, or the entry {name!r} in config/datasets.yml")
+    what = {
+        "KeyError": f"a column or key {str(exc)} is missing",
+        "IndexError": "a row or column is missing",
+        "UnicodeDecodeError": "the file is not UTF-8 text",
+    }.get(type(exc).__name__, f"{type(exc).__name__}: {exc}")
+    return DatasetError(
+        f"dataset {name!r}: {what} in {_source_of(cat[name], mirror)}. Check that file against "
+        f"the format the reader expects, or the entry {name!r} in config/datasets.yml"
+    )
 
 
 def build(settings: Settings, *, jobs: int = 1, force: bool = False, only=None, on_event=None):
@@ -179,17 +195,22 @@ SOURCE_SUFFIXES = (".qmd", ".md", ".bib", ".csl", ".css", ".scss")
 
 def _source_files(root: Path) -> list[tuple[Path, Path]]:
     """(source, path in the site) of the book's sources: _quarto.yml, top-level pages, report/."""
-    files = [(f, Path(f.name)) for f in sorted(root.iterdir())
-             if f.is_file() and f.suffix in SOURCE_SUFFIXES and f.name != "README.md"]
+    files = [
+        (f, Path(f.name))
+        for f in sorted(root.iterdir())
+        if f.is_file() and f.suffix in SOURCE_SUFFIXES and f.name != "README.md"
+    ]
     rep = root / "report"
-    files += [(f, f.relative_to(root)) for f in sorted(rep.rglob("*"))
-              if f.is_file() and "__pycache__" not in f.parts]
+    files += [(f, f.relative_to(root)) for f in sorted(rep.rglob("*")) if f.is_file() and "__pycache__" not in f.parts]
     return files
 
 
 def _executed_notebooks(settings: Settings) -> list[Path]:
-    return sorted(f for f in (settings.build_dir / "notebooks").glob("*.ipynb")
-                  if not f.name.startswith(".") and not f.name.endswith(".failed.ipynb"))
+    return sorted(
+        f
+        for f in (settings.build_dir / "notebooks").glob("*.ipynb")
+        if not f.name.startswith(".") and not f.name.endswith(".failed.ipynb")
+    )
 
 
 def _figurdata(settings: Settings) -> list[Path]:
@@ -202,8 +223,7 @@ def book_overlay(settings: Settings) -> dict:
     proj = load_project(settings.root)
     rep = proj.get("report") or {}
     navn, ed = settings.region_name, settings.edition
-    ov: dict = {"kg-plan-region": settings.is_plan_region,
-                "kg-configuration": settings.config_id}
+    ov: dict = {"kg-plan-region": settings.is_plan_region, "kg-configuration": settings.config_id}
     ov.update(appendix.figure_meta(settings.build_dir))  # kg-figur-<label>: drawn, or a sentence instead
     book: dict = {}
     if not settings.is_plan_region:
@@ -243,8 +263,10 @@ def _staged_quarto(settings: Settings, has_figurdata: bool) -> str:
             res.append("figurdata/*.csv")
         project["resources"] = res
     cfg["project"] = project
-    return (f"# Staged by kunnskapsgrunnlag for configuration {settings.config_id} from ../../../_quarto.yml. Do not edit.\n"
-            + yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False))
+    return (
+        f"# Staged by kunnskapsgrunnlag for configuration {settings.config_id} from ../../../_quarto.yml. "
+        "Do not edit.\n" + yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False)
+    )
 
 
 def stage_site(settings: Settings) -> Path:
@@ -266,6 +288,7 @@ def stage_site(settings: Settings) -> Path:
         wanted[Path("figurdata") / f.relative_to(settings.build_dir / "figurdata")] = f
     # links under each embed, configuration values in headings (both renderers read the same text)
     from .render.staging import prepare_sources
+
     wanted = prepare_sources(wanted)
     for rel, content in wanted.items():
         data = content if isinstance(content, bytes) else content.read_bytes()
@@ -320,15 +343,25 @@ def check_fresh(settings: Settings) -> list[str]:
         bad = ", ".join(last.get("failed", []) + last.get("blocked", [])) or "see the build log"
         problems.append(f"the last build of {settings.config_id} failed or was interrupted ({bad})")
     if last and stale:
-        problems.append(f"{len(stale)} notebook(s) are stale (their sources, data or code changed since they ran): "
-                        + ", ".join(stale))
+        problems.append(
+            f"{len(stale)} notebook(s) are stale (their sources, data or code changed since they ran): "
+            + ", ".join(stale)
+        )
     if not variables_path(settings).exists():
         problems.append(f"{variables_path(settings)} is missing")
     return problems
 
 
-def render(settings: Settings, *, renderer: str = "auto", out_dir: Path | None = None, force: bool = False,
-           check: bool = False, allow_stale: bool = False, on_message=None) -> dict:
+def render(
+    settings: Settings,
+    *,
+    renderer: str = "auto",
+    out_dir: Path | None = None,
+    force: bool = False,
+    check: bool = False,
+    allow_stale: bool = False,
+    on_message=None,
+) -> dict:
     """Render into a fresh folder, then swap it in: a failed render leaves the previous book intact.
 
     With `check`, refuse (StaleBuildError) to publish notebooks from a failed or stale build
@@ -349,15 +382,21 @@ def render(settings: Settings, *, renderer: str = "auto", out_dir: Path | None =
         out = outputs.check_output_dir(out, settings.root, what="--out folder")
     bad = tampered_outputs(settings)
     if bad:  # never published as computed, not even with --allow-stale
-        files = ", ".join(f"{settings.build_dir / rel} ({how})" for rel, how in bad[:5]) + (" …" if len(bad) > 5 else "")
-        raise StaleBuildError(f"{len(bad)} build output(s) differ from what the notebooks wrote (sha256 recorded "
-                              f"by the runner): {files}. Nothing was published; run `kunnskapsgrunnlag build "
-                              f"{_config_args(settings)}` to rebuild them")
+        files = ", ".join(f"{settings.build_dir / rel} ({how})" for rel, how in bad[:5]) + (
+            " …" if len(bad) > 5 else ""
+        )
+        raise StaleBuildError(
+            f"{len(bad)} build output(s) differ from what the notebooks wrote (sha256 recorded "
+            f"by the runner): {files}. Nothing was published; run `kunnskapsgrunnlag build "
+            f"{_config_args(settings)}` to rebuild them"
+        )
     if check:
         problems = check_fresh(settings)
         if problems and not allow_stale:
-            raise StaleBuildError("; ".join(problems) + ". Run `kunnskapsgrunnlag build "
-                                  f"{_config_args(settings)}` first, or pass --allow-stale to publish them anyway")
+            raise StaleBuildError(
+                "; ".join(problems) + ". Run `kunnskapsgrunnlag build "
+                f"{_config_args(settings)}` first, or pass --allow-stale to publish them anyway"
+            )
         for p in problems:
             say(f"Warning (--allow-stale): {p}")
     state_file = settings.build_dir / "render-state.json"
@@ -367,12 +406,21 @@ def render(settings: Settings, *, renderer: str = "auto", out_dir: Path | None =
     key = render_inputs_hash(settings, renderer)
     skey = _rel_key(out, settings.root)
     prev = state.get(skey)
-    if (not force and isinstance(prev, dict) and prev.get("hash") == key and outputs.is_owned(out)
-            and all((out / p).exists() for p in (prev.get("outputs") or {}).values() if p)
-            and prev.get("book") == book_digest(out)):  # a deleted or altered file in the book re-renders it
+    if (
+        not force
+        and isinstance(prev, dict)
+        and prev.get("hash") == key
+        and outputs.is_owned(out)
+        and all((out / p).exists() for p in (prev.get("outputs") or {}).values() if p)
+        and prev.get("book") == book_digest(out)
+    ):  # a deleted or altered file in the book re-renders it
         if default_out:
             write_landing_page(settings.root)
-        return {**{k: out / v for k, v in prev["outputs"].items() if v}, "renderer": prev.get("renderer"), "skipped": True}
+        return {
+            **{k: out / v for k, v in prev["outputs"].items() if v},
+            "renderer": prev.get("renderer"),
+            "skipped": True,
+        }
     site = stage_site(settings)
     run = f"{os.getpid()}-{uuid.uuid4().hex[:6]}"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -384,11 +432,20 @@ def render(settings: Settings, *, renderer: str = "auto", out_dir: Path | None =
         shutil.rmtree(tmp / "_build", ignore_errors=True)
         if (site / "figurdata").is_dir() and not (tmp / "figurdata").exists():
             shutil.copytree(site / "figurdata", tmp / "figurdata")
-        outputs.stamp(tmp, kind="book", configuration=settings.config_id, edition=settings.edition,
-                      region=settings.region, region_name=settings.region_name,
-                      title=book_overlay(settings)["book"].get("title") or (load_project(settings.root).get("report") or {}).get("title", ""),
-                      html="index.html", pdf=Path(res["pdf"]).name if res.get("pdf") else None,
-                      renderer=res.get("renderer"), rendered=rawstore.now_iso())
+        outputs.stamp(
+            tmp,
+            kind="book",
+            configuration=settings.config_id,
+            edition=settings.edition,
+            region=settings.region,
+            region_name=settings.region_name,
+            title=book_overlay(settings)["book"].get("title")
+            or (load_project(settings.root).get("report") or {}).get("title", ""),
+            html="index.html",
+            pdf=Path(res["pdf"]).name if res.get("pdf") else None,
+            renderer=res.get("renderer"),
+            rendered=rawstore.now_iso(),
+        )
         if out.exists():
             out.rename(old)
         tmp.rename(out)
@@ -398,11 +455,20 @@ def render(settings: Settings, *, renderer: str = "auto", out_dir: Path | None =
             old.rename(out)  # put the previous book back
         raise
     shutil.rmtree(old, ignore_errors=True)
-    res = {k: (out / Path(v).relative_to(tmp) if isinstance(v, Path) and tmp in Path(v).parents else v)
-           for k, v in res.items()}
-    state[skey] = {"hash": key, "renderer": res.get("renderer"), "book": book_digest(out),
-                   "outputs": {k: Path(v).relative_to(out).as_posix() for k, v in res.items()
-                               if k in ("html", "pdf") and v and out in Path(v).parents}}
+    res = {
+        k: (out / Path(v).relative_to(tmp) if isinstance(v, Path) and tmp in Path(v).parents else v)
+        for k, v in res.items()
+    }
+    state[skey] = {
+        "hash": key,
+        "renderer": res.get("renderer"),
+        "book": book_digest(out),
+        "outputs": {
+            k: Path(v).relative_to(out).as_posix()
+            for k, v in res.items()
+            if k in ("html", "pdf") and v and out in Path(v).parents
+        },
+    }
     atomic.write_json(state_file, state)
     if default_out:
         write_landing_page(settings.root)
@@ -436,14 +502,19 @@ def write_landing_page(root: Path) -> Path:
             continue
         pdf = f' · <a href="{html.escape(d.name)}/{html.escape(info["pdf"])}">PDF</a>' if info.get("pdf") else ""
         mark = " (standard)" if d.name == default_id else ""
-        rows.append(f'<li><a href="{html.escape(d.name)}/index.html">{html.escape(str(info.get("region_name", d.name)))}, '
-                    f'utgave {html.escape(str(info.get("edition", "")))}</a>{mark}{pdf} '
-                    f'<small>({html.escape(d.name)}, {html.escape(str(info.get("rendered", ""))[:10])})</small></li>')
-    page = ("<!DOCTYPE html>\n<html lang=\"nb\"><head><meta charset=\"utf-8\">"
-            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-            f"<title>{LANDING_TITLE}</title></head>\n<body>\n<main>\n<h1>{LANDING_TITLE}</h1>\n"
-            "<p>Hver konfigurasjon (utgave, fylke) har sin egen bok. Skrevet av <code>kunnskapsgrunnlag render</code>.</p>\n"
-            "<ul>\n" + ("\n".join(rows) or "<li>Ingen bøker er bygget ennå.</li>") + "\n</ul>\n</main>\n</body></html>\n")
+        rows.append(
+            f'<li><a href="{html.escape(d.name)}/index.html">{html.escape(str(info.get("region_name", d.name)))}, '
+            f"utgave {html.escape(str(info.get('edition', '')))}</a>{mark}{pdf} "
+            f"<small>({html.escape(d.name)}, {html.escape(str(info.get('rendered', ''))[:10])})</small></li>"
+        )
+    page = (
+        '<!DOCTYPE html>\n<html lang="nb"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{LANDING_TITLE}</title></head>\n<body>\n<main>\n<h1>{LANDING_TITLE}</h1>\n"
+        "<p>Hver konfigurasjon (utgave, fylke) har sin egen bok. "
+        "Skrevet av <code>kunnskapsgrunnlag render</code>.</p>\n"
+        "<ul>\n" + ("\n".join(rows) or "<li>Ingen bøker er bygget ennå.</li>") + "\n</ul>\n</main>\n</body></html>\n"
+    )
     outputs.ensure_artifact_root(book_root, kind="books")
     target = book_root / "index.html"
     if not target.exists() or target.read_text(encoding="utf-8", errors="replace") != page:
@@ -462,14 +533,23 @@ def diff_editions(old: int, new: int, region: str | None = None, root: Path | No
     for s in (s_old, s_new):
         p = variables_path(s)
         if not p.exists():
-            raise ConfigError(f"edition {s.edition} for region {s.region} ({s.region_name}) is not built "
-                              f"({p} is missing); run `kunnskapsgrunnlag report --edition {s.edition} --region {s.region}` first")
+            raise ConfigError(
+                f"edition {s.edition} for region {s.region} ({s.region_name}) is not built "
+                f"({p} is missing); run `kunnskapsgrunnlag report --edition {s.edition} --region {s.region}` first"
+            )
         vals.append(read_variables(p))
     from . import diff as diff_mod  # grouped by figure, table and chapter, numbers as printed (h19)
 
     d, md, cs = diff_mod.diff_editions(s_old, s_new)
-    rows = [(f"{c.number}: {c.row} {c.column}".strip() if c.part in ("Figur", "Tabell") else f"{c.title}: {c.label}",
-             c.old, c.new) for c in d.changes if c.part != "Tekst"]
+    rows = [
+        (
+            f"{c.number}: {c.row} {c.column}".strip() if c.part in ("Figur", "Tabell") else f"{c.title}: {c.label}",
+            c.old,
+            c.new,
+        )
+        for c in d.changes
+        if c.part != "Tekst"
+    ]
     return {"old": s_old, "new": s_new, "rows": rows, "md": md, "csv": cs, "total": len(d.changes), "diff": d}
 
 
@@ -491,8 +571,9 @@ def clean(root: Path) -> list[Path]:
                 removed.append(child)
         if outputs.is_owned(area):
             for child in sorted(area.iterdir()):
-                ours = (child.name in (outputs.STAMP, ".fetch.lock", "index.html")
-                        or (area.name == "build" and child.name.startswith("diff-")))
+                ours = child.name in (outputs.STAMP, ".fetch.lock", "index.html") or (
+                    area.name == "build" and child.name.startswith("diff-")
+                )
                 if ours:
                     shutil.rmtree(child) if child.is_dir() else child.unlink()
                     removed.append(child)

@@ -12,6 +12,7 @@ The kommuner come from the classification (`classification.kommuner`: the bounda
 of the 2024 division (`check_boundaries`). Where no classification is available the kommune
 coverage is reported as not checked (recorded in the manifest entry), never silently passed.
 """
+
 from __future__ import annotations
 
 import json
@@ -36,8 +37,9 @@ class PlausibilityError(ValidationError):
         super().__init__("\n".join(f"{dataset}: {file}: {f}" for f in failures))
 
 
-def check_dataset(dataset: str, df: pd.DataFrame, expect: dict, file: str = "<memory>", raw_dir=None,
-                  vintage: str | None = None) -> list[str]:
+def check_dataset(
+    dataset: str, df: pd.DataFrame, expect: dict, file: str = "<memory>", raw_dir=None, vintage: str | None = None
+) -> list[str]:
     """Raise PlausibilityError if `df` fails `expect` (the dataset's expectations); else return notes
     on checks that could not be made (e.g. no classification yet)."""
     fails, notes = check_frame(dataset, df, expect, raw_dir, vintage)
@@ -103,6 +105,7 @@ def classification_table(raw_dir: Path | None) -> tuple[pd.DataFrame | None, str
 
 # --- the boundary dataset (bootstrap) --------------------------------------------------------
 
+
 def check_boundaries(payload: bytes, expect: dict) -> list[Failure]:
     """The classification source itself: enough kommuner, the 15 fylker, no unknown fylke, and (with
     `geometry: valid`) a readable, valid geometry for every feature, each bad one named."""
@@ -111,24 +114,36 @@ def check_boundaries(payload: bytes, expect: dict) -> list[Failure]:
         features = gj["features"]
         codes = [str((f.get("properties") or {}).get("kommunenummer", "")).zfill(4) for f in features]
     except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
-        return [Failure("format", "not a GeoJSON feature collection with `kommunenummer` "
-                                  f"({type(exc).__name__}: {str(exc)[:120]})")]
+        return [
+            Failure(
+                "format",
+                f"not a GeoJSON feature collection with `kommunenummer` ({type(exc).__name__}: {str(exc)[:120]})",
+            )
+        ]
     out = []
     bad = sorted({c for c in codes if not re.fullmatch(r"\d{4}", c)})
     if bad:
         out.append(Failure("format", "invalid kommunenummer: " + _listing(bad)))
     kommuner = {c for c in codes if re.fullmatch(r"\d{4}", c)}
     if len(kommuner) < expect["min_kommuner"]:
-        out.append(Failure("coverage", f"{len(kommuner)} kommuner, at least {expect['min_kommuner']} expected "
-                                       "(the 2024 division)"))
+        out.append(
+            Failure(
+                "coverage", f"{len(kommuner)} kommuner, at least {expect['min_kommuner']} expected (the 2024 division)"
+            )
+        )
     fy = {fylke_of(c) for c in kommuner}
     unknown = sorted(fy - set(fylker()))
     if unknown:
         out.append(Failure("coverage", "kommuner in unknown fylke(r): " + _listing(unknown)))
     missing = sorted(set(fylker()) - fy)
     if missing or len(fy) < expect["fylker"]:
-        out.append(Failure("coverage", f"fylker without kommuner: {_listing([f'{c} {fylker()[c]}' for c in missing])}"
-                                       f" ({len(fy)} fylker, {expect['fylker']} expected)"))
+        out.append(
+            Failure(
+                "coverage",
+                f"fylker without kommuner: {_listing([f'{c} {fylker()[c]}' for c in missing])}"
+                f" ({len(fy)} fylker, {expect['fylker']} expected)",
+            )
+        )
     if expect.get("geometry") == "valid":
         out += _check_geometries(features)
     return out
@@ -162,8 +177,10 @@ def _check_geometries(features: list) -> list[Failure]:
             continue
         polygons = shapely.get_parts(shape) if shape.geom_type == "GeometryCollection" else [shape]
         if not any(p.geom_type in ("Polygon", "MultiPolygon") and p.area > 0 for p in polygons):
-            not_area.append(f"{_feature_name(i, f)}: {geom.get('type', '?')} without an area "
-                            f"(repaired: {shape.geom_type}{' EMPTY' if shape.is_empty else ''})")
+            not_area.append(
+                f"{_feature_name(i, f)}: {geom.get('type', '?')} without an area "
+                f"(repaired: {shape.geom_type}{' EMPTY' if shape.is_empty else ''})"
+            )
     out = []
     if unreadable:
         out.append(Failure("geometry", "invalid geometry that cannot be read: " + _listing(unreadable)))
@@ -173,6 +190,7 @@ def _check_geometries(features: list) -> list[Failure]:
 
 
 # --- tabular datasets ------------------------------------------------------------------------
+
 
 def _level(code: str) -> str:
     return "land" if code == "0" else ("fylke" if len(code) == 2 else ("kommune" if len(code) == 4 else "?"))
@@ -186,8 +204,9 @@ def _vintage_years(vintage: str | None) -> list[int] | None:
     return [int(m[1])] if m else None
 
 
-def check_frame(dataset: str, df: pd.DataFrame, expect: dict, raw_dir: Path | None,
-                vintage: str | None = None) -> tuple[list[Failure], list[str]]:
+def check_frame(
+    dataset: str, df: pd.DataFrame, expect: dict, raw_dir: Path | None, vintage: str | None = None
+) -> tuple[list[Failure], list[str]]:
     """Failures of `df` against `expect`, and notes on checks that could not be made."""
     fails: list[Failure] = []
     notes: list[str] = []
@@ -204,12 +223,24 @@ def check_frame(dataset: str, df: pd.DataFrame, expect: dict, raw_dir: Path | No
         v = pd.to_numeric(df[col], errors="coerce")
         bad = df[(v < lo) | (v > hi)]
         if len(bad):
-            key = [c for c in ("region_code", "kommunenummer", "year", "age_group", "alternative", "periode",
-                               "hendelse") if c in df]
-            items = [f"{_fmt_int(r[col]) if float(r[col]).is_integer() else r[col]} "
-                     f"({' '.join(str(r[k]) for k in key)}, row {i + 2})" for i, r in bad.head(MAX_LIST).iterrows()]
-            fails.append(Failure("range", f"{col} outside {_fmt_int(lo)}–{_fmt_int(hi)}: " + _listing(items)
-                                 + (f" ({len(bad)} rows)" if len(bad) > MAX_LIST else "")))
+            key = [
+                c
+                for c in ("region_code", "kommunenummer", "year", "age_group", "alternative", "periode", "hendelse")
+                if c in df
+            ]
+            items = [
+                f"{_fmt_int(r[col]) if float(r[col]).is_integer() else r[col]} "
+                f"({' '.join(str(r[k]) for k in key)}, row {i + 2})"
+                for i, r in bad.head(MAX_LIST).iterrows()
+            ]
+            fails.append(
+                Failure(
+                    "range",
+                    f"{col} outside {_fmt_int(lo)}–{_fmt_int(hi)}: "
+                    + _listing(items)
+                    + (f" ({len(bad)} rows)" if len(bad) > MAX_LIST else ""),
+                )
+            )
 
     if (ys := expect.get("years")) and ys["column"] in df:
         present = {int(y) for y in df[ys["column"]].dropna().unique()}
@@ -291,8 +322,11 @@ def _check_regions(df: pd.DataFrame, reg: dict, raw_dir: Path | None) -> tuple[l
         present = _present_codes(sub, col, value)
         levels = {c: _level(c) for c in present}
         if odd := sorted(c for c, lv in levels.items() if lv == "?"):
-            fails.append(Failure("coverage", f"region codes of unknown form{'' if year is None else f' in {year}'}: "
-                                             + _listing(odd)))
+            fails.append(
+                Failure(
+                    "coverage", f"region codes of unknown form{'' if year is None else f' in {year}'}: " + _listing(odd)
+                )
+            )
         fy = {c for c, lv in levels.items() if lv == "fylke"}
         ko = {c for c, lv in levels.items() if lv == "kommune"}
         harmonised = True
@@ -330,21 +364,33 @@ def _check_regions(df: pd.DataFrame, reg: dict, raw_dir: Path | None) -> tuple[l
     for codes, years in unknown_f.items():
         fails.append(Failure("coverage", f"unknown fylke code(s){when(years)}: " + _listing(list(codes))))
     for codes, years in missing_f.items():
-        fails.append(Failure("coverage", f"fylker missing{when(years)}: "
-                                         + _listing([f"{c} {all_fylker[c]}" for c in codes])))
+        fails.append(
+            Failure("coverage", f"fylker missing{when(years)}: " + _listing([f"{c} {all_fylker[c]}" for c in codes]))
+        )
     scope = f" of fylke {reg['fylke']}" if reg.get("fylke") else ""
     for codes, years in unknown_k.items():
-        fails.append(Failure("coverage", f"unknown kommune code(s){when(years)} (not a kommune{scope} in the 2024 "
-                                         "classification): "
-                                         + _listing([f"{c} {file_names.get(c, '')}".strip() for c in codes])))
+        fails.append(
+            Failure(
+                "coverage",
+                f"unknown kommune code(s){when(years)} (not a kommune{scope} in the 2024 "
+                "classification): " + _listing([f"{c} {file_names.get(c, '')}".strip() for c in codes]),
+            )
+        )
     for codes, years in missing_k.items():
-        fails.append(Failure("coverage", f"kommuner{scope} missing{when(years)}: "
-                                         + _listing([f"{c} {knames.get(c, '')}".strip() for c in codes])))
+        fails.append(
+            Failure(
+                "coverage",
+                f"kommuner{scope} missing{when(years)}: "
+                + _listing([f"{c} {knames.get(c, '')}".strip() for c in codes]),
+            )
+        )
     if reg.get("kommuner") and klass is None:
         notes.append(f"kommune coverage not checked: {why}")
     if skipped_years:
-        notes.append(f"region coverage for {_years(skipped_years)} not checked (codes of an earlier division; "
-                     "the offline classification is the 2024 division)")
+        notes.append(
+            f"region coverage for {_years(skipped_years)} not checked (codes of an earlier division; "
+            "the offline classification is the 2024 division)"
+        )
     return fails, notes
 
 
@@ -373,8 +419,11 @@ def _check_sum(df: pd.DataFrame, s: dict) -> list[Failure]:
     bad = both[diff > s.get("tolerance", 0)]
     if bad.empty:
         return []
-    items = [f"{' '.join(map(str, k if isinstance(k, tuple) else (k,)))}: {s['parts']} sum {_fmt_int(r['parts'])}, "
-             f"{s['whole']} {_fmt_int(r['whole'])}" for k, r in bad.head(3).iterrows()]
+    items = [
+        f"{' '.join(map(str, k if isinstance(k, tuple) else (k,)))}: {s['parts']} sum {_fmt_int(r['parts'])}, "
+        f"{s['whole']} {_fmt_int(r['whole'])}"
+        for k, r in bad.head(3).iterrows()
+    ]
     more = f" … ({len(bad)} groups in all)" if len(bad) > 3 else ""
     label = {"kommune": "kommuner", "fylke": "fylker"}[s["parts"]]
     target = "their fylke" if s["whole"] == "fylke" else ("Norway" if s["whole"] == "land" else s["whole"])

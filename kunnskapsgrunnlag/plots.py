@@ -1,4 +1,5 @@
 """One shared plot style for every figure, the source line, and Norwegian tick labels."""
+
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
@@ -12,8 +13,12 @@ OTHER = "#9BB7C4"
 NORWAY = "#333333"
 PALETTE = ["#00587C", "#E07B39", "#6A9F58", "#8E6C8A", "#C44E52", "#937860"]
 STATUS_COLOURS = {"vedtatt": "#4E9A44", "under_arbeid": "#F2C230", "ingen": "#C8102E", "ukjent": "#BDBDBD"}
-STATUS_LABELS = {"vedtatt": "Vedtatt plan", "under_arbeid": "Plan under arbeid", "ingen": "Ingen plan",
-                 "ukjent": "Ukjent"}
+STATUS_LABELS = {
+    "vedtatt": "Vedtatt plan",
+    "under_arbeid": "Plan under arbeid",
+    "ingen": "Ingen plan",
+    "ukjent": "Ukjent",
+}
 
 
 # The printed size of a figure: the PDF draws images at the text width (16 cm), or 15.5 cm high
@@ -68,21 +73,23 @@ def _install_print_check() -> None:
 
 def use_style() -> None:
     sns.set_theme(style="whitegrid", context="notebook", palette=PALETTE)
-    plt.rcParams.update({
-        "figure.figsize": (7.5, 4.2),
-        "figure.dpi": 110,
-        "savefig.dpi": 200,
-        "savefig.bbox": "tight",
-        "font.family": "DejaVu Sans",
-        "axes.titlesize": 12,
-        "axes.titleweight": "bold",
-        "axes.labelsize": 10,
-        "axes.spines.top": False,
-        "axes.spines.right": False,
-        "axes.formatter.use_locale": False,
-        # Text from data is text: a `$` in a kommune name or a file drop's source is not mathtext.
-        "text.parse_math": False,
-    })
+    plt.rcParams.update(
+        {
+            "figure.figsize": (7.5, 4.2),
+            "figure.dpi": 110,
+            "savefig.dpi": 200,
+            "savefig.bbox": "tight",
+            "font.family": "DejaVu Sans",
+            "axes.titlesize": 12,
+            "axes.titleweight": "bold",
+            "axes.labelsize": 10,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "axes.formatter.use_locale": False,
+            # Text from data is text: a `$` in a kommune name or a file drop's source is not mathtext.
+            "text.parse_math": False,
+        }
+    )
     _install_print_check()
 
 
@@ -104,8 +111,17 @@ def tick_labels(ax, axis: str = "y") -> list[str]:
     return [t.get_text() for t in ticks]
 
 
-def dot_plot_with_reference(ax, names, values, *, highlight: list[bool], reference: float, reference_label: str,
-                            xlabel: str, fontsize: float = 7.5) -> list:
+def dot_plot_with_reference(
+    ax,
+    names,
+    values,
+    *,
+    highlight: list[bool],
+    reference: float,
+    reference_label: str,
+    xlabel: str,
+    fontsize: float = 7.5,
+) -> list:
     """Dots (not bars: the axis does not start at zero) for one value per name, sorted as given,
     with a dashed reference line (e.g. the national value). Each value label sits on the side of its
     dot away from the reference line, so no label crosses it. Returns the value labels (Text)."""
@@ -114,8 +130,13 @@ def dot_plot_with_reference(ax, names, values, *, highlight: list[bool], referen
     lo, hi = min(values + [reference]), max(values + [reference])
     pad = max((hi - lo) * 0.12, 1.0)
     ax.hlines(ypos, lo - 2 * pad, values, color="#DDDDDD", lw=0.8)
-    ax.scatter(values, ypos, color=[HIGHLIGHT if h else OTHER for h in highlight],
-               s=[40 if h else 20 for h in highlight], zorder=3)
+    ax.scatter(
+        values,
+        ypos,
+        color=[HIGHLIGHT if h else OTHER for h in highlight],
+        s=[40 if h else 20 for h in highlight],
+        zorder=3,
+    )
     ax.set_yticks(ypos, list(names))
     ax.axvline(reference, color=NORWAY, ls="--", lw=1.0)
     ax.text(reference, len(values) - 0.4, f" {reference_label}", fontsize=fontsize, va="bottom")
@@ -123,9 +144,18 @@ def dot_plot_with_reference(ax, names, values, *, highlight: list[bool], referen
     labels = []
     for y, v in zip(ypos, values, strict=True):
         left = v < reference  # the label goes away from the line
-        labels.append(ax.text(v - step if left else v + step, y, fmt.num(v, 1), va="center",
-                              ha="right" if left else "left", fontsize=fontsize, zorder=4,
-                              bbox=dict(boxstyle="square,pad=0.05", fc="white", ec="none")))
+        labels.append(
+            ax.text(
+                v - step if left else v + step,
+                y,
+                fmt.num(v, 1),
+                va="center",
+                ha="right" if left else "left",
+                fontsize=fontsize,
+                zorder=4,
+                bbox=dict(boxstyle="square,pad=0.05", fc="white", ec="none"),
+            )
+        )
     ax.set_xlim(lo - 2 * pad, hi + 1.5 * pad)  # room for the labels beside the outermost dots
     ax.set_ylim(-0.7, len(values) + 0.6)
     ax.set_xlabel(xlabel, fontsize=fontsize + 0.5)

@@ -12,6 +12,7 @@ the edition, so they read it from here:
 * its status, «regenerert utgave», and the share of its figures and tables computed from open
   data (counted from what the notebooks recorded, never typed).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -30,13 +31,13 @@ class Edition:
     publisher: str
     author: str
     date: dt.date | None
-    source: str              # «Etter R1023460, Agenda Kaupang og Asplan Viak, 2026»
+    source: str  # «Etter R1023460, Agenda Kaupang og Asplan Viak, 2026»
     original_number: str
     original_authors: str
     original_year: str
     original_client: str
-    n_open: int              # figures and tables computed from open data
-    n_total: int             # figures and tables of the book (appendix tables not counted)
+    n_open: int  # figures and tables computed from open data
+    n_total: int  # figures and tables of the book (appendix tables not counted)
 
     @property
     def date_text(self) -> str:
@@ -55,9 +56,13 @@ class Edition:
 
 def _original(rep: dict) -> dict[str, str]:
     o = rep.get("original") or {}
-    return {"number": str(o.get("report_number") or rep.get("report_number") or ""),
-            "authors": str(o.get("authors") or ""), "year": str(o.get("year") or ""),
-            "client": str(o.get("client") or ""), "date": str(o.get("date") or "")}
+    return {
+        "number": str(o.get("report_number") or rep.get("report_number") or ""),
+        "authors": str(o.get("authors") or ""),
+        "year": str(o.get("year") or ""),
+        "client": str(o.get("client") or ""),
+        "date": str(o.get("date") or ""),
+    }
 
 
 def source_citation(rep: dict) -> str:
@@ -134,10 +139,17 @@ def edition(settings) -> Edition:
     o = _original(rep)
     kinds = figure_sources(settings)
     return Edition(
-        publisher=str(rep.get("publisher") or ""), author=str(rep.get("author") or rep.get("publisher") or ""),
-        date=edition_date(settings), source=source_citation(rep), original_number=o["number"],
-        original_authors=o["authors"], original_year=o["year"], original_client=o["client"],
-        n_open=sum(1 for k in kinds.values() if k == "open"), n_total=len(kinds))
+        publisher=str(rep.get("publisher") or ""),
+        author=str(rep.get("author") or rep.get("publisher") or ""),
+        date=edition_date(settings),
+        source=source_citation(rep),
+        original_number=o["number"],
+        original_authors=o["authors"],
+        original_year=o["year"],
+        original_client=o["client"],
+        n_open=sum(1 for k in kinds.values() if k == "open"),
+        n_total=len(kinds),
+    )
 
 
 def cover_overlay(settings) -> dict:
@@ -158,9 +170,18 @@ def variables(settings) -> dict[str, str]:
     from .config import load_project
 
     e = edition(settings)
-    return {"utgave.utgiver": e.publisher, "utgave.forfatter": e.author, "utgave.dato": e.date_text,
-            "utgave.kilde": e.source, "utgave.status": STATUS, "utgave.andel_apne": e.share_text,
-            "utgave.n_apne": str(e.n_open), "utgave.n_figurer_tabeller": str(e.n_total),
-            "utgave.original_nummer": e.original_number, "utgave.original_forfattere": e.original_authors,
-            "utgave.original_aar": e.original_year, "utgave.oppdragsgiver": e.original_client,
-            "utgave.original_dato": _original(load_project().get("report") or {})["date"]}
+    return {
+        "utgave.utgiver": e.publisher,
+        "utgave.forfatter": e.author,
+        "utgave.dato": e.date_text,
+        "utgave.kilde": e.source,
+        "utgave.status": STATUS,
+        "utgave.andel_apne": e.share_text,
+        "utgave.n_apne": str(e.n_open),
+        "utgave.n_figurer_tabeller": str(e.n_total),
+        "utgave.original_nummer": e.original_number,
+        "utgave.original_forfattere": e.original_authors,
+        "utgave.original_aar": e.original_year,
+        "utgave.oppdragsgiver": e.original_client,
+        "utgave.original_dato": _original(load_project().get("report") or {})["date"],
+    }

@@ -1,5 +1,6 @@
 """Former name of `kunnskapsgrunnlag.store` (the raw store and its manifest), kept so that callers
 (`from kunnskapsgrunnlag import rawstore`: runner, pipeline, cli, notebooks) keep working."""
+
 from __future__ import annotations
 
 from .store import (  # noqa: F401 - re-exported

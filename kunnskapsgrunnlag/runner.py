@@ -8,6 +8,7 @@ last build's result) and changes.md (what changed). A failing notebook is report
 and failing cell; its last good output is kept. Temporary files are unique per run; Ctrl-C
 cancels queued notebooks at once and terminates the running ones (BuildInterrupted).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -109,8 +110,11 @@ def config_payload(settings: Settings, name: str, used: set[str]) -> dict:
     project["editions"] = {str(settings.edition): proj["editions"][settings.edition]}
     cat = load_catalogue(settings.root)
     datasets = cat if name in MANIFEST_READERS else {d: cat[d] for d in sorted(used) if d in cat}
-    files = {f.name: _sha(f.read_bytes()) for f in sorted((settings.root / "config").glob("*.yml"))
-             if f.name not in ("project.yml", "datasets.yml")}
+    files = {
+        f.name: _sha(f.read_bytes())
+        for f in sorted((settings.root / "config").glob("*.yml"))
+        if f.name not in ("project.yml", "datasets.yml")
+    }
     return {"project": project, "datasets": datasets, "files": files}
 
 
@@ -185,8 +189,11 @@ def rerun_reason(old: dict | None, new: dict) -> str:
     oc, nc = old.get("config") or {}, new["config"]
     keys = sorted(k for k in set(oc) | set(nc) if oc.get(k) != nc.get(k))
     if keys:
-        why.append("configuration changed: " + ", ".join(k.split(".", 1)[-1] for k in keys[:4])
-                   + (" …" if len(keys) > 4 else ""))
+        why.append(
+            "configuration changed: "
+            + ", ".join(k.split(".", 1)[-1] for k in keys[:4])
+            + (" …" if len(keys) > 4 else "")
+        )
     ou, nu = old.get("upstream") or {}, new["upstream"]
     ups = sorted(d for d in set(ou) | set(nu) if ou.get(d) != nu.get(d))
     if ups:
@@ -219,8 +226,11 @@ def _manifest_digest(settings: Settings) -> str:
     if not (Path(raw_dir) / rawstore.MANIFEST).exists():
         return ""
     manifest = rawstore.read_manifest(raw_dir)
-    manifest["datasets"] = {d: rec for d, rec in manifest.get("datasets", {}).items()
-                            if d not in cat or used_by_edition(cat[d], settings.edition_params)}
+    manifest["datasets"] = {
+        d: rec
+        for d, rec in manifest.get("datasets", {}).items()
+        if d not in cat or used_by_edition(cat[d], settings.edition_params)
+    }
     return _sha(json.dumps(strip(manifest), sort_keys=True).encode())
 
 
@@ -274,7 +284,9 @@ def _signal_group(p: subprocess.Popen, sig) -> None:
         pass
 
 
-def execute(settings: Settings, name: str, log_dir: Path, runs: _Runs | None = None, run_id: str | None = None) -> list[str]:
+def execute(
+    settings: Settings, name: str, log_dir: Path, runs: _Runs | None = None, run_id: str | None = None
+) -> list[str]:
     """Execute one notebook with papermill in a subprocess; keep the last good output on failure.
 
     The notebook writes its variables and record into a folder of this run (KG_RUN_DIR); they
@@ -288,13 +300,24 @@ def execute(settings: Settings, name: str, log_dir: Path, runs: _Runs | None = N
     tmp = out_dir / f".running-{name}-{run_id}.ipynb"
     run_dir = settings.build_dir / f".run-{run_id}" / name
     run_dir.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, "-m", "kunnskapsgrunnlag.nbexec", str(src), str(tmp), str(settings.root / "notebooks"),
-           json.dumps(settings.notebook_parameters())]
-    env = {**os.environ, "KG_RUN_DIR": str(run_dir),
-           "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""), "MPLBACKEND": "module://matplotlib_inline.backend_inline",
-           "PYDEVD_DISABLE_FILE_VALIDATION": "1",
-           # use the kernelspec of this environment, never a stale one in ~/.local
-           "JUPYTER_PREFER_ENV_PATH": "1"}
+    cmd = [
+        sys.executable,
+        "-m",
+        "kunnskapsgrunnlag.nbexec",
+        str(src),
+        str(tmp),
+        str(settings.root / "notebooks"),
+        json.dumps(settings.notebook_parameters()),
+    ]
+    env = {
+        **os.environ,
+        "KG_RUN_DIR": str(run_dir),
+        "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""),
+        "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+        "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+        # use the kernelspec of this environment, never a stale one in ~/.local
+        "JUPYTER_PREFER_ENV_PATH": "1",
+    }
     runs = runs or _Runs()
     try:
         with kernels.slot(settings.config_id):  # report --all-regions: --jobs notebooks at once across configurations
@@ -302,8 +325,9 @@ def execute(settings: Settings, name: str, log_dir: Path, runs: _Runs | None = N
                 if runs.cancelled.is_set():
                     raise BuildInterrupted([], [name])
                 # warm kernels: a fork of the run's preloaded server, else a new process (kernels.py)
-                proc = kernels.popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-                                     start_new_session=True)
+                proc = kernels.popen(
+                    cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True
+                )
                 runs.procs[name] = proc
             try:
                 stdout, stderr = proc.communicate()
@@ -331,7 +355,7 @@ def execute(settings: Settings, name: str, log_dir: Path, runs: _Runs | None = N
         (out_dir / f"{name}.failed.ipynb").unlink(missing_ok=True)
         produced.append(f"notebooks/{name}.ipynb")
         rec = atomic.read_json(settings.build_dir / "records" / f"{name}.json", default={}) or {}
-        for fig in ((rec.get("figure_data") or {}).values() if isinstance(rec, dict) else []):
+        for fig in (rec.get("figure_data") or {}).values() if isinstance(rec, dict) else []:
             if isinstance(fig, dict) and fig.get("file") and (settings.build_dir / fig["file"]).is_file():
                 produced.append(str(fig["file"]))
         return sorted(set(produced))
@@ -344,8 +368,10 @@ def _read_variables_file(f: Path) -> dict:
     try:
         data = yaml.safe_load(f.read_text(encoding="utf-8")) or {}
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise VariablesError(f"{f} is corrupt ({type(exc).__name__}); rerun its notebook with "
-                         f"`kunnskapsgrunnlag build --force --only {f.stem}`") from None
+        raise VariablesError(
+            f"{f} is corrupt ({type(exc).__name__}); rerun its notebook with "
+            f"`kunnskapsgrunnlag build --force --only {f.stem}`"
+        ) from None
     return data if isinstance(data, dict) else {}
 
 
@@ -374,13 +400,18 @@ def write_variables(settings: Settings) -> list[str]:
     old = read_variables(path)
     merged = merge_variables(settings)
     new = _flatten(merged)
-    header = (f"# Written by `kunnskapsgrunnlag build` for configuration {settings.config_id} "
-              "from variables/*.yml. Do not edit.\n")
+    header = (
+        f"# Written by `kunnskapsgrunnlag build` for configuration {settings.config_id} "
+        "from variables/*.yml. Do not edit.\n"
+    )
     text = header + yaml.safe_dump(merged, allow_unicode=True, sort_keys=True)
     if not path.exists() or path.read_text(encoding="utf-8") != text:
         atomic.write_text(path, text)
-    changes = [f"{k}: {old.get(k, '(ny)')} -> {new.get(k, '(fjernet)')}"
-               for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)]
+    changes = [
+        f"{k}: {old.get(k, '(ny)')} -> {new.get(k, '(fjernet)')}"
+        for k in sorted(set(old) | set(new))
+        if old.get(k) != new.get(k)
+    ]
     return changes
 
 
@@ -462,14 +493,19 @@ def stale_notebooks(settings: Settings) -> tuple[dict, list[str]]:
     state = read_state(settings)
     now = current_hashes(settings)
     tampered = {rel for rel, _ in tampered_outputs(settings, state)}
-    stale = [n for n, h in now.items()
-             if state["hashes"].get(n) != h or not (settings.build_dir / "notebooks" / f"{n}.ipynb").exists()
-             or tampered & set(state["outputs"].get(n) or [])]
+    stale = [
+        n
+        for n, h in now.items()
+        if state["hashes"].get(n) != h
+        or not (settings.build_dir / "notebooks" / f"{n}.ipynb").exists()
+        or tampered & set(state["outputs"].get(n) or [])
+    ]
     return state["last_build"], stale
 
 
-def build_notebooks(settings: Settings, *, jobs: int = 1, force: bool = False, only: list[str] | None = None,
-                    on_event=None) -> BuildResult:
+def build_notebooks(
+    settings: Settings, *, jobs: int = 1, force: bool = False, only: list[str] | None = None, on_event=None
+) -> BuildResult:
     """Run the configured notebooks. `on_event(name, status, message)` drives a progress display."""
     nbs = load_project(settings.root)["notebooks"]
     names = [n["name"] for n in nbs]
@@ -483,8 +519,10 @@ def build_notebooks(settings: Settings, *, jobs: int = 1, force: bool = False, o
     try:
         graph.prepare()
     except CycleError as exc:
-        raise ConfigError(f"config/project.yml `notebooks`: the `after:` lists form a cycle "
-                          f"({' -> '.join(exc.args[1])}); remove one of those `after:` entries") from None
+        raise ConfigError(
+            f"config/project.yml `notebooks`: the `after:` lists form a cycle "
+            f"({' -> '.join(exc.args[1])}); remove one of those `after:` entries"
+        ) from None
     settings.build_dir.mkdir(parents=True, exist_ok=True)
     state = read_state(settings)
     prev = state["hashes"]
@@ -507,15 +545,17 @@ def build_notebooks(settings: Settings, *, jobs: int = 1, force: bool = False, o
         log = settings.build_dir / "logs" / f"{n}.log"
         timing = kernels.parse_timing(log.read_text(encoding="utf-8", errors="replace"))  # kernel start, cells
         note = kernels.timing_note(timing)
-        return StepResult(n, "ran", time.perf_counter() - t0, f"{why} ({note})" if note else why,
-                          produced=produced or [])
+        return StepResult(
+            n, "ran", time.perf_counter() - t0, f"{why} ({note})" if note else why, produced=produced or []
+        )
 
     def save_state(ok: bool | None = None, finished: bool = False) -> None:
         state["hashes"] = prev
         state["outputs"] = produced
         if finished:
             state["last_build"] = {
-                "ok": bool(ok), "finished": rawstore.now_iso(),
+                "ok": bool(ok),
+                "finished": rawstore.now_iso(),
                 "failed": sorted(s.notebook for s in result.steps if s.status == "failed"),
                 "blocked": sorted(s.notebook for s in result.steps if s.status == "blocked"),
             }
@@ -550,8 +590,11 @@ def build_notebooks(settings: Settings, *, jobs: int = 1, force: bool = False, o
         if force and prev.get(n) == h and complete:
             why = "forced (--force)"
         elif prev.get(n) == h:
-            gone = [r for r in produced.get(n, []) if r in state["digests"]
-                    and not _outputs_intact(settings, [r], state["digests"])]
+            gone = [
+                r
+                for r in produced.get(n, [])
+                if r in state["digests"] and not _outputs_intact(settings, [r], state["digests"])
+            ]
             why = "outputs changed or missing" + (": " + ", ".join(gone[:3]) if gone else "")
         else:
             why = rerun_reason(old_parts.get(n), parts)
@@ -598,8 +641,10 @@ def build_notebooks(settings: Settings, *, jobs: int = 1, force: bool = False, o
                 prev[n] = h  # finished just before the interrupt: its outputs are in place
         save_state(ok=False, finished=True)
         shutil.rmtree(settings.build_dir / f".run-{run_id}", ignore_errors=True)
-        err = BuildInterrupted([s.notebook for s in result.steps if s.status == "ran"],
-                               [n for n, _h, _p in running.values()] + sorted(pending, key=order.__getitem__))
+        err = BuildInterrupted(
+            [s.notebook for s in result.steps if s.status == "ran"],
+            [n for n, _h, _p in running.values()] + sorted(pending, key=order.__getitem__),
+        )
         err.signal = stop if hasattr(stop, "signum") else None
         raise err from None
     finally:
@@ -608,22 +653,29 @@ def build_notebooks(settings: Settings, *, jobs: int = 1, force: bool = False, o
 
     for n in names:
         rec = atomic.read_json(settings.build_dir / "records" / f"{n}.json", default={}) or {}
-        for m in (rec.get("missing", []) if isinstance(rec, dict) else []):
+        for m in rec.get("missing", []) if isinstance(rec, dict) else []:
             if m not in result.missing:
                 result.missing.append({**m, "notebook": n})
     if result.ok:
         result.changes = write_variables(settings)
         state["digests"].update(file_digests(settings, ["_variables.yml"]))
-        log = [f"# Endringer i siste bygg ({settings.config_id}: utgave {settings.edition}, "
-               f"{settings.region_name})", ""]
+        log = [
+            f"# Endringer i siste bygg ({settings.config_id}: utgave {settings.edition}, {settings.region_name})",
+            "",
+        ]
         for st in sorted(result.steps, key=lambda x: order[x.notebook]):
             if st.status == "ran":
                 log.append(f"- {st.notebook}: ran ({st.seconds:.1f} s) because: {st.message}")
             else:
                 log.append(f"- {st.notebook}: {st.status} ({st.message})")
         log += [""] + changes_section(settings, result.changes)  # grouped as `diff` groups them
-        log += ["", "## Datasett som mangler", ""] + ([f"- {m['dataset']} ({m['notebook']}): {m['reason']}. Hent med: {m['how_to_fetch']}"
-                                                     for m in result.missing] or ["- ingen"])
+        log += ["", "## Datasett som mangler", ""] + (
+            [
+                f"- {m['dataset']} ({m['notebook']}): {m['reason']}. Hent med: {m['how_to_fetch']}"
+                for m in result.missing
+            ]
+            or ["- ingen"]
+        )
         atomic.write_text(settings.build_dir / "changes.md", "\n".join(log) + "\n")
     save_state(ok=result.ok, finished=True)
     return result

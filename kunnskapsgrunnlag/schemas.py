@@ -10,6 +10,7 @@ here: coverage rules take them from the classification (`classification.kommuner
 The public face of that validation: the schema part lives with the dataset modules (`sources`), the
 plausibility part in `plausibility`, so that the fetch can use both without this module.
 """
+
 from __future__ import annotations
 
 import pandas as pd
@@ -19,12 +20,20 @@ from .errors import ValidationError
 from .plausibility import PlausibilityError
 from .sources import expectations, schema, validate
 
-__all__ = ["PlausibilityError", "ValidationError", "check_boundaries", "check_plausibility", "expectations",
-           "schema", "validate"]
+__all__ = [
+    "PlausibilityError",
+    "ValidationError",
+    "check_boundaries",
+    "check_plausibility",
+    "expectations",
+    "schema",
+    "validate",
+]
 
 
-def check_plausibility(dataset: str, df: pd.DataFrame, file: str = "<memory>", raw_dir=None,
-                       vintage: str | None = None) -> list[str]:
+def check_plausibility(
+    dataset: str, df: pd.DataFrame, file: str = "<memory>", raw_dir=None, vintage: str | None = None
+) -> list[str]:
     """Raise PlausibilityError if `df` fails the dataset's expectations; else return notes on
     checks that could not be made (e.g. no classification yet)."""
     return plausibility.check_dataset(dataset, df, expectations(dataset), file, raw_dir, vintage)

@@ -15,6 +15,7 @@ column types, CRS and index); tests/test_atlas.py checks that a fylke built alon
 cache and inside the atlas with it gives identical variables, figure data and PDF text.
 `KG_NO_SHARED_CACHE=1` turns the cache off.
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -1,6 +1,7 @@
 """The status of each catalogued dataset in one configuration, from the manifest: the forord's
 «Om denne utgaven», the cover's share of computed figures and the Datakilder appendix all count
 on this one basis."""
+
 from __future__ import annotations
 
 from . import store
@@ -15,14 +16,17 @@ def data_status(settings: Settings) -> dict[str, list[str]]:
     the dataset's catalogue `coverage` for this configuration)."""
     manifest = store.read_manifest(settings.raw_dir)["datasets"]
     cat = load_catalogue(settings.root)
-    out: dict[str, list[str]] = {k: [] for k in ("beregnet", "transkribert", "transkribert_annet", "manuell", "mangler")}
+    out: dict[str, list[str]] = {
+        k: [] for k in ("beregnet", "transkribert", "transkribert_annet", "manuell", "mangler")
+    }
     for name, spec in cat.items():
         if not used_by_edition(spec, settings.edition_params):
             continue  # a projection round this edition does not use
         cur = manifest.get(name, {}).get("current", {})
         cov = spec.get("coverage") if isinstance(spec.get("coverage"), dict) else {}
-        outside = (cov.get("regions") and settings.region not in [str(r) for r in cov["regions"]]) or \
-                  (cov.get("editions") and settings.edition not in [int(e) for e in cov["editions"]])
+        outside = (cov.get("regions") and settings.region not in [str(r) for r in cov["regions"]]) or (
+            cov.get("editions") and settings.edition not in [int(e) for e in cov["editions"]]
+        )
         if cur.get("status") != "ok" or outside:
             out["mangler"].append(name)
         elif spec["provider"] == "published":

@@ -24,6 +24,7 @@ Safety nets (docs/troubleshooting.md, section "Data"):
 - every action on a dataset (restore, use, drop-remove, rebuild-manifest) is appended to its
   `events` list in the manifest.
 """
+
 from __future__ import annotations
 
 import errno
@@ -69,6 +70,7 @@ class MissingData(LookupError):
 
 # --- the typed manifest -------------------------------------------------------------------------
 
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="allow", validate_assignment=True)
 
@@ -80,6 +82,7 @@ class _Model(BaseModel):
 class Entry(_Model):
     """A stored vintage (status ok: file, sha256, provenance) or a missing dataset (status missing:
     reason, how_to_fetch). Provenance keys from fetch (title, provider, licence, source, …) are kept."""
+
     dataset: str | None = None
     status: Literal["ok", "missing"] | None = None
     file: str | None = None
@@ -95,6 +98,7 @@ class Entry(_Model):
 
 class Event(_Model):
     """An action on a dataset: restore, use, drop-remove, rebuild-manifest (with its details)."""
+
     at: str
     action: str
 
@@ -157,10 +161,15 @@ def _os_problem(exc: OSError) -> str:
 
 def store_error(raw_dir: Path, dataset: str, target: Path, exc: OSError) -> StoreError:
     what = _os_problem(exc)
-    todo = ("free some space" if exc.errno in (errno.ENOSPC, errno.EDQUOT)
-            else f"make {raw_dir} writable (e.g. `chmod -R u+w {raw_dir}`)")
-    return StoreError(f"{dataset}: cannot write {target}: {what}. Nothing in {raw_dir} was changed; "
-                      f"{todo} and run `kunnskapsgrunnlag fetch` again.")
+    todo = (
+        "free some space"
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT)
+        else f"make {raw_dir} writable (e.g. `chmod -R u+w {raw_dir}`)"
+    )
+    return StoreError(
+        f"{dataset}: cannot write {target}: {what}. Nothing in {raw_dir} was changed; "
+        f"{todo} and run `kunnskapsgrunnlag fetch` again."
+    )
 
 
 def parse_manifest(data: bytes) -> Manifest:
@@ -190,12 +199,15 @@ def manifest_recovery_hint(raw_dir: Path) -> str:
     if bak.exists():
         try:
             n = len(parse_manifest(bak.read_bytes()).datasets)
-            hint.append(f"restore the backup kept before the last change ({n} datasets): "
-                        f"`cp {bak} {raw_dir / MANIFEST}`")
+            hint.append(
+                f"restore the backup kept before the last change ({n} datasets): `cp {bak} {raw_dir / MANIFEST}`"
+            )
         except (OSError, ValueError):
             pass
-    hint.append("or rebuild it from the files on disk: `kunnskapsgrunnlag fetch --rebuild-manifest` "
-                "(add `--mirror PATH` as usual; every raw file is kept)")
+    hint.append(
+        "or rebuild it from the files on disk: `kunnskapsgrunnlag fetch --rebuild-manifest` "
+        "(add `--mirror PATH` as usual; every raw file is kept)"
+    )
     return "; ".join(hint)
 
 
@@ -221,8 +233,9 @@ class RawStore:
         try:
             return parse_manifest(data)
         except ValueError as exc:
-            raise ManifestError(f"{path}: the raw-data manifest is {exc}. To recover, "
-                                + manifest_recovery_hint(self.raw_dir) + ".") from None
+            raise ManifestError(
+                f"{path}: the raw-data manifest is {exc}. To recover, " + manifest_recovery_hint(self.raw_dir) + "."
+            ) from None
 
     def _write(self, manifest: Manifest) -> None:
         """Write the manifest atomically, keeping the previous valid one as manifest.json.bak."""
@@ -256,8 +269,10 @@ class RawStore:
             raise MissingData(dataset, entry)
         path = self.raw_dir / entry["file"]
         if not path.exists():
-            raise RawDataError(f"{path}: raw file of dataset {dataset!r} listed in the manifest is gone. "
-                               + restore_hint(dataset, entry))
+            raise RawDataError(
+                f"{path}: raw file of dataset {dataset!r} listed in the manifest is gone. "
+                + restore_hint(dataset, entry)
+            )
         actual = sha256_file(path)
         if actual != entry["sha256"]:
             raise RawDataError(
@@ -300,16 +315,31 @@ class RawStore:
                 if not h.get("file") or h.get("sha256") in seen:
                     continue
                 seen.add(h.get("sha256"))
-                role = "current" if h is cur or (cur.get("status") == "ok" and h.get("sha256") == cur.get("sha256")) \
+                role = (
+                    "current"
+                    if h is cur or (cur.get("status") == "ok" and h.get("sha256") == cur.get("sha256"))
                     else "earlier"
-                rows.append({"dataset": name, "file": h["file"], "role": role, "vintage": h.get("vintage", ""),
-                             "retrieved_at": h.get("retrieved_at", ""), "state": self.file_state(h) or "ok"})
+                )
+                rows.append(
+                    {
+                        "dataset": name,
+                        "file": h["file"],
+                        "role": role,
+                        "vintage": h.get("vintage", ""),
+                        "retrieved_at": h.get("retrieved_at", ""),
+                        "state": self.file_state(h) or "ok",
+                    }
+                )
         return rows
 
     def aside_files(self) -> list[Path]:
         """Files kept aside (rejected by the checks, or altered copies replaced by `fetch`)."""
-        return sorted(p for d in ASIDE_DIRS for p in self.raw_dir.glob(f"*/{d}/*")
-                      if p.is_file() and not p.name.endswith(".reason.txt"))
+        return sorted(
+            p
+            for d in ASIDE_DIRS
+            for p in self.raw_dir.glob(f"*/{d}/*")
+            if p.is_file() and not p.name.endswith(".reason.txt")
+        )
 
     def verify_all(self) -> list[str]:
         """Check the sha256 of every current raw file; raise RawDataError naming the first bad one."""
@@ -450,10 +480,14 @@ class RawStore:
         hist = [h.plain() for h in (rec.history if rec else []) if h.file]
         if rec is None or not hist:
             known = ", ".join(sorted(n for n, r in manifest.datasets.items() if r.history)) or "none"
-            raise RawDataError(f"{dataset}: no stored vintages in {self.raw_dir / MANIFEST} (datasets with stored "
-                               f"vintages: {known}); run `kunnskapsgrunnlag fetch` first")
-        listing = "; ".join(f"{h.get('vintage', '?')} = {Path(h['file']).name} "
-                            f"(retrieved {h.get('retrieved_at', '?')[:10]})" for h in hist)
+            raise RawDataError(
+                f"{dataset}: no stored vintages in {self.raw_dir / MANIFEST} (datasets with stored "
+                f"vintages: {known}); run `kunnskapsgrunnlag fetch` first"
+            )
+        listing = "; ".join(
+            f"{h.get('vintage', '?')} = {Path(h['file']).name} (retrieved {h.get('retrieved_at', '?')[:10]})"
+            for h in hist
+        )
         if which == "latest":
             matches = [hist[-1]]
         else:
@@ -464,13 +498,17 @@ class RawStore:
         if not matches:
             raise RawDataError(f"{dataset}: no stored vintage {which!r}. Stored: {listing}")
         if len(matches) > 1:
-            raise RawDataError(f"{dataset}: {which!r} matches {len(matches)} stored files; give the file name "
-                               f"or a sha256 prefix instead. Stored: {listing}")
+            raise RawDataError(
+                f"{dataset}: {which!r} matches {len(matches)} stored files; give the file name "
+                f"or a sha256 prefix instead. Stored: {listing}"
+            )
         h = matches[0]
         state = self.file_state(h)
         if state:
-            raise RawDataError(f"{dataset}: the stored file {self.raw_dir / h['file']} of vintage {h.get('vintage')!r} "
-                               f"is {state}; it cannot be used (see `kunnskapsgrunnlag status`)")
+            raise RawDataError(
+                f"{dataset}: the stored file {self.raw_dir / h['file']} of vintage {h.get('vintage')!r} "
+                f"is {state}; it cannot be used (see `kunnskapsgrunnlag status`)"
+            )
         previous = rec.current.plain() if rec.current else {}
         rec.current = Entry(**{**h, "dataset": dataset, "status": "ok"})
         rec.pinned = None if which == "latest" else Pinned(sha256=h["sha256"], at=now_iso())
@@ -504,13 +542,18 @@ class RawStore:
         elif from_drop:
             current_is_this = True
         else:
-            raise RawDataError(f"{dataset}: no file drop to withdraw ({drop} does not exist and the current "
-                               "data is not from a drop)")
+            raise RawDataError(
+                f"{dataset}: no file drop to withdraw ({drop} does not exist and the current data is not from a drop)"
+            )
         if current_is_this:
             rec.current = Entry(**{**missing, "dataset": dataset, "status": "missing", "checked_at": now_iso()})
             rec.pinned = None
-        rec.add_event("drop-remove", drop=label, moved_to=str(moved) if moved else None,
-                      withdrawn_file=cur.get("file") if current_is_this else None)
+        rec.add_event(
+            "drop-remove",
+            drop=label,
+            moved_to=str(moved) if moved else None,
+            withdrawn_file=cur.get("file") if current_is_this else None,
+        )
         try:
             self._write(manifest)
         except StoreError:
@@ -519,11 +562,16 @@ class RawStore:
             raise
         parts = [f"moved {drop} to {moved}" if moved else f"{drop} was already gone"]
         if current_is_this:
-            parts.append(f"{dataset} is now missing (its stored vintages stay; `kunnskapsgrunnlag use {dataset} "
-                         "VINTAGE` brings one back)")
+            parts.append(
+                f"{dataset} is now missing (its stored vintages stay; `kunnskapsgrunnlag use {dataset} "
+                "VINTAGE` brings one back)"
+            )
         else:
-            parts.append(f"the current vintage {cur['file']} stays current" if cur.get("file")
-                         else f"{dataset} stays missing, as before")
+            parts.append(
+                f"the current vintage {cur['file']} stays current"
+                if cur.get("file")
+                else f"{dataset} stays missing, as before"
+            )
         return "; ".join(parts)
 
     def rebuild(self, datasets: dict[str, dict]) -> tuple[dict, list[str]]:
@@ -547,8 +595,11 @@ class RawStore:
         new = Manifest(datasets={})
         for name, spec in datasets.items():
             folder = self.raw_dir / name
-            files = sorted((p for p in folder.glob("*") if p.is_file()), key=lambda p: p.stat().st_mtime) \
-                if folder.is_dir() else []
+            files = (
+                sorted((p for p in folder.glob("*") if p.is_file()), key=lambda p: p.stat().st_mtime)
+                if folder.is_dir()
+                else []
+            )
             hist = []
             for p in files:
                 m = FILE_RE.match(p.name)
@@ -561,13 +612,23 @@ class RawStore:
                 base = {k: v for k, v in known.get(digest, {}).items() if k not in ("status", "dataset")}
                 same = _slug(spec.get("vintage", "na")) == m["vintage"]
                 vintage = base.get("vintage") or (spec.get("vintage") if same else m["vintage"])
-                retrieved = base.get("retrieved_at") or datetime.fromtimestamp(
-                    p.stat().st_mtime, timezone.utc).replace(microsecond=0).isoformat()
-                hist.append({**base, "file": p.relative_to(self.raw_dir).as_posix(), "sha256": digest,
-                             "vintage": vintage, "retrieved_at": retrieved})
+                retrieved = (
+                    base.get("retrieved_at")
+                    or datetime.fromtimestamp(p.stat().st_mtime, timezone.utc).replace(microsecond=0).isoformat()
+                )
+                hist.append(
+                    {
+                        **base,
+                        "file": p.relative_to(self.raw_dir).as_posix(),
+                        "sha256": digest,
+                        "vintage": vintage,
+                        "retrieved_at": retrieved,
+                    }
+                )
             if hist:
-                rec = DatasetRecord(history=[Entry(**h) for h in hist],
-                                    current=Entry(**{**hist[-1], "dataset": name, "status": "ok"}))
+                rec = DatasetRecord(
+                    history=[Entry(**h) for h in hist], current=Entry(**{**hist[-1], "dataset": name, "status": "ok"})
+                )
                 rec.add_event("rebuild-manifest", files=len(hist))
                 new.datasets[name] = rec
         path = self.raw_dir / MANIFEST
@@ -585,6 +646,7 @@ class RawStore:
 
 # --- hints ----------------------------------------------------------------------------------------
 
+
 def mirror_root(entry: dict) -> str | None:
     """The mirror folder a mirror-sourced entry was read from (as given to `--mirror`; the fetch records
     it in `source.mirror`); for an entry stored before it did, the folder of its first file."""
@@ -601,13 +663,20 @@ def restore_hint(dataset: str, entry: dict) -> str:
     cmd = f"kunnskapsgrunnlag fetch --dataset {dataset}"
     if src == "mirror":
         cmd = f"kunnskapsgrunnlag fetch --mirror {mirror_root(entry)} --dataset {dataset}"
-    where = {"mirror": "the offline mirror", "online": "the online API", "manual": "the file drop",
-             "published": "the project's transcription"}.get(str(src), "its source")
-    return (f"Run `{cmd}` to restore it from {where} (the changed copy is kept aside), "
-            f"or `kunnskapsgrunnlag use {dataset} VINTAGE` to use an earlier stored vintage.")
+    where = {
+        "mirror": "the offline mirror",
+        "online": "the online API",
+        "manual": "the file drop",
+        "published": "the project's transcription",
+    }.get(str(src), "its source")
+    return (
+        f"Run `{cmd}` to restore it from {where} (the changed copy is kept aside), "
+        f"or `kunnskapsgrunnlag use {dataset} VINTAGE` to use an earlier stored vintage."
+    )
 
 
 # --- the functions other modules call (raw_dir first), each one RawStore method ---------------------
+
 
 def read_manifest(raw_dir: Path) -> dict:
     """The manifest's JSON form (validated): {"datasets": {name: {current, history, events, …}}}."""

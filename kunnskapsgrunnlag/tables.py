@@ -4,6 +4,7 @@ Each loader returns the table in the transcription's shape and the route it came
 notebooks say which («hentet fra SSB, tabell 13563» / «som publisert i R1023460»). The online
 builders are back-tested against the transcribed 2026 values (tests/test_tables_online.py).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -17,9 +18,9 @@ ONLINE, PUBLISHED, MISSING = "online", "publisert", "mangler"
 
 @dataclass
 class Loaded:
-    data: object            # a DataFrame in the transcription's shape, or None
-    route: str              # online | publisert | mangler
-    dataset: str            # the dataset the numbers come from (for sources and missing notes)
+    data: object  # a DataFrame in the transcription's shape, or None
+    route: str  # online | publisert | mangler
+    dataset: str  # the dataset the numbers come from (for sources and missing notes)
 
 
 def fetched(ctx, dataset: str) -> bool:

@@ -10,6 +10,7 @@
   displayed, author and language set, every Figure has its alt text, captions tagged as Caption,
   heading levels never skip.
 """
+
 from __future__ import annotations
 
 import json
@@ -56,8 +57,12 @@ def small(tmp_path_factory) -> dict:
     """The small test book of test_render_fallback.py, rendered by the fallback."""
     root = make_project(tmp_path_factory.mktemp("small"))
     res = render(root, root / "_out", renderer="pandoc")
-    return {"root": root, "out": root / "_out", "res": res,
-            "html": book_html(root / "_out")}  # every chapter page, in book order
+    return {
+        "root": root,
+        "out": root / "_out",
+        "res": res,
+        "html": book_html(root / "_out"),
+    }  # every chapter page, in book order
 
 
 @pytest.fixture(scope="module")
@@ -70,8 +75,15 @@ def book(built_project) -> dict:
     pdfs = sorted(out.glob("*.pdf"))
     assert len(pdfs) == 1, f"expected one PDF beside {pages[0]}, found {pdfs}"
     notebooks = sorted((out / "notebooks").glob("*.html"))
-    return {"proj": proj, "out": out, "index": pages[0], "pdf": pdfs[0], "notebooks": notebooks,
-            "pages": page_files(out), "html": book_html(out)}  # one page per chapter, as Quarto
+    return {
+        "proj": proj,
+        "out": out,
+        "index": pages[0],
+        "pdf": pdfs[0],
+        "notebooks": notebooks,
+        "pages": page_files(out),
+        "html": book_html(out),
+    }  # one page per chapter, as Quarto
 
 
 # --------------------------------------------------------------------------------------------
@@ -95,8 +107,7 @@ def _axe_results(pages: list[Path]) -> dict[str, list[dict]]:
                 page.goto(path.as_uri(), wait_until="load")
                 page.evaluate(axe)
                 res = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-                results[path.name if path.parent.name != "notebooks" else f"notebooks/{path.name}"] = \
-                    res["violations"]
+                results[path.name if path.parent.name != "notebooks" else f"notebooks/{path.name}"] = res["violations"]
                 page.close()
         finally:
             browser.close()
@@ -115,8 +126,9 @@ def test_axe_no_serious_or_critical_violation_on_book_and_notebook_pages(book):
     for page, violations in results.items():
         for v in violations:
             if v["impact"] in ("serious", "critical"):
-                where = "; ".join(" ".join(n["target"]) if isinstance(n["target"], list) else str(n["target"])
-                                  for n in v["nodes"][:3])
+                where = "; ".join(
+                    " ".join(n["target"]) if isinstance(n["target"], list) else str(n["target"]) for n in v["nodes"][:3]
+                )
                 bad.append(f"{page}: {v['impact']} {v['id']} ({len(v['nodes'])}×): {v['help']} — {where}")
     assert not bad, "axe-core violations:\n" + "\n".join(bad)
 
@@ -126,6 +138,7 @@ def _contrast(a: tuple[int, int, int], b: tuple[int, int, int]) -> float:
         c = [v / 255 for v in rgb]
         c = [x / 12.92 if x <= 0.03928 else ((x + 0.055) / 1.055) ** 2.4 for x in c]
         return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]
+
     hi, lo = sorted((lum(a), lum(b)), reverse=True)
     return (hi + 0.05) / (lo + 0.05)
 
@@ -146,12 +159,14 @@ def test_keyboard_focus_is_visible_at_3_to_1(book):
             page.goto(book["index"].as_uri(), wait_until="load")
             for _ in range(8):
                 page.keyboard.press("Tab")
-                seen.append(page.evaluate("""() => {
+                seen.append(
+                    page.evaluate("""() => {
                     const el = document.activeElement, st = getComputedStyle(el);
                     return {what: el.tagName + (el.id ? '#' + el.id : '') + '.' + el.className,
                             width: parseFloat(st.outlineWidth), style: st.outlineStyle,
                             color: st.outlineColor, cover: !!el.closest('.cover')};
-                }"""))
+                }""")
+                )
         finally:
             browser.close()
     assert any(s["what"].startswith("INPUT#search-input") for s in seen), [s["what"] for s in seen]
@@ -226,18 +241,24 @@ def test_notebook_pages_are_norwegian_titled_offline_and_carry_fig_alt(book):
         title = re.search(r"<title>(.*?)</title>", html, re.S).group(1)
         assert page.stem in title and title.strip() != "Notebook", title
         assert not re.search(r"<script[^>]*\bsrc=\"(https?:)?//", html), f"{page.name} loads a script from the network"
-        assert not re.search(r"<link[^>]*\bhref=\"(https?:)?//", html), f"{page.name} loads a stylesheet from the network"
+        assert not re.search(r"<link[^>]*\bhref=\"(https?:)?//", html), (
+            f"{page.name} loads a stylesheet from the network"
+        )
         assert "No description has been provided" not in html, page.name
         assert not re.search(r'class="[^"]*jp-InputPrompt', html)  # no low-contrast prompts
     # the chapter in the title, the cell's own fig-alt as alt text
     nb_page = (book["out"] / "notebooks" / "02_situasjonen.html").read_text(encoding="utf-8")
     assert re.search(r"<title>[^<]*2 Situasjonen i Buskerud", nb_page)
     nb = json.loads((proj / BUILD / "notebooks" / "02_situasjonen.ipynb").read_text(encoding="utf-8"))
-    alts = [str(cell_options("".join(c["source"])).get("fig-alt") or "").strip()
-            for c in nb["cells"] if c["cell_type"] == "code"]
+    alts = [
+        str(cell_options("".join(c["source"])).get("fig-alt") or "").strip()
+        for c in nb["cells"]
+        if c["cell_type"] == "code"
+    ]
     alts = [a for a in alts if a]
     assert len(alts) >= 2
     import html as htmlmod
+
     page_alts = [htmlmod.unescape(a) for a in re.findall(r'<img[^>]*\balt="([^"]*)"', nb_page)]
     for alt in alts:
         assert alt in page_alts, f"fig-alt {alt[:60]!r} not used as alt text"
@@ -292,17 +313,20 @@ def test_pdf_is_tagged_pdf_ua_1_with_title_author_language_alt_texts_and_caption
         assert tags.count("/Caption") == n_figs + n_tbls, "figure/table captions not tagged as Caption"
         levels = [int(t[2]) for t in tags if re.fullmatch(r"/H[1-6]", t)]
         assert len(levels) > 50 and levels[0] == 1
-        skips = [(i, a, b) for i, (a, b) in enumerate(zip(levels, levels[1:])) if b > a + 1]
+        skips = [(i, a, b) for i, (a, b) in enumerate(zip(levels, levels[1:], strict=False)) if b > a + 1]
         assert not skips, f"skipped heading levels in the PDF: {skips}"
 
 
 # --------------------------------------------------------------------------------------------
 # Fallback renderer (fast, on the small test book)
 # --------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("rel, text, level, above", [
-    ("kap/00_forord.qmd", "#### Hoppet over", 4, "a level-2 heading"),
-    ("kap/delkapitler/detaljer.qmd", "##### Fem", 5, "a level-3 heading"),
-])
+@pytest.mark.parametrize(
+    "rel, text, level, above",
+    [
+        ("kap/00_forord.qmd", "#### Hoppet over", 4, "a level-2 heading"),
+        ("kap/delkapitler/detaljer.qmd", "##### Fem", 5, "a level-3 heading"),
+    ],
+)
 def test_fallback_refuses_a_skipped_heading_level(tmp_path, rel, text, level, above):
     root = make_project(tmp_path / "book")
     p = root / rel
@@ -323,12 +347,13 @@ def test_fallback_refuses_a_skipped_heading_level(tmp_path, rel, text, level, ab
 def test_fallback_unlisted_heading_stays_out_of_the_toc(tmp_path):
     root = make_project(tmp_path / "book")
     p = root / "kap/00_forord.qmd"
-    p.write_text(p.read_text(encoding="utf-8") + "\n## Skjult i innholdet {.unnumbered .unlisted}\n\nTekst.\n",
-                 encoding="utf-8")
+    p.write_text(
+        p.read_text(encoding="utf-8") + "\n## Skjult i innholdet {.unnumbered .unlisted}\n\nTekst.\n", encoding="utf-8"
+    )
     res = render(root, root / "_out", renderer="pandoc")
     first = res["html"].read_text(encoding="utf-8")
     html = book_html(root / "_out")
-    toc = first[first.find('<ul id="toc">'):first.find("</nav>")]
+    toc = first[first.find('<ul id="toc">') : first.find("</nav>")]
     assert "Skjult i innholdet" in html and "Skjult i innholdet" not in toc
     typ = (root / "_out" / "_build" / "book.typ").read_text(encoding="utf-8")
     assert re.search(r"#heading\(level: 2, outlined: false[^)]*\)\[Skjult i innholdet\]", typ)
@@ -349,8 +374,11 @@ def test_fallback_notebook_page(small):
 
 def test_fallback_table_caption_inside_table_and_pdf_ua(small):
     html = small["html"]
-    assert re.search(r'<div class="kg-table" id="tbl-levekaar">\s*<table\b[^>]*>\s*<caption>'
-                     r'<span class="kg-label">Tabell', html)
+    assert re.search(
+        r'<div class="kg-table" id="tbl-levekaar">\s*<table\b[^>]*>\s*<caption>'
+        r'<span class="kg-label">Tabell',
+        html,
+    )
     assert 'class="kg-caption"' not in html
     assert '<label for="search-input">Søk i rapporten</label>' in html
     pikepdf = pytest.importorskip("pikepdf")

@@ -1,4 +1,5 @@
 """`report --all-regions` (kunnskapsgrunnlag/atlas.py) and the atlas page (atlaspage.py)."""
+
 from __future__ import annotations
 
 import csv
@@ -83,8 +84,11 @@ def test_cli_all_regions_exit_code_and_refusals(monkeypatch):
     monkeypatch.setattr(atlas, "build_all", fake_build_all)
     monkeypatch.setattr(kernels, "prestart", lambda root: None)  # no kernel server for a faked build
     monkeypatch.setattr("kunnskapsgrunnlag.cli._run_fetch", lambda *a, **k: [])
-    monkeypatch.setattr(atlaspage, "write_atlas", lambda root, edition, stale: {"html": Path("a/index.html"),
-                                                                         "pdf": Path("a.pdf"), "csv": Path("a.csv")})
+    monkeypatch.setattr(
+        atlaspage,
+        "write_atlas",
+        lambda root, edition, stale: {"html": Path("a/index.html"), "pdf": Path("a.pdf"), "csv": Path("a.csv")},
+    )
     r = CliRunner().invoke(app, ["report", "--all-regions", "--jobs", "2", "--no-render"])
     assert r.exit_code == 1, r.output
     assert "Finnmark" in r.output and "1 of 15" in " ".join(r.output.split())
@@ -129,8 +133,12 @@ def test_axe_no_serious_or_critical_violation_on_the_atlas_page(page):
     from test_accessibility import _axe_results
 
     results = _axe_results([page["html"]])
-    bad = [f"{v['impact']} {v['id']}: {v['help']}" for vs in results.values() for v in vs
-           if v["impact"] in ("serious", "critical")]
+    bad = [
+        f"{v['impact']} {v['id']}: {v['help']}"
+        for vs in results.values()
+        for v in vs
+        if v["impact"] in ("serious", "critical")
+    ]
     assert not bad, "axe-core violations on the atlas page:\n" + "\n".join(bad)
 
 
@@ -153,14 +161,35 @@ def test_a_fylke_is_identical_built_alone_and_inside_the_atlas(built_project, tm
     from helpers import cli_env
 
     alone = copy_tree(built_project, tmp_path / "alone")
-    p = subprocess.run([sys.executable, "-m", "kunnskapsgrunnlag.cli", "report", "--region", "40", "--offline",
-                        "--mirror", str(mirror), "--jobs", "2", "--renderer", "pandoc", "--cold"], cwd=alone,
-                       env={**cli_env(alone), "KG_NO_SHARED_CACHE": "1"}, capture_output=True, text=True)
+    p = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kunnskapsgrunnlag.cli",
+            "report",
+            "--region",
+            "40",
+            "--offline",
+            "--mirror",
+            str(mirror),
+            "--jobs",
+            "2",
+            "--renderer",
+            "pandoc",
+            "--cold",
+        ],
+        cwd=alone,
+        env={**cli_env(alone), "KG_NO_SHARED_CACHE": "1"},
+        capture_output=True,
+        text=True,
+    )
     assert p.returncode == 0, p.stderr[-3000:]
     inside = copy_tree(built_project, tmp_path / "inside")
-    code = ("import sys; from kunnskapsgrunnlag import atlas;"
-            "run = atlas.build_all(atlas.all_settings(2026, regions=['40', '42']), jobs=2, renderer='pandoc');"
-            "print([(o.settings.region, o.status, o.message) for o in run.outcomes]); sys.exit(0 if run.ok else 1)")
+    code = (
+        "import sys; from kunnskapsgrunnlag import atlas;"
+        "run = atlas.build_all(atlas.all_settings(2026, regions=['40', '42']), jobs=2, renderer='pandoc');"
+        "print([(o.settings.region, o.status, o.message) for o in run.outcomes]); sys.exit(0 if run.ok else 1)"
+    )
     p = subprocess.run([sys.executable, "-c", code], cwd=inside, env=cli_env(inside), capture_output=True, text=True)
     assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-3000:]
     assert list((inside / "data" / "processed" / "2026").glob("kommuner_2024-*.parquet")), "the cache was not used"

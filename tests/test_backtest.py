@@ -1,4 +1,5 @@
 """Back-tests: the published tables and numbers of R1023460 (Feb 2026) reproduced from data."""
+
 import pytest
 
 from kunnskapsgrunnlag import calc, fmt, rawstore
@@ -38,8 +39,9 @@ def test_figure1_definition_20_66_would_not_reproduce(fetched):
 
 def test_projection_norway_falls_towards_2050(fetched):
     proj = load(fetched, "projection_14288")
-    p = calc.aldersbaereevne(proj[proj.alternative == "MMMM"], ["region_code", "year"]) \
-        .set_index(["region_code", "year"])["aldersbaereevne"]
+    p = calc.aldersbaereevne(proj[proj.alternative == "MMMM"], ["region_code", "year"]).set_index(
+        ["region_code", "year"]
+    )["aldersbaereevne"]
     assert p[("0", 2024)] == pytest.approx(3.99, abs=0.01)  # 14288 starts from the registered population
     assert p[("0", 2037)] < p[("0", 2024)] and p[("0", 2050)] < p[("0", 2037)]
     assert set(proj.region_code) == {"0", "40"}  # the mirror has Norway and Telemark only
@@ -118,6 +120,7 @@ def test_population_totals(fetched):
 
 # --- New real extracts (PROVENANCE addendum 4): 09429, 14288 fylker/kommuner, Udir by fylke ----
 
+
 def test_table1_low_education_from_09429_weighted_national_reference(fetched):
     """The published «Lav utdanning» column is best reproduced by the kommune's share of persons
     16+ with grunnskole (09429, 2024) divided by the national share weighted by the population
@@ -135,9 +138,9 @@ def test_table1_low_education_from_09429_weighted_national_reference(fetched):
     d_w = calc.distance_to_published(calc.low_education_indicator(shares, weighted), pub)
     d_u = calc.distance_to_published(calc.low_education_indicator(shares, unweighted), pub)
     assert d_w["n"] == 18
-    assert d_w["max_abs"] <= 0.04 and d_w["rmse"] <= 0.02   # the stated distance
-    assert d_u["max_abs"] > 0.15                              # the other candidate is clearly worse
-    assert calc.LOW_EDUCATION_REFERENCE == "vektet"           # the notebook uses the closest one
+    assert d_w["max_abs"] <= 0.04 and d_w["rmse"] <= 0.02  # the stated distance
+    assert d_u["max_abs"] > 0.15  # the other candidate is clearly worse
+    assert calc.LOW_EDUCATION_REFERENCE == "vektet"  # the notebook uses the closest one
     # the published column correlates with the SSB shares (the report's indicator is this one)
     assert shares.reindex(pub.index).corr(pub) > 0.99
 
@@ -161,7 +164,7 @@ def test_14288_fylker_and_kommuner_sum_and_match_registered_population(fetched):
     assert (ks.reindex(fa.index) == fa).all()  # kommuner sum to their fylke, every fylke-year
     reg24 = pop[(pop.region_level == "fylke") & (pop.year == 2024)].groupby("region_code")["persons"].sum()
     assert (fa.xs(2024, level="year").reindex(reg24.index) == reg24).all()  # projection base = registered
-    assert fa[("33", 2034)] == 286352 and fa[("33", 2050)] == 304611   # PROVENANCE / bfk.no «passert 286 000»
+    assert fa[("33", 2034)] == 286352 and fa[("33", 2050)] == 304611  # PROVENANCE / bfk.no «passert 286 000»
     a16 = f[(f.alternative == "MMMM") & (f.age_group == "16+")].set_index(["region_code", "year"])["persons"]
     assert a16[("33", 2024)] == 223497
 
@@ -170,14 +173,14 @@ def test_14288_kommune_growth_buskerud_as_published_by_bfk(fetched):
     k = load(fetched, "projection_14288_kommuner")
     w = k[k.region_code.str.startswith("33")].pivot_table(index="region_code", columns="year", values="persons")
     growth = w[2034] - w[2024]
-    assert growth["3312"] == 2689 and growth["3314"] == 2325   # Lier, Øvre Eiker (bfk.no)
-    assert (growth > 0).sum() == 16 and len(growth) == 18      # growth in 16 of 18 kommuner
+    assert growth["3312"] == 2689 and growth["3314"] == 2325  # Lier, Øvre Eiker (bfk.no)
+    assert (growth > 0).sum() == 16 and len(growth) == 18  # growth in 16 of 18 kommuner
 
 
 def test_udir_completion_by_old_fylke(fetched):
     u = rawstore.load(fetched.raw_dir, "gjennomforing_udir_fylke", dtype={"fylke_kode_udir": str, "fylke_2024": str})
     v = u.set_index(["fylke_kode_udir", "kull"])["fullfort_pct"]
-    assert v[("06", 2018)] == 80.7 and v[("0", 2018)] == 82.1   # Buskerud (–2019), Hele landet
+    assert v[("06", 2018)] == 80.7 and v[("0", 2018)] == 82.1  # Buskerud (–2019), Hele landet
     assert [v[("06", y)] for y in range(2014, 2020)] == [78.7, 79.5, 81.4, 83.1, 80.7, 79.7]
     assert set(u.fylke_2024) == set(REGIONS)  # every 2024 fylke (and Norway) has its old fylke(s)
     assert u.loc[u.fylke_2024 == "33", "fylke_kode_udir"].unique().tolist() == ["06"]

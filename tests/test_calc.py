@@ -1,4 +1,5 @@
 """Unit tests of the calculations and the Norwegian formatting."""
+
 import pandas as pd
 import pytest
 
@@ -10,15 +11,17 @@ def pop_frame(rows):
 
 
 def test_aldersbaereevne_counts_16_66_per_67_plus():
-    df = pop_frame([
-        ("fylke", "33", "B", 2025, "0-15", 1000),   # children are not counted
-        ("fylke", "33", "B", 2025, "16-19", 100),
-        ("fylke", "33", "B", 2025, "20-44", 500),
-        ("fylke", "33", "B", 2025, "45-66", 400),
-        ("fylke", "33", "B", 2025, "67-79", 150),
-        ("fylke", "33", "B", 2025, "80-89", 40),
-        ("fylke", "33", "B", 2025, "90+", 10),
-    ])
+    df = pop_frame(
+        [
+            ("fylke", "33", "B", 2025, "0-15", 1000),  # children are not counted
+            ("fylke", "33", "B", 2025, "16-19", 100),
+            ("fylke", "33", "B", 2025, "20-44", 500),
+            ("fylke", "33", "B", 2025, "45-66", 400),
+            ("fylke", "33", "B", 2025, "67-79", 150),
+            ("fylke", "33", "B", 2025, "80-89", 40),
+            ("fylke", "33", "B", 2025, "90+", 10),
+        ]
+    )
     out = calc.aldersbaereevne(df, ["region_code", "year"])
     assert out["aldersbaereevne"].iloc[0] == pytest.approx(1000 / 200)
 
@@ -52,11 +55,15 @@ def test_relative_to_mean_and_ranks():
 
 
 def test_tiltak_shares_and_sum_check():
-    pop = pop_frame([
-        ("fylke", "33", "B", 2024, "20-44", 600), ("fylke", "33", "B", 2024, "45-66", 400),
-        ("fylke", "33", "B", 2024, "16-19", 999),  # not in 20–66
-        ("land", "0", "N", 2024, "20-44", 1500), ("land", "0", "N", 2024, "45-66", 500),
-    ])
+    pop = pop_frame(
+        [
+            ("fylke", "33", "B", 2024, "20-44", 600),
+            ("fylke", "33", "B", 2024, "45-66", 400),
+            ("fylke", "33", "B", 2024, "16-19", 999),  # not in 20–66
+            ("land", "0", "N", 2024, "20-44", 1500),
+            ("land", "0", "N", 2024, "45-66", 500),
+        ]
+    )
     counts = pd.DataFrame({"region_code": ["33", "0"], "deltakere_20_66": [15, 15]})
     out = calc.tiltak_shares(counts, pop, 2024).set_index("region_code")
     assert out.loc["33", "andel_pst"] == pytest.approx(1.5)
@@ -69,10 +76,14 @@ def test_tiltak_shares_and_sum_check():
 
 
 def test_population_change_and_age_share():
-    pop = pop_frame([
-        ("kommune", "3301", "A", 2020, "0-15", 100), ("kommune", "3301", "A", 2020, "20-44", 100),
-        ("kommune", "3301", "A", 2026, "0-15", 90), ("kommune", "3301", "A", 2026, "20-44", 130),
-    ])
+    pop = pop_frame(
+        [
+            ("kommune", "3301", "A", 2020, "0-15", 100),
+            ("kommune", "3301", "A", 2020, "20-44", 100),
+            ("kommune", "3301", "A", 2026, "0-15", 90),
+            ("kommune", "3301", "A", 2026, "20-44", 130),
+        ]
+    )
     ch = calc.population_change(pop, 2020, 2026).iloc[0]
     assert (ch["endring"], ch["endring_pst"]) == (20, pytest.approx(10.0))
     share = calc.age_share(pop, ["0-15"], 2026).iloc[0]

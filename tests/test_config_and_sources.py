@@ -1,4 +1,5 @@
 """Configuration, parameters and the structure of notebooks and report sources."""
+
 import re
 from pathlib import Path
 
@@ -111,7 +112,10 @@ def test_every_embed_points_at_a_labelled_cell_and_no_notebook_is_a_chapter():
     assert not any(str(c).endswith(".ipynb") for c in q["book"]["chapters"])
     embeds = []
     for f in list((ROOT / "report").rglob("*.qmd")):
-        embeds += [(f, nb, lab) for nb, lab in re.findall(r"\{\{< embed /build/notebooks/(\w+)\.ipynb#(\S+) >\}\}", f.read_text())]
+        embeds += [
+            (f, nb, lab)
+            for nb, lab in re.findall(r"\{\{< embed /build/notebooks/(\w+)\.ipynb#(\S+) >\}\}", f.read_text())
+        ]
     assert len(embeds) >= 15
     for f, nb, lab in embeds:
         assert lab in _labels(nb), f"{f.name}: {nb}#{lab}"
@@ -185,12 +189,25 @@ def test_comparison_check_catches_a_hand_typed_comparison():
 def test_prose_outside_plan_region_blocks_does_not_name_the_plan_region():
     """No sentence outside `::: {.content-visible when-meta="kg-plan-region"}` names Buskerud in
     the chapters this rule covers (the plan's own name is the only plan-region name allowed)."""
-    files = ["00_forord.qmd", "sammendrag.qmd", "01_innledning.qmd", "02_situasjonen.qmd",
-             "03_kunnskapsgjennomgang.qmd"] + [f"sections/{n}" for n in (
-             "03_01_laeringslop.qmd", "03_02_livsmestring.qmd", "03_03_trygghet.qmd", "03_04_arbeid.qmd",
-             "03_05_kompetanse.qmd", "03_06_samfunnssikkerhet.qmd", "03_07_infrastruktur.qmd", "03_08_naering.qmd",
-             "03_09_attraktive.qmd", "03_10_kulturverdier.qmd")] + ["04_helhetlige_grep.qmd", "05_konklusjon.qmd",
-                                                                    "06_datakilder.qmd"]
+    files = (
+        ["00_forord.qmd", "sammendrag.qmd", "01_innledning.qmd", "02_situasjonen.qmd", "03_kunnskapsgjennomgang.qmd"]
+        + [
+            f"sections/{n}"
+            for n in (
+                "03_01_laeringslop.qmd",
+                "03_02_livsmestring.qmd",
+                "03_03_trygghet.qmd",
+                "03_04_arbeid.qmd",
+                "03_05_kompetanse.qmd",
+                "03_06_samfunnssikkerhet.qmd",
+                "03_07_infrastruktur.qmd",
+                "03_08_naering.qmd",
+                "03_09_attraktive.qmd",
+                "03_10_kulturverdier.qmd",
+            )
+        ]
+        + ["04_helhetlige_grep.qmd", "05_konklusjon.qmd", "06_datakilder.qmd"]
+    )
     bad = []
     for name in files:
         depth, visible_only = 0, []

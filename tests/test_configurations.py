@@ -2,6 +2,7 @@
 
 Every test works in a temporary copy of a project whose default configuration (2026-33) is built.
 """
+
 from __future__ import annotations
 
 import csv
@@ -28,8 +29,9 @@ def proj(built_project, tmp_path_factory):
 
 
 def report(proj: Path, mirror: Path, *args: str, check: bool = True):
-    return cli(proj, "report", "--offline", "--mirror", str(mirror), "--jobs", "2", "--renderer", "pandoc",
-               *args, check=check)
+    return cli(
+        proj, "report", "--offline", "--mirror", str(mirror), "--jobs", "2", "--renderer", "pandoc", *args, check=check
+    )
 
 
 def test_every_configuration_has_its_own_folders(proj):
@@ -54,8 +56,9 @@ def test_region_40_builds_into_its_own_folders(proj, mirror):
     p = report(proj, mirror, "--region", "40", check=False)
     # whatever happened to 40, the 2026-33 outputs are untouched
     assert tree_digest(proj / BOOK) == before["book"]
-    assert {k: v for k, v in tree_digest(proj / BUILD).items() if not k.startswith("site/")} == \
-        {k: v for k, v in before["33"].items() if not k.startswith("site/")}
+    assert {k: v for k, v in tree_digest(proj / BUILD).items() if not k.startswith("site/")} == {
+        k: v for k, v in before["33"].items() if not k.startswith("site/")
+    }
     assert p.returncode == 0, norm(p.stderr)[-3000:]
     v = yaml.safe_load((proj / "build" / "2026-40" / "_variables.yml").read_text(encoding="utf-8"))
     assert v["region"] == {"kode": "40", "navn": "Telemark"}
@@ -76,8 +79,15 @@ def test_region_40_is_framed_as_itself(proj, mirror):
     assert v["ab"]["sammenlignet"] == "Telemark, Rogaland, Buskerud, Vestfold, Agder og Vestland"
     html = book_html(proj / "_book" / "2026-40")
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
-    for plan_only in ("Læringsløp Telemark", "Attraktive Telemark", "Læringsløp Buskerud", "Attraktive Buskerud",
-                      "dialogen med fylkeskommunen", "1. mai 2026", "Buskerudplanen (2025)"):
+    for plan_only in (
+        "Læringsløp Telemark",
+        "Attraktive Telemark",
+        "Læringsløp Buskerud",
+        "Attraktive Buskerud",
+        "dialogen med fylkeskommunen",
+        "1. mai 2026",
+        "Buskerudplanen (2025)",
+    ):
         assert plan_only not in text, plan_only
     fig = (proj / "build" / "2026-40" / "figurdata" / "fig-aldersbaereevne.csv").read_text(encoding="utf-8")
     assert "Akershus" not in fig and "Vestfold" in fig
@@ -147,8 +157,19 @@ def test_every_fylke_builds(built_project, tmp_path, mirror):
     t0 = time.perf_counter()
     failed = {}
     for r in sorted(valid_regions()):
-        p = cli(proj, "report", "--region", r, "--offline", "--mirror", str(mirror), "--jobs", "2", "--no-render",
-                check=False)
+        p = cli(
+            proj,
+            "report",
+            "--region",
+            r,
+            "--offline",
+            "--mirror",
+            str(mirror),
+            "--jobs",
+            "2",
+            "--no-render",
+            check=False,
+        )
         if p.returncode != 0:
             failed[r] = norm(p.stderr)[-600:]
     took = time.perf_counter() - t0
@@ -170,14 +191,23 @@ def test_diff_compares_two_built_editions_variable_by_variable(tmp_path):
     for ed, pop in ((2025, "270 000"), (2026, "272 981")):
         d = tmp_path / "build" / f"{ed}-33"
         d.mkdir(parents=True)
-        (d / "_variables.yml").write_text(yaml.safe_dump({
-            "befolkning": {"buskerud": pop, "aar": str(ed), "n_kommuner": "18"},
-            "utgave": {"aar": str(ed)}, "region": {"kode": "33", "navn": "Buskerud"},
-            **({"ny": {"verdi": "1"}} if ed == 2026 else {})}, allow_unicode=True), encoding="utf-8")
+        (d / "_variables.yml").write_text(
+            yaml.safe_dump(
+                {
+                    "befolkning": {"buskerud": pop, "aar": str(ed), "n_kommuner": "18"},
+                    "utgave": {"aar": str(ed)},
+                    "region": {"kode": "33", "navn": "Buskerud"},
+                    **({"ny": {"verdi": "1"}} if ed == 2026 else {}),
+                },
+                allow_unicode=True,
+            ),
+            encoding="utf-8",
+        )
     res = pipeline.diff_editions(2025, 2026, "33", root=tmp_path)
     # only what the report prints (befolkning.buskerud and ny.verdi are not printed), years on their own
     assert [(c.part, c.label, c.old, c.new) for c in res["diff"].changes] == [
-        ("Referanseår", "utgave.aar", "2025", "2026")]
+        ("Referanseår", "utgave.aar", "2025", "2026")
+    ]
     rows = list(csv.reader(res["csv"].open(encoding="utf-8")))
     assert rows[0][:2] == ["del", "nummer"] and rows[-1][0] == "Referanseår" and rows[-1][2] == "utgave.aar"
     md = res["md"].read_text(encoding="utf-8")
@@ -194,8 +224,9 @@ def _cli_in(cwd: Path, *args: str, check: bool = True):
 
     from helpers import cli_env
 
-    p = subprocess.run([sys.executable, "-m", "kunnskapsgrunnlag", *args], cwd=cwd, env=cli_env(cwd),
-                       capture_output=True, text=True)
+    p = subprocess.run(
+        [sys.executable, "-m", "kunnskapsgrunnlag", *args], cwd=cwd, env=cli_env(cwd), capture_output=True, text=True
+    )
     if check and p.returncode != 0:
         raise AssertionError(f"{args} in {cwd} failed:\n{p.stderr[-3000:]}")
     return p
@@ -245,9 +276,23 @@ def test_an_executed_notebook_rerun_from_its_folder_gives_the_same_outputs(built
     before = {w: (build / w).read_bytes() for w in watched}
     top = sorted(p.name for p in build.iterdir())
     out = tmp_path / "kjort.ipynb"
-    p = subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
-                        "03_02_livsmestring.ipynb", "--output", str(out)], cwd=build / "notebooks",
-                       capture_output=True, text=True)
+    p = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "jupyter",
+            "nbconvert",
+            "--to",
+            "notebook",
+            "--execute",
+            "03_02_livsmestring.ipynb",
+            "--output",
+            str(out),
+        ],
+        cwd=build / "notebooks",
+        capture_output=True,
+        text=True,
+    )
     assert p.returncode == 0, p.stderr[-2000:]
     assert {w: (build / w).read_bytes() for w in watched} == before
     assert sorted(p.name for p in build.iterdir()) == top  # no build/<id>/build/ or build/<id>/data/

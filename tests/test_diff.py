@@ -1,4 +1,5 @@
 """`diff A B` and changes.md: changes grouped by figure, table and section, numbers as printed, no prose."""
+
 from __future__ import annotations
 
 import csv
@@ -16,19 +17,29 @@ def _build(root: Path, ed: int, pop: str, neet: float, prose: str, extra_row: bo
     d = root / "build" / f"{ed}-33"
     (d / "figurdata").mkdir(parents=True)
     (d / "records").mkdir()
-    (d / "_variables.yml").write_text(yaml.safe_dump({
-        "befolkning": {"region": pop, "aar": str(ed), "setning": prose, "ikke_trykt": pop},
-        "unge": {"region_andel": pop}, "flytting": {"aar": str(ed - 2)}, "region": {"kode": "33", "navn": "Buskerud"},
-        "utgave": {"aar": str(ed)}},
-        allow_unicode=True), encoding="utf-8")
+    (d / "_variables.yml").write_text(
+        yaml.safe_dump(
+            {
+                "befolkning": {"region": pop, "aar": str(ed), "setning": prose, "ikke_trykt": pop},
+                "unge": {"region_andel": pop},
+                "flytting": {"aar": str(ed - 2)},
+                "region": {"kode": "33", "navn": "Buskerud"},
+                "utgave": {"aar": str(ed)},
+            },
+            allow_unicode=True,
+        ),
+        encoding="utf-8",
+    )
     rows = "region_code,region,year,neet_share,rang\n33,Buskerud,2024,{:.1f},4\n11,Rogaland,2024,8.4,15\n".format(neet)
     if extra_row:
         rows += "40,Telemark,2024,9.9,7\n"
-    (d / "figurdata" / "fig-neet.csv").write_text("# Andel NEET\n# Kilde: SSB\n# Konfigurasjon\n" + rows,
-                                                  encoding="utf-8")
-    (d / "records" / "03_02_livsmestring.json").write_text(json.dumps(
-        {"captions": {"fig-neet": {"fig-cap": f"Andel unge utenfor arbeid og utdanning, {ed - 2}."}}}),
-        encoding="utf-8")
+    (d / "figurdata" / "fig-neet.csv").write_text(
+        "# Andel NEET\n# Kilde: SSB\n# Konfigurasjon\n" + rows, encoding="utf-8"
+    )
+    (d / "records" / "03_02_livsmestring.json").write_text(
+        json.dumps({"captions": {"fig-neet": {"fig-cap": f"Andel unge utenfor arbeid og utdanning, {ed - 2}."}}}),
+        encoding="utf-8",
+    )
     return d
 
 
@@ -61,8 +72,10 @@ def test_diff_groups_by_figure_and_section(tmp_path):
     d = diff.compare_builds(root, a, b, "utgave 2025", "utgave 2026", {"neet_year": 2023}, {"neet_year": 2024})
     fig = d.by("Figur")
     # 10,64 and 10,6 print the same (one decimal): no change; Telemark is new
-    assert [(c.row, c.column, c.old, c.new) for c in fig] == [("Telemark, 2024", "neet_share", "–", "9,9"),
-                                                             ("Telemark, 2024", "rang", "–", "7")]
+    assert [(c.row, c.column, c.old, c.new) for c in fig] == [
+        ("Telemark, 2024", "neet_share", "–", "9,9"),
+        ("Telemark, 2024", "rang", "–", "7"),
+    ]
     assert fig[0].title == "Andel unge utenfor arbeid og utdanning, 2024." and fig[0].number.startswith("Figur ")
     nums = {c.label: (c.old, c.new) for c in d.by("Kapittel")}
     assert nums == {"unge.region_andel": ("270\u00a0000", "272\u00a0981")}  # befolkning.region is not printed
@@ -82,9 +95,14 @@ def test_changes_section_of_one_build(tmp_path):
     from kunnskapsgrunnlag.config import make_settings
 
     s = make_settings()
-    lines = diff.changes_section(s, ["unge.region_andel: 10,6 -> 10,9",
-                                     "befolkning.setning: Ved inngangen til 2025 hadde … -> Ved inngangen til 2026 …",
-                                     "ab.agder_2des: 4,10 -> 4,12"])
+    lines = diff.changes_section(
+        s,
+        [
+            "unge.region_andel: 10,6 -> 10,9",
+            "befolkning.setning: Ved inngangen til 2025 hadde … -> Ved inngangen til 2026 …",
+            "ab.agder_2des: 4,10 -> 4,12",
+        ],
+    )
     text = "\n".join(lines)
     assert lines[0] == "## Endrede tall i rapporten"
     assert "| `unge.region_andel` | 10,6 | 10,9 |" in text and "ab.agder_2des" not in text

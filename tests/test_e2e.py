@@ -1,4 +1,5 @@
 """End-to-end: an offline build in a temporary copy of the project, read back from PDF and HTML."""
+
 from __future__ import annotations
 
 import html as htmlmod
@@ -64,6 +65,7 @@ def test_published_book_has_no_machine_paths(built):
     """Relative paths only: no file of _book/ (HTML, notebook pages, scripts, search data, the
     PDF's text) contains the project's absolute path or /tmp/, /home/, /root/."""
     from kunnskapsgrunnlag.render import machine_paths
+
     found = machine_paths(built["proj"] / "_book", built["proj"])
     assert found == [], found
 
@@ -71,8 +73,16 @@ def test_published_book_has_no_machine_paths(built):
 def test_every_chapter_and_section_heading_in_pdf_and_html(built):
     pdf = " ".join(built["pdf_pages"])
     html = html_text(built["html"])
-    titles = ["Forord", "Sammendrag", "Innledning og bakgrunn", "Situasjonen i Buskerud",
-              "Kunnskapsgjennomgang for satsingsområdene", "Konklusjon", "Datakilder", "Kunnskapsoversikt"]
+    titles = [
+        "Forord",
+        "Sammendrag",
+        "Innledning og bakgrunn",
+        "Situasjonen i Buskerud",
+        "Kunnskapsgjennomgang for satsingsområdene",
+        "Konklusjon",
+        "Datakilder",
+        "Kunnskapsoversikt",
+    ]
     titles += [a["title"] for a in load_project()["satsingsomraader"]]
     for t in titles:
         assert t in pdf, f"PDF lacks {t!r}"
@@ -83,8 +93,16 @@ def test_every_chapter_and_section_heading_in_pdf_and_html(built):
 
 def test_figure_captions_with_sources_and_numbers(built):
     pdf = " ".join(built["pdf_pages"])
-    assert re.search(r"Figur 1\. Aldersbæreevne: personer 16–66 år.*?\(erstatter Figur 1 i R1023460\)\. Kilde: SSB, tabell 07459 og 14288", pdf)
-    assert re.search(r"Figur \d+\. De tre utviklingsmålene og satsingsområdene i Buskerudplanen \(tilsvarer Figur 2 i R1023460\)\. Kilde: Planprogram", pdf)
+    assert re.search(
+        r"Figur 1\. Aldersbæreevne: personer 16–66 år.*?\(erstatter Figur 1 i R1023460\)\. "
+        r"Kilde: SSB, tabell 07459 og 14288",
+        pdf,
+    )
+    assert re.search(
+        r"Figur \d+\. De tre utviklingsmålene og satsingsområdene i Buskerudplanen "
+        r"\(tilsvarer Figur 2 i R1023460\)\. Kilde: Planprogram",
+        pdf,
+    )
     assert re.search(r"Tabell 1\. Levekårsindeks for kommunene i Buskerud", pdf)
     assert re.search(r"Tabell \d+\. Deltakere på arbeidsmarkedstiltak", pdf)
     # computed aldersbæreevne, decimal comma, in the prose
@@ -129,6 +147,7 @@ def _allowed_numbers(built) -> set[str]:
     def flatten(d):
         for v in d.values():
             yield from (flatten(v) if isinstance(v, dict) else [str(v)])
+
     allowed = set()
     for v in flatten(built["vars"]):
         allowed |= set(re.findall(r"\d+(?:[ ,]\d+)*", norm(v)))
@@ -154,8 +173,11 @@ class ProseText(HTMLParser):
         if tag in self.VOID:
             return
         a = dict(attrs)
-        skip = (tag in self.SKIP_TAGS or bool(set((a.get("class") or "").split()) & self.SKIP_CLASSES)
-                or a.get("id") in ("sec-datakilder", "sec-teknisk"))  # the appendices
+        skip = (
+            tag in self.SKIP_TAGS
+            or bool(set((a.get("class") or "").split()) & self.SKIP_CLASSES)
+            or a.get("id") in ("sec-datakilder", "sec-teknisk")
+        )  # the appendices
         self.stack.append(skip or (bool(self.stack) and self.stack[-1]))
 
     def handle_endtag(self, tag):
@@ -171,13 +193,17 @@ def test_no_statistic_in_the_prose_is_typed_by_hand(built):
     """Every numeral of the rendered prose is a variable, a year, a chapter/figure/table number,
     part of a citation, or a registered cited fact / definition (config/cited_facts.yml)."""
     parser = ProseText()
-    body = built["html"][built["html"].find("<main"):]
+    body = built["html"][built["html"].find("<main") :]
     parser.feed(body)
     text = norm(htmlmod.unescape(" ".join(parser.parts)))
     assert "Læringsløp" in text and len(text) > 50_000  # the prose is really there
-    text = re.sub(r"\((?:[^()]*?\b(?:19|20)\d\d[a-z]?\b[^()]*?)\)", " ", text)       # (Author, 2020; NOU 2018:15)
-    text = re.sub(r"\b(?:Figur|Tabell|kapittel|kapitlene|Kapittel|avsnitt|Del)\s+[\dA-Z][\d.a-z]*"
-                  r"(?:\s*(?:og|–|-)\s*[\d.]+)*", " ", text)
+    text = re.sub(r"\((?:[^()]*?\b(?:19|20)\d\d[a-z]?\b[^()]*?)\)", " ", text)  # (Author, 2020; NOU 2018:15)
+    text = re.sub(
+        r"\b(?:Figur|Tabell|kapittel|kapitlene|Kapittel|avsnitt|Del)\s+[\dA-Z][\d.a-z]*"
+        r"(?:\s*(?:og|–|-)\s*[\d.]+)*",
+        " ",
+        text,
+    )
     text = re.sub(r"\b(?:NOU|St\.meld\.|Meld\. St\.)\s*[\d:() ]+", " ", text)
     allowed = _allowed_numbers(built)
     allowed_compact = {a.replace(" ", "") for a in allowed}
@@ -188,7 +214,7 @@ def test_no_statistic_in_the_prose_is_typed_by_hand(built):
             continue  # a year
         if num in allowed or num.replace(" ", "") in allowed_compact:
             continue
-        bad.append(text[max(0, m.start() - 60): m.end() + 40])
+        bad.append(text[max(0, m.start() - 60) : m.end() + 40])
     assert not bad, "numerals typed by hand (register them or use a variable):\n" + "\n".join(bad[:20])
 
 
@@ -255,9 +281,21 @@ def _chromium() -> str | None:
 
 
 def dump_dom(url: str, profile: Path) -> str:
-    cmd = [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-           "--disable-background-networking", "--disable-component-update", "--disable-sync",
-           f"--user-data-dir={profile}", "--virtual-time-budget=3000", "--dump-dom", url]
+    cmd = [
+        _chromium(),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+        "--virtual-time-budget=3000",
+        "--dump-dom",
+        url,
+    ]
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert p.returncode == 0, p.stderr[-2000:]
     return p.stdout
@@ -271,10 +309,13 @@ def test_headless_browser_follows_a_figure_notebook_link(built, tmp_path):
         pytest.skip("chromium not installed (apt-get install chromium)")
     book = built["proj"] / BOOK
     dom = dump_dom((book / "report" / "02_situasjonen.html").as_uri(), tmp_path / "profile")
-    fig = dom[dom.find('id="fig-aldersbaereevne"'):]
+    fig = dom[dom.find('id="fig-aldersbaereevne"') :]
     assert fig, "Figure 1 not in the rendered DOM"
-    href = re.search(r'<a[^>]*class="kg-notebook"[^>]*href="([^"]+)"'
-                     r'|<a[^>]*href="([^"]+)"[^>]*class="kg-notebook"', fig)
+    href = re.search(
+        r'<a[^>]*class="kg-notebook"[^>]*href="([^"]+)"'
+        r'|<a[^>]*href="([^"]+)"[^>]*class="kg-notebook"',
+        fig,
+    )
     assert href, "no notebook link under Figure 1"
     target = (book / "report" / (href.group(1) or href.group(2)).split("#")[0]).resolve()
     nb_dom = htmlmod.unescape(dump_dom(target.as_uri(), tmp_path / "profile"))
@@ -299,8 +340,14 @@ def test_every_drawn_figure_and_table_links_its_csv_with_exactly_the_data_drawn(
         assert f.exists(), href
         head = [line for line in f.read_text(encoding="utf-8").splitlines()[:3]]
         assert head[1].startswith("# Kilde:") and "Konfigurasjon: utgave 2026, region 33" in head[2], href
-    for label in ["fig-aldersbaereevne", "fig-neet", "fig-gjennomforing", "fig-framskriving", "tbl-levekaar",
-                  "tbl-tiltak"]:
+    for label in [
+        "fig-aldersbaereevne",
+        "fig-neet",
+        "fig-gjennomforing",
+        "fig-framskriving",
+        "tbl-levekaar",
+        "tbl-tiltak",
+    ]:
         assert f"figurdata/{label}.csv" in links, label
         assert label in drawn + tables, label
     neet = pd.read_csv(proj / BOOK / "figurdata" / "fig-neet.csv", comment="#", dtype={"region_code": str})

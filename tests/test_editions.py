@@ -1,4 +1,5 @@
 """Editions: every query pinned to its edition, the projection round as an edition key, `edition new YEAR`."""
+
 from __future__ import annotations
 
 import re
@@ -27,7 +28,7 @@ def _strings(node):
 def test_no_query_floats_with_the_data():
     """No `top(n)` and no bare `*` year in any query: rebuilding an old edition asks for the same data."""
     for name, spec in load_catalogue().items():
-        for q in (spec.get("query") if isinstance(spec.get("query"), list) else [spec.get("query")]):
+        for q in spec.get("query") if isinstance(spec.get("query"), list) else [spec.get("query")]:
             if not isinstance(q, dict):
                 continue
             assert not any("top(" in s for s in _strings(q)), name
@@ -41,8 +42,9 @@ def test_projection_round_is_an_edition_key():
     assert editions.projection_table(2024) == "14288" and editions.projection_table(2026) == "14746"
     assert set(rounds[2026]) == set(editions.PROJECTION_PARTS)
     cat = load_catalogue()
-    assert "verified" in cat["projection_14746"] and any("NOT verified" in str(v)
-                                                         for v in cat["projection_14746"]["verified"].values())
+    assert "verified" in cat["projection_14746"] and any(
+        "NOT verified" in str(v) for v in cat["projection_14746"]["verified"].values()
+    )
     ed2026 = load_project()["editions"][2026]
     assert editions.used_by_edition(cat["projection_14288"], ed2026)
     assert not editions.used_by_edition(cat["projection_14746"], ed2026)
@@ -109,8 +111,9 @@ def test_edition_new_2027_builds_at_latest_available_years(built_project, tmp_pa
     assert "2027:" in (proj / "config" / "project.yml").read_text(encoding="utf-8")
     p = cli(proj, "fetch", "--dry-run", "--edition", "2027")
     assert "top(" not in p.stdout and "/tables/14746/" in p.stdout
-    cli(proj, "report", "--edition", "2027", "--offline", "--mirror", str(mirror), "--jobs", "2",
-        "--renderer", "pandoc")
+    cli(
+        proj, "report", "--edition", "2027", "--offline", "--mirror", str(mirror), "--jobs", "2", "--renderer", "pandoc"
+    )
     v = yaml.safe_load((proj / "build" / "2027-33" / "_variables.yml").read_text(encoding="utf-8"))
     assert "siste tilgjengelige år" in v["befolkning"]["setning"] and "2026" in v["befolkning"]["setning"]
     assert str(v["ab"]["aar"]) == "2026"

@@ -8,6 +8,7 @@ Every case asserts the exit code, a message naming the cause, no traceback, and 
 (with its manifest) and the previous book are byte-identical afterwards (unless the case is a
 recovery that is meant to change them).
 """
+
 from __future__ import annotations
 
 import errno
@@ -130,10 +131,24 @@ class Links(HTMLParser):
 @pytest.mark.slow  # two forced builds at once
 def test_two_concurrent_report_force_runs(proj, mirror):
     raw_before = tree_digest(proj / "data" / "raw")
-    args = [sys.executable, "-m", "kunnskapsgrunnlag.cli", "report", "--force", "--offline", "--mirror", str(mirror),
-            "--jobs", "1", "--renderer", "pandoc"]
-    procs = [subprocess.Popen(args, cwd=proj, env=cli_env(proj), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True) for _ in range(2)]
+    args = [
+        sys.executable,
+        "-m",
+        "kunnskapsgrunnlag.cli",
+        "report",
+        "--force",
+        "--offline",
+        "--mirror",
+        str(mirror),
+        "--jobs",
+        "1",
+        "--renderer",
+        "pandoc",
+    ]
+    procs = [
+        subprocess.Popen(args, cwd=proj, env=cli_env(proj), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
     results = [(p, *p.communicate(timeout=900)) for p in procs]
     codes = sorted(p.returncode for p, _, _ in results)
     assert codes == [0, 2], [norm(e)[-800:] for _, _, e in results]
@@ -142,6 +157,7 @@ def test_two_concurrent_report_force_runs(proj, mirror):
     assert "Traceback" not in refused
     book = proj / BOOK
     from kunnskapsgrunnlag.render.html_book import page_files
+
     refs = []
     for page in page_files(book):  # one page per chapter; links relative to each page
         parser = Links()
@@ -179,7 +195,8 @@ HOLDER = """
 import fcntl, json, os, sys, time
 fh = open(sys.argv[1], "a+")
 fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
-fh.seek(0); fh.truncate(); fh.write(json.dumps({"pid": os.getpid(), "started": "2026-11-27T04:00:00+00:00"})); fh.flush()
+fh.seek(0); fh.truncate()
+fh.write(json.dumps({"pid": os.getpid(), "started": "2026-11-27T04:00:00+00:00"})); fh.flush()
 print("locked", flush=True)
 deadline = time.monotonic() + 120
 while not os.path.exists(sys.argv[2]) and time.monotonic() < deadline:  # hold until told to let go
@@ -191,14 +208,23 @@ time.sleep(1.5)
 def test_a_running_holder_refuses_another_command_at_once(proj):
     """The refusal alone, in-process (the slow case below also waits for the holder)."""
     before = snapshot(proj)
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(proj / BUILD / ".lock"), str(proj / "never")],
-                              stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(proj / BUILD / ".lock"), str(proj / "never")],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "locked"
         for cmd in (["render", "--renderer", "pandoc"], ["build"], ["report", "--offline"]):
             p = run(proj, *cmd, check=False)
-            assert_error(p, 2, "configuration 2026-33 is already being built by", f"pid {holder.pid}",
-                         "started 2026-11-27T04:00:00", "--wait")
+            assert_error(
+                p,
+                2,
+                "configuration 2026-33 is already being built by",
+                f"pid {holder.pid}",
+                "started 2026-11-27T04:00:00",
+                "--wait",
+            )
     finally:
         holder.kill()
         holder.wait()
@@ -209,16 +235,28 @@ def test_a_running_holder_refuses_another_command_at_once(proj):
 def test_a_running_holder_refuses_a_second_run_or_is_waited_for(proj, tmp_path):
     before = snapshot(proj)
     release = tmp_path / "release"  # the holder lets go 1.5 s after this file appears
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(proj / BUILD / ".lock"), str(release)],
-                              stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(proj / BUILD / ".lock"), str(release)], stdout=subprocess.PIPE, text=True
+    )
     assert holder.stdout.readline().strip() == "locked"
     p = cli(proj, "render", "--renderer", "pandoc", check=False)
-    assert_error(p, 2, "configuration 2026-33 is already being built by", f"pid {holder.pid}",
-                 "started 2026-11-27T04:00:00", "--wait")
+    assert_error(
+        p,
+        2,
+        "configuration 2026-33 is already being built by",
+        f"pid {holder.pid}",
+        "started 2026-11-27T04:00:00",
+        "--wait",
+    )
     t0 = time.monotonic()
-    waiter = subprocess.Popen([sys.executable, "-m", "kunnskapsgrunnlag.cli", "render", "--renderer", "pandoc",
-                               "--wait"], cwd=proj, env=cli_env(proj), stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True)
+    waiter = subprocess.Popen(
+        [sys.executable, "-m", "kunnskapsgrunnlag.cli", "render", "--renderer", "pandoc", "--wait"],
+        cwd=proj,
+        env=cli_env(proj),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     seen = []
     for line in waiter.stderr:  # however slow the machine, the holder lets go only once the waiter waits
         seen.append(line)
@@ -287,7 +325,7 @@ def test_corrupt_variables_file_is_set_aside_and_rebuilt(proj):
 # --- Ctrl-C -------------------------------------------------------------------------------------
 def _papermill_of(proj: Path) -> list[str]:
     ps = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout.splitlines()
-    return [l for l in ps if "kunnskapsgrunnlag.nbexec" in l and str(proj) in l]
+    return [line for line in ps if "kunnskapsgrunnlag.nbexec" in line and str(proj) in line]
 
 
 @pytest.mark.slow  # a forced build, interrupted
@@ -295,9 +333,14 @@ def test_ctrl_c_cancels_the_build_and_keeps_the_last_good_outputs(proj):
     before = snapshot(proj)
     nbs = {f.name: f.read_bytes() for f in (proj / BUILD / "notebooks").glob("*.ipynb")}
     variables = (proj / BUILD / "_variables.yml").read_bytes()
-    p = subprocess.Popen([sys.executable, "-m", "kunnskapsgrunnlag.cli", "build", "--force", "--jobs", "2",
-                          "--renderer", "pandoc"], cwd=proj, env=cli_env(proj),
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    p = subprocess.Popen(
+        [sys.executable, "-m", "kunnskapsgrunnlag.cli", "build", "--force", "--jobs", "2", "--renderer", "pandoc"],
+        cwd=proj,
+        env=cli_env(proj),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 120
     while not list((proj / BUILD / "notebooks").glob(".running-*")) and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -333,8 +376,8 @@ def _edit(path: Path, old: str, new: str) -> None:
 def test_yaml_syntax_error_names_file_and_line(proj):
     f = proj / "config" / "project.yml"
     lines = f.read_text(encoding="utf-8").splitlines()
-    n = next(i for i, l in enumerate(lines) if l.startswith("defaults:"))
-    lines[n + 1] = '  edition: [2026'
+    n = next(i for i, line in enumerate(lines) if line.startswith("defaults:"))
+    lines[n + 1] = "  edition: [2026"
     f.write_text("\n".join(lines) + "\n", encoding="utf-8")
     before = snapshot(proj)
     p = run(proj, "build", check=False)
@@ -346,7 +389,7 @@ def test_yaml_syntax_error_names_file_and_line(proj):
 
 def test_yaml_syntax_error_in_the_catalogue(proj):
     f = proj / "config" / "datasets.yml"
-    _edit(f, '  provider: ssb\n', '  provider: "ssb\n')
+    _edit(f, "  provider: ssb\n", '  provider: "ssb\n')
     before = snapshot(proj)
     p = run(proj, "report", "--offline", check=False)
     assert_error(p, 2, "datasets.yml", "YAML syntax error")
@@ -354,7 +397,7 @@ def test_yaml_syntax_error_in_the_catalogue(proj):
 
 
 def test_unknown_catalogue_key_is_an_error(proj):
-    _edit(proj / "config" / "datasets.yml", '  provider: ssb\n', '  provider: ssb\n  colour: red\n')
+    _edit(proj / "config" / "datasets.yml", "  provider: ssb\n", "  provider: ssb\n  colour: red\n")
     before = snapshot(proj)
     p = run(proj, "fetch", "--offline", check=False)
     assert_error(p, 2, "datasets.yml", "unknown key 'colour'", "valid keys:")
@@ -432,8 +475,9 @@ def test_debug_shows_the_traceback(proj):
 
 
 # --- write errors (in-process: the tests run as root, so chmod cannot make a folder read-only) ----
-@pytest.mark.parametrize("err,needle", [(errno.ENOSPC, "the disk is full"), (errno.EROFS, "read-only"),
-                                        (errno.EACCES, "permission denied")])
+@pytest.mark.parametrize(
+    "err,needle", [(errno.ENOSPC, "the disk is full"), (errno.EROFS, "read-only"), (errno.EACCES, "permission denied")]
+)
 @pytest.mark.slow  # renders the book
 def test_write_errors_are_one_message(proj, monkeypatch, err, needle):
     from typer.testing import CliRunner
@@ -555,7 +599,9 @@ def test_tampered_build_output_is_never_published(proj):
     nb.write_text(json.dumps(data), encoding="utf-8")
     before = snapshot(proj)
     p = cli(proj, "render", "--renderer", "pandoc", "--allow-stale", check=False)
-    assert_error(p, 2, "03_02_livsmestring.ipynb (changed)", "sha256", "Nothing was published", "kunnskapsgrunnlag build")
+    assert_error(
+        p, 2, "03_02_livsmestring.ipynb (changed)", "sha256", "Nothing was published", "kunnskapsgrunnlag build"
+    )
     p = cli(proj, "status", check=False)
     assert p.returncode == 1 and "CHANGED" in p.stderr and "03_02_livsmestring.ipynb" in norm(p.stderr)
     assert snapshot(proj) == before
@@ -590,8 +636,14 @@ def test_a_signal_through_the_console_script_stops_the_build(proj, sig):
     assert script.exists(), "the console script is not installed (make setup)"
     before = snapshot(proj)
     nbs = {f.name: f.read_bytes() for f in (proj / BUILD / "notebooks").glob("*.ipynb")}
-    p = subprocess.Popen([str(script), "build", "--force", "--jobs", "2", "--renderer", "pandoc"], cwd=proj,
-                         env=cli_env(proj), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    p = subprocess.Popen(
+        [str(script), "build", "--force", "--jobs", "2", "--renderer", "pandoc"],
+        cwd=proj,
+        env=cli_env(proj),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 120
     while not list((proj / BUILD / "notebooks").glob(".running-*")) and time.monotonic() < deadline:
         time.sleep(0.2)

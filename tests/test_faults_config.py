@@ -3,6 +3,7 @@ listed twice or missing, a misspelt `after:` name, an `after:` cycle. In-process
 CliRunner) on a small project copy with a stamped book and a raw store: each case asserts the exit
 code, a message naming the cause and the nearest valid name, and that raw data and the book are
 untouched (nothing runs)."""
+
 from __future__ import annotations
 
 import re
@@ -56,7 +57,7 @@ def edit(proj: Path, old: str, new: str, count: int = 1) -> None:
 
 
 def test_duplicate_yaml_key_is_an_error(proj):
-    edit(proj, "  region: \"33\"\n", "  region: \"33\"\n  region: \"40\"\n")
+    edit(proj, '  region: "33"\n', '  region: "33"\n  region: "40"\n')
     out = run(proj, "build")
     assert "key 'region' appears twice" in out and "project.yml" in out and "line" in out
 
@@ -66,14 +67,17 @@ def test_duplicate_key_in_the_catalogue_is_an_error(proj):
     text = f.read_text(encoding="utf-8")
     first = re.search(r"^  title: .*$", text, flags=re.M) or re.search(r"^    title: .*$", text, flags=re.M)
     assert first
-    f.write_text(text[:first.end()] + "\n" + first.group(0) + text[first.end():], encoding="utf-8")
+    f.write_text(text[: first.end()] + "\n" + first.group(0) + text[first.end() :], encoding="utf-8")
     out = run(proj, "fetch", "--offline")
     assert "key 'title' appears twice" in out and "datasets.yml" in out
 
 
 def test_a_notebook_listed_twice_is_an_error(proj):
-    edit(proj, '  - {name: 03_02_livsmestring, chapter: "3.2"}\n',
-         '  - {name: 03_02_livsmestring, chapter: "3.2"}\n  - {name: 03_02_livsmestring, chapter: "3.2"}\n')
+    edit(
+        proj,
+        '  - {name: 03_02_livsmestring, chapter: "3.2"}\n',
+        '  - {name: 03_02_livsmestring, chapter: "3.2"}\n  - {name: 03_02_livsmestring, chapter: "3.2"}\n',
+    )
     out = run(proj, "build")
     assert "'03_02_livsmestring' is listed twice" in out
 

@@ -7,6 +7,7 @@ file, rule, values), that there is no traceback, and that data/raw and its manif
 byte-identical afterwards — except the files kept aside in `<dataset>/rejected/` on a refusal —
 unless the case is a recovery that is meant to change them.
 """
+
 from __future__ import annotations
 
 import errno
@@ -82,8 +83,11 @@ def raw(proj: Path) -> Path:
 def snapshot(proj: Path) -> dict[str, bytes]:
     """Every file of data/raw (manifest included), except the files kept aside on a refusal."""
     r = raw(proj)
-    return {p.relative_to(r).as_posix(): p.read_bytes() for p in sorted(r.rglob("*"))
-            if p.is_file() and "rejected" not in p.relative_to(r).parts}
+    return {
+        p.relative_to(r).as_posix(): p.read_bytes()
+        for p in sorted(r.rglob("*"))
+        if p.is_file() and "rejected" not in p.relative_to(r).parts
+    }
 
 
 def manifest(proj: Path) -> dict:
@@ -131,6 +135,7 @@ def assert_refused(proj, before, name, code, out):
 
 # --- 1. plausibility: a wrong vintage never becomes current ----------------------------------
 
+
 def test_population_cut_to_half_its_rows_is_refused(proj):
     before = snapshot(proj)
     f = edit_mirror_population(proj, lambda d: d.head(len(d) // 2))
@@ -166,6 +171,7 @@ def test_population_count_of_9e18_is_refused(proj):
     def mutate(d):
         d.loc[(d["code"] == "3305") & (d["aar"] == 2026) & (d["aldersgruppe"] == "90+"), "personer"] = "9e18"
         return d
+
     edit_mirror_population(proj, mutate)
     code, out = fetch(proj)
     assert_refused(proj, before, "population_07459", code, out)
@@ -204,6 +210,7 @@ def test_header_only_drop_is_refused_and_the_good_drop_stays(proj):
 
 
 # --- 2. unreadable inputs: one clear message naming dataset and file ------------------------
+
 
 def test_latin1_drop_is_a_clear_message(proj):
     drop = raw(proj) / "manual" / "kollektivandel.csv"
@@ -262,6 +269,7 @@ def test_catalogue_entry_without_provider_names_file_and_dataset(proj):
 
 # --- 3. the raw store itself: manifest, permissions, disk -----------------------------------
 
+
 def test_invalid_manifest_gives_one_message_with_what_to_do(proj):
     man = raw(proj) / "manifest.json"
     man.write_bytes(man.read_bytes()[:500])  # a cut write
@@ -310,6 +318,7 @@ def test_read_only_raw_store_is_a_clear_message(proj, monkeypatch):
 
     def denied(*a, **k):
         raise PermissionError(errno.EACCES, "Permission denied")
+
     only_in_raw(proj, monkeypatch, atomic.tempfile, "mkstemp", denied)  # as root, chmod would not stop a write
     code, out = fetch(proj)
     assert code == 2
@@ -324,6 +333,7 @@ def test_disk_full_while_storing_changes_nothing(proj, monkeypatch):
 
     def full(fd):
         raise OSError(errno.ENOSPC, "No space left on device")
+
     only_in_raw(proj, monkeypatch, atomic.os, "fsync", full)  # the write fails at the flush
     code, out = fetch(proj)
     assert code == 2 and "the disk is full" in out and "free some space" in out
@@ -332,6 +342,7 @@ def test_disk_full_while_storing_changes_nothing(proj, monkeypatch):
 
 
 # --- 4. recovery paths ----------------------------------------------------------------------
+
 
 def only_in_raw(proj, monkeypatch, module, name, fault):
     """Inject `fault` as module.name, only while a file under data/raw is written (other state
@@ -344,6 +355,7 @@ def only_in_raw(proj, monkeypatch, module, name, fault):
                 m.setattr(module, name, fault)
                 return real(path, data)
         return real(path, data)
+
     monkeypatch.setattr(atomic, "write_bytes", write_bytes)
 
 
@@ -471,6 +483,7 @@ def test_status_verifies_every_file(proj):
 
 # --- 5. the expectations themselves -----------------------------------------------------------
 
+
 def _mirror_population(mirror):
     from kunnskapsgrunnlag import schemas
     from kunnskapsgrunnlag.sources import population_07459
@@ -488,8 +501,10 @@ def test_earlier_division_codes_before_2024_are_not_called_unknown(fetched, mirr
     old = df["year"] < 2024
     df.loc[old, "region_code"] = df.loc[old, "region_code"].str.replace(r"^33", "30", regex=True)
     notes = schemas.check_plausibility("population_07459", df, "x.csv", fetched.raw_dir, "2020-2026")
-    assert notes == ["region coverage for 2020–2023 not checked (codes of an earlier division; "
-                     "the offline classification is the 2024 division)"]
+    assert notes == [
+        "region coverage for 2020–2023 not checked (codes of an earlier division; "
+        "the offline classification is the 2024 division)"
+    ]
     df.loc[(df["year"] == 2024) & (df["region_code"] == "3301"), "region_code"] = "3001"
     with pytest.raises(schemas.PlausibilityError, match=r"coverage: kommuner missing for 2024: 3301 Drammen"):
         schemas.check_plausibility("population_07459", df, "x.csv", fetched.raw_dir, "2020-2026")
@@ -528,6 +543,7 @@ def test_implausible_online_answer_is_refused_not_papered_over_by_the_mirror(pro
     def online(settings, name, spec, api=None):  # an API answer without Drammen
         meta = {**fetch_mod._base_meta(spec), "source": {"kind": "online", "url": url}}
         return fetch_mod._store_validated(settings, name, answer.copy(), meta, url)
+
     monkeypatch.setattr(fetch_mod, "fetch_online", online)
     monkeypatch.setattr(pipeline, "network_available", lambda *a, **k: True)
     before = snapshot(proj)
@@ -550,8 +566,10 @@ def test_unknown_kommune_code_in_education_is_refused_naming_the_code(proj):
     f.write_text(f.read_text(encoding="utf-8").replace("\n3338,", "\n3399,"), encoding="utf-8")
     code, out = fetch(proj)
     assert_refused(proj, before, "utdanning_09429", code, out)
-    assert (f"utdanning_09429: {f}: coverage: unknown kommune code(s) for 2024 (not a kommune in the 2024 "
-            "classification): 3399 Nore og Uvdal") in out
+    assert (
+        f"utdanning_09429: {f}: coverage: unknown kommune code(s) for 2024 (not a kommune in the 2024 "
+        "classification): 3399 Nore og Uvdal"
+    ) in out
     assert "kommuner missing for 2024: 3338 Nore og Uvdal" in out
     assert current(proj, "utdanning_09429") == old
 
@@ -560,8 +578,11 @@ def _break_drammen(proj, how: str) -> Path:
     f = mirror_of(proj) / GEO
     gj = json.loads(f.read_text(encoding="utf-8"))
     feat = next(x for x in gj["features"] if x["properties"]["kommunenummer"] == "3301")
-    ring = feat["geometry"]["coordinates"][0] if feat["geometry"]["type"] == "Polygon" else \
-        feat["geometry"]["coordinates"][0][0]
+    ring = (
+        feat["geometry"]["coordinates"][0]
+        if feat["geometry"]["type"] == "Polygon"
+        else feat["geometry"]["coordinates"][0][0]
+    )
     if how == "unclosed":
         del ring[-1]  # a ring that does not close: GEOS cannot build it
     else:  # a polygon folded onto a line: no area left after repair
@@ -570,11 +591,17 @@ def _break_drammen(proj, how: str) -> Path:
     return f
 
 
-@pytest.mark.parametrize("how, why", [
-    ("unclosed", "invalid geometry that cannot be read: feature 214 (3301 Drammen): IllegalArgumentException: "
-                 "Points of LinearRing do not form a closed linestring"),
-    ("line", "invalid geometry, not an area: feature 214 (3301 Drammen): Polygon without an area"),
-])
+@pytest.mark.parametrize(
+    "how, why",
+    [
+        (
+            "unclosed",
+            "invalid geometry that cannot be read: feature 214 (3301 Drammen): IllegalArgumentException: "
+            "Points of LinearRing do not form a closed linestring",
+        ),
+        ("line", "invalid geometry, not an area: feature 214 (3301 Drammen): Polygon without an area"),
+    ],
+)
 def test_invalid_boundary_geometry_is_refused_naming_the_feature(proj, how, why):
     """Was: stored as current, reported as «unexpected error: GEOSException», six notebooks broken."""
     before = snapshot(proj)
@@ -617,8 +644,9 @@ def test_markup_in_a_file_drop_is_verbatim_and_inert_in_html_and_pdf(tmp_path, m
         for k, v in (("3301", "12.5"), ("3303", "8.0")):
             w.writerow([k, v, r"prosent $\frac{", MARKUP])  # unbalanced mathtext in the legend title
     given = drop.read_bytes()
-    p = run_cli(proj, "report", "--mirror", str(mirror), "--offline", "--jobs", "2", "--renderer", "pandoc",
-                check=False)
+    p = run_cli(
+        proj, "report", "--mirror", str(mirror), "--offline", "--jobs", "2", "--renderer", "pandoc", check=False
+    )
     assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
     assert drop.read_bytes() == given  # the drop itself is untouched
     man = json.loads((proj / "data" / "raw" / "manifest.json").read_text())["datasets"]["kollektivandel"]["current"]
@@ -634,6 +662,7 @@ def test_markup_in_a_file_drop_is_verbatim_and_inert_in_html_and_pdf(tmp_path, m
     reader = PdfReader(proj / BOOK / PDF_NAME)
     pdf = " ".join(" ".join((pg.extract_text() or "").split()) for pg in reader.pages)
     assert f"Kilde: {MARKUP}." in pdf
-    uris = [str((a.get_object().get("/A") or {}).get("/URI", "")) for pg in reader.pages
-            for a in (pg.get("/Annots") or [])]
+    uris = [
+        str((a.get_object().get("/A") or {}).get("/URI", "")) for pg in reader.pages for a in (pg.get("/Annots") or [])
+    ]
     assert not any(u.lower().startswith("javascript") for u in uris)

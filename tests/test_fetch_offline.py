@@ -1,4 +1,5 @@
 """Offline fetch: mirror import, manifest, immutability, missing datasets, bad input."""
+
 import shutil
 from pathlib import Path
 
@@ -127,6 +128,7 @@ def test_published_file_non_numeric_cell(tmp_path, fresh_settings):
     def mutate(d):
         d.loc[2, "lav_inntekt"] = "1,25x"
         return d
+
     msg = _published_variant(tmp_path, fresh_settings, "levekaar_published", mutate)
     assert "'lav_inntekt'" in msg and "row 4" in msg and "1,25x" in msg
 
@@ -135,6 +137,7 @@ def test_flytting_invariant_violation_fails_loudly(tmp_path, fresh_settings):
     def mutate(d):
         d.loc[d.region == "Drammen", "netto_innenlands"] = "531"
         return d
+
     msg = _published_variant(tmp_path, fresh_settings, "flytting_published", mutate)
     assert "kommuner must sum to their fylke" in msg
 
@@ -143,6 +146,7 @@ def test_flytting_fylker_must_sum_to_zero(tmp_path, fresh_settings):
     def mutate(d):
         d.loc[d.region == "Oslo", "netto_innenlands"] = "-2160"
         return d
+
     msg = _published_variant(tmp_path, fresh_settings, "flytting_published", mutate)
     assert "sum to 0" in msg
 
@@ -156,25 +160,41 @@ def _drop(tmp_path, settings, name, text):
 
 
 def test_file_drop_valid(tmp_path, fresh_settings):
-    r = _drop(tmp_path, fresh_settings, "skadehendelser",
-              "periode,hendelse,antall,kilde\n1980-1989,storm,12,BiKT 2024 s. 9\n1980-1989,flom,3,BiKT 2024 s. 9\n")
+    r = _drop(
+        tmp_path,
+        fresh_settings,
+        "skadehendelser",
+        "periode,hendelse,antall,kilde\n1980-1989,storm,12,BiKT 2024 s. 9\n1980-1989,flom,3,BiKT 2024 s. 9\n",
+    )
     assert r.status == "ok" and r.source == "manual"
     df = rawstore.load(fresh_settings.raw_dir, "skadehendelser")
     assert df["antall"].tolist() == [12, 3]
 
 
-@pytest.mark.parametrize("name,text,expected", [
-    ("skadehendelser", "periode,hendelse,kilde\n1980-1989,storm,x\n", "antall"),
-    ("skadehendelser", "periode,hendelse,antall,kilde\n1980-1989,storm,-4,x\n", "must not be negative"),
-    ("skadehendelser", "periode,hendelse,antall,kilde\n1980-1989,jordskjelv,4,x\n", "hendelse"),
-    ("kollektivandel", "kommunenummer,verdi,enhet,kilde\n3399,12.5,prosent,kart\n",
-     "unknown kommune code(s) (not a kommune of fylke 33 in the 2024 classification): 3399"),
-    ("kollektivandel", "kommunenummer,verdi,enhet,kilde\n3301,112.5,prosent,kart\n",
-     "range: verdi outside 0–100: 112.5"),
-    ("skadehendelser", "periode,hendelse,antall,kilde\n", "no data rows (header only)"),
-    ("arbeidsplasser_kollektiv", "kommunenummer,verdi,enhet,kilde\n3301,-1,arbeidsplasser,kart\n",
-     "must not be negative"),
-])
+@pytest.mark.parametrize(
+    "name,text,expected",
+    [
+        ("skadehendelser", "periode,hendelse,kilde\n1980-1989,storm,x\n", "antall"),
+        ("skadehendelser", "periode,hendelse,antall,kilde\n1980-1989,storm,-4,x\n", "must not be negative"),
+        ("skadehendelser", "periode,hendelse,antall,kilde\n1980-1989,jordskjelv,4,x\n", "hendelse"),
+        (
+            "kollektivandel",
+            "kommunenummer,verdi,enhet,kilde\n3399,12.5,prosent,kart\n",
+            "unknown kommune code(s) (not a kommune of fylke 33 in the 2024 classification): 3399",
+        ),
+        (
+            "kollektivandel",
+            "kommunenummer,verdi,enhet,kilde\n3301,112.5,prosent,kart\n",
+            "range: verdi outside 0–100: 112.5",
+        ),
+        ("skadehendelser", "periode,hendelse,antall,kilde\n", "no data rows (header only)"),
+        (
+            "arbeidsplasser_kollektiv",
+            "kommunenummer,verdi,enhet,kilde\n3301,-1,arbeidsplasser,kart\n",
+            "must not be negative",
+        ),
+    ],
+)
 def test_file_drop_bad_files_give_clear_errors(tmp_path, fresh_settings, name, text, expected):
     with pytest.raises(ValidationError) as exc:
         _drop(tmp_path, fresh_settings, name, text)

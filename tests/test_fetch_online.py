@@ -6,6 +6,7 @@ are asserted (URL, query string and the exact POST body). Real recorded answers 
 tests that need them are skipped with a clear reason when that folder is absent. Reconstructed
 fixtures (tests/fixtures/online/, each marked in its README) remain only where no real body exists.
 """
+
 from __future__ import annotations
 
 import copy
@@ -45,15 +46,34 @@ API = ssb.SSB_API
 LANG = matchers.query_param_matcher({"lang": "no"})
 DATA_PARAMS = matchers.query_param_matcher({"lang": "no", "outputFormat": "json-stat2"})
 AGE_GROUPS = ["0-15", "16-19", "20-44", "45-66", "67-79", "80-89", "90+"]
-BUSKERUD = ["3301", "3303", "3305", "3310", "3312", "3314", "3316", "3318", "3320", "3322", "3324", "3326",
-            "3328", "3330", "3332", "3334", "3336", "3338"]  # only to cross-check the classification
+BUSKERUD = [
+    "3301",
+    "3303",
+    "3305",
+    "3310",
+    "3312",
+    "3314",
+    "3316",
+    "3318",
+    "3320",
+    "3322",
+    "3324",
+    "3326",
+    "3328",
+    "3330",
+    "3332",
+    "3334",
+    "3336",
+    "3338",
+]  # only to cross-check the classification
 FYLKER = ["03", "11", "15", "18", "31", "32", "33", "34", "39", "40", "42", "46", "50", "55", "56"]
 MIRROR_07459 = "stats/population_07459/ssb07459_folkemengde_1jan_2020-2026_land_fylke_kommune_aldersgrupper.csv"
 MIRROR_14288 = "stats/fig1_aldersbaereevne/ssb14288_telemark_hele_landet_funksjonell_aldersgrupper_2024-2050.csv"
 MIRROR_09429 = "stats/kommune_indikatorer_2024/ssb09429_utdanningsniva_prosent_16pluss_kommuner_2024.csv"
 
-needs_real = pytest.mark.skipif(not REAL.is_dir(),
-                                reason=f"real recorded API answers not found at {REAL} (set KG_MIRROR)")
+needs_real = pytest.mark.skipif(
+    not REAL.is_dir(), reason=f"real recorded API answers not found at {REAL} (set KG_MIRROR)"
+)
 needs_mirror = pytest.mark.skipif(not MIRROR.is_dir(), reason=f"offline mirror not found at {MIRROR} (set KG_MIRROR)")
 
 
@@ -85,18 +105,30 @@ def add_meta(rsps, table: str, *codelists: str) -> None:
 
 
 def post(rsps, table: str, body: dict, answer: dict, status: int = 200) -> None:
-    rsps.post(f"{API}/tables/{table}/data", json=answer, status=status,
-              match=[DATA_PARAMS, matchers.json_params_matcher(body, strict_match=True)])
+    rsps.post(
+        f"{API}/tables/{table}/data",
+        json=answer,
+        status=status,
+        match=[DATA_PARAMS, matchers.json_params_matcher(body, strict_match=True)],
+    )
 
 
 def jsonstat(dims: list[tuple[str, str, list[tuple[str, str]]]], values: list, status: dict | None = None) -> dict:
     """A JSON-stat 2.0 data body in SSB's shape (the real 03024/07459 bodies): `id`, `size`,
     `dimension.*.category.{index,label}`, row-major `value`, optional `status`."""
-    body = {"version": "2.0", "class": "dataset", "label": "reconstructed", "source": "Statistisk sentralbyrå",
-            "id": [d[0] for d in dims], "size": [len(d[2]) for d in dims],
-            "dimension": {d[0]: {"label": d[1], "category": {"index": {c: i for i, (c, _) in enumerate(d[2])},
-                                                              "label": dict(d[2])}} for d in dims},
-            "value": values}
+    body = {
+        "version": "2.0",
+        "class": "dataset",
+        "label": "reconstructed",
+        "source": "Statistisk sentralbyrå",
+        "id": [d[0] for d in dims],
+        "size": [len(d[2]) for d in dims],
+        "dimension": {
+            d[0]: {"label": d[1], "category": {"index": {c: i for i, (c, _) in enumerate(d[2])}, "label": dict(d[2])}}
+            for d in dims
+        },
+        "value": values,
+    }
     if status:
         body["status"] = status
     return body
@@ -108,8 +140,11 @@ def subset(body: dict, dim: str, codes: list[str], recode: dict | None = None) -
     df = df[df[dim].isin(codes)]
     dims = []
     for d in body["id"]:
-        cats = [(c, body["dimension"][d]["category"]["label"][c]) for c in body["dimension"][d]["category"]["index"]
-                if d != dim or c in codes]
+        cats = [
+            (c, body["dimension"][d]["category"]["label"][c])
+            for c in body["dimension"][d]["category"]["index"]
+            if d != dim or c in codes
+        ]
         cats = [((recode or {}).get(c, c) if d == dim else c, lab) for c, lab in cats]
         dims.append((d, body["dimension"][d]["label"], cats))
     return jsonstat(dims, [None if pd.isna(v) else (int(v) if float(v).is_integer() else v) for v in df["value"]])
@@ -158,8 +193,15 @@ def data_posts(rsps, table: str) -> list:
 
 
 def raw_files(settings) -> list[Path]:
-    return [p for p in settings.raw_dir.rglob("*") if p.is_file() and "kommuner_2024" not in str(p)
-            and p.name != "manifest.json"] if settings.raw_dir.exists() else []
+    return (
+        [
+            p
+            for p in settings.raw_dir.rglob("*")
+            if p.is_file() and "kommuner_2024" not in str(p) and p.name != "manifest.json"
+        ]
+        if settings.raw_dir.exists()
+        else []
+    )
 
 
 def with_edition(settings, **params):
@@ -179,6 +221,7 @@ def _online_fixtures_skip_plausibility(monkeypatch):
 
 # --- 1. Queries are templates of the configuration ------------------------------------------------
 
+
 def test_population_query_resolves_from_edition_and_classification(settings, catalogue):
     queries = resolve_query(catalogue["population_07459"], settings)
     assert len(queries) == 3
@@ -191,8 +234,9 @@ def test_population_query_resolves_from_edition_and_classification(settings, cat
     assert queries[0]["Kjonn"] == {"values": []}
 
     # another fylke: its own kommuner, from the classification (Telemark 40xx)
-    tele = make_settings(region="40", raw_dir=settings.raw_dir, processed_dir=settings.processed_dir,
-                         build_dir=settings.build_dir)
+    tele = make_settings(
+        region="40", raw_dir=settings.raw_dir, processed_dir=settings.processed_dir, build_dir=settings.build_dir
+    )
     q40 = resolve_query(catalogue["population_07459"], tele)[0]["Region"]["values"]
     assert q40 and all(re.fullmatch(r"K-40\d\d", v) for v in q40) and "K-4001" in q40
     # a later edition: its own years
@@ -216,8 +260,9 @@ def test_catalogue_queries_hold_no_hand_typed_year_or_region_list():
     text = (Path(__file__).resolve().parent.parent / "config" / "datasets.yml").read_text(encoding="utf-8")
     values = re.findall(r"values: \[([^\]]*)\]", text)
     joined = " ".join(values)
-    assert not re.search(r"\b[KF]-\d{2,4}\b", joined), \
+    assert not re.search(r"\b[KF]-\d{2,4}\b", joined), (
         "kommune/fylke codes must come from {kommuner:K-}/{fylke:F-}/{fylker:F-}"
+    )
     assert not re.search(r"\b(19|20)\d\d\b", joined), "years must come from the edition block"
 
 
@@ -248,8 +293,9 @@ def test_no_post_body_holds_a_bracketed_expression(settings, catalogue):
     """PxWebApi strips brackets only from GET URLs; `[range(2020,2026)]` in a POST body is HTTP 400."""
     seen = 0
     for region in ("33", "40", "03"):
-        s = make_settings(region=region, raw_dir=settings.raw_dir, processed_dir=settings.processed_dir,
-                          build_dir=settings.build_dir)
+        s = make_settings(
+            region=region, raw_dir=settings.raw_dir, processed_dir=settings.processed_dir, build_dir=settings.build_dir
+        )
         for name, spec in catalogue.items():
             for r in plan_requests(name, spec, s):
                 if r.method != "POST":
@@ -266,10 +312,19 @@ def test_no_post_body_holds_a_bracketed_expression(settings, catalogue):
 
 # --- 2. JSON-stat 2.0 parsing on SSB's real bodies ---------------------------------------------
 
+
 @needs_real
-@pytest.mark.parametrize("name", ["03024_data_v2_post_lang-no.json", "03024_data_v2_post_lang-en.json",
-                                  "03024_data_v2beta_post_lang-no.json", "03024_data_v2beta_get_defaultselection.json",
-                                  "07221_data_v0api_jsonstat2.json", "07459_data_v0api_jsonstat2_Halden.json"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "03024_data_v2_post_lang-no.json",
+        "03024_data_v2_post_lang-en.json",
+        "03024_data_v2beta_post_lang-no.json",
+        "03024_data_v2beta_get_defaultselection.json",
+        "07221_data_v0api_jsonstat2.json",
+        "07459_data_v0api_jsonstat2_Halden.json",
+    ],
+)
 def test_real_ssb_bodies_parse(name):
     body = real_json("ssb", name)
     df = ssb.jsonstat_frame(body, "test", "url")
@@ -298,15 +353,18 @@ def test_ssb_status_symbols_are_kept_and_shown_as_ssb_shows_them():
 @needs_real
 @pytest.mark.parametrize("body", ["udir", "error", "list"])
 def test_jsonstat_parser_rejects_a_body_of_the_wrong_shape(body):
-    data = {"udir": lambda: real_json("udir", "GjennomfoeringV_1_1_data_fullfort_alle-program_kull2014-2019.json"),
-            "error": lambda: ssb_json("error_400_non_existent_value.json"),
-            "list": lambda: [1, 2, 3]}[body]()
+    data = {
+        "udir": lambda: real_json("udir", "GjennomfoeringV_1_1_data_fullfort_alle-program_kull2014-2019.json"),
+        "error": lambda: ssb_json("error_400_non_existent_value.json"),
+        "list": lambda: [1, 2, 3],
+    }[body]()
     why = r"dataset 'population_07459': the answer of https://data\.ssb\.no/x is not a JSON-stat 2\.0"
     with pytest.raises(ResponseShapeError, match=why):
         ssb.jsonstat_frame(data, "population_07459", "https://data.ssb.no/x")
 
 
 # --- 3. SSB 07459: aggregation code lists across the 2020/2024 reforms ----------------------------
+
 
 def _mirror_body(level: str, codes: list[str], prefix: str) -> dict:
     """RECONSTRUCTED answer from the offline mirror's 07459 file (SSB values via csdata, 2024
@@ -317,10 +375,12 @@ def _mirror_body(level: str, codes: list[str], prefix: str) -> dict:
     years = sorted(m["aar"].unique())
     names = m.drop_duplicates("code").set_index("code")["name"]
     vals = m.set_index(["code", "aldersgruppe", "aar"])["personer"]
-    dims = [("Region", "region", [(prefix + c, names[c]) for c in codes]),
-            ("Alder", "alder", [(a, a + " år") for a in AGE_GROUPS]),
-            ("ContentsCode", "statistikkvariabel", [("Personer1", "Personer")]),
-            ("Tid", "år", [(str(y), str(y)) for y in years])]
+    dims = [
+        ("Region", "region", [(prefix + c, names[c]) for c in codes]),
+        ("Alder", "alder", [(a, a + " år") for a in AGE_GROUPS]),
+        ("ContentsCode", "statistikkvariabel", [("Personer1", "Personer")]),
+        ("Tid", "år", [(str(y), str(y)) for y in years]),
+    ]
     return jsonstat(dims, [int(vals[(c, a, y)]) for c in codes for a in AGE_GROUPS for y in years])
 
 
@@ -332,17 +392,24 @@ def _population_bodies(settings, catalogue):
 def test_population_07459_online_on_todays_borders(settings, catalogue, rsps):
     spec = catalogue["population_07459"]
     body_k, body_f, body_0 = _population_bodies(settings, catalogue)
-    assert body_k == {"selection": [
-        {"variableCode": "Region", "valueCodes": [f"K-{k}" for k in BUSKERUD], "codelist": "agg_KommSummer"},
-        {"variableCode": "Alder", "valueCodes": ["*"]},
-        {"variableCode": "ContentsCode", "valueCodes": ["Personer1"]},
-        {"variableCode": "Tid", "valueCodes": ["range(2020,2026)"]}]}
+    assert body_k == {
+        "selection": [
+            {"variableCode": "Region", "valueCodes": [f"K-{k}" for k in BUSKERUD], "codelist": "agg_KommSummer"},
+            {"variableCode": "Alder", "valueCodes": ["*"]},
+            {"variableCode": "ContentsCode", "valueCodes": ["Personer1"]},
+            {"variableCode": "Tid", "valueCodes": ["range(2020,2026)"]},
+        ]
+    }
     add_root(rsps)
     add_meta(rsps, "07459", "agg_KommSummer", "agg_KommFylker")
     post(rsps, "07459", body_k, _mirror_body("municip", BUSKERUD, "K-"))
     # the fylke answer: SSB's single-year ages for three fylker (fixture 07459_data.json), coded as agg_KommFylker codes
-    post(rsps, "07459", body_f, subset(ssb_json("07459_data.json"), "Region", ["03", "33", "40"],
-                                       {"03": "F-03", "33": "F-33", "40": "F-40"}))
+    post(
+        rsps,
+        "07459",
+        body_f,
+        subset(ssb_json("07459_data.json"), "Region", ["03", "33", "40"], {"03": "F-03", "33": "F-33", "40": "F-40"}),
+    )
     post(rsps, "07459", body_0, _mirror_body("nation", ["0"], ""))
 
     entry = fetch_online(settings, "population_07459", spec, api=new_api())
@@ -361,8 +428,15 @@ def test_population_07459_online_on_todays_borders(settings, catalogue, rsps):
     assert tot[("0", 2024)] == 5_550_203  # SSB's official Norway 1.1.2024
     # 106 single-year ages (000 … 104, 105+) summed into the report's groups
     bus24 = df[(df.region_code == "33") & (df.year == 2024)].set_index("age_group")["persons"].to_dict()
-    assert bus24 == {"0-15": 46322, "16-19": 13207, "20-44": 83980, "45-66": 78608,
-                     "67-79": 34488, "80-89": 10902, "90+": 2312}
+    assert bus24 == {
+        "0-15": 46322,
+        "16-19": 13207,
+        "20-44": 83980,
+        "45-66": 78608,
+        "67-79": 34488,
+        "80-89": 10902,
+        "90+": 2312,
+    }
     kom = df[df.region_level == "kommune"].groupby("year")["persons"].sum()
     assert kom[2024] == tot[("33", 2024)]  # the 18 kommuner sum to the fylke
     assert entry["source"] == {"kind": "online", "url": ssb.query_url("07459", resolve_query(spec, settings))}
@@ -380,8 +454,15 @@ def test_plain_region_code_gives_zeros_before_the_reform_and_is_refused(settings
     assert runs == ["3101: 0 in 2005–2023 (19 years) but real values in 2024–2026"]
 
     spec = catalogue["population_07459"]
-    spec["query"] = [{"Region": {"values": ["3101"]}, "Kjonn": {"values": ["1", "2"]}, "Alder": {"values": ["*"]},
-                      "ContentsCode": {"values": ["Personer1"]}, "Tid": {"values": ["range(2005,2026)"]}}]
+    spec["query"] = [
+        {
+            "Region": {"values": ["3101"]},
+            "Kjonn": {"values": ["1", "2"]},
+            "Alder": {"values": ["*"]},
+            "ContentsCode": {"values": ["Personer1"]},
+            "Tid": {"values": ["range(2005,2026)"]},
+        }
+    ]
     add_root(rsps)
     add_meta(rsps, "07459")
     post(rsps, "07459", ssb.post_body(spec["query"][0]), real)
@@ -393,8 +474,9 @@ def test_plain_region_code_gives_zeros_before_the_reform_and_is_refused(settings
     assert raw_files(settings) == []
 
     # the catalogue asks Halden through agg_KommSummer when the configuration is Østfold
-    ost = make_settings(region="31", raw_dir=settings.raw_dir, processed_dir=settings.processed_dir,
-                        build_dir=settings.build_dir)
+    ost = make_settings(
+        region="31", raw_dir=settings.raw_dir, processed_dir=settings.processed_dir, build_dir=settings.build_dir
+    )
     q = resolve_query(load_catalogue()["population_07459"], ost)[0]["Region"]
     assert q["codelist"] == "agg_KommSummer" and "K-3101" in q["values"]
 
@@ -409,12 +491,19 @@ def test_metadata_code_lists_are_read_with_ssbs_spelling(rsps):
 
 def test_code_list_not_offered_is_refused(settings, catalogue, rsps):
     spec = catalogue["population_07459"]
-    spec["query"] = [{"Region": {"codelist": "vs_Fylker", "values": ["33"]}, "Alder": {"values": ["*"]},
-                      "ContentsCode": {"values": ["Personer1"]}, "Tid": {"values": ["2024"]}}]
+    spec["query"] = [
+        {
+            "Region": {"codelist": "vs_Fylker", "values": ["33"]},
+            "Alder": {"values": ["*"]},
+            "ContentsCode": {"values": ["Personer1"]},
+            "Tid": {"values": ["2024"]},
+        }
+    ]
     add_root(rsps)
     add_meta(rsps, "07459")
-    with pytest.raises(ssb.InvalidQuery,
-                       match=r"code list 'vs_Fylker' is not offered; valid: agg_KommSummer, agg_KommFylker"):
+    with pytest.raises(
+        ssb.InvalidQuery, match=r"code list 'vs_Fylker' is not offered; valid: agg_KommSummer, agg_KommFylker"
+    ):
         fetch_online(settings, "population_07459", spec, api=new_api())
 
 
@@ -440,11 +529,24 @@ def test_unknown_variable_raises_with_the_table_variables(settings, catalogue, r
         fetch_online(settings, "neet_13563", spec, api=new_api())
 
 
-@pytest.mark.parametrize("body, expected", [
-    ("error_400_too_many_cells.json", ["Error 400: Bad Request", "Parameter error", "title: Too many cells selected",
-                                       "detail: Too many cells selected"]),
-    ("error_400_non_existent_value.json", ["Error 400: Bad Request", "Parameter error", "title: Non-existent value"]),
-])
+@pytest.mark.parametrize(
+    "body, expected",
+    [
+        (
+            "error_400_too_many_cells.json",
+            [
+                "Error 400: Bad Request",
+                "Parameter error",
+                "title: Too many cells selected",
+                "detail: Too many cells selected",
+            ],
+        ),
+        (
+            "error_400_non_existent_value.json",
+            ["Error 400: Bad Request", "Parameter error", "title: Non-existent value"],
+        ),
+    ],
+)
 def test_ssb_error_body_surfaces_and_falls_back_to_mirror(tmp_path, settings, catalogue, rsps, body, expected):
     spec = catalogue["neet_13563"]
     add_root(rsps)
@@ -487,8 +589,12 @@ def test_429_is_retried_after_retry_after(settings, catalogue, rsps, monkeypatch
     add_root(rsps)
     add_meta(rsps, "13563", "vs_ArbStatus2018niva4a")
     rsps.post(f"{API}/tables/13563/data", status=429, headers={"Retry-After": "0"}, body="", match=[DATA_PARAMS])
-    post(rsps, "13563", ssb.post_body(resolve_query(spec, settings)[0]),
-         subset(ssb_json("13563_data.json"), "Region", ["0"]))
+    post(
+        rsps,
+        "13563",
+        ssb.post_body(resolve_query(spec, settings)[0]),
+        subset(ssb_json("13563_data.json"), "Region", ["0"]),
+    )
 
     entry = fetch_online(settings, "neet_13563", spec)  # api=None -> ssb.make_api()
 
@@ -498,22 +604,38 @@ def test_429_is_retried_after_retry_after(settings, catalogue, rsps, monkeypatch
 
 # --- 4. SSB 14288: F311…F320, alternatives from the labels, vs_FylkerFram2024 + vs_Landet ----------
 
+
 def _projection_body(region: str, code: str, label: str) -> dict:
     """RECONSTRUCTED answer with SSB's values and labels from the staged 14288 file (Telemark and
     Hele landet, via evensrii/Telemark); codes F311…F320 and Personer/Personer1/Personer2 as
     verified in PROVENANCE addendum 4 (the code->label mapping is verified for 14746)."""
     m = pd.read_csv(MIRROR / MIRROR_14288)
     m = m[m["region"] == region]
-    ages = ["0 år", "1-5 år", "6-12 år", "13-15 år", "16-19 år", "20-44 år", "45-66 år", "67-79 år", "80-89 år",
-            "90 år eller eldre"]
-    alts = [("Personer", "Hovedalternativet (MMMM)"), ("Personer1", "Lav nasjonal vekst (LLML)"),
-            ("Personer2", "Høy nasjonal vekst (HHMH)")]
+    ages = [
+        "0 år",
+        "1-5 år",
+        "6-12 år",
+        "13-15 år",
+        "16-19 år",
+        "20-44 år",
+        "45-66 år",
+        "67-79 år",
+        "80-89 år",
+        "90 år eller eldre",
+    ]
+    alts = [
+        ("Personer", "Hovedalternativet (MMMM)"),
+        ("Personer1", "Lav nasjonal vekst (LLML)"),
+        ("Personer2", "Høy nasjonal vekst (HHMH)"),
+    ]
     years = sorted(m["år"].unique())
     v = m.set_index(["alder", "statistikkvariabel", "år"])["value"]
-    dims = [("Region", "region", [(code, label)]),
-            ("Alder", "alder", [(f"F{311 + i}", a) for i, a in enumerate(ages)]),
-            ("ContentsCode", "statistikkvariabel", alts),
-            ("Tid", "år", [(str(y), str(y)) for y in years])]
+    dims = [
+        ("Region", "region", [(code, label)]),
+        ("Alder", "alder", [(f"F{311 + i}", a) for i, a in enumerate(ages)]),
+        ("ContentsCode", "statistikkvariabel", alts),
+        ("Tid", "år", [(str(y), str(y)) for y in years]),
+    ]
     return jsonstat(dims, [int(v[(a, lab, y)]) for a in ages for _, lab in alts for y in years])
 
 
@@ -544,9 +666,15 @@ def test_projection_14288_online(settings, catalogue, rsps):
 
 
 def test_projection_alternative_must_be_in_the_label():
-    body = jsonstat([("Region", "region", [("33", "Buskerud")]), ("Alder", "alder", [("F311", "0 år")]),
-                     ("ContentsCode", "statistikkvariabel", [("Personer", "Personer")]),
-                     ("Tid", "år", [("2024", "2024")])], [100])
+    body = jsonstat(
+        [
+            ("Region", "region", [("33", "Buskerud")]),
+            ("Alder", "alder", [("F311", "0 år")]),
+            ("ContentsCode", "statistikkvariabel", [("Personer", "Personer")]),
+            ("Tid", "år", [("2024", "2024")]),
+        ],
+        [100],
+    )
     with pytest.raises(ValueError, match="names none of the alternatives"):
         sources.get("projection_14288").tidy_online(ssb.jsonstat_frame(body, "d", "u"), {})
     body["dimension"]["Alder"]["category"] = {"index": {"000": 0}, "label": {"000": "0 år"}}
@@ -555,6 +683,7 @@ def test_projection_alternative_must_be_in_the_label():
 
 
 # --- 5. SSB 13563 (NEET) and 09429 (status symbols in the stored table) ------------------------
+
 
 def test_neet_13563_online_fylker_and_norway(settings, catalogue, rsps):
     spec = catalogue["neet_13563"]
@@ -593,10 +722,17 @@ def test_utdanning_09429_keeps_status_symbols_in_the_stored_table(settings, cata
             else:
                 status[str(len(values))] = ".."
                 values.append(None)
-    body = jsonstat([("Region", "region", [("K-3301", "Drammen"), ("K-3320", "Flå")]),
-                     ("Nivaa", "nivå", [(lev, lev) for lev in levels]), ("Kjonn", "kjønn", [("0", "Begge kjønn")]),
-                     ("ContentsCode", "statistikkvariabel", [("PersonerProsent", "Personer 16 år og over (prosent)")]),
-                     ("Tid", "år", [("2024", "2024")])], values, status)
+    body = jsonstat(
+        [
+            ("Region", "region", [("K-3301", "Drammen"), ("K-3320", "Flå")]),
+            ("Nivaa", "nivå", [(lev, lev) for lev in levels]),
+            ("Kjonn", "kjønn", [("0", "Begge kjønn")]),
+            ("ContentsCode", "statistikkvariabel", [("PersonerProsent", "Personer 16 år og over (prosent)")]),
+            ("Tid", "år", [("2024", "2024")]),
+        ],
+        values,
+        status,
+    )
     add_root(rsps)
     add_meta(rsps, "09429", "agg_KommGjeldende")
     post(rsps, "09429", ssb.post_body(q), body)
@@ -617,15 +753,24 @@ def test_utdanning_09429_keeps_status_symbols_in_the_stored_table(settings, cata
     # the levekår indicator reads the share straight from PersonerProsent
     low = calc.levekaar_from_ssb(
         pd.DataFrame({"region_code": ["3301", "3320"], "period": ["2022-2024"] * 2, "value": [10.0, 12.0]}),
-        df, pd.DataFrame({"region_code": ["3301", "3320"], "period": ["2024"] * 2, "Landbakgrunn": ["X", "X"],
-                          "value": [20.0, 5.0]}))
+        df,
+        pd.DataFrame(
+            {"region_code": ["3301", "3320"], "period": ["2024"] * 2, "Landbakgrunn": ["X", "X"], "value": [20.0, 5.0]}
+        ),
+    )
     assert set(low["kommunenummer"]) == {"3301", "3320"}
 
 
 def test_unknown_status_symbol_fails_validation(settings):
-    body = jsonstat([("Region", "region", [("K-3301", "Drammen")]),
-                     ("ContentsCode", "statistikkvariabel", [("NettoInnland", "x")]),
-                     ("Tid", "år", [("2024", "2024")])], [None], {"0": "?"})
+    body = jsonstat(
+        [
+            ("Region", "region", [("K-3301", "Drammen")]),
+            ("ContentsCode", "statistikkvariabel", [("NettoInnland", "x")]),
+            ("Tid", "år", [("2024", "2024")]),
+        ],
+        [None],
+        {"0": "?"},
+    )
     tidy = ssb.tidy_long(ssb.jsonstat_frame(body, "d", "u"), {})
     with pytest.raises(schemas.ValidationError, match="unknown SSB status symbol"):
         schemas.validate("flytting_09588", tidy, "u")
@@ -635,8 +780,10 @@ def test_unknown_status_symbol_fails_validation(settings):
 
 UDIR_DATA = "https://statistikkportalen.udir.no/api/rapportering/rest/v1/Statistikk/VGO/GjennomfoeringV/1/1/data"
 # The request that produced the real recorded answer (api-responses/udir/README: the NMBU fetch script)
-REAL_FILTER = ("EierformID(-10)_IndikatorID(-174)_KjoennID(-10)_ProgramomraadeID(-10)_"
-               "TidID(201906_201806_201706_201606_201506_201406)_VisProsent(1)")
+REAL_FILTER = (
+    "EierformID(-10)_IndikatorID(-174)_KjoennID(-10)_ProgramomraadeID(-10)_"
+    "TidID(201906_201806_201706_201606_201506_201406)_VisProsent(1)"
+)
 
 
 def real_udir_spec(catalogue) -> dict:
@@ -660,9 +807,13 @@ def test_udir_catalogue_request(settings, catalogue):
 @needs_real
 def test_udir_real_json_body(settings, catalogue, rsps):
     spec = real_udir_spec(catalogue)
-    rsps.get(UDIR_DATA, json=real_json("udir", "GjennomfoeringV_1_1_data_fullfort_alle-program_kull2014-2019.json"),
-             match=[matchers.query_param_matcher({"radSti": "(-12)_(-12.*)", "filter": REAL_FILTER,
-                                                  "inkluderKoder": "true"})])
+    rsps.get(
+        UDIR_DATA,
+        json=real_json("udir", "GjennomfoeringV_1_1_data_fullfort_alle-program_kull2014-2019.json"),
+        match=[
+            matchers.query_param_matcher({"radSti": "(-12)_(-12.*)", "filter": REAL_FILTER, "inkluderKoder": "true"})
+        ],
+    )
 
     entry = fetch_online(settings, "gjennomforing_udir", spec)
 
@@ -699,6 +850,7 @@ def test_udir_body_of_the_wrong_shape_fails_clearly(settings, catalogue, rsps):
 
 # --- 7. check-online and fetch --dry-run, offline against recorded metadata ----------------------
 
+
 def add_07459_check(rsps, config=None):
     add_root(rsps, config)
     rsps.get(f"{API}/tables/07459", json=real_json("ssb", "07459_table_v2.json"), match=[LANG])  # REAL
@@ -714,8 +866,11 @@ def test_check_online_population_valid(settings, rsps):
     table = next(c for c in checks if c.what == "table 07459")
     assert "last period 2026" in table.detail and "2026-02-25" in table.detail
     cells = [c.detail for c in checks if c.what == "cells"]
-    assert cells == ["about 13 356 of at most 800 000", "about 11 130 of at most 800 000",
-                     "about 742 of at most 800 000"]
+    assert cells == [
+        "about 13 356 of at most 800 000",
+        "about 11 130 of at most 800 000",
+        "about 742 of at most 800 000",
+    ]
     assert any(c.what == "variable Kjonn" and "eliminated" in c.detail for c in checks)
 
 
@@ -740,8 +895,10 @@ def test_check_online_flags_a_query_that_cannot_be_split_below_max_cells(setting
     add_07459_check(rsps, {**ssb_json("config.json"), "maxDataCells": 500})
     checks = check_online(settings, only=["population_07459"], api=new_api())
     bad = {(c.request, c.what): c.detail for c in checks if not c.ok}
-    assert bad == {(f"{i}/3", "cells"): f"about {n} of at most 500; cannot be split below the limit"
-                   for i, n in ((1, "13 356"), (2, "11 130"), (3, "742"))}
+    assert bad == {
+        (f"{i}/3", "cells"): f"about {n} of at most 500; cannot be split below the limit"
+        for i, n in ((1, "13 356"), (2, "11 130"), (3, "742"))
+    }
 
 
 @needs_real
@@ -809,13 +966,15 @@ def test_check_online_command_prints_one_table(settings, rsps, monkeypatch):
     from kunnskapsgrunnlag import cli
 
     add_07459_check(rsps)
-    rsps.get(UDIR_DATA.replace("/data", "/filterVerdier"),
-             json=real_json("udir", "GjennomfoeringV_1_1_filterVerdier.json"))
+    rsps.get(
+        UDIR_DATA.replace("/data", "/filterVerdier"), json=real_json("udir", "GjennomfoeringV_1_1_filterVerdier.json")
+    )
     monkeypatch.setattr(ssb, "make_api", lambda timeout=30: new_api())
     monkeypatch.setattr(cli, "_settings", lambda e, r, c: settings)
     monkeypatch.setenv("COLUMNS", "200")
-    res = CliRunner().invoke(cli.app, ["check-online", "--dataset", "population_07459",
-                                       "--dataset", "gjennomforing_udir"])
+    res = CliRunner().invoke(
+        cli.app, ["check-online", "--dataset", "population_07459", "--dataset", "gjennomforing_udir"]
+    )
     assert res.exit_code == 0, res.output
     assert "Online queries against the APIs' metadata" in res.output and "invalid" not in res.output
     assert "All 27 checks valid." in res.output  # config, table, 3 × (5 variables + cells), Udir: list + 6 filters
@@ -829,23 +988,36 @@ def test_check_online_command_prints_one_table(settings, rsps, monkeypatch):
 
 # --- 8. Online routes of the 2026 report's Tables 2 and 3 ---------------------------------------
 
+
 def test_tiltak_13563_online_gives_tabell2_by_label_and_age_bounds(settings, catalogue, rsps):
     """RECONSTRUCTED answer with synthetic counts (1, 2, 3, …: no real 13563 answer with these codes
     exists offline, so Tabell 2 is not back-tested online). What is tested: the requests, that the
     status is chosen by its label and the age groups by their bounds (20–66), and SSB's symbols."""
     spec = catalogue["tiltak_13563"]
     b_f, b_0 = (ssb.post_body(q) for q in resolve_query(spec, settings))
-    assert b_f["selection"][1] == {"variableCode": "HovArbStyrkStatus", "codelist": "vs_ArbStatus2018niva2a",
-                                   "valueCodes": ["A.01", "A.09", "U.01", "U.03", "U.04-U.05", "U.06-U.07", "U.90A"]}
+    assert b_f["selection"][1] == {
+        "variableCode": "HovArbStyrkStatus",
+        "codelist": "vs_ArbStatus2018niva2a",
+        "valueCodes": ["A.01", "A.09", "U.01", "U.03", "U.04-U.05", "U.06-U.07", "U.90A"],
+    }
     assert b_f["selection"][4] == {"variableCode": "Tid", "valueCodes": ["2024"]}
     status = [("U.01", "Deltakere på arbeidsmarkedstiltak"), ("A.01", "Sysselsatte")]
-    ages = [("15-19", "15-19 år"), ("20-29", "20-29 år"), ("30-61", "30-61 år"), ("62-66", "62-66 år"),
-            ("67-74", "67-74 år")]
+    ages = [
+        ("15-19", "15-19 år"),
+        ("20-29", "20-29 år"),
+        ("30-61", "30-61 år"),
+        ("62-66", "62-66 år"),
+        ("67-74", "67-74 år"),
+    ]
 
     def answer(code, label, sym=None):
-        dims = [("Region", "region", [(code, label)]), ("HovArbStyrkStatus", "prioritert arbeidsstyrkestatus", status),
-                ("Alder", "alder", ages), ("ContentsCode", "statistikkvariabel", [("Bosatte", "Bosatte personer")]),
-                ("Tid", "år", [("2024", "2024")])]
+        dims = [
+            ("Region", "region", [(code, label)]),
+            ("HovArbStyrkStatus", "prioritert arbeidsstyrkestatus", status),
+            ("Alder", "alder", ages),
+            ("ContentsCode", "statistikkvariabel", [("Bosatte", "Bosatte personer")]),
+            ("Tid", "år", [("2024", "2024")]),
+        ]
         values = list(range(1, 11))
         if sym:
             values[3] = None  # U.01, 62-66
@@ -881,15 +1053,23 @@ def test_flytting_09588_online_gives_tabell3(settings, catalogue, rsps):
     assert b_k["selection"] == [
         {"variableCode": "Region", "valueCodes": [f"K-{k}" for k in BUSKERUD], "codelist": "agg_KommGjeldende"},
         {"variableCode": "ContentsCode", "valueCodes": ["NettoInnland"]},
-        {"variableCode": "Tid", "valueCodes": ["2024"]}]
-    pub = pd.read_csv(Path(__file__).resolve().parent.parent / "config" / "published" / "tabell3_flytting.csv",
-                      dtype={"region_code": str})
+        {"variableCode": "Tid", "valueCodes": ["2024"]},
+    ]
+    pub = pd.read_csv(
+        Path(__file__).resolve().parent.parent / "config" / "published" / "tabell3_flytting.csv",
+        dtype={"region_code": str},
+    )
     kom, fyl = pub[pub.nivaa == "kommune"], pub[pub.nivaa == "fylke"]
 
     def answer(rows, prefix):
-        return jsonstat([("Region", "region", [(prefix + r.region_code, r.region) for r in rows.itertuples()]),
-                         ("ContentsCode", "statistikkvariabel", [("NettoInnland", "Innenlandsk nettoinnflytting")]),
-                         ("Tid", "år", [("2024", "2024")])], [int(v) for v in rows["netto_innenlands"]])
+        return jsonstat(
+            [
+                ("Region", "region", [(prefix + r.region_code, r.region) for r in rows.itertuples()]),
+                ("ContentsCode", "statistikkvariabel", [("NettoInnland", "Innenlandsk nettoinnflytting")]),
+                ("Tid", "år", [("2024", "2024")]),
+            ],
+            [int(v) for v in rows["netto_innenlands"]],
+        )
 
     add_root(rsps)
     add_meta(rsps, "09588", "agg_KommGjeldende", "agg_KommFylker")
@@ -901,8 +1081,11 @@ def test_flytting_09588_online_gives_tabell3(settings, catalogue, rsps):
     t3 = tabell3_from_09588(rawstore.load(settings.raw_dir, "flytting_09588"))
     got = t3.drop(columns="status").assign(netto_innenlands=lambda d: d["netto_innenlands"].astype(int))
     want = pub.assign(region=lambda d: d["region_code"].map(dict(zip(got["region_code"], got["region"], strict=False))))
-    pd.testing.assert_frame_equal(got.sort_values("region_code").reset_index(drop=True),
-                                  want.sort_values("region_code").reset_index(drop=True), check_dtype=False)
+    pd.testing.assert_frame_equal(
+        got.sort_values("region_code").reset_index(drop=True),
+        want.sort_values("region_code").reset_index(drop=True),
+        check_dtype=False,
+    )
     schemas.validate("flytting_published", got, "online")  # the published table's own invariants hold
 
 
@@ -918,8 +1101,10 @@ def test_fetch_prints_the_resolved_queries(settings, monkeypatch):
     assert res.exit_code == 0, res.output
     out = " ".join(res.output.split())
     assert "Resolved online queries (edition 2026, region 33" in out
-    assert ("boliger_06265: GET https://data.ssb.no/api/pxwebapi/v2/tables/06265/data?lang=no&outputFormat=json-stat2"
-            "&valuecodes[Region]=" + ",".join(f"K-{k}" for k in BUSKERUD) + "&codelist[Region]=agg_KommSummer") in out
+    assert (
+        "boliger_06265: GET https://data.ssb.no/api/pxwebapi/v2/tables/06265/data?lang=no&outputFormat=json-stat2"
+        "&valuecodes[Region]=" + ",".join(f"K-{k}" for k in BUSKERUD) + "&codelist[Region]=agg_KommSummer"
+    ) in out
 
 
 @needs_real
@@ -945,8 +1130,11 @@ def test_edition_without_a_query_key_records_the_dataset_as_missing(settings):
 
 
 def test_split_query_along_the_longest_literal_list():
-    q = {"Region": {"codelist": "agg_KommSummer", "values": [f"K-{k}" for k in BUSKERUD]},
-         "Alder": {"values": ["*"]}, "Tid": {"values": ["range(2020,2026)"]}}
+    q = {
+        "Region": {"codelist": "agg_KommSummer", "values": [f"K-{k}" for k in BUSKERUD]},
+        "Alder": {"values": ["*"]},
+        "Tid": {"values": ["range(2020,2026)"]},
+    }
     parts = ssb.split_query(q, {"Region": 18, "Alder": 106, "Tid": 7}, 5000)
     assert [len(p["Region"]["values"]) for p in parts] == [6, 6, 6]
     assert sum((p["Region"]["values"] for p in parts), []) == q["Region"]["values"]
@@ -984,10 +1172,12 @@ def test_udir_fylke_answer_is_stored_in_the_mirrors_shape():
     online = udir_fylke.tidy_online(udir.read_report_json(body, "gjennomforing_udir_fylke", "recorded"), {})
     schemas.validate("gjennomforing_udir_fylke", online)
     offline = udir_fylke.read_mirror(
-        [MIRROR / "stats/udir_gjennomforing/udir_fullfort_5-6aar_alle_programmer_gamle_fylker_kull2014-2019.csv"], {})
+        [MIRROR / "stats/udir_gjennomforing/udir_fullfort_5-6aar_alle_programmer_gamle_fylker_kull2014-2019.csv"], {}
+    )
     key = ["fylke_kode_udir", "kull"]
     a = online.sort_values(key).reset_index(drop=True)
     b = offline.sort_values(key).reset_index(drop=True)
-    pd.testing.assert_frame_equal(a[key + ["fylke_2024", "fullfort_pct"]], b[key + ["fylke_2024", "fullfort_pct"]],
-                                  check_dtype=False)
+    pd.testing.assert_frame_equal(
+        a[key + ["fylke_2024", "fullfort_pct"]], b[key + ["fylke_2024", "fullfort_pct"]], check_dtype=False
+    )
     assert a.set_index(key).loc[("06", 2018), "fullfort_pct"] == 80.7  # old Buskerud, 2018-kullet

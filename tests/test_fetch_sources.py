@@ -10,6 +10,7 @@
 - the file-drop route: a valid drop of each file-drop dataset is stored;
 - only network and HTTP failures fall back to the mirror; a bug in a tidy function surfaces.
 """
+
 from __future__ import annotations
 
 import json
@@ -29,8 +30,11 @@ ONLINE_PROVIDERS = {"ssb", "udir"}
 REAL_UDIR = MIRROR / "api-responses/udir/GjennomfoeringV_1_1_data_fullfort_alle-program_kull2014-2019.json"
 FYLKER = [c for c in load_project()["regions"] if c != "0"]
 F4 = [f"F{n}" for n in range(311, 321)]
-ALT = [("Personer", "Hovedalternativet (MMMM)"), ("Personer1", "Lav nasjonal vekst (LLML)"),
-       ("Personer2", "Høy nasjonal vekst (HHMH)")]
+ALT = [
+    ("Personer", "Hovedalternativet (MMMM)"),
+    ("Personer1", "Lav nasjonal vekst (LLML)"),
+    ("Personer2", "Høy nasjonal vekst (HHMH)"),
+]
 
 
 def names() -> dict[str, str]:
@@ -38,6 +42,7 @@ def names() -> dict[str, str]:
 
 
 # --- the registry -------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("name", sorted(CATALOGUE))
 def test_every_catalogued_dataset_has_a_module_with_expectations(name):
@@ -106,6 +111,7 @@ def test_boundary_mirror_route(mirror):
 
 # --- the online route -----------------------------------------------------------------------------
 
+
 def jsonstat(dims: list[tuple[str, list[tuple[str, str]]]], values, status: dict | None = None) -> dict:
     """A JSON-stat 2.0 body in SSB's shape (the real 03024/07459 bodies): `id`, `size`,
     `dimension.*.category.{index,label}`, row-major `value`, optional `status`."""
@@ -115,11 +121,19 @@ def jsonstat(dims: list[tuple[str, list[tuple[str, str]]]], values, status: dict
         n *= s
     vals = [values(i) for i in range(n)] if callable(values) else list(values)
     assert len(vals) == n
-    body = {"version": "2.0", "class": "dataset", "label": "test", "source": "Statistisk sentralbyrå",
-            "id": [d for d, _ in dims], "size": size,
-            "dimension": {d: {"label": d, "category": {"index": {c: i for i, (c, _) in enumerate(cats)},
-                                                         "label": dict(cats)}} for d, cats in dims},
-            "value": vals}
+    body = {
+        "version": "2.0",
+        "class": "dataset",
+        "label": "test",
+        "source": "Statistisk sentralbyrå",
+        "id": [d for d, _ in dims],
+        "size": size,
+        "dimension": {
+            d: {"label": d, "category": {"index": {c: i for i, (c, _) in enumerate(cats)}, "label": dict(cats)}}
+            for d, cats in dims
+        },
+        "value": vals,
+    }
     if status:
         body["status"] = status
     return body
@@ -136,9 +150,15 @@ def _kommuner(raw_dir: Path) -> list[tuple[str, str]]:
 
 def online_population_07459(raw):
     ages = [(f"{a:03d}", f"{a} år") for a in range(105)] + [("105+", "105 år eller eldre")]
-    body = jsonstat([("Region", [("K-3301", "Drammen"), ("F-33", "Buskerud"), ("0", "Hele landet")]),
-                     ("Alder", ages), ("ContentsCode", [("Personer1", "Personer")]),
-                     ("Tid", [("2025", "2025"), ("2026", "2026")])], lambda i: 1)
+    body = jsonstat(
+        [
+            ("Region", [("K-3301", "Drammen"), ("F-33", "Buskerud"), ("0", "Hele landet")]),
+            ("Alder", ages),
+            ("ContentsCode", [("Personer1", "Personer")]),
+            ("Tid", [("2025", "2025"), ("2026", "2026")]),
+        ],
+        lambda i: 1,
+    )
     df = sources.get("population_07459").tidy_online(frame(body), names())
     g = df.set_index(["region_code", "year", "age_group"])["persons"]
     assert g[("3301", 2025, "0-15")] == 16 and g[("33", 2026, "90+")] == 16 and g[("0", 2025, "67-79")] == 13
@@ -147,95 +167,175 @@ def online_population_07459(raw):
 
 
 def online_projection_14288(raw):
-    body = jsonstat([("Region", [("03", "Oslo"), ("0", "Hele landet")]), ("Alder", [(c, c) for c in F4]),
-                     ("ContentsCode", ALT), ("Tid", [("2024", "2024"), ("2050", "2050")])], lambda i: 100 + i)
+    body = jsonstat(
+        [
+            ("Region", [("03", "Oslo"), ("0", "Hele landet")]),
+            ("Alder", [(c, c) for c in F4]),
+            ("ContentsCode", ALT),
+            ("Tid", [("2024", "2024"), ("2050", "2050")]),
+        ],
+        lambda i: 100 + i,
+    )
     df = sources.get("projection_14288").tidy_online(frame(body), names())
     assert set(df["alternative"]) == {"MMMM", "LLML", "HHMH"} and set(df["age_group"]) >= {"0", "90+"}
     return df
 
 
 def online_neet_13563(raw):
-    body = jsonstat([("Region", [("F-33", "Buskerud"), ("0", "Hele landet")]),
-                     ("HovArbStyrkStatus", [("TOT3", "I alt"), ("NEET2", "NEET")]),
-                     ("Alder", [("15-29", "15-29 år"), ("30-61", "30-61 år")]),
-                     ("ContentsCode", [("Bosatte", "Bosatte")]),
-                     ("Tid", [("2024", "2024")])], [1000, 1000, 80, 120, 2000, 2000, 150, 300])
+    body = jsonstat(
+        [
+            ("Region", [("F-33", "Buskerud"), ("0", "Hele landet")]),
+            ("HovArbStyrkStatus", [("TOT3", "I alt"), ("NEET2", "NEET")]),
+            ("Alder", [("15-29", "15-29 år"), ("30-61", "30-61 år")]),
+            ("ContentsCode", [("Bosatte", "Bosatte")]),
+            ("Tid", [("2024", "2024")]),
+        ],
+        [1000, 1000, 80, 120, 2000, 2000, 150, 300],
+    )
     df = sources.get("neet_13563").tidy_online(frame(body), names())
     assert df.set_index(["region_code", "age_group"]).loc[("33", "15-29"), "neet_share"] == 8.0
     return df
 
 
 def online_lavinntekt_12944(raw):
-    body = jsonstat([("Region", [("K-3301", "Drammen"), ("K-3320", "Flå")]), ("Alder", [("999A", "Alle aldre")]),
-                     ("ContentsCode", [("EUskalaSeksti", "EU-60")]), ("Tid", [("2022-2024", "2022-2024")])],
-                    [11.2, None], {"1": ".."})
+    body = jsonstat(
+        [
+            ("Region", [("K-3301", "Drammen"), ("K-3320", "Flå")]),
+            ("Alder", [("999A", "Alle aldre")]),
+            ("ContentsCode", [("EUskalaSeksti", "EU-60")]),
+            ("Tid", [("2022-2024", "2022-2024")]),
+        ],
+        [11.2, None],
+        {"1": ".."},
+    )
     df = sources.get("lavinntekt_12944").tidy_online(frame(body), names())
     assert df["status"].tolist() == ["", ".."] and df["period"].tolist() == ["2022-2024"] * 2
     return df
 
 
 def online_innvandrere_09817(raw):
-    body = jsonstat([("Region", [("K-3301", "Drammen")]), ("InnvandrKat", [("B", "Innvandrere")]),
-                     ("Landbakgrunn", [("999", "I alt"), ("VES", "Vestlige land")]),
-                     ("ContentsCode", [("AndelBefolkning", "Andel av befolkningen (prosent)")]),
-                     ("Tid", [("2024", "2024")])], [24.1, 8.3])
+    body = jsonstat(
+        [
+            ("Region", [("K-3301", "Drammen")]),
+            ("InnvandrKat", [("B", "Innvandrere")]),
+            ("Landbakgrunn", [("999", "I alt"), ("VES", "Vestlige land")]),
+            ("ContentsCode", [("AndelBefolkning", "Andel av befolkningen (prosent)")]),
+            ("Tid", [("2024", "2024")]),
+        ],
+        [24.1, 8.3],
+    )
     df = sources.get("innvandrere_09817").tidy_online(frame(body), names())
     assert df["Landbakgrunn"].tolist() == ["999", "VES"] and df["value"].tolist() == [24.1, 8.3]
     return df
 
 
 def online_utdanning_09429(raw):
-    levels = [("01", "Grunnskole"), ("02a", "Videregående"), ("11", "Fagskole"), ("03a", "UH kort"),
-              ("04a", "UH lang"), ("09a", "Uoppgitt")]
-    body = jsonstat([("Region", [("K-3301", "Drammen")]), ("Nivaa", levels), ("Kjonn", [("0", "Begge kjønn")]),
-                     ("ContentsCode", [("PersonerProsent", "Personer (prosent)")]), ("Tid", [("2024", "2024")])],
-                    [20.0, 35.0, 5.0, 25.0, 15.0, None], {"5": ".."})
+    levels = [
+        ("01", "Grunnskole"),
+        ("02a", "Videregående"),
+        ("11", "Fagskole"),
+        ("03a", "UH kort"),
+        ("04a", "UH lang"),
+        ("09a", "Uoppgitt"),
+    ]
+    body = jsonstat(
+        [
+            ("Region", [("K-3301", "Drammen")]),
+            ("Nivaa", levels),
+            ("Kjonn", [("0", "Begge kjønn")]),
+            ("ContentsCode", [("PersonerProsent", "Personer (prosent)")]),
+            ("Tid", [("2024", "2024")]),
+        ],
+        [20.0, 35.0, 5.0, 25.0, 15.0, None],
+        {"5": ".."},
+    )
     df = sources.get("utdanning_09429").tidy_online(frame(body), names())
     assert sorted(df["nivaa"]) == sorted(["01", "02a", "11", "03a", "04a"])  # «uoppgitt» is left out
     return df
 
 
 def online_projection_14288_fylker(raw):
-    body = jsonstat([("Region", [(f, names()[f]) for f in FYLKER]), ("Alder", [(c, c) for c in F4]),
-                     ("ContentsCode", ALT), ("Tid", [("2024", "2024"), ("2050", "2050")])], lambda i: 1000 + i % 97)
+    body = jsonstat(
+        [
+            ("Region", [(f, names()[f]) for f in FYLKER]),
+            ("Alder", [(c, c) for c in F4]),
+            ("ContentsCode", ALT),
+            ("Tid", [("2024", "2024"), ("2050", "2050")]),
+        ],
+        lambda i: 1000 + i % 97,
+    )
     df = sources.get("projection_14288_fylker").tidy_online(frame(body), names())
     src = frame(body)
     one = src[(src["Region"] == "33") & (src["ContentsCode"] == "Personer") & (src["Tid"] == "2050")]
     got = df.set_index(["region_code", "alternative", "year", "age_group"])["persons"]
     assert got[("33", "MMMM", 2050, "alle")] == one["value"].sum()
     assert got[("33", "MMMM", 2050, "16+")] == one.loc[one["Alder"].isin(F4[4:]), "value"].sum()
-    assert schemas.check_plausibility("projection_14288_fylker", schemas.validate("projection_14288_fylker", df),
-                                      "online", raw) == []  # all 15 fylker: the expectations hold
+    assert (
+        schemas.check_plausibility(
+            "projection_14288_fylker", schemas.validate("projection_14288_fylker", df), "online", raw
+        )
+        == []
+    )  # all 15 fylker: the expectations hold
     return df
 
 
 def online_projection_14288_kommuner(raw):
     kommuner = _kommuner(raw)
-    body = jsonstat([("Region", kommuner + [("0", "Hele landet")]), ("Alder", [(c, c) for c in F4]),
-                     ("ContentsCode", ALT[:1]), ("Tid", [("2024", "2024"), ("2030", "2030")])], lambda i: 10)
+    body = jsonstat(
+        [
+            ("Region", kommuner + [("0", "Hele landet")]),
+            ("Alder", [(c, c) for c in F4]),
+            ("ContentsCode", ALT[:1]),
+            ("Tid", [("2024", "2024"), ("2030", "2030")]),
+        ],
+        lambda i: 10,
+    )
     df = sources.get("projection_14288_kommuner").tidy_online(frame(body), names())
     assert len(df) == 2 * len(kommuner) and set(df["persons"]) == {100}
-    assert schemas.check_plausibility("projection_14288_kommuner", schemas.validate("projection_14288_kommuner", df),
-                                      "online", raw) == []  # every kommune of the classification
+    assert (
+        schemas.check_plausibility(
+            "projection_14288_kommuner", schemas.validate("projection_14288_kommuner", df), "online", raw
+        )
+        == []
+    )  # every kommune of the classification
     return df
 
 
 def online_boliger_06265(raw):
-    types = [("01", "Enebolig"), ("02", "Tomannsbolig"), ("03", "Rekkehus"), ("04", "Boligblokk"),
-             ("05", "Bofellesskap"), ("999", "Andre")]
-    body = jsonstat([("Region", [("K-3301", "Drammen"), ("K-3320", "Flå")]), ("BygnType", types),
-                     ("ContentsCode", [("Boliger", "Boliger")]), ("Tid", [("2025", "2025")])],
-                    [600, 100, 100, 150, 20, 30, 900, 40, 30, 10, 5, 15])
+    types = [
+        ("01", "Enebolig"),
+        ("02", "Tomannsbolig"),
+        ("03", "Rekkehus"),
+        ("04", "Boligblokk"),
+        ("05", "Bofellesskap"),
+        ("999", "Andre"),
+    ]
+    body = jsonstat(
+        [
+            ("Region", [("K-3301", "Drammen"), ("K-3320", "Flå")]),
+            ("BygnType", types),
+            ("ContentsCode", [("Boliger", "Boliger")]),
+            ("Tid", [("2025", "2025")]),
+        ],
+        [600, 100, 100, 150, 20, 30, 900, 40, 30, 10, 5, 15],
+    )
     df = sources.get("boliger_06265").tidy_online(frame(body), names())
     assert df.set_index(["region_code", "building_type"]).loc[("3301", "01"), "share_pct"] == pytest.approx(60.0)
     return df
 
 
 def online_sysselsetting_07984(raw):
-    body = jsonstat([("Region", [("F-33", "Buskerud")]),
-                     ("NACE2007", [("00-99", "Alle næringer"), ("01-03", "Jordbruk")]),
-                     ("Kjonn", [("0", "Begge kjønn")]), ("Alder", [("15-74", "15-74 år")]),
-                     ("ContentsCode", [("Sysselsatte", "Sysselsatte")]), ("Tid", [("2024", "2024")])], [140000, 2100])
+    body = jsonstat(
+        [
+            ("Region", [("F-33", "Buskerud")]),
+            ("NACE2007", [("00-99", "Alle næringer"), ("01-03", "Jordbruk")]),
+            ("Kjonn", [("0", "Begge kjønn")]),
+            ("Alder", [("15-74", "15-74 år")]),
+            ("ContentsCode", [("Sysselsatte", "Sysselsatte")]),
+            ("Tid", [("2024", "2024")]),
+        ],
+        [140000, 2100],
+    )
     df = sources.get("sysselsetting_07984").tidy_online(frame(body), names())
     assert df["region_name"].tolist() == ["Buskerud", "Buskerud"] and df["region_level"].tolist() == ["fylke"] * 2
     return df
@@ -244,11 +344,16 @@ def online_sysselsetting_07984(raw):
 def online_tiltak_13563(raw):
     from kunnskapsgrunnlag.sources.tiltak_13563 import tabell2_from_13563
 
-    body = jsonstat([("Region", [("F-33", "Buskerud"), ("0", "Hele landet")]),
-                     ("HovArbStyrkStatus", [("A.01", "Sysselsatte"), ("U.01", "Deltakere på arbeidsmarkedstiltak")]),
-                     ("Alder", [("15-19", "15-19 år"), ("20-24", "20-24 år"), ("25-66", "25-66 år"),
-                                ("67-74", "67-74 år")]),
-                     ("ContentsCode", [("Bosatte", "Bosatte")]), ("Tid", [("2024", "2024")])], lambda i: i + 1)
+    body = jsonstat(
+        [
+            ("Region", [("F-33", "Buskerud"), ("0", "Hele landet")]),
+            ("HovArbStyrkStatus", [("A.01", "Sysselsatte"), ("U.01", "Deltakere på arbeidsmarkedstiltak")]),
+            ("Alder", [("15-19", "15-19 år"), ("20-24", "20-24 år"), ("25-66", "25-66 år"), ("67-74", "67-74 år")]),
+            ("ContentsCode", [("Bosatte", "Bosatte")]),
+            ("Tid", [("2024", "2024")]),
+        ],
+        lambda i: i + 1,
+    )
     df = sources.get("tiltak_13563").tidy_online(frame(body), names())
     t2 = tabell2_from_13563(df).set_index("region_code")
     assert t2.loc["33", "deltakere_20_66"] == 6 + 7  # U.01, 20-24 and 25-66 of Buskerud (cells 6 and 7)
@@ -258,9 +363,14 @@ def online_tiltak_13563(raw):
 def online_flytting_09588(raw):
     from kunnskapsgrunnlag.sources.flytting_09588 import tabell3_from_09588
 
-    body = jsonstat([("Region", [("K-3301", "Drammen"), ("F-33", "Buskerud")]),
-                     ("ContentsCode", [("NettoInnland", "Innenlandsk nettoinnflytting")]), ("Tid", [("2024", "2024")])],
-                    [-120, 830])
+    body = jsonstat(
+        [
+            ("Region", [("K-3301", "Drammen"), ("F-33", "Buskerud")]),
+            ("ContentsCode", [("NettoInnland", "Innenlandsk nettoinnflytting")]),
+            ("Tid", [("2024", "2024")]),
+        ],
+        [-120, 830],
+    )
     df = sources.get("flytting_09588").tidy_online(frame(body), names())
     assert tabell3_from_09588(df)["netto_innenlands"].tolist() == [-120, 830]
     return df
@@ -281,22 +391,40 @@ def online_gjennomforing_udir(raw):
 def online_gjennomforing_udir_fylke(raw):
     df = sources.get("gjennomforing_udir_fylke").tidy_online(_udir_body(), names())
     assert df.set_index(["fylke_kode_udir", "kull"]).loc[("06", 2018), "fullfort_pct"] == 80.7  # old Buskerud
-    assert schemas.check_plausibility("gjennomforing_udir_fylke", schemas.validate("gjennomforing_udir_fylke", df),
-                                      "online", raw) == []
+    assert (
+        schemas.check_plausibility(
+            "gjennomforing_udir_fylke", schemas.validate("gjennomforing_udir_fylke", df), "online", raw
+        )
+        == []
+    )
     return df
 
 
 def online_projection_14746(raw):
-    body = jsonstat([("Region", [("0", "Hele landet"), ("33", "Buskerud")]), ("Alder", [(c, c) for c in F4]),
-                     ("ContentsCode", ALT), ("Tid", [("2026", "2026"), ("2050", "2050")])], lambda i: 100 + i)
+    body = jsonstat(
+        [
+            ("Region", [("0", "Hele landet"), ("33", "Buskerud")]),
+            ("Alder", [(c, c) for c in F4]),
+            ("ContentsCode", ALT),
+            ("Tid", [("2026", "2026"), ("2050", "2050")]),
+        ],
+        lambda i: 100 + i,
+    )
     df = sources.get("projection_14746").tidy_online(frame(body), names())
     assert set(df["region_code"]) == {"0", "33"} and set(df["year"]) == {2026, 2050}
     return df
 
 
 def online_projection_14746_fylker(raw):
-    body = jsonstat([("Region", [(f, names()[f]) for f in FYLKER]), ("Alder", [(c, c) for c in F4]),
-                     ("ContentsCode", ALT), ("Tid", [("2026", "2026")])], lambda i: 500)
+    body = jsonstat(
+        [
+            ("Region", [(f, names()[f]) for f in FYLKER]),
+            ("Alder", [(c, c) for c in F4]),
+            ("ContentsCode", ALT),
+            ("Tid", [("2026", "2026")]),
+        ],
+        lambda i: 500,
+    )
     df = sources.get("projection_14746_fylker").tidy_online(frame(body), names())
     got = df.set_index(["region_code", "alternative", "year", "age_group"])["persons"]
     assert got[("33", "HHMH", 2026, "alle")] == 5000 and got[("33", "HHMH", 2026, "16+")] == 3000
@@ -305,14 +433,15 @@ def online_projection_14746_fylker(raw):
 
 def online_projection_14746_kommuner(raw):
     """14746 asks kommuner with Alder eliminated (no Alder dimension in the answer)."""
-    body = jsonstat([("Region", _kommuner(raw)[:5]), ("ContentsCode", ALT[:1]), ("Tid", [("2026", "2026")])],
-                    lambda i: 1000 + i)
+    body = jsonstat(
+        [("Region", _kommuner(raw)[:5]), ("ContentsCode", ALT[:1]), ("Tid", [("2026", "2026")])], lambda i: 1000 + i
+    )
     df = sources.get("projection_14746_kommuner").tidy_online(frame(body), names())
     assert df["persons"].tolist() == [1000, 1001, 1002, 1003, 1004] and set(df["alternative"]) == {"MMMM"}
     return df
 
 
-ONLINE_CASES = {name[len("online_"):]: f for name, f in dict(globals()).items() if name.startswith("online_")}
+ONLINE_CASES = {name[len("online_") :]: f for name, f in dict(globals()).items() if name.startswith("online_")}
 
 
 def test_every_online_dataset_has_an_online_case():
@@ -370,19 +499,27 @@ def test_file_drop_route(name, tmp_path, copy_raw):
 
 # --- what falls back to the mirror ----------------------------------------------------------------
 
+
 def _online_then_mirror(copy_raw, monkeypatch, fault):
     def fetch_table(table, queries, api=None, dataset="?"):
         return fault()
+
     monkeypatch.setattr(ssb, "fetch_table", fetch_table)
     return fetch_dataset(copy_raw, "neet_13563", CATALOGUE["neet_13563"], online=True, mirror=MIRROR)
 
 
-@pytest.mark.parametrize("fault", [requests.ConnectionError("Failed to resolve 'data.ssb.no'"),
-                                   ssb.SSBApiError("SSB table 13563: Error 503: Service Unavailable"),
-                                   TimeoutError("timed out")])
+@pytest.mark.parametrize(
+    "fault",
+    [
+        requests.ConnectionError("Failed to resolve 'data.ssb.no'"),
+        ssb.SSBApiError("SSB table 13563: Error 503: Service Unavailable"),
+        TimeoutError("timed out"),
+    ],
+)
 def test_network_and_http_errors_fall_back_to_the_mirror_naming_the_error(copy_raw, monkeypatch, fault):
     def fail():
         raise fault
+
     r = _online_then_mirror(copy_raw, monkeypatch, fail)
     assert (r.status, r.source) == ("ok", "mirror")
     entry = rawstore.current_entry(copy_raw.raw_dir, "neet_13563")
@@ -399,8 +536,13 @@ def test_a_bug_in_a_tidy_function_is_not_papered_over_by_the_mirror(copy_raw, mo
     def buggy(df, region_names):
         return undefined_name  # noqa: F821 - the bug under test
 
-    monkeypatch.setattr(neet_13563, "SOURCE", neet_13563.SOURCE.__class__(
-        "neet_13563", neet_13563.EXPECTATIONS, neet_13563.SCHEMA, neet_13563.read_mirror, buggy))
+    monkeypatch.setattr(
+        neet_13563,
+        "SOURCE",
+        neet_13563.SOURCE.__class__(
+            "neet_13563", neet_13563.EXPECTATIONS, neet_13563.SCHEMA, neet_13563.read_mirror, buggy
+        ),
+    )
     with pytest.raises(NameError, match="undefined_name"):
         _online_then_mirror(copy_raw, monkeypatch, lambda: pd.DataFrame({"Region": ["0"]}))
     assert rawstore.read_manifest(copy_raw.raw_dir) == before

@@ -1,5 +1,6 @@
 """The raw store owns the manifest (kunnskapsgrunnlag/store.py): a typed manifest, every mutation
 one method of `RawStore`, and `fetch/` never editing the manifest itself."""
+
 from __future__ import annotations
 
 import ast
@@ -20,8 +21,9 @@ def test_fetch_never_edits_the_manifest():
     writers = {"write_manifest", "_write", "add_event", "Manifest", "DatasetRecord", "Entry"}
     for path in sorted((PKG / "fetch").glob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
-        used = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)} | \
-               {a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) for a in n.names}
+        used = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)} | {
+            a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) for a in n.names
+        }
         assert not used & writers, (path.name, used & writers)
         assert "manifest.json" not in path.read_text(encoding="utf-8"), path.name
 
@@ -56,21 +58,34 @@ def test_drop_remove_is_a_store_method(tmp_path):
     drop = tmp_path / "raw" / "manual" / "skadehendelser.csv"
     drop.parent.mkdir(parents=True)
     drop.write_text("periode,hendelse,antall,kilde\n1980-1989,storm,1,x\n", encoding="utf-8")
-    raw.store("skadehendelser", drop.read_bytes(), ".csv",
-              {"vintage": "x", "source": {"kind": "manual", "drop_sha256": store.sha256_file(drop)}})
-    said = raw.drop_remove("skadehendelser", drop, "data/raw/manual/skadehendelser.csv",
-                           {"reason": "trukket tilbake", "how_to_fetch": "Fyll ut …"})
+    raw.store(
+        "skadehendelser",
+        drop.read_bytes(),
+        ".csv",
+        {"vintage": "x", "source": {"kind": "manual", "drop_sha256": store.sha256_file(drop)}},
+    )
+    said = raw.drop_remove(
+        "skadehendelser",
+        drop,
+        "data/raw/manual/skadehendelser.csv",
+        {"reason": "trukket tilbake", "how_to_fetch": "Fyll ut …"},
+    )
     assert "skadehendelser is now missing" in said and not drop.exists()
     assert raw.current_entry("skadehendelser")["status"] == "missing"
     assert raw.last_event("skadehendelser")["drop"] == "data/raw/manual/skadehendelser.csv"
 
 
-@pytest.mark.parametrize("record, why", [
-    ({"current": {"status": "maybe"}},
-     "entry 'neet_13563' is not a dataset record (current.status: Input should be 'ok' or 'missing')"),
-    ({"history": "x"}, "entry 'neet_13563' is not a dataset record (history: Input should be a valid list)"),
-    ("x", "entry 'neet_13563' is not a dataset record (the record: Input should be a valid dictionary"),
-])
+@pytest.mark.parametrize(
+    "record, why",
+    [
+        (
+            {"current": {"status": "maybe"}},
+            "entry 'neet_13563' is not a dataset record (current.status: Input should be 'ok' or 'missing')",
+        ),
+        ({"history": "x"}, "entry 'neet_13563' is not a dataset record (history: Input should be a valid list)"),
+        ("x", "entry 'neet_13563' is not a dataset record (the record: Input should be a valid dictionary"),
+    ],
+)
 def test_a_manifest_that_is_not_typed_right_is_one_clear_error(tmp_path, record, why):
     (tmp_path / "manifest.json").write_text(json.dumps({"datasets": {"neet_13563": record}}))
     with pytest.raises(ManifestError) as exc:

@@ -1,6 +1,7 @@
 """Text from data is text (issue 18, item 13): `fmt.md`, `fmt.html`, `fmt.typst` and `fmt.mpl` keep a
 string from a dataset verbatim and inert in the format it is written into, checked with the real
 engines (pandoc, Typst, matplotlib); Context writes captions and variables through them."""
+
 from __future__ import annotations
 
 import html
@@ -14,9 +15,17 @@ from kunnskapsgrunnlag import fmt
 
 ROOT = Path(__file__).resolve().parent.parent
 
-MARKUP = ["**fet** og _kursiv_", "[lenke](javascript:alert(1))", "<b>rå</b> <script>alert(1)</script>",
-          "#set text(red) #rect()", "$x^2$ og \\(y\\)", "@ref og {{< var region.navn >}}", "1980--1989 ... &amp;",
-          "a_b 3,6 «Drammen»", '"sitat"']
+MARKUP = [
+    "**fet** og _kursiv_",
+    "[lenke](javascript:alert(1))",
+    "<b>rå</b> <script>alert(1)</script>",
+    "#set text(red) #rect()",
+    "$x^2$ og \\(y\\)",
+    "@ref og {{< var region.navn >}}",
+    "1980--1989 ... &amp;",
+    "a_b 3,6 «Drammen»",
+    '"sitat"',
+]
 
 
 def _pandoc(markdown: str, to: str) -> str:
@@ -58,8 +67,16 @@ def test_typst_escape_is_verbatim(text):
 
 
 def test_ordinary_text_and_numbers_are_left_as_they_are():
-    for s in ("3,62", "−1,0", "+2,3", "(data mangler)", "gjennomforing_udir, tiltak_13563 og flytting_09588",
-              "Nore og Uvdal", "15-29 år", "1. januar 2025"):
+    for s in (
+        "3,62",
+        "−1,0",
+        "+2,3",
+        "(data mangler)",
+        "gjennomforing_udir, tiltak_13563 og flytting_09588",
+        "Nore og Uvdal",
+        "15-29 år",
+        "1. januar 2025",
+    ):
         assert fmt.md(s) == s
 
 
@@ -84,8 +101,15 @@ def test_matplotlib_draws_dollars_as_text():
 def test_context_writes_captions_and_variables_as_text(fetched, tmp_path):
     from kunnskapsgrunnlag.notebook import Context
 
-    params = dict(edition=2026, region="33", comparison_regions=["32"], root=str(ROOT), raw_dir=str(fetched.raw_dir),
-                  processed_dir=str(tmp_path / "p"), build_dir=str(tmp_path / "b"))
+    params = dict(
+        edition=2026,
+        region="33",
+        comparison_regions=["32"],
+        root=str(ROOT),
+        raw_dir=str(fetched.raw_dir),
+        processed_dir=str(tmp_path / "p"),
+        build_dir=str(tmp_path / "b"),
+    )
     ctx = Context("03_09_attraktive", params)
     kilde = "**fet** [lenke](javascript:alert(1)) <b>rå</b> #set $x^2$"
     cap = ctx.caption("fig-kollektivandel", cap="Andel daglige reiser", source=f"Kilde: {kilde}")

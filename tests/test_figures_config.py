@@ -1,4 +1,5 @@
 """config/figures.yml: every figure or table without a counterpart in R1023460 says why it exists."""
+
 from pathlib import Path
 
 import yaml

@@ -90,6 +90,7 @@ def import_graph() -> dict[str, set[str]]:
 
 def layers(graph: dict[str, set[str]]) -> dict[str, int]:
     """{module: its floor}: 1 for a module importing none of the package, else 1 + its highest import."""
+
     @cache
     def floor(m: str) -> int:
         return 1 + max((floor(d) for d in graph[m]), default=0)

@@ -1,5 +1,6 @@
 """Warm kernels (kunnskapsgrunnlag/kernels.py): forked from a preloaded server, yet a fresh process
 per notebook, with the same results as cold kernels."""
+
 from __future__ import annotations
 
 import json
@@ -77,8 +78,15 @@ def test_warm_server_forks_a_fresh_process_per_command(tmp_path):
         outs = []
         for i, code in enumerate((0, 3)):
             env = {**os.environ, "PROBE": f"run{i}", "PROBE_EXIT": str(code)}
-            p = kernels.popen(cmd, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                              start_new_session=True)
+            p = kernels.popen(
+                cmd,
+                env=env,
+                cwd=tmp_path,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                start_new_session=True,
+            )
             out, err = p.communicate(timeout=300)
             assert p.returncode == code, err
             assert "to stderr" in err
@@ -90,8 +98,15 @@ def test_warm_server_forks_a_fresh_process_per_command(tmp_path):
         assert state0 == state1 == "None"  # the first run's change is not seen by the second
         assert pandas0 == pandas1 == "True"  # preloaded
         # Ctrl-C path of the runner: the stand-in's process group is terminated -> the child goes too
-        p = kernels.popen(cmd, env={**os.environ, "PROBE_SLEEP": "1"}, cwd=tmp_path, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, text=True, start_new_session=True)
+        p = kernels.popen(
+            cmd,
+            env={**os.environ, "PROBE_SLEEP": "1"},
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
         pid = None
         for _ in range(300):
             line = p.stdout.readline()
@@ -125,8 +140,9 @@ def test_warm_and_cold_kernels_give_identical_notebooks(fetched, tmp_path):
     only = ["02_situasjonen", "03_04_arbeid"]
     res = {}
     for mode in ("warm", "cold"):  # the same folders (the parameters name them), kept apart afterwards
-        s = make_settings(raw_dir=fetched.raw_dir, processed_dir=tmp_path / "run" / "processed",
-                          build_dir=tmp_path / "run" / "build")
+        s = make_settings(
+            raw_dir=fetched.raw_dir, processed_dir=tmp_path / "run" / "processed", build_dir=tmp_path / "run" / "build"
+        )
         kernels.set_cold(mode == "cold")
         try:
             r = pipeline.build(s, jobs=2, only=only)

@@ -1,4 +1,5 @@
 """Maps on the mirror's boundaries: repaired geometries, the region's kommuner, legible legends."""
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -32,7 +33,7 @@ def test_choropleth_legend_is_norwegian_and_complete(kommuner):
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert len(labels) == 5 and all("," in label and "–" in label for label in labels)
     assert labels[0].startswith("0,70")
-    maps.attribution(fig)   # the credit is in the caption: nothing is drawn into the image
+    maps.attribution(fig)  # the credit is in the caption: nothing is drawn into the image
     assert not any("Kartverket" in t.get_text() for t in fig.texts)
 
 
@@ -53,8 +54,10 @@ def test_map_figure_matches_the_extent(kommuner, region):
     k = maps.region_kommuner(kommuner, region).reset_index(drop=True)
     x0, y0, x1, y1 = k.total_bounds
     k["v"] = np.linspace(-3, 5, len(k))
-    for make, beside in ((lambda: maps.choropleth(k, "v", "Indeks")[:2], False),
-                         (lambda: maps.diverging_choropleth(k, "v", "Endring")[:2], True)):
+    for make, beside in (
+        (lambda: maps.choropleth(k, "v", "Indeks")[:2], False),
+        (lambda: maps.diverging_choropleth(k, "v", "Endring")[:2], True),
+    ):
         fig, ax = make()
         fig.canvas.draw()
         w, h = fig.get_size_inches()
@@ -70,9 +73,15 @@ def test_dot_plot_labels_keep_clear_of_the_reference_line():
     """Figur 4 (issue 17): no value label crosses the national line, and all text is >= 7 pt."""
     fig, ax = plots.plt.subplots(figsize=(3.4, 4.4))
     values = [74.8, 79.3, 80.7, 81.2, 82.2, 82.3, 85.6]
-    labels = plots.dot_plot_with_reference(ax, [f"F{i}" for i in range(len(values))], values,
-                                           highlight=[v == 80.7 for v in values], reference=82.1,
-                                           reference_label="Hele landet 82,1", xlabel="Prosent")
+    labels = plots.dot_plot_with_reference(
+        ax,
+        [f"F{i}" for i in range(len(values))],
+        values,
+        highlight=[v == 80.7 for v in values],
+        reference=82.1,
+        reference_label="Hele landet 82,1",
+        xlabel="Prosent",
+    )
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
     line_x = ax.transData.transform((82.1, 0))[0]

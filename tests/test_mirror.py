@@ -1,5 +1,6 @@
 """The offline mirror is part of the configuration, and no data means no notebooks (issue 18,
 items 5 and 15). In-process on a small project copy with no mirror and no network."""
+
 from __future__ import annotations
 
 import re
@@ -38,7 +39,7 @@ def test_mirror_from_option_env_or_configuration(proj, tmp_path, monkeypatch):
     assert config.load_project()["defaults"]["mirror"] == "../shared/data"
     assert pipeline.resolve_mirror(s, None)[0] is None  # ../shared/data of this clone does not exist
     assert "does not exist" in pipeline.resolve_mirror(s, None)[1]
-    shared = (tmp_path / "clone" / "shared" / "data")
+    shared = tmp_path / "clone" / "shared" / "data"
     shared.mkdir(parents=True)
     assert pipeline.resolve_mirror(s, None) == (shared.resolve(), "config/project.yml defaults.mirror")
     monkeypatch.chdir(proj / "notebooks")  # relative to the project root, not the cwd

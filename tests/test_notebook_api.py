@@ -1,4 +1,5 @@
 """The shared notebook API (kunnskapsgrunnlag.notebook.Context) and its helpers."""
+
 import json
 import re
 
@@ -14,6 +15,7 @@ def _ctx(settings, name="02_situasjonen"):
 
 def test_tick_labels_show_true_values():
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -34,9 +36,9 @@ def test_diverging_classes_never_span_zero():
 
     vals = [-3.1, -0.4, 0.0, 0.2, 2.7, 3.0, 8.5, 11.0, -1.0]
     cls, bounds, signs = maps.diverging_classes(vals, k=6)
-    for (lo, hi), s in zip(bounds, signs):
+    for (lo, hi), s in zip(bounds, signs, strict=False):
         assert (lo < 0 and hi < 0 and s < 0) or (lo >= 0 and hi >= 0 and s > 0)
-    for v, c in zip(vals, cls):
+    for v, c in zip(vals, cls, strict=False):
         lo, hi = bounds[c]
         assert lo <= v <= hi
 
@@ -49,6 +51,7 @@ def test_figure_data_writes_the_csv_and_shows_nothing(fresh_settings, capsys):
     df = pd.DataFrame({"region": ["Buskerud"], "verdi": [3.6]})
     shown = []
     import IPython.display as disp
+
     orig = disp.display
     disp.display = lambda obj, raw=False, **kw: shown.append(obj)
     try:
@@ -72,13 +75,24 @@ def test_caption_adds_original_number_and_is_applied(fresh_settings, tmp_path):
     from kunnskapsgrunnlag import captions
 
     ctx = _ctx(fresh_settings)
-    cap = ctx.caption("fig-aldersbaereevne", cap="Aldersbæreevne i Telemark", alt="Linjer",
-                      source="Kilde: SSB, tabell 07459")
+    cap = ctx.caption(
+        "fig-aldersbaereevne", cap="Aldersbæreevne i Telemark", alt="Linjer", source="Kilde: SSB, tabell 07459"
+    )
     assert cap == "Aldersbæreevne i Telemark (erstatter Figur 1 i R1023460). Kilde: SSB, tabell 07459."
     ctx.save()
-    nb = {"cells": [{"cell_type": "code", "metadata": {}, "outputs": [], "source":
-                     "#| label: fig-aldersbaereevne\n#| fig-cap: \"gammel\"\nplt.show()"}],
-          "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    nb = {
+        "cells": [
+            {
+                "cell_type": "code",
+                "metadata": {},
+                "outputs": [],
+                "source": '#| label: fig-aldersbaereevne\n#| fig-cap: "gammel"\nplt.show()',
+            }
+        ],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
     p = tmp_path / "nb.ipynb"
     p.write_text(json.dumps(nb), encoding="utf-8")
     assert captions.apply_captions(fresh_settings, "02_situasjonen", p) == 1
@@ -132,8 +146,9 @@ def test_missing_note_is_text_without_query(fresh_settings):
 def test_require_and_coverage(fetched, monkeypatch):
     from kunnskapsgrunnlag.config import make_settings
 
-    s = make_settings(region="40", raw_dir=fetched.raw_dir, processed_dir=fetched.processed_dir,
-                      build_dir=fetched.build_dir)
+    s = make_settings(
+        region="40", raw_dir=fetched.raw_dir, processed_dir=fetched.processed_dir, build_dir=fetched.build_dir
+    )
     ctx = _ctx(s)
     assert ctx.try_load("levekaar_published") is None  # Buskerud-only transcription
     assert "Buskerud" in ctx.missing[0]["note"]
@@ -150,9 +165,11 @@ def test_forord_statement_lists_exactly_the_transcribed_datasets(fetched):
     from kunnskapsgrunnlag.notebook import data_status, edition_statement
 
     manifest = rawstore.read_manifest(fetched.raw_dir)["datasets"]
-    published = sorted(n for n, r in manifest.items()
-                       if r.get("current", {}).get("status") == "ok"
-                       and r["current"].get("source", {}).get("kind") == "published")
+    published = sorted(
+        n
+        for n, r in manifest.items()
+        if r.get("current", {}).get("status") == "ok" and r["current"].get("source", {}).get("kind") == "published"
+    )
     assert published == ["flytting_published", "levekaar_published", "tiltak_published"]
     st = data_status(fetched)
     assert sorted(st["transkribert"]) == published
@@ -166,8 +183,9 @@ def test_forord_statement_lists_exactly_the_transcribed_datasets(fetched):
     assert "SSB (tabell 06265, 07459, 09429, 13563 og 14288)" in v["datagrunnlag.tekst"]
     assert not re.search(r"kjøring|offline|speil", v["datagrunnlag.tekst"])  # the reader's words
     # another region: the Buskerud-only transcription is missing, not transcribed
-    s40 = make_settings(region="40", raw_dir=fetched.raw_dir, processed_dir=fetched.processed_dir,
-                        build_dir=fetched.build_dir)
+    s40 = make_settings(
+        region="40", raw_dir=fetched.raw_dir, processed_dir=fetched.processed_dir, build_dir=fetched.build_dir
+    )
     st40 = data_status(s40)
     assert "levekaar_published" in st40["mangler"] and "levekaar_published" not in st40["transkribert"]
 
@@ -192,26 +210,44 @@ def test_fallback_renders_notes_csv_links_resources_and_plan_region_blocks(tmp_p
     assert q["kg-plan-region"] is True  # the test project is the plan region's book
     (root / "_quarto.yml").write_text(yaml.safe_dump(q, allow_unicode=True), encoding="utf-8")
     (root / "figurdata").mkdir(exist_ok=True)
-    (root / "figurdata" / "fig-tall.csv").write_text("# Tall\n# Kilde: SSB\n# Konfigurasjon\na,b\n1,2\n", encoding="utf-8")
+    (root / "figurdata" / "fig-tall.csv").write_text(
+        "# Tall\n# Kilde: SSB\n# Konfigurasjon\na,b\n1,2\n", encoding="utf-8"
+    )
     note = '::: {.callout-important title="Data mangler: boliger"}\nTallene mangler. Se vedlegget *Datakilder*.\n:::\n'
     nb = nbformat.v4.new_notebook()
     nb.cells = [
-        nbformat.v4.new_code_cell('#| label: fig-tall\n#| fig-cap: "Tall i Testfylket. Kilde: SSB."\n#| fig-alt: "Et linjediagram over tall i testfylket"\nx', outputs=[
-            nbformat.v4.new_output("display_data", data={"image/png": base64.b64encode(_png()).decode(), "text/plain": "<Figure>"})]),
-        nbformat.v4.new_code_cell('#| label: fig-borte\n#| fig-cap: "Boliger: data mangler."\nx', outputs=[
-            nbformat.v4.new_output("display_data", data={"text/markdown": note})]),
-        nbformat.v4.new_code_cell('#| label: tbl-borte\n#| tbl-cap: "Tabell som mangler: data mangler."\nx', outputs=[
-            nbformat.v4.new_output("display_data", data={"text/markdown": note})]),
+        nbformat.v4.new_code_cell(
+            '#| label: fig-tall\n#| fig-cap: "Tall i Testfylket. Kilde: SSB."\n'
+            '#| fig-alt: "Et linjediagram over tall i testfylket"\nx',
+            outputs=[
+                nbformat.v4.new_output(
+                    "display_data", data={"image/png": base64.b64encode(_png()).decode(), "text/plain": "<Figure>"}
+                )
+            ],
+        ),
+        nbformat.v4.new_code_cell(
+            '#| label: fig-borte\n#| fig-cap: "Boliger: data mangler."\nx',
+            outputs=[nbformat.v4.new_output("display_data", data={"text/markdown": note})],
+        ),
+        nbformat.v4.new_code_cell(
+            '#| label: tbl-borte\n#| tbl-cap: "Tabell som mangler: data mangler."\nx',
+            outputs=[nbformat.v4.new_output("display_data", data={"text/markdown": note})],
+        ),
     ]
     nbformat.write(nb, str(root / "build/notebooks/03_api.ipynb"))
     with open(root / "kap/02_situasjonen.qmd", "a", encoding="utf-8") as fh:
-        fh.write("\n\n{{< embed /build/notebooks/03_api.ipynb#fig-tall >}}\n\n{{< embed /build/notebooks/03_api.ipynb#fig-borte >}}\n\n"
-                 "{{< embed /build/notebooks/03_api.ipynb#tbl-borte >}}\n\nSe @fig-borte og @tbl-borte.\n\n"
-                 '::: {.content-visible when-meta="kg-plan-region"}\nBare for planregionen.\n:::\n\n'
-                 '::: {.content-hidden when-meta="kg-plan-region"}\nFor alle andre regioner.\n:::\n')
+        fh.write(
+            "\n\n{{< embed /build/notebooks/03_api.ipynb#fig-tall >}}\n\n"
+            "{{< embed /build/notebooks/03_api.ipynb#fig-borte >}}\n\n"
+            "{{< embed /build/notebooks/03_api.ipynb#tbl-borte >}}\n\nSe @fig-borte og @tbl-borte.\n\n"
+            '::: {.content-visible when-meta="kg-plan-region"}\nBare for planregionen.\n:::\n\n'
+            '::: {.content-hidden when-meta="kg-plan-region"}\nFor alle andre regioner.\n:::\n'
+        )
     from kunnskapsgrunnlag.render.staging import prepare_site
+
     prepare_site(root)  # as the staged site: the links under each embed
     from kunnskapsgrunnlag.render.html_book import book_html
+
     res = render(root, root / "_out", renderer="pandoc")
     html = book_html(root / "_out")  # the chapter pages (kap/02_situasjonen.html has the figure)
     assert 'href="../figurdata/fig-tall.csv"' in html and (root / "_out" / "figurdata" / "fig-tall.csv").exists()

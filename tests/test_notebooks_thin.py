@@ -1,6 +1,7 @@
 """Thin notebooks for reviewers (issue 20 item 5), checked on the sources without running them:
 no code cell over 40 lines, a Markdown cell before every step (each code cell after the
 parameters cell), and none of the terse names the review found hard to read."""
+
 from __future__ import annotations
 
 import ast
@@ -34,8 +35,11 @@ def test_notebooks_are_found():
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_no_code_cell_over_40_lines(path):
-    long = [(i, len(_source(c).splitlines())) for i, c in enumerate(_cells(path))
-            if c["cell_type"] == "code" and len(_source(c).splitlines()) > MAX_LINES]
+    long = [
+        (i, len(_source(c).splitlines()))
+        for i, c in enumerate(_cells(path))
+        if c["cell_type"] == "code" and len(_source(c).splitlines()) > MAX_LINES
+    ]
     assert not long, f"{path.name}: code cells over {MAX_LINES} lines (cell index, lines): {long}"
 
 
@@ -44,9 +48,12 @@ def test_each_step_has_a_markdown_cell_before_it(path):
     cells = _cells(path)
     params = [i for i, c in enumerate(cells) if _is_parameters(c)]
     assert len(params) == 1, f"{path.name}: one parameters cell expected"
-    bare = [i for i in range(params[0] + 1, len(cells))
-            if cells[i]["cell_type"] == "code" and not (cells[i - 1]["cell_type"] == "markdown"
-                                                        and _source(cells[i - 1]).strip())]
+    bare = [
+        i
+        for i in range(params[0] + 1, len(cells))
+        if cells[i]["cell_type"] == "code"
+        and not (cells[i - 1]["cell_type"] == "markdown" and _source(cells[i - 1]).strip())
+    ]
     assert not bare, f"{path.name}: code cells without a Markdown cell before them (cell index): {bare}"
 
 

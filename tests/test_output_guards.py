@@ -1,6 +1,7 @@
 """`--out` can never remove a book or a folder holding one, and guards compare resolved paths
 (issue 18, items 4 and 14). In-process (typer's CliRunner) on a small project with stamped books:
 the refusal comes before anything is touched, so no build is needed."""
+
 from __future__ import annotations
 
 import re
@@ -44,8 +45,9 @@ def books(p: Path) -> dict:
     return {"book": tree_digest(p / "_book"), "raw": tree_digest(p / "data" / "raw")}
 
 
-@pytest.mark.parametrize("target", ["_book", "_book/2026-33", "_book/2026-33/sub", "_book/2026-40", "build",
-                                    "build/2026-33"])
+@pytest.mark.parametrize(
+    "target", ["_book", "_book/2026-33", "_book/2026-33/sub", "_book/2026-40", "build", "build/2026-33"]
+)
 @pytest.mark.parametrize("command", ["render", "build", "report"])
 def test_out_never_replaces_a_book_or_the_books_folder(proj, target, command):
     before = books(proj)
@@ -53,7 +55,7 @@ def test_out_never_replaces_a_book_or_the_books_folder(proj, target, command):
     out = norm(res.output)
     assert res.exit_code == 2, out
     assert "nothing was changed" in out and "Traceback" not in out
-    assert ("_book" in out or "build" in out)
+    assert "_book" in out or "build" in out
     assert books(proj) == before and not (proj / "build" / "2026-33").exists()
 
 

@@ -5,6 +5,7 @@ any clone folder; two checkouts sharing one environment never cross.
 Fast tests work in-process on small project copies (config/ and _quarto.yml, plus notebooks/ for
 the hashes); the slow ones build in a deep folder with spaces and æøå.
 """
+
 from __future__ import annotations
 
 import json
@@ -105,8 +106,12 @@ def test_notebook_parameters_are_relative_to_the_project_root(deep, monkeypatch)
     pub.mkdir(parents=True)
     monkeypatch.chdir(pub)
     again = config.settings_from_parameters(p)
-    assert (again.root, again.raw_dir, again.build_dir, again.processed_dir) == \
-        (s.root, s.raw_dir, s.build_dir, s.processed_dir)
+    assert (again.root, again.raw_dir, again.build_dir, again.processed_dir) == (
+        s.root,
+        s.raw_dir,
+        s.build_dir,
+        s.processed_dir,
+    )
 
 
 def test_source_notebook_defaults_write_into_the_default_configuration(deep, monkeypatch):
@@ -170,8 +175,14 @@ def test_a_dataset_entry_reruns_only_the_notebooks_that_read_it(deep, monkeypatc
 
 
 def test_the_reason_of_a_rerun_is_named():
-    old = {"source": "a", "parameters": {}, "inputs": {"x": "1"}, "code": "c",
-           "config": {"project.editions.2026.neet_year": "1"}, "upstream": {}}
+    old = {
+        "source": "a",
+        "parameters": {},
+        "inputs": {"x": "1"},
+        "code": "c",
+        "config": {"project.editions.2026.neet_year": "1"},
+        "upstream": {},
+    }
     new = {**old, "inputs": {"x": "2"}, "config": {"project.editions.2026.neet_year": "2"}}
     why = runner.rerun_reason(old, new)
     assert "input data changed: x" in why and "editions.2026.neet_year" in why

@@ -2,6 +2,7 @@
 configuration; the reader's language before the technical appendix; two appendices; one figure
 numbering per format; computed contrasts. The book tests read the session's default build
 (`built_project`); the region 40 test builds Telemark (slow)."""
+
 from __future__ import annotations
 
 import csv
@@ -20,9 +21,22 @@ from kunnskapsgrunnlag.render.html_book import book_html
 pypdf = pytest.importorskip("pypdf")
 
 # Words of the build, not of the reader (whole words; «speiler» the verb and «nettverk» are fine).
-BUILD_WORDS = [r"kjøring\w*", r"offline", r"online", r"speil(et|ene|fil\w*)?", r"nettilgang", r"uten nett",
-               r"config\w*", r"fil(a|en|er|ene)?", r"fil-\w+", r"query", r"spørring\w*", r"manifest\w*",
-               r"notatbok\w*", r"sha256"]
+BUILD_WORDS = [
+    r"kjøring\w*",
+    r"offline",
+    r"online",
+    r"speil(et|ene|fil\w*)?",
+    r"nettilgang",
+    r"uten nett",
+    r"config\w*",
+    r"fil(a|en|er|ene)?",
+    r"fil-\w+",
+    r"query",
+    r"spørring\w*",
+    r"manifest\w*",
+    r"notatbok\w*",
+    r"sha256",
+]
 # English that leaked from the mirror's notes or the catalogue (names such as «Individual
 # Placement and Support» are allowed, so only these words are looked for).
 ENGLISH = [r"summed", r"mirror", r"published", r"edition", r"only", r"national row", r"key", r"download"]
@@ -36,10 +50,12 @@ def _norm(text: str) -> str:
 def _offences(text: str) -> list[str]:
     bad = []
     for pat in BUILD_WORDS + ENGLISH:
-        bad += [text[max(0, m.start() - 50):m.end() + 30]
-                for m in re.finditer(rf"(?<![\w-]){pat}(?![\w-])", text, flags=re.I)]
+        bad += [
+            text[max(0, m.start() - 50) : m.end() + 30]
+            for m in re.finditer(rf"(?<![\w-]){pat}(?![\w-])", text, flags=re.I)
+        ]
     for pat in PATHS:
-        bad += [text[max(0, m.start() - 50):m.end() + 30] for m in re.finditer(pat, text)]
+        bad += [text[max(0, m.start() - 50) : m.end() + 30] for m in re.finditer(pat, text)]
     return bad
 
 
@@ -49,9 +65,14 @@ def book(built_project):
     reader = pypdf.PdfReader(str(proj / BOOK / PDF_NAME))
     pages = [_norm(p.extract_text() or "") for p in reader.pages]
     rep = yaml.safe_load((proj / "config" / "project.yml").read_text(encoding="utf-8"))["report"]
-    return {"proj": proj, "reader": reader, "pages": pages, "rep": rep,
-            "html": book_html(proj / BOOK),  # every chapter page, in book order
-            "vars": yaml.safe_load((proj / BUILD / "_variables.yml").read_text(encoding="utf-8"))}
+    return {
+        "proj": proj,
+        "reader": reader,
+        "pages": pages,
+        "rep": rep,
+        "html": book_html(proj / BOOK),  # every chapter page, in book order
+        "vars": yaml.safe_load((proj / BUILD / "_variables.yml").read_text(encoding="utf-8")),
+    }
 
 
 def _before_technical_appendix(pages: list[str]) -> str:
@@ -64,7 +85,7 @@ def _html_reader_text(html: str) -> str:
     """The HTML book's text up to the technical appendix, without scripts, styles, links to the
     notebooks (the notebook pages are developer material) and the CSV download links."""
     cut = html.find('id="sec-teknisk"')
-    html = html[:cut if cut > 0 else len(html)]
+    html = html[: cut if cut > 0 else len(html)]
     html = re.sub(r"<(script|style|nav)[^>]*>.*?</\1>", " ", html, flags=re.S)
     html = re.sub(r'<[^>]*class="[^"]*(kg-notebook|kg-csv)[^"]*"[^>]*>.*?</[^>]+>', " ", html, flags=re.S)
     html = re.sub(r"<a [^>]*>Vis notatboken[^<]*</a>", " ", html)
@@ -72,6 +93,7 @@ def _html_reader_text(html: str) -> str:
 
 
 # --- cover, metadata, forord --------------------------------------------------------------------
+
 
 def test_cover_and_metadata_name_this_edition_and_cite_the_original(book):
     from kunnskapsgrunnlag import publication
@@ -115,14 +137,18 @@ def test_edition_date_is_configured_or_the_newest_data_never_the_clock(fetched, 
     from kunnskapsgrunnlag import publication, rawstore
 
     manifest = rawstore.read_manifest(fetched.raw_dir)["datasets"]
-    newest = max(dt.date.fromisoformat(e["current"]["retrieved_at"][:10]) for e in manifest.values()
-                 if e.get("current", {}).get("status") == "ok")
+    newest = max(
+        dt.date.fromisoformat(e["current"]["retrieved_at"][:10])
+        for e in manifest.values()
+        if e.get("current", {}).get("status") == "ok"
+    )
     assert publication.edition_date(fetched) == newest
     monkeypatch.setitem(fetched.edition_params, "published", "2027-03-01")
     assert publication.edition_date(fetched) == dt.date(2027, 3, 1)
 
 
 # --- the reader's language -----------------------------------------------------------------------
+
 
 def test_pdf_text_before_the_technical_appendix_is_the_readers_language(book):
     text = _before_technical_appendix(book["pages"])
@@ -145,13 +171,14 @@ def test_missing_data_is_a_statement_about_the_data(book):
 
 # --- appendices ------------------------------------------------------------------------------
 
+
 def test_two_appendices_datakilder_in_both_formats_technical_in_html_and_csv(book):
     pages, html = book["pages"], book["html"]
     datakilder = " ".join(p for p in pages if "A Datakilder" in p[:80])
     for word in ("Kilde", "Innhold", "Periode", "Lisens", "Brukt i", "NLOD"):
         assert word in datakilder
     # the technical appendix is in the HTML (queries as short links) and not in the PDF
-    tech = html[html.find('id="sec-teknisk"'):]
+    tech = html[html.find('id="sec-teknisk"') :]
     assert "sha256" in tech and "spørring" in tech and 'href="https://data.ssb.no/' in tech
     assert not re.search(r">https?://", tech)  # link text is short, never the address itself
     assert "data.ssb.no" not in " ".join(pages)
@@ -163,6 +190,7 @@ def test_two_appendices_datakilder_in_both_formats_technical_in_html_and_csv(boo
 
 
 # --- one figure numbering per format -----------------------------------------------------------
+
 
 def test_figure_numbers_agree_between_captions_mapping_table_csv_and_config(book):
     from kunnskapsgrunnlag import appendix
@@ -180,7 +208,7 @@ def test_figure_numbers_agree_between_captions_mapping_table_csv_and_config(book
             assert pdf_nums[label] == pdf_num and html_nums[label] == html_num
             # the PDF caption with this number names the same original and relation
             i = text.find(f"{pdf_num}. ", text.find("Innledning og bakgrunn 1.1"))
-            assert i > 0 and f"({relation} {orig} i R1023460)" in text[i:i + 900], pdf_num
+            assert i > 0 and f"({relation} {orig} i R1023460)" in text[i : i + 900], pdf_num
             # the HTML book shows the per-chapter number
             assert html_num in _norm(htmlmod.unescape(book["html"]))
         elif relation == "ny":
@@ -191,26 +219,31 @@ def test_figure_numbers_agree_between_captions_mapping_table_csv_and_config(book
     assert "tilsvarer Figur 6 i R1023460" not in text
     # captions never carry the source twice (the image has no source line; the caption has one)
     # (the number also ends sentences that refer to the figure: look at every occurrence)
-    segments = [text[m.start():m.start() + 700] for m in re.finditer(re.escape(pdf_nums["fig-neet"] + ". "), text)]
+    segments = [text[m.start() : m.start() + 700] for m in re.finditer(re.escape(pdf_nums["fig-neet"] + ". "), text)]
     assert any(seg.count("Kilde:") == 1 for seg in segments)
     assert all(seg.count("Kilde:") <= 1 for seg in segments)
 
 
 # --- contrasts ---------------------------------------------------------------------------------
 
+
 def test_contrast_growth_and_out_migration_is_found_and_worded():
     from kunnskapsgrunnlag import contrasts
 
-    change = pd.DataFrame({"region_code": ["1", "2", "3", "4", "5"],
-                           "region_name": ["Al", "Bø", "Ca", "Do", "Ek"],
-                           "endring_pst": [9.24, 1.0, -4.0, 2.0, 0.5]})
-    migration = pd.DataFrame({"region_code": ["1", "2", "3", "4", "5"],
-                              "netto_innenlands": [-310, 50, 40, 10, -5]})
+    change = pd.DataFrame(
+        {
+            "region_code": ["1", "2", "3", "4", "5"],
+            "region_name": ["Al", "Bø", "Ca", "Do", "Ek"],
+            "endring_pst": [9.24, 1.0, -4.0, 2.0, 0.5],
+        }
+    )
+    migration = pd.DataFrame({"region_code": ["1", "2", "3", "4", "5"], "netto_innenlands": [-310, 50, 40, 10, -5]})
     found = contrasts.growth_vs_migration(change, migration, top=1)
     assert [(c.kommune, c.kind, c.growth_rank, c.net_rank) for c in found] == [("Al", "growth", 1, 1)]
     s = contrasts.sentence(found[0], region_name="Fylket", first=2020, last=2026, year=2024)
-    assert s.startswith("Al hadde den sterkeste befolkningsveksten av kommunene i Fylket fra 2020 til 2026 "
-                        "(+9,2 prosent)")
+    assert s.startswith(
+        "Al hadde den sterkeste befolkningsveksten av kommunene i Fylket fra 2020 til 2026 (+9,2 prosent)"
+    )
     assert "den største innenlandske nettoutflyttingen i 2024 (−310 personer)" in s
     # a decline with the largest in-migration is the mirror case
     found = contrasts.growth_vs_migration(change, migration.assign(netto_innenlands=[5, 1, 90, 2, 3]), top=1)
@@ -227,6 +260,7 @@ def test_book_states_the_contrast_computed_from_its_data(book):
 
 
 # --- another region: cover and metadata ---------------------------------------------------------
+
 
 @pytest.mark.slow
 def test_region_40_cover_and_metadata(tmp_path, mirror):
@@ -280,12 +314,12 @@ def test_figure_text_is_at_least_7_pt_at_print_size():
     from kunnskapsgrunnlag import plots
 
     plots.use_style()
-    fig, ax = plt.subplots(figsize=(9.5, 5.2))   # wider than the text: printed at about two thirds
+    fig, ax = plt.subplots(figsize=(9.5, 5.2))  # wider than the text: printed at about two thirds
     ax.plot([1, 2], [1, 2], label="Hele landet")
     ax.text(1, 1, "Oppland 81,2", fontsize=7)
     ax.tick_params(labelsize=7.5)
     ax.legend(fontsize=6)
-    fig.savefig(io.BytesIO(), format="png")       # IPython's inline display goes through the same call
+    fig.savefig(io.BytesIO(), format="png")  # IPython's inline display goes through the same call
     scale = plots.print_scale(fig)
     texts = [t for t in fig.findobj(matplotlib.text.Text) if t.get_text()]
     texts += [ax.xaxis.get_major_ticks()[0].label1, ax.yaxis.get_major_ticks()[0].label1]
@@ -303,7 +337,7 @@ def _page_fill(page) -> float:
             ys.append(tm[5] * cm[3] + cm[5])
 
     page.extract_text(visitor_text=visit)
-    body = [y for y in ys if 72 < y < height - 60]   # between the footer and the running header
+    body = [y for y in ys if 72 < y < height - 60]  # between the footer and the running header
     return (height - 72 - min(body)) / (height - 144) if body else 0.0
 
 

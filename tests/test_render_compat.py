@@ -5,6 +5,7 @@ pages of both renderers, and the fallback's output compared with what real Quart
 Fast tests use the small book of test_render_fallback.py and the behaviour corpus; the tests on
 the full report only read the session's `built_project`.
 """
+
 from __future__ import annotations
 
 import base64
@@ -47,13 +48,16 @@ def _add_cell(root: Path, label: str, outputs: list, cap: str = "Tittel") -> Non
 
 def _embed(root: Path, label: str, file: str = "kap/02_situasjonen.qmd") -> None:
     p = root / file
-    p.write_text(p.read_text(encoding="utf-8") + f"\n\n{{{{< embed /build/notebooks/02_test.ipynb#{label} >}}}}\n",
-                 encoding="utf-8")
+    p.write_text(
+        p.read_text(encoding="utf-8") + f"\n\n{{{{< embed /build/notebooks/02_test.ipynb#{label} >}}}}\n",
+        encoding="utf-8",
+    )
 
 
 def _png_output(extra: dict | None = None) -> dict:
-    return nbformat.v4.new_output("display_data", data={
-        "image/png": base64.b64encode(_png()).decode(), "text/plain": "<Figure>", **(extra or {})})
+    return nbformat.v4.new_output(
+        "display_data", data={"image/png": base64.b64encode(_png()).decode(), "text/plain": "<Figure>", **(extra or {})}
+    )
 
 
 @pytest.fixture
@@ -106,12 +110,12 @@ def test_rule_error_output(small):
 
 def test_rule_mime_refuses_an_html_table(small):
     # a pandas table as text/html + text/plain: Typst shows the plain text, not the table
-    html = nbformat.v4.new_output("execute_result", data={"text/html": "<table></table>", "text/plain": "  a"},
-                                  execution_count=1)
+    html = nbformat.v4.new_output(
+        "execute_result", data={"text/html": "<table></table>", "text/plain": "  a"}, execution_count=1
+    )
     _add_cell(small, "tbl-html", [html])
     _embed(small, "tbl-html")
-    assert {(p.rule, p.detail) for p in compat.problems(small)} == {
-        ("mime", "output 1 has only text/html, text/plain")}
+    assert {(p.rule, p.detail) for p in compat.problems(small)} == {("mime", "output 1 has only text/html, text/plain")}
 
 
 def test_rule_shortcode_in_title(small):
@@ -123,8 +127,9 @@ def test_rule_shortcode_in_title(small):
 
 def test_rule_shortcode_in_book_title(small):
     q = small / "_quarto.yml"
-    q.write_text(q.read_text(encoding="utf-8").replace('title: "', 'title: "{{< var region.navn >}} ', 1),
-                 encoding="utf-8")
+    q.write_text(
+        q.read_text(encoding="utf-8").replace('title: "', 'title: "{{< var region.navn >}} ', 1), encoding="utf-8"
+    )
     assert ("shortcode-in-title", "_quarto.yml") in _rules(small)
 
 
@@ -147,8 +152,9 @@ def test_rule_embed_twice(small):
 
 def test_rule_crossref_kind_and_target(small):
     p = small / "kap/99_datakilder.qmd"
-    p.write_text(p.read_text(encoding="utf-8") + "\nSe @eq-vekst og @fig-borte, skriv til ola@bfk.no.\n",
-                 encoding="utf-8")
+    p.write_text(
+        p.read_text(encoding="utf-8") + "\nSe @eq-vekst og @fig-borte, skriv til ola@bfk.no.\n", encoding="utf-8"
+    )
     found = {(x.rule, x.detail.split()[0]) for x in compat.problems(small)}
     assert found == {("crossref-kind", "@eq-vekst"), ("crossref-target", "@fig-borte")}
 
@@ -172,9 +178,15 @@ def test_behaviour_corpus_cells_are_judged_as_quarto_rendered_them():
         label = compat._label(cell)
         if label:
             verdict[label] = sorted({p.rule for p in compat.check_cell(cell, file="cases.ipynb", where=label)})
-    assert verdict == {"fig-one": [], "fig-link": [], "tbl-md": [],
-                       "fig-html-extra": ["mime", "one-output"], "fig-md-extra": ["one-output"],
-                       "fig-print-extra": ["printed-output"], "tbl-html": ["mime"]}
+    assert verdict == {
+        "fig-one": [],
+        "fig-link": [],
+        "tbl-md": [],
+        "fig-html-extra": ["mime", "one-output"],
+        "fig-md-extra": ["one-output"],
+        "fig-print-extra": ["printed-output"],
+        "tbl-html": ["mime"],
+    }
 
 
 def test_behaviour_corpus_book(tmp_path):
@@ -182,13 +194,16 @@ def test_behaviour_corpus_book(tmp_path):
     Staged as the project stages its book, the titles are resolved; the rest stays refused."""
     root = shutil.copytree(_need(CORPUS / "input"), tmp_path / "corpus")
     before = {(p.rule, p.file) for p in compat.problems(root)}
-    assert {("notebook-preview", "_quarto.yml"), ("shortcode-in-title", "titles.qmd"),
-            ("one-output", "embeds.qmd"), ("printed-output", "embeds.qmd")} <= before
+    assert {
+        ("notebook-preview", "_quarto.yml"),
+        ("shortcode-in-title", "titles.qmd"),
+        ("one-output", "embeds.qmd"),
+        ("printed-output", "embeds.qmd"),
+    } <= before
     staging.prepare_site(root)
     after = {(p.rule, p.file) for p in compat.problems(root)}
     assert ("shortcode-in-title", "titles.qmd") not in after
-    assert (root / "titles.qmd").read_text(encoding="utf-8").splitlines()[0] == \
-        "# Situasjonen i Telemark {#sec-titles}"
+    assert (root / "titles.qmd").read_text(encoding="utf-8").splitlines()[0] == "# Situasjonen i Telemark {#sec-titles}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -202,8 +217,10 @@ def test_staged_link_block_is_the_pattern_quarto_renders(small):
     m = re.search(r"\{\{< embed /build/notebooks/02_test\.ipynb#fig-alder >\}\}\n\n(::: \{[^}]*\}\n)(.*)\n:::\n", text)
     assert m, text[:800]
     assert m.group(1) == '::: {.content-visible when-format="html"}\n'
-    assert m.group(2).startswith("[Last ned tallene (CSV)](../figurdata/fig-alder.csv){.kg-csv} "
-                                 "[Vis notatboken](../notebooks/02_test.html#cell-id=")
+    assert m.group(2).startswith(
+        "[Last ned tallene (CSV)](../figurdata/fig-alder.csv){.kg-csv} "
+        "[Vis notatboken](../notebooks/02_test.html#cell-id="
+    )
     corpus = CORPUS / "input" / "embeds.qmd"
     if corpus.exists():
         case = corpus.read_text(encoding="utf-8")
@@ -216,29 +233,40 @@ def test_staged_link_block_is_the_pattern_quarto_renders(small):
 
 
 def test_link_hrefs_are_relative_to_the_page():
-    assert "](figurdata/fig-x.csv)" in staging.link_block(page_dir="", label="fig-x", notebook="a.ipynb",
-                                                          cell_id="c1", has_csv=True)
+    assert "](figurdata/fig-x.csv)" in staging.link_block(
+        page_dir="", label="fig-x", notebook="a.ipynb", cell_id="c1", has_csv=True
+    )
     block = staging.link_block(page_dir="report", label="fig-x", notebook="a.ipynb", cell_id=None, has_csv=False)
     assert "](../notebooks/a.html)" in block and "CSV" not in block
 
 
 def test_included_section_links_from_its_chapter_page():
-    pages = staging.book_pages({"book": {"chapters": ["index.qmd", {"part": "Del", "chapters": ["report/03.qmd"]}]}},
-                               {"index.qmd": "# F", "report/03.qmd": "{{< include /report/sections/a.qmd >}}",
-                                "report/sections/a.qmd": "## A"})
-    assert pages == {"index.qmd": "index.html", "report/03.qmd": "report/03.html",
-                     "report/sections/a.qmd": "report/03.html"}
+    pages = staging.book_pages(
+        {"book": {"chapters": ["index.qmd", {"part": "Del", "chapters": ["report/03.qmd"]}]}},
+        {
+            "index.qmd": "# F",
+            "report/03.qmd": "{{< include /report/sections/a.qmd >}}",
+            "report/sections/a.qmd": "## A",
+        },
+    )
+    assert pages == {
+        "index.qmd": "index.html",
+        "report/03.qmd": "report/03.html",
+        "report/sections/a.qmd": "report/03.html",
+    }
 
 
 def test_heading_values_resolved_and_escaped():
-    text = "---\ntitle: \"Om {{< var region.navn >}}\"\n---\n# I {{< var region.navn >}} {#sec-x}\n\n" \
-           "Tekst {{< var region.navn >}}.\n\n```\n# {{< var region.navn >}}\n```\n## {{< var ukjent >}}\n"
+    text = (
+        '---\ntitle: "Om {{< var region.navn >}}"\n---\n# I {{< var region.navn >}} {#sec-x}\n\n'
+        "Tekst {{< var region.navn >}}.\n\n```\n# {{< var region.navn >}}\n```\n## {{< var ukjent >}}\n"
+    )
     out = staging.resolve_heading_vars(text, {"region": {"navn": "Møre *og* Romsdal"}})
     assert 'title: "Om Møre \\*og\\* Romsdal"' in out
     assert "# I Møre \\*og\\* Romsdal {#sec-x}" in out
-    assert "Tekst {{< var region.navn >}}." in out           # prose: left to the renderer
-    assert "```\n# {{< var region.navn >}}\n```" in out     # code: untouched
-    assert "## {{< var ukjent >}}" in out                   # unknown: the checker names it
+    assert "Tekst {{< var region.navn >}}." in out  # prose: left to the renderer
+    assert "```\n# {{< var region.navn >}}\n```" in out  # code: untouched
+    assert "## {{< var ukjent >}}" in out  # unknown: the checker names it
 
 
 # --------------------------------------------------------------------------------------------
@@ -265,8 +293,13 @@ def test_quarto_pages_get_focusable_tables_and_unique_landmarks(tmp_path):
 def report(built_project) -> dict:
     out = built_project / BOOK
     site = built_project / BUILD / "site"
-    return {"proj": built_project, "out": out, "site": site, "html": book_html(out),
-            "embeds": [e for e in staging.book_embeds(site) if e.label.split("-")[0] in ("fig", "tbl")]}
+    return {
+        "proj": built_project,
+        "out": out,
+        "site": site,
+        "html": book_html(out),
+        "embeds": [e for e in staging.book_embeds(site) if e.label.split("-")[0] in ("fig", "tbl")],
+    }
 
 
 def test_fallback_links_match_the_staged_links(report):
@@ -282,8 +315,9 @@ def test_fallback_links_match_the_staged_links(report):
         assert (f'href="../figurdata/{e.label}.csv"' in page_html) == csv.exists(), e.label
         assert e.page.startswith("report/"), e.page
         staged = (site / e.source).read_text(encoding="utf-8")
-        m = re.search(re.escape(f"#{e.label} >}}}}") + r"\n\n::: \{\.content-visible when-format=\"html\"\}\n(.*)\n:::",
-                      staged)
+        m = re.search(
+            re.escape(f"#{e.label} >}}}}") + r"\n\n::: \{\.content-visible when-format=\"html\"\}\n(.*)\n:::", staged
+        )
         assert m, e.label
         nb_href = re.search(r"\[Vis notatboken\]\(\.\./(notebooks/[^)#]+)(#[^)]*)?\)", m.group(1))
         assert nb_href, m.group(1)
@@ -294,6 +328,7 @@ def test_fallback_links_match_the_staged_links(report):
         assert f'href="../{e.page}#{e.label}"' in page  # the same back-link as under Quarto
     # nothing of it in the PDF, and no box of an undisplayable output
     import pypdf
+
     pdf = next(out.glob("*.pdf"))
     text = " ".join(p.extract_text() or "" for p in pypdf.PdfReader(str(pdf)).pages)
     for word in ("Last ned tallene", "Vis notatboken", "Unable to display output"):
@@ -302,6 +337,7 @@ def test_fallback_links_match_the_staged_links(report):
 
 def test_no_raw_shortcode_in_any_published_file(report):
     import pypdf
+
     bad = []
     for f in sorted(report["out"].rglob("*")):
         if not f.is_file():
@@ -312,6 +348,7 @@ def test_no_raw_shortcode_in_any_published_file(report):
 
             def titles(items) -> list[str]:
                 return [t for x in items for t in (titles(x) if isinstance(x, list) else [x.title])]
+
             text += " ".join(titles(reader.outline)) + str(reader.metadata or {})
         elif f.suffix in (".html", ".json", ".js", ".css", ".csv", ".txt", ".xml"):
             text = f.read_text(encoding="utf-8", errors="replace")
@@ -362,8 +399,9 @@ def test_same_pages_and_figures_as_quarto(report):
     out = report["out"]
     label = re.compile(r'\bid="((?:fig|tbl)-[a-z0-9-]+?)"')
     q_pages = sorted(f.relative_to(qdir).as_posix() for f in qdir.rglob("*.html"))
-    f_pages = sorted(f.relative_to(out).as_posix() for f in out.glob("*.html")) + \
-        sorted(f.relative_to(out).as_posix() for f in (out / "report").glob("*.html"))
+    f_pages = sorted(f.relative_to(out).as_posix() for f in out.glob("*.html")) + sorted(
+        f.relative_to(out).as_posix() for f in (out / "report").glob("*.html")
+    )
     # pages added to the sources since the reference render (commit db3f400); they have no Quarto page yet
     added_since_reference = {"report/07_teknisk_vedlegg.html"}
     assert sorted(set(f_pages) - added_since_reference) == q_pages
@@ -384,6 +422,7 @@ def test_same_pages_and_figures_as_quarto(report):
 
 def test_publish_modes_never_touches_the_project_or_the_working_directory(tmp_path, monkeypatch):
     from kunnskapsgrunnlag.render import publish_modes
+
     proj = tmp_path / "proj"
     (proj / "_book").mkdir(parents=True)
     tool = proj / "tool.sh"

@@ -1,4 +1,5 @@
 """The pandoc + Typst fallback renderer on a tiny Quarto book built in tmp_path."""
+
 from __future__ import annotations
 
 import os
@@ -203,7 +204,8 @@ Bare i PDF-utgaven.
 Planregion og ikke HTML.
 :::
 
-Setning med [spennet for HTML]{{.content-visible when-format="html"}}[spennet for Typst]{{.content-visible when-format="typst"}} og [skjult spenn]{{.content-hidden when-meta="kg-plan-region"}} slutt.
+Setning med [spennet for HTML]{{.content-visible when-format="html"}}[spennet for
+Typst]{{.content-visible when-format="typst"}} og [skjult spenn]{{.content-hidden when-meta="kg-plan-region"}} slutt.
 """
 
 DATAKILDER = """\
@@ -226,42 +228,58 @@ TABLE_MD = """\
 def _png(width: int = 160, height: int = 100) -> bytes:
     rows = b"".join(
         b"\x00" + bytes(v for x in range(width) for v in (x * 255 // width, y * 255 // height, 150))
-        for y in range(height))
+        for y in range(height)
+    )
 
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
 
 
 def _notebook(path: Path) -> None:
     import base64
+
     nb = nbformat.v4.new_notebook()
     nb.cells = [
         nbformat.v4.new_markdown_cell("# Testnotatbok"),
         nbformat.v4.new_code_cell("x = 1"),
         nbformat.v4.new_code_cell(
-            '#| label: fig-alder\n'
+            "#| label: fig-alder\n"
             '#| fig-cap: "Aldersbæreevne i Buskerud og landet, 2020–2025. Kilde: SSB, tabell 07459."\n'
             '#| fig-alt: "Linjediagram over aldersbæreevnen i Buskerud og i hele landet"\n'
-            'plot()',
-            outputs=[nbformat.v4.new_output(
-                "display_data",
-                data={"image/png": base64.b64encode(_png()).decode(), "text/plain": "<Figure>"})]),
+            "plot()",
+            outputs=[
+                nbformat.v4.new_output(
+                    "display_data", data={"image/png": base64.b64encode(_png()).decode(), "text/plain": "<Figure>"}
+                )
+            ],
+        ),
         nbformat.v4.new_code_cell(
-            '#| label: tbl-levekaar\n'
+            "#| label: tbl-levekaar\n"
             '#| tbl-cap: "Levekårsindeks for kommunene i Buskerud. Kilde: SSB og Agenda Kaupang."\n'
-            'table()',
-            outputs=[nbformat.v4.new_output(
-                "display_data", data={"text/markdown": TABLE_MD, "text/plain": "<Markdown>"})]),
+            "table()",
+            outputs=[
+                nbformat.v4.new_output("display_data", data={"text/markdown": TABLE_MD, "text/plain": "<Markdown>"})
+            ],
+        ),
         nbformat.v4.new_code_cell(
-            '#| label: txt-oppsummering\nsummary()',
-            outputs=[nbformat.v4.new_output(
-                "display_data",
-                data={"text/markdown": "Som @fig-alder viser, er bæreevnen **lavere** i Buskerud.",
-                      "text/plain": "<Markdown>"})]),
+            "#| label: txt-oppsummering\nsummary()",
+            outputs=[
+                nbformat.v4.new_output(
+                    "display_data",
+                    data={
+                        "text/markdown": "Som @fig-alder viser, er bæreevnen **lavere** i Buskerud.",
+                        "text/plain": "<Markdown>",
+                    },
+                )
+            ],
+        ),
     ]
     path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, str(path))
@@ -284,8 +302,7 @@ def make_project(root: Path) -> Path:
         p.write_text(text, encoding="utf-8")
     _notebook(root / "build/notebooks/02_test.ipynb")
     (root / "figurdata").mkdir()
-    (root / "figurdata" / "fig-alder.csv").write_text("# Aldersbæreevne\naar,verdi\n2025,3.6\n",
-                                                     encoding="utf-8")
+    (root / "figurdata" / "fig-alder.csv").write_text("# Aldersbæreevne\naar,verdi\n2025,3.6\n", encoding="utf-8")
     (root / "figurdata" / "notat.txt").write_text("ikke en ressurs\n", encoding="utf-8")
     prepare_site(root)  # as pipeline.stage_site does: links under the embeds, values in headings
     return root
@@ -299,6 +316,7 @@ def _html_text(html: str) -> str:
     """Visible text of an HTML page (tags removed, entities decoded, spaces normalised)."""
     import html as html_mod
     import re
+
     body = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
     return _norm(html_mod.unescape(re.sub(r"<[^>]+>", "", body)))
 
@@ -313,8 +331,7 @@ def rendered(tmp_path_factory):
     reader = pypdf.PdfReader(str(res["pdf"]))
     pages = [_norm(p.extract_text() or "") for p in reader.pages]
     html = book_html(out)  # every chapter page, in book order
-    return {"root": root, "out": out, "res": res, "html": html, "pages": pages,
-            "reader": reader, "seconds": seconds}
+    return {"root": root, "out": out, "res": res, "html": html, "pages": pages, "reader": reader, "seconds": seconds}
 
 
 # --------------------------------------------------------------------------------------------
@@ -335,8 +352,14 @@ def test_html_page(rendered):
     text = _html_text(html)
     assert '<html lang="nb">' in html
     # cover header
-    for s in ("Testrapport for Buskerud", "Del 1 – Et lite testkunnskapsgrunnlag", "Buskerud fylkeskommune",
-              "2. februar 2026", "R-0042", "Testutgave, reprodusert fra åpne data"):
+    for s in (
+        "Testrapport for Buskerud",
+        "Del 1 – Et lite testkunnskapsgrunnlag",
+        "Buskerud fylkeskommune",
+        "2. februar 2026",
+        "R-0042",
+        "Testutgave, reprodusert fra åpne data",
+    ):
         assert s in text, s
     assert 'href="testrapport.pdf"' in html
     # search box + script, sidebar toc
@@ -344,9 +367,16 @@ def test_html_page(rendered):
     assert (rendered["out"] / "assets" / "search.js").exists()
     assert (rendered["out"] / "assets" / "book.css").exists()
     assert 'id="toc"' in html
-    toc = html[html.index('id="toc"'):html.index("</nav>")]
-    for s in ("Forord", "Første del", "1</span>Innledning", "1.1</span>Bakgrunn",
-              "2</span>Situasjonen i Buskerud", "Vedlegg", "A</span>Datakilder"):
+    toc = html[html.index('id="toc"') : html.index("</nav>")]
+    for s in (
+        "Forord",
+        "Første del",
+        "1</span>Innledning",
+        "1.1</span>Bakgrunn",
+        "2</span>Situasjonen i Buskerud",
+        "Vedlegg",
+        "A</span>Datakilder",
+    ):
         assert s in toc, s
     # variables, no leftovers
     assert "Aldersbæreevnen i Buskerud var 3,6 i 2025, mot 3,9" in text
@@ -360,8 +390,8 @@ def test_html_numbering_and_crossrefs(rendered):
     assert '<span class="header-section-number">1.1.1</span> Detaljer' in html
     assert '<span class="header-section-number">A</span> Datakilder' in html
     assert '<span class="header-section-number">A.1</span> Statistikk' in html
-    assert 'header-section-number">' not in html[html.index("Forord") - 200:html.index("Forord")]
-    assert "Ikke nummerert" in html and "header-section-number\">1.1.1.1" not in html
+    assert 'header-section-number">' not in html[html.index("Forord") - 200 : html.index("Forord")]
+    assert "Ikke nummerert" in html and 'header-section-number">1.1.1.1' not in html
     # cross-references are links with the numbers
     # (HTML: per chapter, as Quarto's HTML book; the figure and the table are in chapter 2)
     assert '<a href="#fig-alder" class="kg-xref">Figur 2.1</a>' in html.replace("\xa0", " ")
@@ -381,6 +411,7 @@ def test_html_is_a_book_with_one_page_per_chapter(rendered):
     file's name, the sidebar on every page, previous/next links; every link resolves."""
     import posixpath
     import re
+
     out = rendered["out"]
     names = [f.relative_to(out).as_posix() for f in page_files(out)]
     assert names == ["index.html", "kap/01_innledning.html", "kap/02_situasjonen.html", "kap/99_datakilder.html"]
@@ -406,8 +437,9 @@ def test_html_figures_tables_callouts(rendered):
     html = rendered["html"]
     text = _html_text(html)
     assert '<figure class="kg-figure" id="fig-alder">' in html
-    assert ('<img src="../figures/fig-alder.png" '
-            'alt="Linjediagram over aldersbæreevnen i Buskerud og i hele landet"') in html
+    assert (
+        '<img src="../figures/fig-alder.png" alt="Linjediagram over aldersbæreevnen i Buskerud og i hele landet"'
+    ) in html
     assert "<figcaption>" in html and "Figur 2.1. Aldersbæreevne i Buskerud og landet, 2020–2025." in text
     assert "Kilde: SSB, tabell 07459." in text
     assert 'id="tbl-levekaar"' in html and "Tabell 2.1. Levekårsindeks for kommunene i Buskerud." in text
@@ -439,8 +471,15 @@ def test_pdf_cover_toc_and_layout(rendered):
     box = reader.pages[0].mediabox
     assert abs(float(box.width) - 595.3) < 1 and abs(float(box.height) - 841.9) < 1  # A4
     cover = pages[0]
-    for s in ("Testrapport for Buskerud", "Del 1 – Et lite testkunnskapsgrunnlag", "Buskerud fylkeskommune",
-              "2. februar 2026", "R-0042", "Testutgave, reprodusert fra åpne data", "Agenda Test og Asplan Prøve"):
+    for s in (
+        "Testrapport for Buskerud",
+        "Del 1 – Et lite testkunnskapsgrunnlag",
+        "Buskerud fylkeskommune",
+        "2. februar 2026",
+        "R-0042",
+        "Testutgave, reprodusert fra åpne data",
+        "Agenda Test og Asplan Prøve",
+    ):
         assert s in cover, s
     toc = pages[1]
     assert "Innhold" in toc
@@ -483,7 +522,7 @@ def test_pdf_content(rendered):
     assert xobjects and any(x.get_object()["/Subtype"] == "/Image" for x in xobjects.values())
     typ = (rendered["out"] / "_build" / "book.typ").read_text(encoding="utf-8")
     assert 'alt: "Linjediagram over aldersbæreevnen i Buskerud og i hele landet"' in typ
-    assert '#set text(lang: lang' in typ or 'lang: "nb"' in typ
+    assert "#set text(lang: lang" in typ or 'lang: "nb"' in typ
 
 
 def test_second_render_reuses_notebook_html(rendered):
@@ -546,13 +585,16 @@ def test_unknown_crossref(project):
     assert "@fig-ukjent" in msg and "kap/delkapitler/detaljer.qmd" in msg
 
 
-@pytest.mark.parametrize("text, needle", [
-    ("{{< pagebreak >}}", "unsupported shortcode"),
-    ("::: {.column-margin}\nI margen.\n:::", "column-margin"),
-    ("::: {.callout-note}\nAldri lukket.", "never closed"),
-    ("![Et bilde](bilde.png)", "images in the text"),
-    ("Utslipp av CO<sub>2</sub> i fylket.", "raw html"),
-])
+@pytest.mark.parametrize(
+    "text, needle",
+    [
+        ("{{< pagebreak >}}", "unsupported shortcode"),
+        ("::: {.column-margin}\nI margen.\n:::", "column-margin"),
+        ("::: {.callout-note}\nAldri lukket.", "never closed"),
+        ("![Et bilde](bilde.png)", "images in the text"),
+        ("Utslipp av CO<sub>2</sub> i fylket.", "raw html"),
+    ],
+)
 def test_unsupported_constructs(project, text, needle):
     _append(project, "kap/99_datakilder.qmd", text)
     with pytest.raises(RenderError) as exc:
@@ -576,8 +618,11 @@ def test_renderer_selection(project, monkeypatch):
     with pytest.raises(RenderError, match="unknown renderer"):
         render(project, project / "_out", renderer="latex")
     calls = []
-    monkeypatch.setattr(render_mod, "render_fallback",
-                        lambda root, out: calls.append((root, out)) or {"html": Path("h"), "pdf": Path("p")})
+    monkeypatch.setattr(
+        render_mod,
+        "render_fallback",
+        lambda root, out: calls.append((root, out)) or {"html": Path("h"), "pdf": Path("p")},
+    )
     assert render(project, None, renderer="auto")["renderer"] == "pandoc"
     assert calls == [(project.resolve(), None)]
 
@@ -591,6 +636,7 @@ def test_helpers():
 def test_quarto_assets_match_the_fallback():
     """One Typst template (one look): the fallback has no copy of the Quarto partial."""
     from kunnskapsgrunnlag.render.fallback import PROJECT_TYPST_TEMPLATE
+
     asset = REPO / "report" / "assets" / "typst-template.typ"
     assert PROJECT_TYPST_TEMPLATE == asset and asset.exists()
     assert not list((REPO / "kunnskapsgrunnlag").rglob("typst-template.typ"))
@@ -629,19 +675,22 @@ def test_project_resources_are_copied(rendered):
 
 def test_project_resources_folder(tmp_path):
     from kunnskapsgrunnlag.render.fallback import copy_resources, load_book
+
     root = make_project(tmp_path / "book")
     (root / "vedlegg" / "kart").mkdir(parents=True)
     (root / "vedlegg" / "kart" / "a.geojson").write_text("{}", encoding="utf-8")
     q = root / "_quarto.yml"
-    q.write_text(q.read_text(encoding="utf-8").replace("    - figurdata/*.csv\n",
-                                                      "    - figurdata/*.csv\n    - vedlegg/\n"),
-                 encoding="utf-8")
+    q.write_text(
+        q.read_text(encoding="utf-8").replace("    - figurdata/*.csv\n", "    - figurdata/*.csv\n    - vedlegg/\n"),
+        encoding="utf-8",
+    )
     out = tmp_path / "out"
     copied = copy_resources(load_book(root), out)
     assert sorted(p.relative_to(out).as_posix() for p in copied) == [
-        "figurdata/fig-alder.csv", "vedlegg/kart/a.geojson"]
-    q.write_text(q.read_text(encoding="utf-8").replace("    - vedlegg/\n", "    - ../hemmelig/*\n"),
-                 encoding="utf-8")
+        "figurdata/fig-alder.csv",
+        "vedlegg/kart/a.geojson",
+    ]
+    q.write_text(q.read_text(encoding="utf-8").replace("    - vedlegg/\n", "    - ../hemmelig/*\n"), encoding="utf-8")
     with pytest.raises(RenderError, match="project.resources"):
         copy_resources(load_book(root), out)
 
@@ -650,6 +699,7 @@ def test_published_files_use_relative_paths_only(rendered):
     """No published file (HTML, scripts, notebook pages, the PDF's text) names the build
     machine's folders: not the project's absolute path, nor /tmp/, /home/, /root/."""
     from kunnskapsgrunnlag.render import machine_paths
+
     assert str(rendered["root"]).startswith("/")
     found = machine_paths(rendered["out"], rendered["root"])
     assert found == [], found
@@ -664,20 +714,26 @@ def test_published_files_use_relative_paths_only(rendered):
 
 def test_quarto_output_is_scrubbed_of_embed_markers(tmp_path):
     from kunnskapsgrunnlag.render import _scrub_quarto_html, check_relative
+
     out = tmp_path / "_book"
     out.mkdir()
     page = out / "kap.html"
-    page.write_text(f'<div class="cell" data-notebook="{tmp_path}/build/notebooks/02.ipynb" '
-                    'data-notebook-title="02.ipynb" data-notebook-cellid="cell-3"><img></div>',
-                    encoding="utf-8")
+    page.write_text(
+        f'<div class="cell" data-notebook="{tmp_path}/build/notebooks/02.ipynb" '
+        'data-notebook-title="02.ipynb" data-notebook-cellid="cell-3"><img></div>',
+        encoding="utf-8",
+    )
     nb = out / "build" / "notebooks" / "02.ipynb"
     nb.parent.mkdir(parents=True)
-    nb.write_text('{"cells": [], "metadata": {"papermill": {"input_path": "%s/notebooks/02.ipynb", '
-                  '"output_path": "%s/build/notebooks/02.ipynb", "parameters": {"root": ".."}}}}'
-                  % (tmp_path, tmp_path), encoding="utf-8")
+    nb.write_text(
+        '{"cells": [], "metadata": {"papermill": {"input_path": "%s/notebooks/02.ipynb", '
+        '"output_path": "%s/build/notebooks/02.ipynb", "parameters": {"root": ".."}}}}' % (tmp_path, tmp_path),
+        encoding="utf-8",
+    )
     _scrub_quarto_html(out)
     assert page.read_text(encoding="utf-8") == '<div class="cell"><img></div>'
     import json
+
     assert json.loads(nb.read_text(encoding="utf-8"))["metadata"]["papermill"] == {"parameters": {"root": ".."}}
     check_relative(out, tmp_path)
     (out / "search.json").write_text(f'[{{"href": "{tmp_path}/x.html"}}]', encoding="utf-8")
@@ -704,8 +760,7 @@ def _render_error(project) -> str:
 
 def test_chapter_title_only_from_an_include(project):
     (project / "index.qmd").write_text("{{< include /kap/00_forord.qmd >}}\n", encoding="utf-8")
-    (project / "kap/00_forord.qmd").write_text("# Forord {#sec-forord .unnumbered}\n\n" + FORORD,
-                                              encoding="utf-8")
+    (project / "kap/00_forord.qmd").write_text("# Forord {#sec-forord .unnumbered}\n\n" + FORORD, encoding="utf-8")
     msg = _render_error(project)
     assert msg.startswith("index.qmd:") and "include" in msg and "level-1 heading" in msg
 
@@ -727,9 +782,12 @@ def test_second_level1_heading_from_an_include(project):
 
 def test_level3_heading_directly_under_a_chapter(project):
     p = project / "kap/99_datakilder.qmd"
-    p.write_text(p.read_text(encoding="utf-8").replace(
-        "# Datakilder {#sec-datakilder}\n", "# Datakilder {#sec-datakilder}\n\n### For dypt\n\nTekst.\n"),
-        encoding="utf-8")
+    p.write_text(
+        p.read_text(encoding="utf-8").replace(
+            "# Datakilder {#sec-datakilder}\n", "# Datakilder {#sec-datakilder}\n\n### For dypt\n\nTekst.\n"
+        ),
+        encoding="utf-8",
+    )
     msg = _render_error(project)
     assert msg.startswith("kap/99_datakilder.qmd:")
     assert "A.0.1" in msg or "skips a level" in msg  # (the accessibility check may name it first)
@@ -737,8 +795,9 @@ def test_level3_heading_directly_under_a_chapter(project):
 
 def test_figure_in_an_unnumbered_chapter(project):
     p = project / "kap/02_situasjonen.qmd"
-    p.write_text(p.read_text(encoding="utf-8").replace(
-        "{#sec-situasjonen}", "{#sec-situasjonen .unnumbered}"), encoding="utf-8")
+    p.write_text(
+        p.read_text(encoding="utf-8").replace("{#sec-situasjonen}", "{#sec-situasjonen .unnumbered}"), encoding="utf-8"
+    )
     msg = _render_error(project)
     assert msg.startswith("kap/02_situasjonen.qmd:") and "unnumbered chapter" in msg and "fig-alder" in msg
 
@@ -748,13 +807,16 @@ def test_index_headings_are_unnumbered(rendered):
     unnumbered chapter."""
     html = rendered["html"]
     at = html.index("Om denne utgaven")
-    assert "header-section-number" not in html[at - 200:at]
+    assert "header-section-number" not in html[at - 200 : at]
 
 
-@pytest.mark.parametrize("text, needle", [
-    ('::: {.content-visible when-profile="intern"}\nTekst.\n:::', "profile"),
-    ('::: {.content-visible .callout-note when-meta="kg-plan-region"}\nTekst.\n:::', "conditional div"),
-])
+@pytest.mark.parametrize(
+    "text, needle",
+    [
+        ('::: {.content-visible when-profile="intern"}\nTekst.\n:::', "profile"),
+        ('::: {.content-visible .callout-note when-meta="kg-plan-region"}\nTekst.\n:::', "conditional div"),
+    ],
+)
 def test_unsupported_conditional_content(project, text, needle):
     _append(project, "kap/99_datakilder.qmd", text)
     msg = _render_error(project)
@@ -766,6 +828,7 @@ def test_unsupported_conditional_content(project, text, needle):
 # --------------------------------------------------------------------------------------------
 def _project_quarto() -> dict:
     import yaml
+
     return yaml.safe_load((REPO / "_quarto.yml").read_text(encoding="utf-8"))
 
 
@@ -800,6 +863,7 @@ def test_quarto_typst_book_format_uses_the_project_cover():
     chapter) unless another Typst book format extension is chosen: `kg-typst` from
     _extensions/kg calls the project's article() with the cover fields."""
     import yaml
+
     q = _project_quarto()
     assert "typst" not in q["format"], "plain `typst` would use Quarto's orange-book cover"
     kg = q["format"]["kg-typst"]
@@ -812,14 +876,22 @@ def test_quarto_typst_book_format_uses_the_project_cover():
     show = (REPO / "_extensions/kg/typst-show.typ").read_text(encoding="utf-8")
     assert "article(" in show and '#set figure(numbering: "1")' in show
     partial = (REPO / "report/assets/typst-template.typ").read_text(encoding="utf-8")
-    for name in ("#let article(", "#let kg-part(", "#let kg-appendix-start(", "kg-report-number",
-                 "$report-number$", "$publisher$", "$edition-note$"):
+    for name in (
+        "#let article(",
+        "#let kg-part(",
+        "#let kg-appendix-start(",
+        "kg-report-number",
+        "$report-number$",
+        "$publisher$",
+        "$edition-note$",
+    ):
         assert name in partial, name
     lua = (REPO / "_extensions/kg/kg-book.lua").read_text(encoding="utf-8")
     for name in ("#kg-part[", "#kg-appendix-start()", '"A.1.1"', "unnumbered", "bookItemType"):
         assert name in lua, name
     # every argument typst-show passes is one article() reads
     import re
+
     passed = set(re.findall(r"^\s+(\w+):", show, re.M))
     read = set(re.findall(r'a\.at\("(\w+)"', partial))
     assert passed <= read, passed - read
@@ -827,13 +899,14 @@ def test_quarto_typst_book_format_uses_the_project_cover():
 
 def test_fallback_reads_the_kg_typst_format(tmp_path):
     from kunnskapsgrunnlag.render.fallback import typst_format
+
     q = _project_quarto()
     name, cfg = typst_format(q)
     assert name == "kg-typst" and cfg["papersize"] == "a4"
     assert typst_format({"format": {"typst": {"toc": True}}}) == ("typst", {"toc": True})
 
 
-QUARTO_API_MOCK = r'''
+QUARTO_API_MOCK = r"""
 -- The parts of Quarto's Lua API that kg-book.lua uses, for running it under plain pandoc:
 -- book item markers are HTML comments "<!-- item:TYPE N -->" in the test document.
 local current = nil
@@ -855,7 +928,7 @@ quarto = {
   },
 }
 return dofile(KG_BOOK_LUA)
-'''
+"""
 
 QUARTO_BOOK_MD = """\
 ---
@@ -913,34 +986,68 @@ def test_quarto_typst_pieces_compile_with_the_project_partial(tmp_path):
     import typst
 
     from kunnskapsgrunnlag.render.fallback import pandoc_path
+
     (tmp_path / "harness.lua").write_text(
-        QUARTO_API_MOCK.replace("KG_BOOK_LUA", repr(str(REPO / "_extensions/kg/kg-book.lua"))),
-        encoding="utf-8")
+        QUARTO_API_MOCK.replace("KG_BOOK_LUA", repr(str(REPO / "_extensions/kg/kg-book.lua"))), encoding="utf-8"
+    )
     (tmp_path / "book.md").write_text(QUARTO_BOOK_MD, encoding="utf-8")
-    body = subprocess.run([pandoc_path(), "book.md", "-t", "typst", "--lua-filter", "harness.lua"],
-                          cwd=tmp_path, capture_output=True, text=True, check=True).stdout
+    body = subprocess.run(
+        [pandoc_path(), "book.md", "-t", "typst", "--lua-filter", "harness.lua"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     partial = (REPO / "report/assets/typst-template.typ").read_text(encoding="utf-8")
-    fields = {"publisher": "Buskerud fylkeskommune", "report-number": "R1023460",
-              "edition-note": "Utgave 2026, reprodusert fra åpne data"}
-    partial = re.sub(r"\$if\(([\w-]+)\)\$\[\$[\w-]+\$\]\$else\$none\$endif\$",
-                     lambda m: f"[{fields[m.group(1)]}]", partial)
+    fields = {
+        "publisher": "Buskerud fylkeskommune",
+        "report-number": "R1023460",
+        "edition-note": "Utgave 2026, reprodusert fra åpne data",
+    }
+    partial = re.sub(
+        r"\$if\(([\w-]+)\)\$\[\$[\w-]+\$\]\$else\$none\$endif\$", lambda m: f"[{fields[m.group(1)]}]", partial
+    )
     # typst-show.typ with the values Quarto fills in for this project's _quarto.yml
     show = (REPO / "_extensions/kg/typst-show.typ").read_text(encoding="utf-8")
-    values = {"title": "Kunnskapsgrunnlag til Buskerudplanen", "subtitle": "Del 1",
-              "date": "2. februar 2026", "lang": "nb", "papersize": "a4", "fontsize": "10.5pt",
-              "section-numbering": "1.1.1", "toc-depth": "2", "toc-title": "Innhold"}
-    show = re.sub(r"\$if\(by-author\)\$.*?\$endif\$\n",
-                  "  authors: ((name: [Agenda Kaupang og Asplan Viak]),),\n", show, flags=re.S)
+    values = {
+        "title": "Kunnskapsgrunnlag til Buskerudplanen",
+        "subtitle": "Del 1",
+        "date": "2. februar 2026",
+        "lang": "nb",
+        "papersize": "a4",
+        "fontsize": "10.5pt",
+        "section-numbering": "1.1.1",
+        "toc-depth": "2",
+        "toc-title": "Innhold",
+    }
+    show = re.sub(
+        r"\$if\(by-author\)\$.*?\$endif\$\n",
+        "  authors: ((name: [Agenda Kaupang og Asplan Viak]),),\n",
+        show,
+        flags=re.S,
+    )
     show = re.sub(r"\$if\(margin\)\$.*?\$endif\$\n", "  margin: (x: 2.5cm, y: 2.5cm,),\n", show, flags=re.S)
-    show = show.replace("$if(lang)$$lang$$else$nb$endif$", "nb").replace(
-        "$if(papersize)$$papersize$$else$a4$endif$", "a4").replace(
-        "$if(toc)$true$else$false$endif$", "true")
-    show = re.sub(r"\$if\(([\w-]+)\)\$\n(.*?)\$endif\$\n",
-                  lambda m: m.group(2).replace(f"${m.group(1)}$", values[m.group(1)]), show, flags=re.S)
+    show = (
+        show.replace("$if(lang)$$lang$$else$nb$endif$", "nb")
+        .replace("$if(papersize)$$papersize$$else$a4$endif$", "a4")
+        .replace("$if(toc)$true$else$false$endif$", "true")
+    )
+    show = re.sub(
+        r"\$if\(([\w-]+)\)\$\n(.*?)\$endif\$\n",
+        lambda m: m.group(2).replace(f"${m.group(1)}$", values[m.group(1)]),
+        show,
+        flags=re.S,
+    )
     assert "$" not in show, show
-    doc = (partial + "\n" + show + "\n" + body
-           + '\n#figure(rect(), caption: [Tabellen], kind: "quarto-float-tbl", supplement: "Tabell") <tbl-a>\n'
-           + "Se @tbl-a.\n")
+    doc = (
+        partial
+        + "\n"
+        + show
+        + "\n"
+        + body
+        + '\n#figure(rect(), caption: [Tabellen], kind: "quarto-float-tbl", supplement: "Tabell") <tbl-a>\n'
+        + "Se @tbl-a.\n"
+    )
     (tmp_path / "book.typ").write_text(doc, encoding="utf-8")
     typst.compile(str(tmp_path / "book.typ"), output=str(tmp_path / "book.pdf"))
     pages = [_norm(p.extract_text() or "") for p in pypdf.PdfReader(str(tmp_path / "book.pdf")).pages]
@@ -957,10 +1064,12 @@ def test_quarto_typst_pieces_compile_with_the_project_partial(tmp_path):
 
 def test_staged_site_gets_the_project_extension(tmp_path):
     from kunnskapsgrunnlag.render import ensure_extensions
+
     site = tmp_path / "site"
     site.mkdir()
     copied = ensure_extensions(site)
     assert site / "_extensions" / "kg" in copied
-    assert (site / "_extensions/kg/_extension.yml").read_text(encoding="utf-8") == \
-        (REPO / "_extensions/kg/_extension.yml").read_text(encoding="utf-8")
+    assert (site / "_extensions/kg/_extension.yml").read_text(encoding="utf-8") == (
+        REPO / "_extensions/kg/_extension.yml"
+    ).read_text(encoding="utf-8")
     assert ensure_extensions(site) == []  # an existing extension is left alone

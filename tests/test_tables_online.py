@@ -5,6 +5,7 @@ The 13563 answer below is a FIXTURE shaped like SSB's tidy answer (region, HovAr
 labels, Alder groups with labels, status): no real 13563 answer with these codes exists offline, so
 the catalogue marks the codes as unverified. Tabell 3's 09588 back-test is in test_fetch_online.py.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -16,8 +17,13 @@ from kunnskapsgrunnlag import calc, rawstore, tables
 from kunnskapsgrunnlag.sources.tiltak_13563 import tabell2_from_13563
 
 PUBLISHED = Path(__file__).resolve().parent.parent / "config" / "published"
-AGES = [("15-19", "15-19 år"), ("20-29", "20-29 år"), ("30-61", "30-61 år"), ("62-66", "62-66 år"),
-        ("67-74", "67-74 år")]
+AGES = [
+    ("15-19", "15-19 år"),
+    ("20-29", "20-29 år"),
+    ("30-61", "30-61 år"),
+    ("62-66", "62-66 år"),
+    ("67-74", "67-74 år"),
+]
 
 
 def tiltak_13563_fixture(pub: pd.DataFrame) -> pd.DataFrame:
@@ -28,13 +34,26 @@ def tiltak_13563_fixture(pub: pd.DataFrame) -> pd.DataFrame:
         n = int(r.deltakere_20_66)
         split = {"15-19": 11, "20-29": n // 3, "30-61": n - n // 3 - n // 10, "62-66": n // 10, "67-74": 7}
         for code, label in AGES:
-            for st, st_label, v in (("U.01", "Deltakere på arbeidsmarkedstiltak", split[code]),
-                                    ("A.01", "Sysselsatte", 1000 + split[code])):
-                rows.append({"region_level": "land" if r.region_code == "0" else "fylke",
-                             "region_code": r.region_code, "region_name": r.region, "period": "2024",
-                             "HovArbStyrkStatus": st, "HovArbStyrkStatus_label": st_label,
-                             "Alder": code, "Alder_label": label, "ContentsCode": "Bosatte",
-                             "ContentsCode_label": "Bosatte", "value": v, "status": ""})
+            for st, st_label, v in (
+                ("U.01", "Deltakere på arbeidsmarkedstiltak", split[code]),
+                ("A.01", "Sysselsatte", 1000 + split[code]),
+            ):
+                rows.append(
+                    {
+                        "region_level": "land" if r.region_code == "0" else "fylke",
+                        "region_code": r.region_code,
+                        "region_name": r.region,
+                        "period": "2024",
+                        "HovArbStyrkStatus": st,
+                        "HovArbStyrkStatus_label": st_label,
+                        "Alder": code,
+                        "Alder_label": label,
+                        "ContentsCode": "Bosatte",
+                        "ContentsCode_label": "Bosatte",
+                        "value": v,
+                        "status": "",
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -86,9 +105,19 @@ def test_the_notebooks_take_the_online_table_when_fetched(ctx):
     assert "transkribert" in tables.route_sentence(t, "antallene", "SSBs tabell 13563")
     # with 13563 in the raw store: the online route, whatever the edition
     pub = pd.read_csv(PUBLISHED / "tabell2_tiltak.csv", dtype={"region_code": str})
-    rawstore.store_frame(ctx.settings.raw_dir, "tiltak_13563", tiltak_13563_fixture(pub),
-                         {"title": "fixture", "provider": "ssb", "table": "13563", "licence": "", "vintage": "2024",
-                          "source": {"kind": "online", "url": "fixture"}})
+    rawstore.store_frame(
+        ctx.settings.raw_dir,
+        "tiltak_13563",
+        tiltak_13563_fixture(pub),
+        {
+            "title": "fixture",
+            "provider": "ssb",
+            "table": "13563",
+            "licence": "",
+            "vintage": "2024",
+            "source": {"kind": "online", "url": "fixture"},
+        },
+    )
     t = tables.tabell2(ctx)
     assert t.route == tables.ONLINE and t.dataset == "tiltak_13563"
     assert int(t.data.set_index("region_code").loc["33", "deltakere_20_66"]) == 2370

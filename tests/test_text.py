@@ -1,4 +1,5 @@
 """Sentence builders (kunnskapsgrunnlag.text): latest available year stated, missing as one plain sentence."""
+
 from kunnskapsgrunnlag import text
 from kunnskapsgrunnlag.notebook import MISSING_TEXT
 
@@ -35,14 +36,16 @@ def test_ab_sentences_follow_the_numbers():
 
 
 def test_missing_is_one_plain_sentence():
-    outs = [text.population_total("Telemark", None, None, 2027),
-            text.ab_level("Telemark", None, 3.9, 2026, 2027),
-            text.ab_comparison("Telemark", None, None, None, 2027, [], None, [], None),
-            text.ab_norway_outlook(None, None, 2037, None, 2050, 2026),
-            text.projection_region("Telemark", None, 1.0, 2026, 2050),
-            text.projection_kommuner("Telemark", None, None, None, 2026, 2050),
-            text.population_kommuner_growth(None, None, 2020, None, 2027),
-            text.completion_missing(2019)]
+    outs = [
+        text.population_total("Telemark", None, None, 2027),
+        text.ab_level("Telemark", None, 3.9, 2026, 2027),
+        text.ab_comparison("Telemark", None, None, None, 2027, [], None, [], None),
+        text.ab_norway_outlook(None, None, 2037, None, 2050, 2026),
+        text.projection_region("Telemark", None, 1.0, 2026, 2050),
+        text.projection_kommuner("Telemark", None, None, None, 2026, 2050),
+        text.population_kommuner_growth(None, None, 2020, None, 2027),
+        text.completion_missing(2019),
+    ]
     for s in outs:
         assert MISSING_TEXT not in s and "data mangler" not in s
         assert s.endswith(".") and s.count(". ") == 0 and "mangler" in s, s
@@ -56,8 +59,10 @@ def test_comparison_names_highest_and_lowest():
 
 def test_neet_sentence():
     s = text.neet_share("Buskerud", 10.64, 2024, 2025)
-    assert s == ("I 2024 (siste tilgjengelige år) var 10,6 prosent av de unge i alderen 15–29 år i Buskerud verken "
-                 "i arbeid, utdanning eller opplæring (NEET).")
+    assert s == (
+        "I 2024 (siste tilgjengelige år) var 10,6 prosent av de unge i alderen 15–29 år i Buskerud verken "
+        "i arbeid, utdanning eller opplæring (NEET)."
+    )
     assert MISSING_TEXT not in text.neet_share("Telemark", None, None, 2025)
 
 
@@ -93,8 +98,10 @@ def test_levekaar_sentences_follow_the_basis_and_the_numbers():
     assert "transkribert" in text.levekaar_method("publisert") and text.levekaar_method("mangler") == ""
     assert "passer til tabellen de er hentet fra" in text.levekaar_method("publisert")
     s = text.levekaar_extremes("Buskerud", "publisert", ["Drammen", "Flå"], 1.38, ["Hole"], 0.7, 6, 18)
-    assert s == ("Indeksen er høyest, altså levekårene svakest etter dette målet, i Drammen og Flå (1,38) og lavest i "
-                 "Hole (0,70). 6 av de 18 kommunene ligger over 1,0.")
+    assert s == (
+        "Indeksen er høyest, altså levekårene svakest etter dette målet, i Drammen og Flå (1,38) og lavest i "
+        "Hole (0,70). 6 av de 18 kommunene ligger over 1,0."
+    )
     assert "over landsandelen" in text.levekaar_extremes("X", "utdanning", ["A"], 1.2, ["B"], 0.8, 1, 2)
 
 
@@ -104,8 +111,10 @@ def test_migration_sentences():
     assert s.startswith("Buskerud som helhet hadde en innenlandsk nettoinnflytting på 43 personer. I 2 av 4 kommuner")
     assert "Størst netto tilflytting hadde Drammen (245), fulgt av Lier, mens Ål hadde det største netto tapet" in s
     assert "i alt 2 kommuner hadde netto utflytting." in s
-    assert s.endswith("Blant fylkene vant Akershus og Østfold flest innbyggere fra resten av landet, mens Finnmark og "
-                      "Nordland hadde størst netto utflytting.")
+    assert s.endswith(
+        "Blant fylkene vant Akershus og Østfold flest innbyggere fra resten av landet, mens Finnmark og "
+        "Nordland hadde størst netto utflytting."
+    )
     only_fylker = text.migration_findings("Telemark", -50, None, ["A"], ["B"])
     assert "Telemark hadde en innenlandsk netto på" in only_fylker and "kommuner" not in only_fylker
     assert text.migration_findings("X", None, None, None, None) == ""

@@ -13,6 +13,7 @@ transcription or API) and the result says so. A dataset pinned with `kunnskapsgr
 left as it is. Only network and HTTP failures of the online route fall back to the mirror
 (`ONLINE_ERRORS`); every write to data/raw and its manifest is a `store.RawStore` method.
 """
+
 from __future__ import annotations
 
 import socket
@@ -59,6 +60,7 @@ def network_available(host: str = "data.ssb.no", port: int = 443, timeout: float
 @dataclass
 class PlannedRequest:
     """One HTTP request the online route would send for a dataset (what `fetch --dry-run` prints)."""
+
     dataset: str
     method: str
     url: str
@@ -71,8 +73,10 @@ def plan_requests(name: str, spec: dict, settings: Settings) -> list[PlannedRequ
     prov = spec.get("provider")
     if prov == "ssb":
         table = spec["table"]
-        return [PlannedRequest(name, "POST", ssb.data_url(table), ssb.post_body(q), ssb.query_url(table, q))
-                for q in resolve_query(spec, settings)]
+        return [
+            PlannedRequest(name, "POST", ssb.data_url(table), ssb.post_body(q), ssb.query_url(table, q))
+            for q in resolve_query(spec, settings)
+        ]
     if prov == "udir":
         r = resolve_query(spec, settings)
         return [PlannedRequest(name, "GET", udir.query_url(r))]
@@ -150,26 +154,34 @@ def read_source(name: str, path: Path, read: Callable[[], pd.DataFrame], what: s
     except OSError as exc:
         raise DataFileError(f"{name}: {path}: cannot read the {what}: {exc.strerror or exc}") from None
     if not data.strip():
-        raise DataFileError(f"{name}: {path}: the {what} is empty ({len(data)} bytes); expected a header row "
-                            f"and at least one data row; {fix}")
+        raise DataFileError(
+            f"{name}: {path}: the {what} is empty ({len(data)} bytes); expected a header row "
+            f"and at least one data row; {fix}"
+        )
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise DataFileError(f"{name}: {path}: not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}; "
-                            "probably Latin-1/Windows-1252). Save it as UTF-8 (in Excel: \"CSV UTF-8\") "
-                            "and run `kunnskapsgrunnlag fetch` again") from None
+        raise DataFileError(
+            f"{name}: {path}: not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}; "
+            'probably Latin-1/Windows-1252). Save it as UTF-8 (in Excel: "CSV UTF-8") '
+            "and run `kunnskapsgrunnlag fetch` again"
+        ) from None
     head = data.decode("utf-8").lstrip("\ufeff").split("\n", 1)[0]
     if ";" in head and "," not in head:
-        raise DataFileError(f"{name}: {path}: the columns are separated by semicolons (Excel with Norwegian "
-                            "settings); save it comma-separated (decimal point, not comma), as in "
-                            f"docs/file-drops.md, and run `kunnskapsgrunnlag fetch` again")
+        raise DataFileError(
+            f"{name}: {path}: the columns are separated by semicolons (Excel with Norwegian "
+            "settings); save it comma-separated (decimal point, not comma), as in "
+            f"docs/file-drops.md, and run `kunnskapsgrunnlag fetch` again"
+        )
     try:
         return read()
     except KeyError as exc:
         col = str(exc).strip("'\"")
-        raise DataFileError(f"{name}: {path}: column {col!r} not found (the header is: {_header(path)}); "
-                            f"the {what} does not have the expected layout; {fix}") from None
+        raise DataFileError(
+            f"{name}: {path}: column {col!r} not found (the header is: {_header(path)}); "
+            f"the {what} does not have the expected layout; {fix}"
+        ) from None
     except pd.errors.EmptyDataError:
         raise DataFileError(f"{name}: {path}: no header row; {fix}") from None
     except pd.errors.ParserError as exc:
@@ -187,24 +199,39 @@ def _refuse(settings: Settings, name: str, exc: ValidationError, payload: bytes,
         cur = RawStore(settings.raw_dir).current_entry(name)
     except (ManifestError, MissingData):
         cur = {}
-    kept = (f"the current vintage ({cur['file']}) stays current" if cur.get("status") == "ok"
-            else "the dataset stays as it was (no vintage of it is stored)")
+    kept = (
+        f"the current vintage ({cur['file']}) stays current"
+        if cur.get("status") == "ok"
+        else "the dataset stays as it was (no vintage of it is stored)"
+    )
     where = f"kept aside as {aside}" if aside else "not kept aside (the raw folder cannot be written)"
-    todo = (f"fix the file and run `kunnskapsgrunnlag fetch` again, or withdraw it with "
-            f"`kunnskapsgrunnlag drop remove {name}`") if drop else \
-        "check the source and run `kunnskapsgrunnlag fetch` again"
+    todo = (
+        (
+            f"fix the file and run `kunnskapsgrunnlag fetch` again, or withdraw it with "
+            f"`kunnskapsgrunnlag drop remove {name}`"
+        )
+        if drop
+        else "check the source and run `kunnskapsgrunnlag fetch` again"
+    )
     exc.args = (f"{reason}\n{name}: refused, nothing stored: {kept}; the refused file is {where}. To go on: {todo}.",)
     raise exc
 
 
-def _store_validated(settings: Settings, name: str, df: pd.DataFrame, meta: dict, file_label: str,
-                     original: tuple[bytes, str] | None = None) -> dict:
+def _store_validated(
+    settings: Settings,
+    name: str,
+    df: pd.DataFrame,
+    meta: dict,
+    file_label: str,
+    original: tuple[bytes, str] | None = None,
+) -> dict:
     from .. import plausibility, sources  # pandera is slow to import; only needed when something is stored
 
     try:
         checked = sources.validate(name, df, file_label)
-        notes = plausibility.check_dataset(name, checked, sources.expectations(name), file_label, settings.raw_dir,
-                                           meta.get("vintage"))
+        notes = plausibility.check_dataset(
+            name, checked, sources.expectations(name), file_label, settings.raw_dir, meta.get("vintage")
+        )
     except ValidationError as exc:
         payload, suffix = original or (df.to_csv(index=False, lineterminator="\n").encode("utf-8"), ".csv")
         _refuse(settings, name, exc, payload, suffix, drop=(meta.get("source") or {}).get("kind") == "manual")
@@ -221,8 +248,10 @@ def _source(name: str):
 
     src = sources.get(name)
     if src is None:
-        raise DataFileError(f"{name}: no dataset module kunnskapsgrunnlag/sources/{name}.py (its schema, "
-                            "expectations, mirror reader and online tidy function); see CONTRIBUTING.md")
+        raise DataFileError(
+            f"{name}: no dataset module kunnskapsgrunnlag/sources/{name}.py (its schema, "
+            "expectations, mirror reader and online tidy function); see CONTRIBUTING.md"
+        )
     return src
 
 
@@ -246,8 +275,11 @@ def fetch_online(settings: Settings, name: str, spec: dict, api=None) -> dict:
     except (ValueError, KeyError) as exc:  # the answer is not shaped as the tidy function expects
         table = f" (SSB table {spec['table']})" if spec.get("table") else ""
         raise ResponseShapeError(f"dataset {name!r}{table}, answer of {url}: {exc}") from None
-    meta = {**_base_meta(spec), "vintage": resolve_vintage(spec.get("vintage"), settings.edition_params),
-            "source": {"kind": "online", "url": url}}
+    meta = {
+        **_base_meta(spec),
+        "vintage": resolve_vintage(spec.get("vintage"), settings.edition_params),
+        "source": {"kind": "online", "url": url},
+    }
     return _store_validated(settings, name, tidy, meta, url)
 
 
@@ -278,8 +310,9 @@ def fetch_from_mirror(settings: Settings, name: str, spec: dict, mirror: Path, o
     files = [Path(mirror) / f for f in m["files"]]
     for f in files:
         if not f.is_file():
-            raise DataFileError(f"{name}: mirror file {f} not found (is {mirror} the offline mirror? "
-                                "its README.md lists the folders)")
+            raise DataFileError(
+                f"{name}: mirror file {f} not found (is {mirror} the offline mirror? its README.md lists the folders)"
+            )
     shas = [sha256_file(f) for f in files]
     src = _source(name)
     code_sha = reader_sha(name)
@@ -313,8 +346,10 @@ def fetch_from_mirror(settings: Settings, name: str, spec: dict, mirror: Path, o
         classification._kommuner_from_raw.cache_clear()  # a new vintage of the classification
         return entry
     if src.read_mirror is None:
-        raise DataFileError(f"{name}: config/datasets.yml lists mirror files but there is no mirror reader "
-                            f"for this dataset (`read_mirror` in kunnskapsgrunnlag/sources/{name}.py)")
+        raise DataFileError(
+            f"{name}: config/datasets.yml lists mirror files but there is no mirror reader "
+            f"for this dataset (`read_mirror` in kunnskapsgrunnlag/sources/{name}.py)"
+        )
     read = src.read_mirror
     df = read_source(name, files[0], lambda: read(files, load_project()["regions"]), "mirror file")
     return _store_validated(settings, name, df, meta, str(files[0]))
@@ -328,8 +363,15 @@ def fetch_published(settings: Settings, name: str, spec: dict) -> dict:
     if cur := _unchanged(settings, name, "file_sha256", sha):
         return cur
     df = read_source(name, path, lambda: pd.read_csv(path, dtype=str, encoding="utf-8-sig"))
-    meta = {**_base_meta(spec), "source": {"kind": "published", "file": spec["file"], "file_sha256": sha,
-            "note": "Verdier slik de er trykt i R1023460 (februar 2026), transkribert av prosjektet."}}
+    meta = {
+        **_base_meta(spec),
+        "source": {
+            "kind": "published",
+            "file": spec["file"],
+            "file_sha256": sha,
+            "note": "Verdier slik de er trykt i R1023460 (februar 2026), transkribert av prosjektet.",
+        },
+    }
     return _store_validated(settings, name, df, meta, str(path), (path.read_bytes(), path.suffix))
 
 
@@ -345,8 +387,9 @@ def fetch_manual(settings: Settings, name: str, spec: dict) -> dict | None:
     return _store_validated(settings, name, df, meta, str(drop), (drop.read_bytes(), drop.suffix))
 
 
-def fetch_dataset(settings: Settings, name: str, spec: dict, *, online: bool, mirror: Path | None,
-                  api=None) -> FetchResult:
+def fetch_dataset(
+    settings: Settings, name: str, spec: dict, *, online: bool, mirror: Path | None, api=None
+) -> FetchResult:
     """Fetch one dataset; restore its current raw file from the source if it was changed or deleted."""
     check_spec(name, spec)
     raw = RawStore(settings.raw_dir)
@@ -355,11 +398,21 @@ def fetch_dataset(settings: Settings, name: str, spec: dict, *, online: bool, mi
     bad = raw.check_current(name)
     if rec and rec.pinned and cur.get("status") == "ok":
         if bad:
-            return FetchResult(name, "bad", "pinned", f"{name}: {settings.raw_dir / cur['file']} (pinned with "
-                               f"`kunnskapsgrunnlag use`) is {bad}; run `kunnskapsgrunnlag use {name} latest` "
-                               "and fetch again, or pin another vintage (see `kunnskapsgrunnlag status`)")
-        return FetchResult(name, "ok", "pinned", f"{cur['file']} (pinned by `kunnskapsgrunnlag use`; "
-                           f"`kunnskapsgrunnlag use {name} latest` follows new vintages again)")
+            return FetchResult(
+                name,
+                "bad",
+                "pinned",
+                f"{name}: {settings.raw_dir / cur['file']} (pinned with "
+                f"`kunnskapsgrunnlag use`) is {bad}; run `kunnskapsgrunnlag use {name} latest` "
+                "and fetch again, or pin another vintage (see `kunnskapsgrunnlag status`)",
+            )
+        return FetchResult(
+            name,
+            "ok",
+            "pinned",
+            f"{cur['file']} (pinned by `kunnskapsgrunnlag use`; "
+            f"`kunnskapsgrunnlag use {name} latest` follows new vintages again)",
+        )
     r = _fetch_dataset(settings, name, spec, online=online, mirror=mirror, api=api)
     if r.status == "ok" and (notes := raw.current_entry(name).get("checks_not_made")):
         r.detail += " (" + "; ".join(notes) + ")"
@@ -367,8 +420,13 @@ def fetch_dataset(settings: Settings, name: str, spec: dict, *, online: bool, mi
         return r
     if r.status != "ok" or r.source == "earlier":
         why = r.detail.split("(kept; ", 1)[-1].rstrip(")") if r.source == "earlier" else r.detail
-        return FetchResult(name, "bad", "-", f"{name}: the current raw file {settings.raw_dir / cur['file']} is {bad} "
-                           f"and no source is available to restore it from ({why}). " + restore_hint(name, cur))
+        return FetchResult(
+            name,
+            "bad",
+            "-",
+            f"{name}: the current raw file {settings.raw_dir / cur['file']} is {bad} "
+            f"and no source is available to restore it from ({why}). " + restore_hint(name, cur),
+        )
     new = raw.current_entry(name)
     if new.get("sha256") == cur.get("sha256"):
         ev = raw.last_event(name)
@@ -379,13 +437,16 @@ def fetch_dataset(settings: Settings, name: str, spec: dict, *, online: bool, mi
         r.detail = f"restored {cur['file']} from {r.source} (it was {bad}{aside})"
     else:
         r.restored = f"{cur['file']} ({bad})"
-        r.detail = (f"{new['file']}: new vintage from {r.source}; the previous current file {cur['file']} "
-                    f"was {bad} and is left as it is")
+        r.detail = (
+            f"{new['file']}: new vintage from {r.source}; the previous current file {cur['file']} "
+            f"was {bad} and is left as it is"
+        )
     return r
 
 
-def _fetch_dataset(settings: Settings, name: str, spec: dict, *, online: bool, mirror: Path | None,
-                   api=None) -> FetchResult:
+def _fetch_dataset(
+    settings: Settings, name: str, spec: dict, *, online: bool, mirror: Path | None, api=None
+) -> FetchResult:
     prov = spec["provider"]
     errors: list[str] = []
     if prov == "published":
@@ -475,6 +536,9 @@ def withdraw_drop(settings: Settings, name: str) -> str:
     if name not in drops:
         raise RawDataError(f"{name} is not a file-drop dataset; file-drop datasets: {', '.join(drops)}")
     spec = catalogue[name]
-    missing = {**_base_meta(spec), "reason": "fildroppet er trukket tilbake (`kunnskapsgrunnlag drop remove`)",
-               "how_to_fetch": how_to_fetch(spec, settings)}
+    missing = {
+        **_base_meta(spec),
+        "reason": "fildroppet er trukket tilbake (`kunnskapsgrunnlag drop remove`)",
+        "how_to_fetch": how_to_fetch(spec, settings),
+    }
     return RawStore(settings.raw_dir).drop_remove(name, settings.root / spec["drop"], spec["drop"], missing)

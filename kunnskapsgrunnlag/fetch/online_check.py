@@ -6,6 +6,7 @@ code list, value code and expression of the configuration's resolved queries; it
 query's cell count against `maxDataCells`. For Udir it asks the report's `filterVerdier` and checks
 every id in the filter. Nothing is downloaded and nothing is written.
 """
+
 from __future__ import annotations
 
 import math
@@ -23,8 +24,8 @@ from .query import ResponseShapeError, TemplateError, resolve_query
 @dataclass
 class Check:
     dataset: str
-    request: str      # "1/3": which request of the dataset
-    what: str         # variable, code list, cells, …
+    request: str  # "1/3": which request of the dataset
+    what: str  # variable, code list, cells, …
     ok: bool
     detail: str
 
@@ -61,8 +62,15 @@ def check_ssb(name: str, spec: dict, settings: Settings, api, max_cells: int) ->
             cl = sel.get("codelist")
             if not values:
                 ok = v["elimination"]
-                out.append(Check(name, req, f"variable {var}", ok,
-                                 "eliminated (summed by SSB)" if ok else "no values and cannot be eliminated"))
+                out.append(
+                    Check(
+                        name,
+                        req,
+                        f"variable {var}",
+                        ok,
+                        "eliminated (summed by SSB)" if ok else "no values and cannot be eliminated",
+                    )
+                )
                 continue
             if cl:
                 if v["codelists_listed"] and cl not in v["codelists"]:
@@ -101,11 +109,19 @@ def check_ssb(name: str, spec: dict, settings: Settings, api, max_cells: int) ->
         ok = cells <= max_cells
         if not ok:  # fetch splits along the longest literal list, as pxwebpy did
             parts = ssb.split_query(query, counts, max_cells)
-            biggest = max(math.prod(len(pt[v]["values"]) if pt[v].get("values") is not query[v].get("values")
-                                    else counts[v] for v in counts) for pt in parts)
+            biggest = max(
+                math.prod(
+                    len(pt[v]["values"]) if pt[v].get("values") is not query[v].get("values") else counts[v]
+                    for v in counts
+                )
+                for pt in parts
+            )
             ok = biggest <= max_cells
-            detail += (f"; sent as {len(parts)} requests of at most {biggest:,} cells" if ok
-                       else "; cannot be split below the limit").replace(",", " ")
+            detail += (
+                f"; sent as {len(parts)} requests of at most {biggest:,} cells"
+                if ok
+                else "; cannot be split below the limit"
+            ).replace(",", " ")
         out.append(Check(name, req, "cells", ok, detail))
     return out
 
@@ -151,8 +167,13 @@ def check_online(settings: Settings, *, only: list[str] | None = None, api=None,
     unknown = sorted(set(only or []) - set(catalogue))
     if unknown:
         raise KeyError(f"Unknown dataset(s) {unknown}; valid: {sorted(catalogue)}")
-    names = [n for n, sp in catalogue.items() if sp.get("provider") in {"ssb", "udir"} and (not only or n in only)
-             and used_by_edition(sp, settings.edition_params)]  # another projection round: not this edition's
+    names = [
+        n
+        for n, sp in catalogue.items()
+        if sp.get("provider") in {"ssb", "udir"}
+        and (not only or n in only)
+        and used_by_edition(sp, settings.edition_params)
+    ]  # another projection round: not this edition's
     out: list[Check] = []
     ssb_ok = False
     if any(catalogue[n]["provider"] == "ssb" for n in names):
@@ -161,11 +182,19 @@ def check_online(settings: Settings, *, only: list[str] | None = None, api=None,
             config = api.get_config()
             max_cells = int(config.get("maxDataCells") or 0)
             ssb_ok = True
-            out.append(Check("-", "-", "SSB /config", True,
-                             f"API {config.get('apiVersion', '?')}, maxDataCells {max_cells:,}".replace(",", " ")))
+            out.append(
+                Check(
+                    "-",
+                    "-",
+                    "SSB /config",
+                    True,
+                    f"API {config.get('apiVersion', '?')}, maxDataCells {max_cells:,}".replace(",", " "),
+                )
+            )
         except (requests.RequestException, OSError) as exc:
-            out.append(Check("-", "-", "SSB /config", False,
-                             f"{UNREACHABLE}: {ssb.SSB_API}/config ({type(exc).__name__})"))
+            out.append(
+                Check("-", "-", "SSB /config", False, f"{UNREACHABLE}: {ssb.SSB_API}/config ({type(exc).__name__})")
+            )
     for n in names:
         spec = catalogue[n]
         if spec["provider"] == "udir":

@@ -26,6 +26,7 @@ A dataset's `query:` is either one query (a mapping of variable -> {values, code
 of them, sent one after the other (for example fylker through one code list and Norway through
 another); their answers are concatenated before tidying.
 """
+
 from __future__ import annotations
 
 import re
@@ -79,8 +80,9 @@ def _scalar(name: str, offset: str | None, settings: Settings, dataset: str) -> 
         try:
             value = int(value) + int(offset)
         except (TypeError, ValueError):
-            raise TemplateError(f"dataset {dataset!r}: {{{name}{offset}}}: {name} = {value!r} "
-                                "is not a number") from None
+            raise TemplateError(
+                f"dataset {dataset!r}: {{{name}{offset}}}: {name} = {value!r} is not a number"
+            ) from None
     if isinstance(value, (list, tuple)):
         raise TemplateError(f"dataset {dataset!r}: {{{name}}} is a list ({value}); use it in a values list")
     return str(value)
@@ -102,8 +104,9 @@ def resolve_value(text: str, settings: Settings, dataset: str = "?") -> list[str
     def sub(mm: re.Match) -> str:
         name, prefix, offset = mm.group(1), mm.group(2), mm.group(3)
         if name in LIST_PLACEHOLDERS:
-            raise TemplateError(f"dataset {dataset!r}: {{{name}}} must be a whole value of its own, "
-                                f"not part of {text!r}")
+            raise TemplateError(
+                f"dataset {dataset!r}: {{{name}}} must be a whole value of its own, not part of {text!r}"
+            )
         if name == "fylke":
             return (prefix or "") + settings.region
         return _scalar(name, offset, settings, dataset)
@@ -142,8 +145,10 @@ def resolve_query(spec: dict, settings: Settings) -> Any:
     name = spec.get("name", "?")
     if spec.get("provider") == "udir":
         q = spec["query"]
-        return {"url": resolve_value(q["url"], settings, name)[0],
-                "params": {k: resolve_value(v, settings, name)[0] for k, v in q.get("params", {}).items()}}
+        return {
+            "url": resolve_value(q["url"], settings, name)[0],
+            "params": {k: resolve_value(v, settings, name)[0] for k, v in q.get("params", {}).items()},
+        }
     return [_resolve_one(q, settings, name) for q in queries_of(spec)]
 
 

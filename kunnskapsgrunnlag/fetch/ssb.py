@@ -17,6 +17,7 @@ Facts used (see ../shared/data/api-responses/README.md and stats/PROVENANCE.md a
 - Missing values are `null` in `value` with a symbol in `status` (real 07221 body: ".." with the
   note ".. = Tallgrunnlag mangler").
 """
+
 from __future__ import annotations
 
 import math
@@ -35,7 +36,6 @@ from ..sources._ssb import STATUS_SYMBOLS, strip_region_prefix, tidy_long, with_
 
 SSB_API = "https://data.ssb.no/api/pxwebapi/v2"
 _EXPRESSION = re.compile(r"[*?\[\](]")  # wildcards, top(n), range(a,b) are not literal codes
-
 
 
 class InvalidQuery(ValueError):
@@ -61,6 +61,7 @@ def _api_error(table: str, exc: requests.HTTPError) -> SSBApiError:
 
 
 # --- requests -----------------------------------------------------------------------------------
+
 
 def data_url(table: str) -> str:
     """The URL a data POST goes to (pxwebpy adds lang and outputFormat the same way)."""
@@ -121,6 +122,7 @@ def _call(api, endpoint: str, body: dict | None = None):
 
 # --- metadata and code checks -------------------------------------------------------------------
 
+
 def table_variables(api, table: str) -> dict[str, dict]:
     """Variables of a table from its `/metadata`: label, codes -> labels, elimination, code lists.
 
@@ -157,19 +159,20 @@ def verify_codes(api, table: str, query: dict[str, dict]) -> dict[str, dict]:
     variables = table_variables(api, table)
     unknown_vars = [v for v in query if v not in variables]
     if unknown_vars:
-        raise InvalidQuery(
-            f"SSB table {table}: unknown variable(s) {unknown_vars}; valid: {sorted(variables)}"
-        )
+        raise InvalidQuery(f"SSB table {table}: unknown variable(s) {unknown_vars}; valid: {sorted(variables)}")
     for var, sel in query.items():
         cl_id = sel.get("codelist")
         info = variables[var]
         if cl_id and info["codelists_listed"] and cl_id not in info["codelists"]:
-            raise InvalidQuery(f"SSB table {table}, variable {var}: code list {cl_id!r} is not offered; "
-                               f"valid: {', '.join(info['codelists']) or '(none)'}")
+            raise InvalidQuery(
+                f"SSB table {table}, variable {var}: code list {cl_id!r} is not offered; "
+                f"valid: {', '.join(info['codelists']) or '(none)'}"
+            )
         literal = [c for c in sel.get("values", []) if not _EXPRESSION.search(c)]
         if not sel.get("values") and not info["elimination"]:
-            raise InvalidQuery(f"SSB table {table}, variable {var}: no values selected, and the variable "
-                               "cannot be eliminated")
+            raise InvalidQuery(
+                f"SSB table {table}, variable {var}: no values selected, and the variable cannot be eliminated"
+            )
         if not literal:
             continue
         valid = list(code_list_codes(api, cl_id)) if cl_id else list(info["codes"])
@@ -181,7 +184,6 @@ def verify_codes(api, table: str, query: dict[str, dict]) -> dict[str, dict]:
                 f"SSB table {table}, variable {var}{where}: invalid value code(s) {bad}. Valid codes: {shown}"
             )
     return variables
-
 
 
 # --- selection expressions and query size ------------------------------------------------------
@@ -208,12 +210,12 @@ def select_codes(expr: str, codes: list[str]) -> tuple[list[str] | None, str]:
                 return None, f"{expr}: no codes"
             return None, f"{expr}: {', '.join(bad)} not among the codes ({codes[0]} … {codes[-1]})"
         i, j = codes.index(a), codes.index(b)
-        return codes[min(i, j): max(i, j) + 1], ""
+        return codes[min(i, j) : max(i, j) + 1], ""
     if m := _FROM.match(expr):
         a = m.group(1).strip()
         if a not in codes:
             return None, f"{expr}: {a} not among the codes ({codes[0]} … {codes[-1]})"
-        return codes[codes.index(a):], ""
+        return codes[codes.index(a) :], ""
     if m := _TO.match(expr):
         a = m.group(1).strip()
         return (codes[: codes.index(a) + 1], "") if a in codes else (None, f"{expr}: {a} not among the codes")
@@ -223,7 +225,6 @@ def select_codes(expr: str, codes: list[str]) -> tuple[list[str] | None, str]:
     if _EXPRESSION.search(expr) or expr.startswith("["):
         return None, f"{expr!r} is not an expression PxWebApi reads in a POST body"
     return ([expr], "") if expr in codes else (None, f"{expr!r} is not a code")
-
 
 
 def selection_counts(api, table: str, query: dict[str, dict], variables: dict[str, dict]) -> dict[str, int]:
@@ -250,8 +251,11 @@ def split_query(query: dict[str, dict], counts: dict[str, int], max_cells: int) 
     total = math.prod(counts.values())
     if not max_cells or total <= max_cells:
         return [query]
-    literal = [v for v, s in query.items()
-               if len(s.get("values") or []) > 1 and not any(_EXPRESSION.search(x) for x in s["values"])]
+    literal = [
+        v
+        for v, s in query.items()
+        if len(s.get("values") or []) > 1 and not any(_EXPRESSION.search(x) for x in s["values"])
+    ]
     if not literal:
         return [query]  # nothing to split on: SSB will answer "Too many cells selected"
     var = max(literal, key=lambda v: len(query[v]["values"]))
@@ -259,21 +263,25 @@ def split_query(query: dict[str, dict], counts: dict[str, int], max_cells: int) 
     chunk = max(max_cells // max(total // len(values), 1), 1)
     out = []
     for i in range(0, len(values), chunk):
-        part = {**query, var: {**query[var], "values": values[i:i + chunk]}}
+        part = {**query, var: {**query[var], "values": values[i : i + chunk]}}
         out += split_query(part, {**counts, var: len(part[var]["values"])}, max_cells)
     return out
 
+
 # --- JSON-stat 2.0 -> long frame ----------------------------------------------------------------
+
 
 def jsonstat_frame(body: Any, dataset: str, url: str) -> pd.DataFrame:
     """A JSON-stat 2.0 dataset as a long frame: per dimension `<id>` (code) and `<id>_label`, then
     `value` (float, NaN where SSB sends null) and `status` (SSB's symbol, "" where none).
 
     A body of another shape raises ResponseShapeError naming the dataset and the URL."""
+
     def bad(why: str):
         keys = sorted(body)[:12] if isinstance(body, dict) else type(body).__name__
-        return ResponseShapeError(f"dataset {dataset!r}: the answer of {url} is not a JSON-stat 2.0 "
-                                  f"dataset ({why}; top-level keys: {keys})")
+        return ResponseShapeError(
+            f"dataset {dataset!r}: the answer of {url} is not a JSON-stat 2.0 dataset ({why}; top-level keys: {keys})"
+        )
 
     if not isinstance(body, dict):
         raise bad("not a JSON object")

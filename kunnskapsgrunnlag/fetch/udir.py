@@ -17,6 +17,7 @@ outside users. What this module relies on is taken from real recorded answers
 The column levels of this report, read from the real body: kull, programme (two levels),
 gender, indicator (two levels), measure ("Prosent").
 """
+
 from __future__ import annotations
 
 import re
@@ -31,8 +32,18 @@ from ..errors import ResponseShapeError
 UDIR_API = "https://statistikkportalen.udir.no/api/rapportering/rest/v1/"
 _MISSING = {"", "-", ".", "*"}  # "*" = suppressed (skjermet), "", "-" and "." = no number
 LEVELS = ["kull", "programomraade_hoved", "programomraade", "kjonn", "indikator_hoved", "indikator", "maal"]
-TIDY_COLUMNS = ["enhet_kode", "enhet_navn", "enhet_id", "kull", "programomraade", "kjonn", "indikator",
-                "maal", "verdi", "status"]
+TIDY_COLUMNS = [
+    "enhet_kode",
+    "enhet_navn",
+    "enhet_id",
+    "kull",
+    "programomraade",
+    "kjonn",
+    "indikator",
+    "maal",
+    "verdi",
+    "status",
+]
 
 
 def cohort_id(cohort: int | str) -> str:
@@ -67,10 +78,12 @@ def read_report_json(body, dataset: str, url: str) -> pd.DataFrame:
 
     One row per unit (Hele landet, fylke) and column; `verdi` is a number (NaN where Udir shows
     none), `status` keeps what Udir showed instead ("" empty, "*" suppressed)."""
+
     def bad(why: str):
         keys = sorted(body)[:10] if isinstance(body, dict) else type(body).__name__
-        return ResponseShapeError(f"dataset {dataset!r}: the answer of {url} is not Udir's report JSON "
-                                  f"({why}; top-level keys: {keys})")
+        return ResponseShapeError(
+            f"dataset {dataset!r}: the answer of {url} is not Udir's report JSON ({why}; top-level keys: {keys})"
+        )
 
     if isinstance(body, (bytes, str)):
         raise bad("a text body, not JSON (the CSV form is not used)")
@@ -97,15 +110,17 @@ def read_report_json(body, dataset: str, url: str) -> pd.DataFrame:
         data = r.get("data") if isinstance(r, dict) else None
         if not isinstance(data, list) or len(data) != width:
             row = repr(r.get("navn") if isinstance(r, dict) else r)
-            raise bad(f"row {row} has {len(data) if isinstance(data, list) else 'no'} "
-                      f"data cells for {width} columns")
+            raise bad(f"row {row} has {len(data) if isinstance(data, list) else 'no'} data cells for {width} columns")
         for j, cell in enumerate(data):
             try:
                 verdi, status = _number(cell)
             except ValueError as exc:
                 raise bad(f"row {r.get('navn')!r}: {exc}") from None
-            rec: dict[str, Any] = {"enhet_kode": str(r.get("kode", "")), "enhet_navn": str(r.get("navn", "")),
-                   "enhet_id": str(r.get("id", ""))}
+            rec: dict[str, Any] = {
+                "enhet_kode": str(r.get("kode", "")),
+                "enhet_navn": str(r.get("navn", "")),
+                "enhet_id": str(r.get("id", "")),
+            }
             rec.update({name: leaves[k][j] for k, name in enumerate(LEVELS)})
             rec["kull"] = int(rec["kull"]) if str(rec["kull"]).isdigit() else rec["kull"]
             rec.update(verdi=verdi, status=status)
@@ -115,8 +130,9 @@ def read_report_json(body, dataset: str, url: str) -> pd.DataFrame:
     return pd.DataFrame.from_records(records)[TIDY_COLUMNS]
 
 
-def fetch_gjennomforing(resolved: dict, dataset: str = "gjennomforing_udir", session: requests.Session | None = None,
-                        timeout: int = 30) -> pd.DataFrame:
+def fetch_gjennomforing(
+    resolved: dict, dataset: str = "gjennomforing_udir", session: requests.Session | None = None, timeout: int = 30
+) -> pd.DataFrame:
     s = session or requests.Session()
     url = query_url(resolved)
     resp = s.get(resolved["url"], params=resolved.get("params"), timeout=timeout)
@@ -124,7 +140,9 @@ def fetch_gjennomforing(resolved: dict, dataset: str = "gjennomforing_udir", ses
     try:
         body = resp.json()
     except ValueError:
-        raise ResponseShapeError(f"dataset {dataset!r}: the answer of {url} is not JSON "
-                                 f"(content-type {resp.headers.get('content-type', '?')!r}, "
-                                 f"first bytes {resp.content[:40]!r})") from None
+        raise ResponseShapeError(
+            f"dataset {dataset!r}: the answer of {url} is not JSON "
+            f"(content-type {resp.headers.get('content-type', '?')!r}, "
+            f"first bytes {resp.content[:40]!r})"
+        ) from None
     return read_report_json(body, dataset, url)

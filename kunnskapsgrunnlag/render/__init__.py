@@ -17,6 +17,7 @@ rendered book that contain the project's absolute path or a home/temporary folde
 Quarto render, embed markers Quarto left with absolute notebook paths (``data-notebook*``
 attributes) are removed, and any remaining machine path is a :class:`RenderError`.
 """
+
 from __future__ import annotations
 
 import json
@@ -35,12 +36,27 @@ __all__ = ["render", "RenderError", "machine_paths"]
 
 # Folders that only exist on the build machine; none may appear in a published file.
 MACHINE_DIRS = ("/tmp/", "/home/", "/root/")
-_TEXT_SUFFIXES = {".html", ".htm", ".json", ".js", ".css", ".xml", ".txt", ".md", ".csv", ".svg",
-                  ".typ", ".yml", ".yaml", ".ipynb"}
+_TEXT_SUFFIXES = {
+    ".html",
+    ".htm",
+    ".json",
+    ".js",
+    ".css",
+    ".xml",
+    ".txt",
+    ".md",
+    ".csv",
+    ".svg",
+    ".typ",
+    ".yml",
+    ".yaml",
+    ".ipynb",
+}
 
 
 def _pdf_text(path: Path) -> str:
     import pypdf
+
     try:
         return "\n".join(page.extract_text() or "" for page in pypdf.PdfReader(str(path)).pages)
     except Exception as exc:  # a broken PDF is reported by the caller's own checks
@@ -67,7 +83,7 @@ def machine_paths(out_dir: Path, root: Path, dirs: tuple[str, ...] = MACHINE_DIR
         for n in sorted(needles, key=len, reverse=True):
             at = text.find(n)
             if at >= 0:
-                found.append((f.relative_to(out_dir).as_posix(), text[max(0, at - 40):at + len(n) + 40]))
+                found.append((f.relative_to(out_dir).as_posix(), text[max(0, at - 40) : at + len(n) + 40]))
                 break
     return found
 
@@ -104,8 +120,11 @@ def check_relative(out_dir: Path, root: Path) -> None:
     bad = machine_paths(out_dir, root, dirs=())
     if bad:
         listing = "\n".join(f"  {f}: …{snippet}…" for f, snippet in bad[:10])
-        raise RenderError(f"{len(bad)} published file(s) in {Path(out_dir).name}/ contain absolute "
-                          f"paths of this machine (only relative paths may be published):\n{listing}")
+        raise RenderError(
+            f"{len(bad)} published file(s) in {Path(out_dir).name}/ contain absolute "
+            f"paths of this machine (only relative paths may be published):\n{listing}"
+        )
+
 
 RENDERERS = ("auto", "quarto", "pandoc")
 
@@ -145,8 +164,10 @@ def ensure_extensions(root: Path) -> list[Path]:
 def _render_quarto(root: Path, out_dir: Path | None) -> dict:
     exe = shutil.which("quarto")
     if exe is None:
-        raise RenderError("renderer='quarto' but Quarto is not installed (no `quarto` on PATH); "
-                          "install it (e.g. conda-forge `quarto`) or use renderer='pandoc'")
+        raise RenderError(
+            "renderer='quarto' but Quarto is not installed (no `quarto` on PATH); "
+            "install it (e.g. conda-forge `quarto`) or use renderer='pandoc'"
+        )
     ensure_extensions(root)
     cmd = [exe, "render"]
     if out_dir is not None:
@@ -179,17 +200,19 @@ def notebook_pages(root: Path, out_dir: Path) -> list[Path]:
     titles: dict[Path, str] = {}
     for e in figs:
         titles.setdefault(e.notebook, e.chapter_title)
-    back = {(e.notebook.stem, e.label): posixpath.relpath(e.page, staging.NOTEBOOK_PAGES) + "#" + e.label
-            for e in figs}
-    return convert_notebooks([e.notebook for e in figs], Path(out_dir), titles=titles, lang=book.lang,
-                             book_title=book.title, backlinks=back)
+    back = {(e.notebook.stem, e.label): posixpath.relpath(e.page, staging.NOTEBOOK_PAGES) + "#" + e.label for e in figs}
+    return convert_notebooks(
+        [e.notebook for e in figs], Path(out_dir), titles=titles, lang=book.lang, book_title=book.title, backlinks=back
+    )
 
 
 # Landmarks Quarto leaves unlabelled (axe-core `landmark-unique`), by the element's class or id.
-_NAV_LABELS = (("page-navigation", "Forrige og neste kapittel"),
-               ("quarto-secondary-nav", "Kapittelnavigasjon"),
-               ('id="TOC"', "På denne siden"),
-               ('id="quarto-sidebar"', "Innhold"))
+_NAV_LABELS = (
+    ("page-navigation", "Forrige og neste kapittel"),
+    ("quarto-secondary-nav", "Kapittelnavigasjon"),
+    ('id="TOC"', "På denne siden"),
+    ('id="quarto-sidebar"', "Innhold"),
+)
 
 
 def _quarto_accessibility(out_dir: Path) -> None:
@@ -206,16 +229,28 @@ def _quarto_accessibility(out_dir: Path) -> None:
         if staging.NOTEBOOK_PAGES in f.relative_to(out_dir).parts[:1]:
             continue
         text = f.read_text(encoding="utf-8", errors="replace")
-        new = re.sub(r'<div class="(cell-output cell-output-display[^"]*)">(\s*<table\b)',
-                     r'<div class="\1" tabindex="0">\2', text)
+        new = re.sub(
+            r'<div class="(cell-output cell-output-display[^"]*)">(\s*<table\b)',
+            r'<div class="\1" tabindex="0">\2',
+            text,
+        )
         for key, label in _NAV_LABELS:
-            new = re.sub(r'<nav\b(?![^>]*\baria-label=)([^>]*' + re.escape(key) + r'[^>]*)>',
-                         '<nav aria-label="' + label + r'"\1>', new)
+            new = re.sub(
+                r"<nav\b(?![^>]*\baria-label=)([^>]*" + re.escape(key) + r"[^>]*)>",
+                '<nav aria-label="' + label + r'"\1>',
+                new,
+            )
         # two breadcrumb trails (the narrow-screen bar and the title block), both "breadcrumb"
-        new = re.sub(r'<nav\b([^>]*)aria-label="breadcrumb"([^>]*quarto-title-breadcrumbs[^>]*)>',
-                     r'<nav\1aria-label="Brødsmulesti ved tittelen"\2>', new)
-        new = re.sub(r'<nav\b([^>]*quarto-title-breadcrumbs[^>]*)aria-label="breadcrumb"([^>]*)>',
-                     r'<nav\1aria-label="Brødsmulesti ved tittelen"\2>', new)
+        new = re.sub(
+            r'<nav\b([^>]*)aria-label="breadcrumb"([^>]*quarto-title-breadcrumbs[^>]*)>',
+            r'<nav\1aria-label="Brødsmulesti ved tittelen"\2>',
+            new,
+        )
+        new = re.sub(
+            r'<nav\b([^>]*quarto-title-breadcrumbs[^>]*)aria-label="breadcrumb"([^>]*)>',
+            r'<nav\1aria-label="Brødsmulesti ved tittelen"\2>',
+            new,
+        )
         new = new.replace('aria-label="breadcrumb"', 'aria-label="Brødsmulesti"')
         new = re.sub(r'(<a\b[^>]*data-bs-toggle="collapse"[^>]*?)role="navigation"', r'\1role="button"', new)
         new = re.sub(r'role="navigation"([^>]*data-bs-toggle="collapse")', r'role="button"\1', new)
@@ -257,7 +292,10 @@ def render(root: Path, out_dir: Path | None = None, renderer: str = "auto") -> d
         res = render_fallback(root, Path(out_dir) if out_dir is not None else None)
         res = {"renderer": "pandoc", "html": res["html"], "pdf": res["pdf"]}
     cfg = yaml.safe_load((root / "_quarto.yml").read_text(encoding="utf-8")) or {}
-    target = Path(out_dir) if out_dir is not None else \
-        root / str(((cfg.get("project") or {}) if isinstance(cfg, dict) else {}).get("output-dir") or "_book")
+    target = (
+        Path(out_dir)
+        if out_dir is not None
+        else root / str(((cfg.get("project") or {}) if isinstance(cfg, dict) else {}).get("output-dir") or "_book")
+    )
     publish_modes(target, root)
     return res

@@ -3,6 +3,7 @@ fields, formats) and the project resources copied into the output.
 
 A stage of the pandoc + Typst fallback renderer (kunnskapsgrunnlag.render.fallback).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -38,18 +39,21 @@ def load_book(root: Path) -> Book:
             elif isinstance(item, dict) and "part" in item:
                 part = str(item["part"])
                 if part.endswith((".qmd", ".md")):
-                    raise RenderError(f"_quarto.yml: {where}: a part given as a file ({part}) is not "
-                                      "supported by the fallback renderer; use `part: Title`")
+                    raise RenderError(
+                        f"_quarto.yml: {where}: a part given as a file ({part}) is not "
+                        "supported by the fallback renderer; use `part: Title`"
+                    )
                 entries.append(Entry("part", title=part, appendix=appendix))
                 add_chapters(item.get("chapters"), appendix, where)
             else:
-                raise RenderError(f"_quarto.yml: {where}: unsupported entry {item!r} "
-                                  "(expected a file name or {part: ..., chapters: [...]})")
+                raise RenderError(
+                    f"_quarto.yml: {where}: unsupported entry {item!r} "
+                    "(expected a file name or {part: ..., chapters: [...]})"
+                )
 
     add_chapters(book.get("chapters"), False, "book.chapters")
     if book.get("appendices"):
-        entries.append(Entry("part", title=str(language.get("section-title-appendices", "Vedlegg")),
-                             appendix=True))
+        entries.append(Entry("part", title=str(language.get("section-title-appendices", "Vedlegg")), appendix=True))
         add_chapters(book.get("appendices"), True, "book.appendices")
 
     for e in entries:
@@ -69,13 +73,19 @@ def load_book(root: Path) -> Book:
         return None if v is None else str(v)
 
     return Book(
-        root=root, config=cfg, entries=entries, title=title,
+        root=root,
+        config=cfg,
+        entries=entries,
+        title=title,
         subtitle=None if book.get("subtitle") is None else str(book.get("subtitle")),
         authors=[a for a in authors if a],
         date=format_date(book.get("date"), book.get("date-format")),
-        publisher=opt("publisher"), report_number=opt("report-number"),
-        edition_note=opt("edition-note"), output_name=output_name,
-        lang=str(cfg.get("lang") or "nb"), language=language,
+        publisher=opt("publisher"),
+        report_number=opt("report-number"),
+        edition_note=opt("edition-note"),
+        output_name=output_name,
+        lang=str(cfg.get("lang") or "nb"),
+        language=language,
     )
 
 
@@ -90,8 +100,10 @@ def copy_resources(book: Book, out_dir: Path) -> list[Path]:
     for pattern in globs:
         pattern = str(pattern).lstrip("/")
         if pattern.startswith("!") or ".." in Path(pattern).parts:
-            raise RenderError(f"_quarto.yml: project.resources {pattern!r}: only plain globs inside "
-                              "the project are supported by the fallback renderer")
+            raise RenderError(
+                f"_quarto.yml: project.resources {pattern!r}: only plain globs inside "
+                "the project are supported by the fallback renderer"
+            )
         for match in sorted(book.root.glob(pattern.rstrip("/"))):
             files = [match] if match.is_file() else sorted(f for f in match.rglob("*") if f.is_file())
             for src in files:  # a matching folder is copied with everything in it

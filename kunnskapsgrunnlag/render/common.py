@@ -3,6 +3,7 @@
 
 A stage of the pandoc + Typst fallback renderer (kunnskapsgrunnlag.render.fallback).
 """
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -88,6 +89,7 @@ def format_date(value: Any, fmt: str | None, lang: str = "nb") -> str:
     """Quarto-style date formatting (tokens D DD M MM MMM MMMM YY YYYY dddd); month and weekday
     names from babel (CLDR) in the book's language."""
     from babel.dates import format_date as cldr_date
+
     if value is None:
         return ""
     if isinstance(value, _dt.datetime):
@@ -103,14 +105,25 @@ def format_date(value: Any, fmt: str | None, lang: str = "nb") -> str:
                 d = _dt.date.fromisoformat(s[:10])
             except ValueError:
                 return s  # free text date: shown as written
-    fmt = {None: "D. MMMM YYYY", "long": "D. MMMM YYYY", "full": "dddd D. MMMM YYYY",
-           "medium": "D. MMM YYYY", "short": "DD.MM.YYYY", "iso": "YYYY-MM-DD"}.get(fmt, fmt)
+    fmt = {
+        None: "D. MMMM YYYY",
+        "long": "D. MMMM YYYY",
+        "full": "dddd D. MMMM YYYY",
+        "medium": "D. MMM YYYY",
+        "short": "DD.MM.YYYY",
+        "iso": "YYYY-MM-DD",
+    }.get(fmt, fmt)
     assert fmt is not None  # None is a key of the mapping above: no format means the default one
     tokens = {
-        "YYYY": f"{d.year:04d}", "YY": f"{d.year % 100:02d}",
-        "MMMM": cldr_date(d, "MMMM", locale=lang), "MMM": cldr_date(d, "MMM", locale=lang),
-        "MM": f"{d.month:02d}", "M": str(d.month),
-        "DD": f"{d.day:02d}", "D": str(d.day), "dddd": cldr_date(d, "EEEE", locale=lang),
+        "YYYY": f"{d.year:04d}",
+        "YY": f"{d.year % 100:02d}",
+        "MMMM": cldr_date(d, "MMMM", locale=lang),
+        "MMM": cldr_date(d, "MMM", locale=lang),
+        "MM": f"{d.month:02d}",
+        "M": str(d.month),
+        "DD": f"{d.day:02d}",
+        "D": str(d.day),
+        "dddd": cldr_date(d, "EEEE", locale=lang),
     }
     return re.sub(r"YYYY|YY|MMMM|MMM|MM|M|DD|D|dddd", lambda m: tokens[m.group(0)], fmt)
 
@@ -176,14 +189,34 @@ _DIV_CLOSE = re.compile(r"^\s*(:{3,})\s*$")
 _EMBED_FENCE = "::::::::::"
 
 
-_INLINE_TYPES = {"Str", "Emph", "Underline", "Strong", "Strikeout", "Superscript", "Subscript",
-                 "SmallCaps", "Quoted", "Cite", "Code", "Space", "SoftBreak", "LineBreak", "Math",
-                 "RawInline", "Link", "Image", "Note", "Span"}
+_INLINE_TYPES = {
+    "Str",
+    "Emph",
+    "Underline",
+    "Strong",
+    "Strikeout",
+    "Superscript",
+    "Subscript",
+    "SmallCaps",
+    "Quoted",
+    "Cite",
+    "Code",
+    "Space",
+    "SoftBreak",
+    "LineBreak",
+    "Math",
+    "RawInline",
+    "Link",
+    "Image",
+    "Note",
+    "Span",
+}
 
 
 def pandoc_path() -> str:
     try:
         import pypandoc
+
         return pypandoc.get_pandoc_path()
     except Exception:  # pragma: no cover - pypandoc-binary is a dependency
         exe = shutil.which("pandoc")
@@ -193,8 +226,7 @@ def pandoc_path() -> str:
 
 
 def run_pandoc(args: list[str], stdin: str) -> str:
-    proc = subprocess.run([pandoc_path(), *args], input=stdin.encode("utf-8"),
-                          capture_output=True, check=False)
+    proc = subprocess.run([pandoc_path(), *args], input=stdin.encode("utf-8"), capture_output=True, check=False)
     if proc.returncode != 0:
         raise RenderError(f"pandoc {' '.join(args)} failed: {proc.stderr.decode('utf-8', 'replace')}")
     return proc.stdout.decode("utf-8")

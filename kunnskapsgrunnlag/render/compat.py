@@ -9,6 +9,7 @@ source that Quarto renders differently from the fallback is therefore refused fo
 ``check(root)`` raises on the first file with problems (all problems of the book are listed);
 ``problems(root)`` returns them as :class:`Problem` items.
 """
+
 from __future__ import annotations
 
 import json
@@ -30,59 +31,83 @@ __all__ = ["RULES", "Problem", "problems", "check", "TYPST_MIME"]
 class Rule:
     id: str
     text: str  # what is refused, for the author
-    why: str   # what Quarto does instead, with its source
+    why: str  # what Quarto does instead, with its source
 
 
-RULES: dict[str, Rule] = {r.id: r for r in [
-    Rule("one-output",
-         "an embedded figure or table cell must have exactly one display output",
-         "Quarto makes each display output of an embedded figure cell a sub-figure: the caption "
-         "becomes «(a) …», a «(b)» panel appears and the figure's own caption is reduced to «Figur N:» "
-         "(quarto-cli src/resources/filters/quarto-pre/parsefiguredivs.lua, layout of cell outputs; "
-         "behaviour cases 1.2 and 1.3). Write links in the report, not as outputs (docs/authoring.md)"),
-    Rule("printed-output",
-         "an embedded figure or table cell must not print (stdout/stderr stream output)",
-         "Quarto shows the printed text as code output above the figure, in the PDF too "
-         "(quarto-cli src/core/jupyter/jupyter.ts, mdOutputStream; behaviour case 1.4)"),
-    Rule("error-output",
-         "an embedded cell must not end in an error",
-         "Quarto embeds the traceback as output (quarto-cli src/core/jupyter/jupyter.ts, mdOutputError)"),
-    Rule("mime",
-         "every output of an embedded figure/table cell must carry a type the Typst PDF can show "
-         "(image/png, image/jpeg, image/svg+xml or text/markdown)",
-         "for other types Quarto's PDF shows a grey box «Unable to display output for mime type(s): …» "
-         "(quarto-cli src/core/jupyter/jupyter.ts, mdOutputDisplayData; behaviour case 1.2)"),
-    Rule("shortcode-in-title",
-         "no shortcode may remain in a heading or title of the staged book",
-         "Quarto expands shortcodes in the heading itself but publishes them raw in the navigation "
-         "it builds from it: previous/next aria-label, breadcrumbs, <title>, search.json, PDF bookmarks "
-         "(behaviour case titles.qmd; the navigation is built from the unexpanded title in quarto-cli "
-         "src/project/types/website/website-navigation.ts). `{{< var >}}` in headings is resolved when "
-         "the site is staged (kunnskapsgrunnlag.render.staging); any other shortcode, or an unknown key, is an error"),
-    Rule("notebook-preview",
-         "`notebook-links`/`notebook-view` must not be set in a book",
-         "Quarto books make no notebook links or preview pages (quarto-cli "
-         "src/format/html/format-html-notebook.ts: \"Books don't currently support notebook "
-         "previews\"; behaviour corpus, last row); the project writes its own links and pages "
-         "(kunnskapsgrunnlag.render.staging)"),
-    Rule("embed-twice",
-         "a figure or table may be embedded only once in the book",
-         "Quarto's Typst render fails: \"label `<fig-…>` occurs multiple times in the document\" "
-         "(behaviour corpus README; https://quarto.org/docs/authoring/cross-references.html: ids are unique)"),
-    Rule("crossref-kind",
-         "cross-references only to figures, tables and sections (@fig-, @tbl-, @sec-)",
-         "the fallback renders only these kinds; other Quarto kinds (eq, lst, thm, …) need Quarto's "
-         "own numbering (https://quarto.org/docs/authoring/cross-references.html)"),
-    Rule("crossref-target",
-         "a cross-reference must name a figure/table embedded in the book or a section id",
-         "Quarto prints the unresolved reference as «?@fig-x» and warns "
-         "(https://quarto.org/docs/authoring/cross-references.html; quarto-cli "
-         "src/resources/filters/crossref/refs.lua)"),
-    Rule("embed-missing",
-         "an embedded cell must exist in the executed notebook",
-         "Quarto stops: the embed shortcode cannot find the cell (quarto-cli "
-         "src/resources/extensions/quarto/embed/embed.lua; https://quarto.org/docs/authoring/notebook-embed.html)"),
-]}
+RULES: dict[str, Rule] = {
+    r.id: r
+    for r in [
+        Rule(
+            "one-output",
+            "an embedded figure or table cell must have exactly one display output",
+            "Quarto makes each display output of an embedded figure cell a sub-figure: the caption "
+            "becomes «(a) …», a «(b)» panel appears and the figure's own caption is reduced to «Figur N:» "
+            "(quarto-cli src/resources/filters/quarto-pre/parsefiguredivs.lua, layout of cell outputs; "
+            "behaviour cases 1.2 and 1.3). Write links in the report, not as outputs (docs/authoring.md)",
+        ),
+        Rule(
+            "printed-output",
+            "an embedded figure or table cell must not print (stdout/stderr stream output)",
+            "Quarto shows the printed text as code output above the figure, in the PDF too "
+            "(quarto-cli src/core/jupyter/jupyter.ts, mdOutputStream; behaviour case 1.4)",
+        ),
+        Rule(
+            "error-output",
+            "an embedded cell must not end in an error",
+            "Quarto embeds the traceback as output (quarto-cli src/core/jupyter/jupyter.ts, mdOutputError)",
+        ),
+        Rule(
+            "mime",
+            "every output of an embedded figure/table cell must carry a type the Typst PDF can show "
+            "(image/png, image/jpeg, image/svg+xml or text/markdown)",
+            "for other types Quarto's PDF shows a grey box «Unable to display output for mime type(s): …» "
+            "(quarto-cli src/core/jupyter/jupyter.ts, mdOutputDisplayData; behaviour case 1.2)",
+        ),
+        Rule(
+            "shortcode-in-title",
+            "no shortcode may remain in a heading or title of the staged book",
+            "Quarto expands shortcodes in the heading itself but publishes them raw in the navigation "
+            "it builds from it: previous/next aria-label, breadcrumbs, <title>, search.json, PDF bookmarks "
+            "(behaviour case titles.qmd; the navigation is built from the unexpanded title in quarto-cli "
+            "src/project/types/website/website-navigation.ts). `{{< var >}}` in headings is resolved when "
+            "the site is staged (kunnskapsgrunnlag.render.staging); "
+            "any other shortcode, or an unknown key, is an error",
+        ),
+        Rule(
+            "notebook-preview",
+            "`notebook-links`/`notebook-view` must not be set in a book",
+            "Quarto books make no notebook links or preview pages (quarto-cli "
+            "src/format/html/format-html-notebook.ts: \"Books don't currently support notebook "
+            'previews"; behaviour corpus, last row); the project writes its own links and pages '
+            "(kunnskapsgrunnlag.render.staging)",
+        ),
+        Rule(
+            "embed-twice",
+            "a figure or table may be embedded only once in the book",
+            'Quarto\'s Typst render fails: "label `<fig-…>` occurs multiple times in the document" '
+            "(behaviour corpus README; https://quarto.org/docs/authoring/cross-references.html: ids are unique)",
+        ),
+        Rule(
+            "crossref-kind",
+            "cross-references only to figures, tables and sections (@fig-, @tbl-, @sec-)",
+            "the fallback renders only these kinds; other Quarto kinds (eq, lst, thm, …) need Quarto's "
+            "own numbering (https://quarto.org/docs/authoring/cross-references.html)",
+        ),
+        Rule(
+            "crossref-target",
+            "a cross-reference must name a figure/table embedded in the book or a section id",
+            "Quarto prints the unresolved reference as «?@fig-x» and warns "
+            "(https://quarto.org/docs/authoring/cross-references.html; quarto-cli "
+            "src/resources/filters/crossref/refs.lua)",
+        ),
+        Rule(
+            "embed-missing",
+            "an embedded cell must exist in the executed notebook",
+            "Quarto stops: the embed shortcode cannot find the cell (quarto-cli "
+            "src/resources/extensions/quarto/embed/embed.lua; https://quarto.org/docs/authoring/notebook-embed.html)",
+        ),
+    ]
+}
 
 # Output types Quarto's Typst format can show for an embedded figure or table
 # (quarto-cli src/core/jupyter/display-data.ts, displayDataMimeType for non-HTML formats).
@@ -131,8 +156,14 @@ def check_cell(cell: dict, *, file: str, where: str) -> list[Problem]:
         found.append(Problem("one-output", file, where, f"{len(display)} display outputs ({kinds})"))
     if streams:
         text = "".join(_src({"source": o.get("text", "")}) for o in streams).strip().splitlines()
-        found.append(Problem("printed-output", file, where,
-                             f"{len(streams)} printed output(s), first line: {text[0][:80] if text else ''!r}"))
+        found.append(
+            Problem(
+                "printed-output",
+                file,
+                where,
+                f"{len(streams)} printed output(s), first line: {text[0][:80] if text else ''!r}",
+            )
+        )
     if errors:
         found.append(Problem("error-output", file, where, f"{errors[0].get('ename')}: {errors[0].get('evalue')}"))
     for n, o in enumerate(display, 1):
@@ -172,8 +203,10 @@ def _book_files(root: Path, cfg: dict) -> list[str]:
         seen.append(rel)
         for m in INCLUDE.finditer((root / rel).read_text(encoding="utf-8", errors="replace")):
             t = m.group(1)
-            visit(t.lstrip("/") if t.startswith("/") else posixpath.normpath(posixpath.join(posixpath.dirname(rel), t)),
-                  depth + 1)
+            visit(
+                t.lstrip("/") if t.startswith("/") else posixpath.normpath(posixpath.join(posixpath.dirname(rel), t)),
+                depth + 1,
+            )
 
     for ch in chapters:
         visit(ch)
@@ -212,12 +245,13 @@ def problems(root: Path) -> list[Problem]:
     found: list[Problem] = []
     # options
     fmt = cfg.get("format") or {}
-    for name, opts in (fmt.items() if isinstance(fmt, dict) else []):
+    for name, opts in fmt.items() if isinstance(fmt, dict) else []:
         if isinstance(opts, dict) and (cfg.get("project") or {}).get("type") == "book":
             for key in ("notebook-links", "notebook-view"):
                 if opts.get(key) not in (None, False):
-                    found.append(Problem("notebook-preview", "_quarto.yml", f"format.{name}.{key}",
-                                         f"{key}: {opts.get(key)!r}"))
+                    found.append(
+                        Problem("notebook-preview", "_quarto.yml", f"format.{name}.{key}", f"{key}: {opts.get(key)!r}")
+                    )
     for where, text in _titles_in_config(cfg):
         if "{{<" in text:
             found.append(Problem("shortcode-in-title", "_quarto.yml", where, repr(text)))
@@ -233,8 +267,8 @@ def problems(root: Path) -> list[Problem]:
             for n, line in enumerate((m.group(1) or "").splitlines(), 2):
                 if re.match(r"^(title|subtitle|pagetitle)\s*:", line) and "{{<" in line:
                     found.append(Problem("shortcode-in-title", rel, f"line {n}", line.strip()))
-        offset = text[:m.end()].count("\n") if m else 0
-        body = text[m.end():] if m else text
+        offset = text[: m.end()].count("\n") if m else 0
+        body = text[m.end() :] if m else text
         for i, line in _outside_fences(body):
             n = i + 1 + offset
             if HEADING.match(line):
@@ -249,8 +283,9 @@ def problems(root: Path) -> list[Problem]:
                 nb_ref, label = em.group("ref").rsplit("#", 1)
                 if label in embeds:
                     f0, n0 = embeds[label]
-                    found.append(Problem("embed-twice", rel, f"line {n}",
-                                         f"'{label}' is embedded already in {f0}, line {n0}"))
+                    found.append(
+                        Problem("embed-twice", rel, f"line {n}", f"'{label}' is embedded already in {f0}, line {n0}")
+                    )
                     continue
                 embeds[label] = (rel, n)
                 nb_path = root / nb_ref.lstrip("/") if nb_ref.startswith("/") else (root / rel).parent / nb_ref
@@ -277,7 +312,7 @@ def problems(root: Path) -> list[Problem]:
     for rel, n, kind, ref in refs:
         if kind.lower() not in ("fig", "tbl", "sec"):
             found.append(Problem("crossref-kind", rel, f"line {n}", ref))
-        elif f"{kind.lower()}{ref[1 + len(kind):]}" not in targets:
+        elif f"{kind.lower()}{ref[1 + len(kind) :]}" not in targets:
             found.append(Problem("crossref-target", rel, f"line {n}", f"{ref} names no figure, table or section"))
     return found
 
@@ -288,5 +323,7 @@ def check(root: Path) -> None:
     if found:
         listing = "\n".join(f"  - {p}" for p in found[:30])
         more = f"\n  … and {len(found) - 30} more" if len(found) > 30 else ""
-        raise RenderError(f"{len(found)} source(s) of the book would render differently under Quarto "
-                          f"(docs/authoring.md, «Rules for both renderers»):\n{listing}{more}")
+        raise RenderError(
+            f"{len(found)} source(s) of the book would render differently under Quarto "
+            f"(docs/authoring.md, «Rules for both renderers»):\n{listing}{more}"
+        )

@@ -33,6 +33,7 @@ compatibility checker (``compat``) runs before this renderer or Quarto starts.
 
 Anything the fallback does not understand raises :class:`RenderError` naming the source file.
 """
+
 from __future__ import annotations
 
 import json
@@ -61,9 +62,26 @@ from .typst_writer import PROJECT_TYPST_TEMPLATE, write_pdf
 
 # the stages are modules of their own (book, shortcodes, transform, html_book, notebook_pages,
 # typst_writer); these names stay importable from here
-__all__ = ["RenderError", "render_fallback", "load_book", "escape_typst", "format_date", "cell_options",
-           "convert_notebooks", "typst_format", "copy_resources", "pandoc_path", "PROJECT_TYPST_TEMPLATE",
-           "TEMPLATES", "Book", "Sources", "Transformer", "run_pandoc", "stringify", "typst_string"]
+__all__ = [
+    "RenderError",
+    "render_fallback",
+    "load_book",
+    "escape_typst",
+    "format_date",
+    "cell_options",
+    "convert_notebooks",
+    "typst_format",
+    "copy_resources",
+    "pandoc_path",
+    "PROJECT_TYPST_TEMPLATE",
+    "TEMPLATES",
+    "Book",
+    "Sources",
+    "Transformer",
+    "run_pandoc",
+    "stringify",
+    "typst_string",
+]
 
 
 def render_fallback(root: Path, out_dir: Path | None = None) -> dict:
@@ -102,21 +120,32 @@ def render_fallback(root: Path, out_dir: Path | None = None) -> dict:
 
     # 3. notebooks as HTML (for «Vis notatboken»)
     figs = [e for e in sources.embeds if e.label.split("-")[0] in ("fig", "tbl")]
-    convert_notebooks([e.notebook for e in figs], out_dir, titles=html_t.notebook_chapters, lang=book.lang,
-                      book_title=book.title,
-                      backlinks={(e.notebook.stem, e.label):
-                                 "../" + page_of(html_t.embed_chapter.get(e.label, "index.qmd")) + f"#{e.label}"
-                                 for e in figs})
+    convert_notebooks(
+        [e.notebook for e in figs],
+        out_dir,
+        titles=html_t.notebook_chapters,
+        lang=book.lang,
+        book_title=book.title,
+        backlinks={
+            (e.notebook.stem, e.label): "../" + page_of(html_t.embed_chapter.get(e.label, "index.qmd")) + f"#{e.label}"
+            for e in figs
+        },
+    )
 
     # 4. HTML: one page per chapter, Quarto's file names (render/html_book.py)
     pdf_name = f"{book.output_name}.pdf"
-    html_cfg = ((book.config.get("format") or {}).get("html") or {})
+    html_cfg = (book.config.get("format") or {}).get("html") or {}
     toc = toc_html(html_t.headings, int(html_cfg.get("toc-depth", 2)))
-    cover = [f'<p class="publisher">{_esc(book.publisher)}</p>' if book.publisher else "",
-             f'<h1 class="book-title">{_esc(book.title)}</h1>',
-             f'<p class="subtitle">{_esc(book.subtitle)}</p>' if book.subtitle else ""]
-    meta_line = [x for x in [", ".join(book.authors), book.date,
-                             f"Rapport {book.report_number}" if book.report_number else ""] if x]
+    cover = [
+        f'<p class="publisher">{_esc(book.publisher)}</p>' if book.publisher else "",
+        f'<h1 class="book-title">{_esc(book.title)}</h1>',
+        f'<p class="subtitle">{_esc(book.subtitle)}</p>' if book.subtitle else "",
+    ]
+    meta_line = [
+        x
+        for x in [", ".join(book.authors), book.date, f"Rapport {book.report_number}" if book.report_number else ""]
+        if x
+    ]
     if meta_line:
         cover.append(f'<p class="meta">{" · ".join(_esc(x) for x in meta_line)}</p>')
     if book.edition_note:
@@ -129,20 +158,32 @@ def render_fallback(root: Path, out_dir: Path | None = None) -> dict:
             if pages or not blocks:
                 continue
         h = html_t.file_heading.get(src)
-        title = (f"{h.number} {h.title}" if h and h.number else (h.title if h else src))
+        title = f"{h.number} {h.title}" if h and h.number else (h.title if h else src)
         pages.append(Page(src, page_of(src), title, h.title if h else src, h.ident if h else None, blocks))
 
     def to_html(blocks: list) -> str:
-        frag = run_pandoc(["-f", "json", "-t", "html5", "--section-divs", "--wrap=none"],
-                          json.dumps({**ast, "blocks": blocks, "meta": {}}))
+        frag = run_pandoc(
+            ["-f", "json", "-t", "html5", "--section-divs", "--wrap=none"],
+            json.dumps({**ast, "blocks": blocks, "meta": {}}),
+        )
         return _scope_table_headers(frag)
 
-    written = write_pages(pages, out_dir, to_html=to_html, toc=toc, context={
-        "lang": book.lang, "title": book.title, "cover": "\n".join(c for c in cover if c),
-        "toc_title": toc_title, "pdf": pdf_name,
-        "search_label": book.label("search-label", "Søk i rapporten"),
-        "search_placeholder": book.label("search-text-placeholder", "Søk …")},
-        first_part_pages={ident: page_of(ch) for ident, ch in html_t.part_chapter.items()})
+    written = write_pages(
+        pages,
+        out_dir,
+        to_html=to_html,
+        toc=toc,
+        context={
+            "lang": book.lang,
+            "title": book.title,
+            "cover": "\n".join(c for c in cover if c),
+            "toc_title": toc_title,
+            "pdf": pdf_name,
+            "search_label": book.label("search-label", "Søk i rapporten"),
+            "search_placeholder": book.label("search-text-placeholder", "Søk …"),
+        },
+        first_part_pages={ident: page_of(ch) for ident, ch in html_t.part_chapter.items()},
+    )
     html_path = written[0] if written else out_dir / "index.html"
     assets = out_dir / "assets"
     assets.mkdir(exist_ok=True)
@@ -151,8 +192,6 @@ def render_fallback(root: Path, out_dir: Path | None = None) -> dict:
     copy_resources(book, out_dir)
 
     # 5. Typst -> PDF (render/typst_writer.py)
-    pdf_path = write_pdf(book, ast, typst_blocks, build=build, out_dir=out_dir, pdf_name=pdf_name,
-                         toc_title=toc_title)
+    pdf_path = write_pdf(book, ast, typst_blocks, build=build, out_dir=out_dir, pdf_name=pdf_name, toc_title=toc_title)
 
-    return {"renderer": "pandoc", "html": html_path, "pdf": pdf_path,
-            "seconds": round(time.perf_counter() - t0, 2)}
+    return {"renderer": "pandoc", "html": html_path, "pdf": pdf_path, "seconds": round(time.perf_counter() - t0, 2)}

@@ -9,6 +9,7 @@ the whole book, the current chapter marked), the chapter, and previous/next link
 
 ``write_pages(...)`` returns the pages written, in book order.
 """
+
 from __future__ import annotations
 
 import json
@@ -32,10 +33,10 @@ _NEXT = re.compile(r'<a\b[^>]*\brel="next"[^>]*\bhref="([^"]+)"')  # the page's 
 
 @dataclass
 class Page:
-    source: str        # chapter file (index.qmd, report/02_situasjonen.qmd)
-    path: str          # page file (index.html, report/02_situasjonen.html)
-    title: str         # "2 Situasjonen i Buskerud" (number and title, as in the sidebar)
-    plain_title: str   # "Situasjonen i Buskerud"
+    source: str  # chapter file (index.qmd, report/02_situasjonen.qmd)
+    path: str  # page file (index.html, report/02_situasjonen.html)
+    title: str  # "2 Situasjonen i Buskerud" (number and title, as in the sidebar)
+    plain_title: str  # "Situasjonen i Buskerud"
     ident: str | None  # the chapter heading's id
     blocks: list
     fragment: str = ""
@@ -55,13 +56,23 @@ _HREF_ANCHOR = re.compile(r'href="#([^"]+)"')
 
 
 def _environment() -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)),
-                              autoescape=jinja2.select_autoescape(["html"]),
-                              keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        autoescape=jinja2.select_autoescape(["html"]),
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
 
 
-def write_pages(pages: list[Page], out_dir: Path, *, to_html: Callable[[list], str], toc: str,
-                context: dict[str, Any], first_part_pages: dict[str, str] | None = None) -> list[Path]:
+def write_pages(
+    pages: list[Page],
+    out_dir: Path,
+    *,
+    to_html: Callable[[list], str],
+    toc: str,
+    context: dict[str, Any],
+    first_part_pages: dict[str, str] | None = None,
+) -> list[Path]:
     """Render every page's blocks (`to_html`), link anchors across pages, write them with the
     template. `toc`: the sidebar list with ``href="#id"`` links (rewritten per page);
     `first_part_pages`: part anchor -> the page of the part's first chapter."""
@@ -96,10 +107,16 @@ def write_pages(pages: list[Page], out_dir: Path, *, to_html: Callable[[list], s
         prev_p = pages[i - 1] if i > 0 else None
         next_p = pages[i + 1] if i + 1 < len(pages) else None
         html = template.render(
-            **context, base=base, body=body, toc=side, is_index=(i == 0), page_path=p.path,
+            **context,
+            base=base,
+            body=body,
+            toc=side,
+            is_index=(i == 0),
+            page_path=p.path,
             page_title=(p.plain_title if i else ""),
             prev={"href": _rel(prev_p.path, p.path), "title": prev_p.title} if prev_p else None,
-            next={"href": _rel(next_p.path, p.path), "title": next_p.title} if next_p else None)
+            next={"href": _rel(next_p.path, p.path), "title": next_p.title} if next_p else None,
+        )
         target = out_dir / p.path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(html, encoding="utf-8")
@@ -115,6 +132,7 @@ _TAG = re.compile(r"<[^>]+>")
 
 def _text(html_part: str) -> str:
     import html as _html
+
     html_part = re.sub(r"<(script|style)\b.*?</\1>", " ", html_part, flags=re.S)
     return " ".join(_html.unescape(_TAG.sub(" ", html_part)).split())
 
@@ -126,10 +144,9 @@ def _write_search_data(pages: list[Page], out_dir: Path) -> None:
     for p in pages:
         starts = list(_SECTION.finditer(p.fragment))
         for i, m in enumerate(starts):
-            chunk = p.fragment[m.end():starts[i + 1].start() if i + 1 < len(starts) else len(p.fragment)]
+            chunk = p.fragment[m.end() : starts[i + 1].start() if i + 1 < len(starts) else len(p.fragment)]
             h = _HEADING.search(chunk)
-            entries.append({"p": p.path, "id": m.group(1), "t": _text(h.group(1)) if h else p.title,
-                            "x": _text(chunk)})
+            entries.append({"p": p.path, "id": m.group(1), "t": _text(h.group(1)) if h else p.title, "x": _text(chunk)})
     data = json.dumps(entries, ensure_ascii=False).replace("</", "<\\/")
     target = out_dir / "assets" / "search-data.js"
     target.parent.mkdir(parents=True, exist_ok=True)

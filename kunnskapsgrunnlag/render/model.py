@@ -3,6 +3,7 @@ an embedded notebook cell (`Embed`), a cross-reference target (`Ref`) and a head
 Plain data with no imports from the other stages, so that every stage can depend on it and the
 stages need not import each other for their types (kunnskapsgrunnlag.render.fallback runs them).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

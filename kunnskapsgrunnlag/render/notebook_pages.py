@@ -4,6 +4,7 @@ Written for both renderers (after a Quarto render by kunnskapsgrunnlag.render.no
 
 A stage of the pandoc + Typst fallback renderer (kunnskapsgrunnlag.render.fallback).
 """
+
 from __future__ import annotations
 
 import re
@@ -37,16 +38,23 @@ def _cell_label(cell: dict) -> str | None:
 
 def _scope_table_headers(html: str) -> str:
     """Tie table header cells to their data: scope="col" in <thead>, scope="row" in <tbody>."""
+
     def scoped(scope: str) -> Any:
         return lambda m: re.sub(r"<th(?![^>]*\bscope=)(?=[\s>])", f'<th scope="{scope}"', m.group(0))
+
     html = re.sub(r"<th\b[^>]*>\s*</th>", "<td></td>", html)  # an empty corner cell is no header
     html = re.sub(r"<thead\b.*?</thead>", scoped("col"), html, flags=re.S)
     return re.sub(r"<tbody\b.*?</tbody>", scoped("row"), html, flags=re.S)
 
 
-def convert_notebooks(notebooks: list[Path], out_dir: Path, titles: dict[Path, str] | None = None,
-                      lang: str = "nb", book_title: str | None = None,
-                      backlinks: dict[tuple[str, str], str] | None = None) -> list[Path]:
+def convert_notebooks(
+    notebooks: list[Path],
+    out_dir: Path,
+    titles: dict[Path, str] | None = None,
+    lang: str = "nb",
+    book_title: str | None = None,
+    backlinks: dict[tuple[str, str], str] | None = None,
+) -> list[Path]:
     """Executed notebooks as accessible, offline HTML pages (nbconvert, templates/notebook).
 
     Each page: `lang`, a title naming the notebook and the chapter that embeds it (`titles`),
@@ -79,8 +87,13 @@ def convert_notebooks(notebooks: list[Path], out_dir: Path, titles: dict[Path, s
         if exporter is None:
             import nbformat
             from nbconvert import HTMLExporter
-            exporter = HTMLExporter(template_name=_NOTEBOOK_TEMPLATE, extra_template_basedirs=[str(TEMPLATES)],
-                                    exclude_input_prompt=True, exclude_output_prompt=True)
+
+            exporter = HTMLExporter(
+                template_name=_NOTEBOOK_TEMPLATE,
+                extra_template_basedirs=[str(TEMPLATES)],
+                exclude_input_prompt=True,
+                exclude_output_prompt=True,
+            )
             if re.fullmatch(r"[a-z]{2}", lang):
                 exporter.language_code = lang
         node = nbformat.read(str(nb), as_version=4)
@@ -89,14 +102,17 @@ def convert_notebooks(notebooks: list[Path], out_dir: Path, titles: dict[Path, s
         back_of = dict(back)
         for n, cell in enumerate(node.cells, 1):
             if cell.get("cell_type") == "code" and any(
-                    "image/png" in o.get("data", {}) for o in cell.get("outputs", [])):
+                "image/png" in o.get("data", {}) for o in cell.get("outputs", [])
+            ):
                 cell.metadata["kg_alt"] = _notebook_alt(cell, n)
             label = _cell_label(cell) if cell.get("cell_type") == "code" else None
             if label in back_of:
                 cell.metadata["kg_backlink"] = back_of[label]
                 cell.metadata["kg_backlink_text"] = (
-                    "Tilbake til tabellen i rapporten" if label.startswith("tbl-")
-                    else "Tilbake til figuren i rapporten")
+                    "Tilbake til tabellen i rapporten"
+                    if label.startswith("tbl-")
+                    else "Tilbake til figuren i rapporten"
+                )
         body, _ = exporter.from_notebook_node(node)
         target.parent.mkdir(parents=True, exist_ok=True)
         write_text(target, _scope_table_headers(body))

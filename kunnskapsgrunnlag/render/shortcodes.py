@@ -4,6 +4,7 @@ divs, source files as markers).
 
 A stage of the pandoc + Typst fallback renderer (kunnskapsgrunnlag.render.fallback).
 """
+
 from __future__ import annotations
 
 import base64
@@ -38,8 +39,10 @@ class Notebooks:
 
     def load(self, path: Path, where: str) -> dict:
         if not path.exists():
-            raise RenderError(f"{where}: notebook {relative_path(path, self.root)} does not exist "
-                              "(run `kunnskapsgrunnlag build` to execute the notebooks)")
+            raise RenderError(
+                f"{where}: notebook {relative_path(path, self.root)} does not exist "
+                "(run `kunnskapsgrunnlag build` to execute the notebooks)"
+            )
         mtime = path.stat().st_mtime
         hit = self._cache.get(path)
         if hit and hit[0] == mtime:
@@ -70,8 +73,7 @@ class Notebooks:
                     raise RenderError(f"{where}: notebook {rel} has two cells labelled '{label}'")
                 found = (cell, opts)
         if found is None:
-            raise RenderError(f"{where}: embed of '{label}': notebook {rel} has no cell with "
-                              f"`#| label: {label}`")
+            raise RenderError(f"{where}: embed of '{label}': notebook {rel} has no cell with `#| label: {label}`")
         return found
 
 
@@ -98,8 +100,10 @@ class Sources:
                 except yaml.YAMLError as exc:
                     raise RenderError(f"_variables.yml: invalid YAML: {exc}") from exc
         if self._variables is None:
-            raise RenderError(f"{where}: {{{{< var {key} >}}}}: _variables.yml does not exist "
-                              "(written by the notebooks; run `kunnskapsgrunnlag build`)")
+            raise RenderError(
+                f"{where}: {{{{< var {key} >}}}}: _variables.yml does not exist "
+                "(written by the notebooks; run `kunnskapsgrunnlag build`)"
+            )
         return self._variables
 
     def var(self, key: str, where: str) -> str:
@@ -108,8 +112,7 @@ class Sources:
             if isinstance(node, dict) and part in node:
                 node = node[part]
             else:
-                raise RenderError(f"{where}: unknown variable '{key}' in {{{{< var {key} >}}}} "
-                                  "(not in _variables.yml)")
+                raise RenderError(f"{where}: unknown variable '{key}' in {{{{< var {key} >}}}} (not in _variables.yml)")
         if isinstance(node, (dict, list)) or node is None:
             raise RenderError(f"{where}: variable '{key}' is not a single value in _variables.yml")
         if isinstance(node, bool):
@@ -130,7 +133,7 @@ class Sources:
                 raise RenderError(f"{relative_path(path, self.root)}: invalid YAML front matter: {exc}") from exc
             if not isinstance(meta, dict):
                 meta = {}
-            text = text[m.end():]
+            text = text[m.end() :]
         return text, meta
 
     def expand_file(self, path: Path, stack: tuple[str, ...] = ()) -> str:
@@ -158,9 +161,9 @@ class Sources:
             raise RenderError(
                 f"{rel}: the chapter's title comes only from an included file; Quarto names such "
                 f"a chapter after the file and numbers it. Put the level-1 heading "
-                f"(# Tittel {{#sec-…}}) in {rel} itself and include only the text")
-        raise RenderError(f"{rel}: a chapter file must have a level-1 heading (# Tittel {{#sec-…}}) "
-                          "or a YAML `title`")
+                f"(# Tittel {{#sec-…}}) in {rel} itself and include only the text"
+            )
+        raise RenderError(f"{rel}: a chapter file must have a level-1 heading (# Tittel {{#sec-…}}) or a YAML `title`")
 
     def _check_divs(self, text: str, rel: str) -> None:
         """Fenced divs must be closed; code fences are skipped."""
@@ -199,16 +202,17 @@ class Sources:
                     raise RenderError(f"{rel}: {{{{< include >}}}} takes exactly one path: {m.group(0)!r}")
                 target = _project_path(self.root, args[0], path.parent)
                 inner = self.expand_file(target, stack)
-                out = (f"\n\n<!--kg:src {relative_path(target, self.root)}-->\n\n{inner}\n\n"
-                       f"<!--kg:src {rel}-->\n\n")
+                out = f"\n\n<!--kg:src {relative_path(target, self.root)}-->\n\n{inner}\n\n<!--kg:src {rel}-->\n\n"
             elif name == "embed":
                 if len(args) != 1:
-                    raise RenderError(f"{rel}: {{{{< embed >}}}} options are not supported by the "
-                                      f"fallback renderer: {m.group(0)!r}")
+                    raise RenderError(
+                        f"{rel}: {{{{< embed >}}}} options are not supported by the fallback renderer: {m.group(0)!r}"
+                    )
                 out = self.embed(args[0], path, rel)
             else:
-                raise RenderError(f"{rel}: unsupported shortcode {m.group(0)!r} "
-                                  "(the fallback renderer knows include, var and embed)")
+                raise RenderError(
+                    f"{rel}: unsupported shortcode {m.group(0)!r} (the fallback renderer knows include, var and embed)"
+                )
             return lead + out + trail
 
         return _SHORTCODE.sub(repl, text)
@@ -227,10 +231,10 @@ class Sources:
         for o in outputs:
             if o.get("output_type") == "error":
                 raise RenderError(f"{where}: the cell raised {o.get('ename')}: {o.get('evalue')}")
-        images = [base64.b64decode(_joined(o["data"]["image/png"]))
-                  for o in outputs if "image/png" in o.get("data", {})]
-        markdowns = [_joined(o["data"]["text/markdown"])
-                     for o in outputs if "text/markdown" in o.get("data", {})]
+        images = [
+            base64.b64decode(_joined(o["data"]["image/png"])) for o in outputs if "image/png" in o.get("data", {})
+        ]
+        markdowns = [_joined(o["data"]["text/markdown"]) for o in outputs if "text/markdown" in o.get("data", {})]
         markdown = "\n\n".join(markdowns) if markdowns else None
         kind = label.split("-", 1)[0]
         if kind == "fig":
@@ -250,9 +254,17 @@ class Sources:
         for key in ("fig-cap", "tbl-cap", "fig-alt"):
             if key in opts and not isinstance(opts[key], (str, int, float)):
                 raise RenderError(f"{where}: `#| {key}` must be a single string")
-        e = Embed(index=len(self.embeds), label=label, notebook=nb_path,
-                  notebook_rel=relative_path(nb_path, self.root), cell_id=cell.get("id"), options=opts,
-                  images=images, markdown=markdown, source_file=rel)
+        e = Embed(
+            index=len(self.embeds),
+            label=label,
+            notebook=nb_path,
+            notebook_rel=relative_path(nb_path, self.root),
+            cell_id=cell.get("id"),
+            options=opts,
+            images=images,
+            markdown=markdown,
+            source_file=rel,
+        )
         if kind == "fig":
             for i, data in enumerate(images):
                 name = f"{label}.png" if i == 0 else f"{label}-{i + 1}.png"
@@ -261,8 +273,10 @@ class Sources:
         self.embeds.append(e)
         caption = str(opts.get("fig-cap") or opts.get("tbl-cap") or "").strip()
         body = markdown if (kind != "fig" or not images) else ""
-        return (f"\n\n{_EMBED_FENCE} {{.kg-embed data-kg=\"{e.index}\"}}\n\n"
-                f"::: {{.kg-cap}}\n{caption}\n:::\n\n{body or ''}\n\n{_EMBED_FENCE}\n\n")
+        return (
+            f'\n\n{_EMBED_FENCE} {{.kg-embed data-kg="{e.index}"}}\n\n'
+            f"::: {{.kg-cap}}\n{caption}\n:::\n\n{body or ''}\n\n{_EMBED_FENCE}\n\n"
+        )
 
     # -- the book -------------------------------------------------------------------------
     def book_markdown(self) -> str:

@@ -29,6 +29,7 @@
 
 :func:`prepare_site` applies the same to a folder in place (a copy the caller owns).
 """
+
 from __future__ import annotations
 
 import json
@@ -40,8 +41,18 @@ from typing import Any
 
 import yaml
 
-__all__ = ["CSV_LINK_TEXT", "NOTEBOOK_LINK_TEXT", "prepare_sources", "prepare_site", "link_block",
-           "resolve_heading_vars", "add_embed_links", "book_pages", "book_embeds", "BookEmbed"]
+__all__ = [
+    "CSV_LINK_TEXT",
+    "NOTEBOOK_LINK_TEXT",
+    "prepare_sources",
+    "prepare_site",
+    "link_block",
+    "resolve_heading_vars",
+    "add_embed_links",
+    "book_pages",
+    "book_embeds",
+    "BookEmbed",
+]
 
 CSV_LINK_TEXT = "Last ned tallene (CSV)"
 NOTEBOOK_LINK_TEXT = "Vis notatboken"
@@ -98,12 +109,14 @@ def _outside_fences(text: str):
 def resolve_heading_vars(text: str, variables: dict) -> str:
     """``{{< var key >}}`` in ATX headings and in front-matter ``title``/``subtitle`` replaced by
     the value (escaped as Markdown). Unknown keys stay: the compatibility checker names them."""
+
     def sub(line: str) -> str:
-        return VAR.sub(lambda m: _md_escape(v) if (v := _lookup(variables, m.group(1))) is not None
-                       else m.group(0), line)
+        return VAR.sub(
+            lambda m: _md_escape(v) if (v := _lookup(variables, m.group(1))) is not None else m.group(0), line
+        )
 
     m = FRONT_MATTER.match(text)
-    head, body = ("", text) if not m else (text[:m.end()], text[m.end():])
+    head, body = ("", text) if not m else (text[: m.end()], text[m.end() :])
     if head:
         head = re.sub(r"^((?:title|subtitle|pagetitle)\s*:.*)$", lambda x: sub(x.group(1)), head, flags=re.M)
     lines = body.split("\n")
@@ -115,6 +128,7 @@ def resolve_heading_vars(text: str, variables: dict) -> str:
 
 def link_block(*, page_dir: str, label: str, notebook: str, cell_id: str | None, has_csv: bool) -> str:
     """The HTML-only block under an embed (see the module docstring); hrefs relative to `page_dir`."""
+
     def rel(target: str) -> str:
         return posixpath.relpath(target, page_dir or ".")
 
@@ -128,8 +142,9 @@ def link_block(*, page_dir: str, label: str, notebook: str, cell_id: str | None,
     return f"{_LINKS_START}\n{' '.join(links)}\n:::"
 
 
-def add_embed_links(text: str, *, page_dir: str, csv_labels: set[str],
-                    cell_ids: dict[str, dict[str, str | None]]) -> str:
+def add_embed_links(
+    text: str, *, page_dir: str, csv_labels: set[str], cell_ids: dict[str, dict[str, str | None]]
+) -> str:
     """Write :func:`link_block` after every figure/table embed line (idempotent).
 
     `cell_ids`: notebook file name -> {cell label: cell id} of the executed notebooks."""
@@ -140,13 +155,14 @@ def add_embed_links(text: str, *, page_dir: str, csv_labels: set[str],
         if "#" not in ref:
             continue
         nb_ref, label = ref.rsplit("#", 1)
-        if label.split("-", 1)[0] not in ("fig", "tbl") or _GENERATED.match(text[m.end():]):
+        if label.split("-", 1)[0] not in ("fig", "tbl") or _GENERATED.match(text[m.end() :]):
             continue
         nb_name = PurePosixPath(nb_ref).name
         cell_id = (cell_ids.get(nb_name) or {}).get(label)
-        block = link_block(page_dir=page_dir, label=label, notebook=nb_name, cell_id=cell_id,
-                           has_csv=label in csv_labels)
-        out.append(text[pos:m.end()])
+        block = link_block(
+            page_dir=page_dir, label=label, notebook=nb_name, cell_id=cell_id, has_csv=label in csv_labels
+        )
+        out.append(text[pos : m.end()])
         out.append("\n\n" + block)
         pos = m.end()
     out.append(text[pos:])
@@ -196,8 +212,11 @@ def book_pages(quarto_cfg: dict, texts: dict[str, str]) -> dict[str, str]:
         pages[src] = page
         for m in INCLUDE.finditer(texts.get(src, "")):
             target = m.group(1)
-            inc = target.lstrip("/") if target.startswith("/") else posixpath.normpath(
-                posixpath.join(posixpath.dirname(src), target))
+            inc = (
+                target.lstrip("/")
+                if target.startswith("/")
+                else posixpath.normpath(posixpath.join(posixpath.dirname(src), target))
+            )
             visit(inc, page, depth + 1)
 
     for ch in chapters:
@@ -208,8 +227,13 @@ def book_pages(quarto_cfg: dict, texts: dict[str, str]) -> dict[str, str]:
     return pages
 
 
-def _transform(texts: dict[str, str], quarto_text: str | None, variables: dict,
-               csv_labels: set[str], cell_ids: dict[str, dict[str, str | None]]) -> dict[str, str]:
+def _transform(
+    texts: dict[str, str],
+    quarto_text: str | None,
+    variables: dict,
+    csv_labels: set[str],
+    cell_ids: dict[str, dict[str, str | None]],
+) -> dict[str, str]:
     try:
         cfg = yaml.safe_load(quarto_text or "") or {}
     except yaml.YAMLError:
@@ -218,8 +242,7 @@ def _transform(texts: dict[str, str], quarto_text: str | None, variables: dict,
     out = {}
     for rel, text in texts.items():
         new = resolve_heading_vars(text, variables)
-        new = add_embed_links(new, page_dir=posixpath.dirname(pages[rel]), csv_labels=csv_labels,
-                              cell_ids=cell_ids)
+        new = add_embed_links(new, page_dir=posixpath.dirname(pages[rel]), csv_labels=csv_labels, cell_ids=cell_ids)
         out[rel] = new
     return out
 
@@ -241,8 +264,7 @@ def prepare_sources(wanted: dict[Path, bytes | Path]) -> dict[Path, bytes | Path
             variables = yaml.safe_load(_read(var_src).decode("utf-8")) or {}
         except (yaml.YAMLError, UnicodeDecodeError):
             variables = {}
-    csv_labels = {Path(r).stem for r in wanted
-                  if Path(r).parts[:1] == (FIGURDATA,) and Path(r).suffix == ".csv"}
+    csv_labels = {Path(r).stem for r in wanted if Path(r).parts[:1] == (FIGURDATA,) and Path(r).suffix == ".csv"}
     cell_ids: dict[str, dict[str, str | None]] = {}
     for r, src in wanted.items():
         if Path(r).suffix == ".ipynb" and Path(r).parts[:2] == ("build", "notebooks"):
@@ -250,8 +272,13 @@ def prepare_sources(wanted: dict[Path, bytes | Path]) -> dict[Path, bytes | Path
                 cell_ids[Path(r).name] = cell_labels(json.loads(_read(src).decode("utf-8")))
             except (ValueError, UnicodeDecodeError):
                 cell_ids[Path(r).name] = {}
-    new = _transform(texts, _read(quarto).decode("utf-8") if quarto is not None else None,
-                     variables if isinstance(variables, dict) else {}, csv_labels, cell_ids)
+    new = _transform(
+        texts,
+        _read(quarto).decode("utf-8") if quarto is not None else None,
+        variables if isinstance(variables, dict) else {},
+        csv_labels,
+        cell_ids,
+    )
     result = dict(wanted)
     for p, r in qmds.items():
         if new[p] != texts[p]:
@@ -279,11 +306,11 @@ def prepare_site(root: Path) -> list[Path]:
 
 @dataclass(frozen=True)
 class BookEmbed:
-    source: str          # the qmd with the embed line (posix, relative to the book root)
-    page: str            # the HTML page that shows it (report/02_situasjonen.html)
-    notebook: Path       # the executed notebook
+    source: str  # the qmd with the embed line (posix, relative to the book root)
+    page: str  # the HTML page that shows it (report/02_situasjonen.html)
+    notebook: Path  # the executed notebook
     label: str
-    chapter_title: str   # the chapter's heading text (attributes removed)
+    chapter_title: str  # the chapter's heading text (attributes removed)
 
 
 def book_embeds(root: Path) -> list[BookEmbed]:
@@ -293,9 +320,11 @@ def book_embeds(root: Path) -> list[BookEmbed]:
         cfg = yaml.safe_load((root / "_quarto.yml").read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError):
         return []
-    texts = {f.relative_to(root).as_posix(): f.read_text(encoding="utf-8", errors="replace")
-             for f in sorted(root.rglob("*.qmd"))
-             if not any(p.startswith(("_book", ".quarto", "_site")) for p in f.relative_to(root).parts)}
+    texts = {
+        f.relative_to(root).as_posix(): f.read_text(encoding="utf-8", errors="replace")
+        for f in sorted(root.rglob("*.qmd"))
+        if not any(p.startswith(("_book", ".quarto", "_site")) for p in f.relative_to(root).parts)
+    }
     pages = book_pages(cfg if isinstance(cfg, dict) else {}, texts)
     chapter_of_page = {str(PurePosixPath(s).with_suffix(".html")): s for s in texts}
     out = []

@@ -4,6 +4,7 @@ references resolved, callouts, conditional content and embeds rewritten for one 
 
 A stage of the pandoc + Typst fallback renderer (kunnskapsgrunnlag.render.fallback).
 """
+
 from __future__ import annotations
 
 import re
@@ -27,8 +28,13 @@ from .model import Book, Embed, Heading, Ref  # noqa: F401 - Heading, Ref re-exp
 CALLOUT_KINDS = ("note", "tip", "important", "warning", "caution")
 
 
-_CALLOUT_DEFAULT_TITLES = {"note": "Merk", "tip": "Tips", "important": "Viktig",
-                           "warning": "Advarsel", "caution": "Forsiktig"}
+_CALLOUT_DEFAULT_TITLES = {
+    "note": "Merk",
+    "tip": "Tips",
+    "important": "Viktig",
+    "warning": "Advarsel",
+    "caution": "Forsiktig",
+}
 
 
 _IGNORED_CALLOUT_ATTRS = {"title", "collapse", "appearance", "icon"}
@@ -46,8 +52,9 @@ class Transformer:
     kg-typst format) they are numbered through the book ("Figur 1").
     """
 
-    def __init__(self, book: Book, embeds: list[Embed], mode: str, refs: dict[str, Ref] | None = None,
-                 fmt: str | None = None):
+    def __init__(
+        self, book: Book, embeds: list[Embed], mode: str, refs: dict[str, Ref] | None = None, fmt: str | None = None
+    ):
         self.book = book
         self.embeds = embeds
         self.mode = mode
@@ -112,8 +119,9 @@ class Transformer:
         t = node["t"]
         if self.expect_chapter and t not in ("RawBlock",) and t not in _INLINE_TYPES:
             if not (t == "Header" and node["c"][0] == 1):
-                raise RenderError(f"{self.expect_chapter}: a chapter file must start with a "
-                                  "level-1 heading (# Title {#sec-…})")
+                raise RenderError(
+                    f"{self.expect_chapter}: a chapter file must start with a level-1 heading (# Title {{#sec-…}})"
+                )
             self.expect_chapter = None
         handler = getattr(self, "on_" + t, None)
         if handler is None:
@@ -129,8 +137,10 @@ class Transformer:
             return self.marker(m.group(1), m.group(2) or "")
         if fmt == "html" and s.startswith("<!--") and s.endswith("-->"):
             return []  # comments are dropped, as in Quarto
-        raise self.err(f"raw {fmt} content is not supported by the fallback renderer "
-                       f"(it would be lost in one of the formats): {s[:60]!r}")
+        raise self.err(
+            f"raw {fmt} content is not supported by the fallback renderer "
+            f"(it would be lost in one of the formats): {s[:60]!r}"
+        )
 
     def on_RawInline(self, node: dict) -> list:
         fmt, text = node["c"]
@@ -172,8 +182,7 @@ class Transformer:
 
     # -- headings ---------------------------------------------------------------------------
     def _number(self, level: int, classes: list[str]) -> str | None:
-        unnumbered = ("unnumbered" in classes or self.in_index
-                      or not self.book.config.get("number-sections", True))
+        unnumbered = "unnumbered" in classes or self.in_index or not self.book.config.get("number-sections", True)
         if level > 1 and level > int(self.book.config.get("number-depth", 3)):
             unnumbered = True
         if level == 1:
@@ -197,9 +206,11 @@ class Transformer:
             return f"{self.chapter_label}.{self.counters[1]}"
         self.counters[2] += 1
         if self.counters[1] == 0:
-            raise self.err("a level-3 heading directly under the chapter heading (no level-2 "
-                           f"section before it); Quarto would number it {self.chapter_label}.0."
-                           f"{self.counters[2]}. Make it a level-2 section")
+            raise self.err(
+                "a level-3 heading directly under the chapter heading (no level-2 "
+                f"section before it); Quarto would number it {self.chapter_label}.0."
+                f"{self.counters[2]}. Make it a level-2 section"
+            )
         return f"{self.chapter_label}.{self.counters[1]}.{self.counters[2]}"
 
     def on_Header(self, node: dict) -> list:
@@ -208,20 +219,22 @@ class Transformer:
         if level == 1:
             self.chapter_h1 += 1
             if self.chapter_h1 > 1:
-                where = self.chapter_file if self.file == self.chapter_file else \
-                    f"{self.chapter_file} (in {self.file})"
+                where = self.chapter_file if self.file == self.chapter_file else f"{self.chapter_file} (in {self.file})"
                 raise RenderError(
                     f"{where}: a second level-1 heading ({stringify(inlines).strip()!r}); Quarto "
                     "makes one chapter of each chapter file and numbers only its first level-1 "
                     "heading as the chapter. Make it a level-2 section or its own chapter file "
-                    "in _quarto.yml")
+                    "in _quarto.yml"
+                )
         number = self._number(level, classes)
         title = stringify(inlines).strip()
         if self.mode == "collect" and level > self.level + 1:
             above = f"a level-{self.level} heading" if self.level else "the start of the book"
-            raise self.err(f"heading '{title}' skips a level: {'#' * level} (level {level}) directly "
-                           f"under {above}; use {'#' * (self.level + 1)} (add {{.unnumbered}} "
-                           "to leave it unnumbered), see docs/authoring.md")
+            raise self.err(
+                f"heading '{title}' skips a level: {'#' * level} (level {level}) directly "
+                f"under {above}; use {'#' * (self.level + 1)} (add {{.unnumbered}} "
+                "to leave it unnumbered), see docs/authoring.md"
+            )
         self.level = level
         self.headings.append(Heading(level, ident, number, title, listed="unlisted" not in classes))
         self.file_heading.setdefault(self.file, self.headings[-1])
@@ -241,9 +254,10 @@ class Transformer:
         new_inlines = self.walk_list(inlines)
         if number:
             if self.mode == "html":
-                new_inlines = [{"t": "Span", "c": [["", ["header-section-number"], []],
-                                                   [{"t": "Str", "c": number}]]},
-                               {"t": "Space"}] + new_inlines
+                new_inlines = [
+                    {"t": "Span", "c": [["", ["header-section-number"], []], [{"t": "Str", "c": number}]]},
+                    {"t": "Space"},
+                ] + new_inlines
             elif self.mode == "typst":
                 new_inlines = [{"t": "Str", "c": number}, _raw("typst", "#h(0.6em)")] + new_inlines
         return [{"t": "Header", "c": [level, self.generic(attr), new_inlines]}]
@@ -262,9 +276,11 @@ class Transformer:
             ref = self.refs.get(key)
             if ref is None:
                 kind = key.split("-", 1)[0]
-                hint = ("" if kind in ("fig", "tbl", "sec")
-                        else " (only @fig-, @tbl- and @sec- cross-references are supported; "
-                             "write a literal @ as \\@)")
+                hint = (
+                    ""
+                    if kind in ("fig", "tbl", "sec")
+                    else " (only @fig-, @tbl- and @sec- cross-references are supported; write a literal @ as \\@)"
+                )
                 raise self.err(f"unknown cross-reference @{cid}{hint}")
             text = ref.number if c["citationMode"]["t"] == "SuppressAuthor" else ref.text
             if cap:
@@ -274,8 +290,7 @@ class Transformer:
             prefix = self.walk_list(c.get("citationPrefix") or [])
             if prefix:
                 out += prefix + [{"t": "Space"}]
-            out.append({"t": "Link", "c": [["", ["kg-xref"], []], [{"t": "Str", "c": text}],
-                                           ["#" + key, ""]]})
+            out.append({"t": "Link", "c": [["", ["kg-xref"], []], [{"t": "Str", "c": text}], ["#" + key, ""]]})
             suffix = self.walk_list(c.get("citationSuffix") or [])
             if suffix:
                 out += suffix
@@ -289,8 +304,10 @@ class Transformer:
         return [{"t": "Str", "c": "\u2018"}] + inner + [{"t": "Str", "c": "\u2019"}]
 
     def on_Image(self, node: dict) -> list:
-        raise self.err("images in the text are not supported; embed the figure from its notebook "
-                       "with {{< embed /build/notebooks/NB.ipynb#fig-label >}}")
+        raise self.err(
+            "images in the text are not supported; embed the figure from its notebook "
+            "with {{< embed /build/notebooks/NB.ipynb#fig-label >}}"
+        )
 
     def on_Figure(self, node: dict) -> list:
         return self.on_Image(node)
@@ -298,16 +315,19 @@ class Transformer:
     def on_CodeBlock(self, node: dict) -> list:
         classes = node["c"][0][1]
         if any(c.startswith("{") for c in classes):
-            raise self.err(f"executable code cells ({classes[0]}) are not supported in the report; "
-                           "compute in a notebook and embed the result")
+            raise self.err(
+                f"executable code cells ({classes[0]}) are not supported in the report; "
+                "compute in a notebook and embed the result"
+            )
         return [node]
 
     def on_Table(self, node: dict) -> list:
         caption_blocks = node["c"][1][1]
         cap = stringify(caption_blocks)
         if re.search(r"\{#tbl-", cap):
-            raise self.err("tables with a {#tbl-…} label in the qmd are not supported; make the "
-                           "table in a notebook and embed it")
+            raise self.err(
+                "tables with a {#tbl-…} label in the qmd are not supported; make the table in a notebook and embed it"
+            )
         return self.default(node)
 
     # -- divs: callouts and embeds ------------------------------------------------------------
@@ -340,8 +360,10 @@ class Transformer:
             elif key in ("when-format", "unless-format"):
                 hit = value in self._FORMAT_ALIASES[self.fmt]
             elif key in known:
-                raise self.err(f"conditional content with {key}= is not supported by the fallback "
-                               "renderer (it has no Quarto profiles)")
+                raise self.err(
+                    f"conditional content with {key}= is not supported by the fallback "
+                    "renderer (it has no Quarto profiles)"
+                )
             else:
                 continue
             match = match and (hit != key.startswith("unless-"))
@@ -370,20 +392,23 @@ class Transformer:
             others = [c for c in classes if c not in ("content-visible", "content-hidden")]
             if ident or others:
                 shown = " ".join([f"#{ident}"] * bool(ident) + [f".{c}" for c in others])
-                raise self.err(f"conditional div with {shown}: put the conditional div around "
-                               "the other div instead of combining them")
+                raise self.err(
+                    f"conditional div with {shown}: put the conditional div around "
+                    "the other div instead of combining them"
+                )
             return self.blocks(content) if visible else []
         if "kg-embed" in classes:
             return self.embed(node)
         callouts = [c for c in classes if c.startswith("callout-")]
         if callouts:
-            return self.callout(attr, content, callouts[0][len("callout-"):])
+            return self.callout(attr, content, callouts[0][len("callout-") :])
         if "kg-cap" in classes:
             raise self.err("internal: stray caption div")
-        shown = " ".join([f"#{ident}"] * bool(ident) + [f".{c}" for c in classes]
-                         + [f'{k}="{v}"' for k, v in kv])
-        raise self.err(f"fenced div ::: {{{shown}}} is not supported by the fallback renderer "
-                       "(supported: .callout-note, .callout-important, .callout-tip)")
+        shown = " ".join([f"#{ident}"] * bool(ident) + [f".{c}" for c in classes] + [f'{k}="{v}"' for k, v in kv])
+        raise self.err(
+            f"fenced div ::: {{{shown}}} is not supported by the fallback renderer "
+            "(supported: .callout-note, .callout-important, .callout-tip)"
+        )
 
     def callout(self, attr: list, content: list, kind: str) -> list:
         ident, classes, kv = attr
@@ -403,14 +428,25 @@ class Transformer:
             title = self.book.label(f"callout-{kind}-title", _CALLOUT_DEFAULT_TITLES[kind])
         body = self.blocks(content)
         if self.mode == "html":
-            return [{"t": "Div", "c": [[ident, ["callout", f"callout-{kind}"], []], [
-                _raw("html", f'<div class="callout-title">{_esc(title)}</div>', True),
-                {"t": "Div", "c": [["", ["callout-body"], []], body]},
-            ]]}]
+            return [
+                {
+                    "t": "Div",
+                    "c": [
+                        [ident, ["callout", f"callout-{kind}"], []],
+                        [
+                            _raw("html", f'<div class="callout-title">{_esc(title)}</div>', True),
+                            {"t": "Div", "c": [["", ["callout-body"], []], body]},
+                        ],
+                    ],
+                }
+            ]
         if self.mode == "typst":
             label = f" <{ident}>" if ident else ""
-            return ([_raw("typst", f'#kg-callout(kind: "{kind}", title: [{escape_typst(title)}])[', True)]
-                    + body + [_raw("typst", "]" + label, True)])
+            return (
+                [_raw("typst", f'#kg-callout(kind: "{kind}", title: [{escape_typst(title)}])[', True)]
+                + body
+                + [_raw("typst", "]" + label, True)]
+            )
         return body
 
     def _caption(self, blocks: list) -> tuple[list, list]:
@@ -458,10 +494,12 @@ class Transformer:
         if kind not in ("fig", "tbl"):
             return self.blocks(rest)  # verbatim markdown output
         if self.fmt == "html" and self.chapter_label is None:
-            raise self.err(f"embed of '{e.label}': a figure or table in an unnumbered chapter "
-                           f"({self.chapter_file}); Quarto numbers figures and tables per chapter "
-                           "in the HTML book, so it would have no proper number. Embed it in a "
-                           "numbered chapter")
+            raise self.err(
+                f"embed of '{e.label}': a figure or table in an unnumbered chapter "
+                f"({self.chapter_file}); Quarto numbers figures and tables per chapter "
+                "in the HTML book, so it would have no proper number. Embed it in a "
+                "numbered chapter"
+            )
         if kind == "fig":
             self.fig += 1
             self.chapter_fig += 1
@@ -486,27 +524,40 @@ class Transformer:
         # sources carry them in an HTML-only block under the embed (render/staging.py), as Quarto
         # reads them too
         note_only = (kind == "fig" and not e.figure_files) or (
-            kind == "tbl" and not any(b["t"] == "Table" for b in rest))
+            kind == "tbl" and not any(b["t"] == "Table" for b in rest)
+        )
         if note_only:  # the data are missing: the «Data mangler» note, then the caption
             note = self.blocks(rest)
             if self.mode == "html":
                 cap = [_raw("html", f'<figcaption><span class="kg-label">{_esc(label_text)}</span> ')]
                 cap += caption + [_raw("html", "</figcaption>")]
-                return ([_raw("html", f'<figure class="kg-figure kg-missing" id="{_esc(e.label)}">', True)]
-                        + note + [{"t": "Plain", "c": cap}, _raw("html", "</figure>", True)])
+                return (
+                    [_raw("html", f'<figure class="kg-figure kg-missing" id="{_esc(e.label)}">', True)]
+                    + note
+                    + [{"t": "Plain", "c": cap}, _raw("html", "</figure>", True)]
+                )
             # A figure element without an image still needs alternative text under PDF/UA-1.
             missing_alt = f"Data mangler: {stringify(caption).strip()}"
-            inl = [_raw("typst", f"#kg-figure(label: [{escape_typst(label_text)}], images: (), "
-                                 f"alt: {typst_string(missing_alt)}, caption: [")] + caption
+            inl = [
+                _raw(
+                    "typst",
+                    f"#kg-figure(label: [{escape_typst(label_text)}], images: (), "
+                    f"alt: {typst_string(missing_alt)}, caption: [",
+                )
+            ] + caption
             inl.append(_raw("typst", f"], source: none) <{e.label}>"))
             return note + [{"t": "Plain", "c": inl}]
         if kind == "fig":
             alt = str(e.options.get("fig-alt") or stringify(caption)).strip()
             if self.mode == "html":
-                imgs = "".join(f'<img src="{_esc(f)}" alt="{_esc(alt)}" loading="lazy">'
-                               for f in e.figure_files)
-                inl = [_raw("html", f'<figure class="kg-figure" id="{_esc(e.label)}">{imgs}<figcaption>'
-                                    f'<span class="kg-label">{_esc(label_text)}</span> ')]
+                imgs = "".join(f'<img src="{_esc(f)}" alt="{_esc(alt)}" loading="lazy">' for f in e.figure_files)
+                inl = [
+                    _raw(
+                        "html",
+                        f'<figure class="kg-figure" id="{_esc(e.label)}">{imgs}<figcaption>'
+                        f'<span class="kg-label">{_esc(label_text)}</span> ',
+                    )
+                ]
                 inl += caption
                 if source:
                     inl += [_raw("html", '<span class="kg-source">')] + source + [_raw("html", "</span>")]
@@ -517,8 +568,13 @@ class Transformer:
                 size = _png_size(data)
                 tall = size is not None and size[1] / max(size[0], 1) * 16.0 > 15.5
                 images.append(f"({typst_string('/' + f)}, {typst_string('height' if tall else 'width')})")
-            inl = [_raw("typst", f"#kg-figure(label: [{escape_typst(label_text)}], "
-                                 f"images: ({', '.join(images)},), alt: {typst_string(alt)}, caption: [")]
+            inl = [
+                _raw(
+                    "typst",
+                    f"#kg-figure(label: [{escape_typst(label_text)}], "
+                    f"images: ({', '.join(images)},), alt: {typst_string(alt)}, caption: [",
+                )
+            ]
             inl += caption
             inl.append(_raw("typst", "], source: " + ("[" if source else "none")))
             if source:
@@ -529,8 +585,10 @@ class Transformer:
         tables = [b for b in rest if b["t"] == "Table"]
         others = [b for b in rest if b["t"] != "Table"]
         if len(tables) != 1 or others:
-            raise self.err(f"embed of '{e.label}' from {e.notebook_rel}: the cell's text/markdown "
-                           "output must be exactly one pipe table")
+            raise self.err(
+                f"embed of '{e.label}' from {e.notebook_rel}: the cell's text/markdown "
+                "output must be exactly one pipe table"
+            )
         table = self.walk_list(tables)[0]
         table["c"][1] = [None, []]  # caption is ours
         table["c"][0] = ["", [], []]
@@ -539,9 +597,12 @@ class Transformer:
             head = [_raw("html", f'<span class="kg-label">{_esc(label_text)}</span> ')] + caption
             table["c"][1] = [None, [{"t": "Plain", "c": head}]]
             foot = [_raw("html", '<div class="kg-source-line">')] + source + [_raw("html", "</div>")]
-            return [_raw("html", f'<div class="kg-table" id="{_esc(e.label)}">', True),
-                    table, {"t": "Plain", "c": foot},
-                    _raw("html", "</div>", True)]
+            return [
+                _raw("html", f'<div class="kg-table" id="{_esc(e.label)}">', True),
+                table,
+                {"t": "Plain", "c": foot},
+                _raw("html", "</div>", True),
+            ]
         inl = [_raw("typst", f"#kg-table(label: [{escape_typst(label_text)}], caption: [")] + caption
         inl.append(_raw("typst", "], source: " + ("[" if source else "none")))
         if source:

@@ -7,6 +7,7 @@ The catalogue (config/datasets.yml) keeps what a
 consultant edits: the query template, provider, licence and vintage. Adding a dataset means its
 catalogue entry, its module here and its test (tests/test_fetch_sources.py iterates the catalogue).
 """
+
 from __future__ import annotations
 
 import importlib
@@ -83,7 +84,9 @@ def validate(dataset: str, df: pd.DataFrame, file: str = "<memory>") -> pd.DataF
             lines.append(f"  column {col!r}{row}: {r.get('check')} (value: {r.get('failure_case')!r})")
         more = f"\n  … and {len(fc) - 10} more" if len(fc) > 10 else ""
         raise ValidationError(
-            f"Dataset {dataset!r}, file {file}: {len(fc)} schema violation(s):\n" + "\n".join(lines) + more
+            f"Dataset {dataset!r}, file {file}: {len(fc)} schema violation(s):\n"
+            + "\n".join(lines)
+            + more
             + "\n(row numbers count the header as row 1)"
         ) from None
     except pandera.errors.SchemaError as exc:  # pragma: no cover - lazy=True raises SchemaErrors

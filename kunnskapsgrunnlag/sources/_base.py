@@ -5,6 +5,7 @@ defines one `SOURCE = Source(...)`: its pandera schema, its plausibility expecta
 `plausibility.py` before a new vintage becomes current), its offline-mirror reader and its online
 tidy function. The catalogue keeps what a consultant edits (query, provider, licence, vintage).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ SSB_STATUS = ["", "..", ".", ":", "…", "-"]  # SSB: no number (..), not applic
 @dataclass(frozen=True)
 class Source:
     """One dataset's code: schema, expectations, mirror reader, online tidy function."""
+
     name: str
     expectations: dict
     schema: DataFrameSchema | None = None  # None: a boundary file (GeoJSON), checked by `expectations`
@@ -56,8 +58,10 @@ def fylker() -> list[str]:
 
 def in_fylker(*extra: str) -> Check:
     """A code is one of the 15 fylker of the 2024 division (read when checked, not at import)."""
-    return Check(lambda s: s.astype(str).isin(fylker() + list(extra)),
-                 error="must be a fylke code of the 2024 division" + (f" or {', '.join(extra)}" if extra else ""))
+    return Check(
+        lambda s: s.astype(str).isin(fylker() + list(extra)),
+        error="must be a fylke code of the 2024 division" + (f" or {', '.join(extra)}" if extra else ""),
+    )
 
 
 def indicator_long() -> DataFrameSchema:

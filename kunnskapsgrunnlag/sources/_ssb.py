@@ -1,5 +1,6 @@
 """Shaping SSB's parsed JSON-stat answers (columns `<dim>`, `<dim>_label`, `value`, `status`) into
 tidy tables. Pure data code (no network), shared by the SSB dataset modules."""
+
 from __future__ import annotations
 
 import re
@@ -25,8 +26,14 @@ def strip_region_prefix(code: str) -> str:
 def with_symbols(values: pd.Series, status: pd.Series, fmt=None) -> pd.Series:
     """Values as SSB shows them in a table: the number, or SSB's symbol where there is none."""
     fmt = fmt or (lambda v: v)
-    return pd.Series([s if (isinstance(s, str) and s) else ("" if pd.isna(v) else fmt(v))
-                      for v, s in zip(values, status, strict=False)], index=values.index, dtype=object)
+    return pd.Series(
+        [
+            s if (isinstance(s, str) and s) else ("" if pd.isna(v) else fmt(v))
+            for v, s in zip(values, status, strict=False)
+        ],
+        index=values.index,
+        dtype=object,
+    )
 
 
 def region_level(code: str) -> str:
@@ -40,8 +47,9 @@ def _norway(code: str, label: str) -> bool:
 def regions(d: pd.DataFrame, region_names: dict[str, str]) -> pd.DataFrame:
     """Adds region_code (prefix stripped, Norway = "0"), region_level and region_name."""
     labels = d["Region_label"] if "Region_label" in d else d["Region"]
-    d["region_code"] = [("0" if _norway(c, lab) else strip_region_prefix(c))
-                        for c, lab in zip(d["Region"], labels, strict=True)]
+    d["region_code"] = [
+        ("0" if _norway(c, lab) else strip_region_prefix(c)) for c, lab in zip(d["Region"], labels, strict=True)
+    ]
     d["region_level"] = d["region_code"].map(region_level)
     ssb_names = [re.sub(r"^\s*[A-Z]?[-_.]?\d+\s+", "", str(lab)).strip() for lab in labels]
     d["region_name"] = [region_names.get(c, n or c) for c, n in zip(d["region_code"], ssb_names, strict=False)]
@@ -53,9 +61,11 @@ def no_symbols(d: pd.DataFrame, what: str) -> None:
     sym = d[d["status"] != ""]
     if len(sym):
         r = sym.iloc[0]
-        raise ValueError(f"{len(sym)} cell(s) of {what} carry an SSB status symbol instead of a number "
-                         f"(first: region {r['Region']}, {r.get('Tid', '')}: {r['status']!r} = "
-                         f"{STATUS_SYMBOLS.get(r['status'], 'ukjent symbol')})")
+        raise ValueError(
+            f"{len(sym)} cell(s) of {what} carry an SSB status symbol instead of a number "
+            f"(first: region {r['Region']}, {r.get('Tid', '')}: {r['status']!r} = "
+            f"{STATUS_SYMBOLS.get(r['status'], 'ukjent symbol')})"
+        )
 
 
 def zero_runs(df: pd.DataFrame, value: str, by: list[str], time: str) -> list[str]:
@@ -70,8 +80,10 @@ def zero_runs(df: pd.DataFrame, value: str, by: list[str], time: str) -> list[st
             zeros = g.loc[g[value] == 0, time].astype(str).tolist()
             real = g.loc[g[value] > 0, time].astype(str).tolist()
             key = key if isinstance(key, tuple) else (key,)
-            out.append(f"{'/'.join(map(str, key))}: 0 in {zeros[0]}–{zeros[-1]} ({len(zeros)} years) "
-                       f"but real values in {real[0]}–{real[-1]}")
+            out.append(
+                f"{'/'.join(map(str, key))}: 0 in {zeros[0]}–{zeros[-1]} ({len(zeros)} years) "
+                f"but real values in {real[0]}–{real[-1]}"
+            )
     return out
 
 

@@ -1,4 +1,5 @@
 """SSB 06265: dwellings by building type per kommune (offline: shares only, no counts)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -46,12 +47,21 @@ SCHEMA = DataFrameSchema(
     },
     unique=["region_code", "year", "building_type"],
     checks=[
-        Check(lambda d: bool((d.groupby(["region_code", "year"]).size() == 6).all()), element_wise=False,
-              error="every kommune and year must have all six building types (01-05, 999)"),
-        Check(_shares_sum_to_100, element_wise=False,
-              error="the six building-type shares of a kommune must sum to 100 (±0.05)"),
-        Check(_shares_match_counts, element_wise=False,
-              error="a share must equal the count over the kommune's total where counts are given"),
+        Check(
+            lambda d: bool((d.groupby(["region_code", "year"]).size() == 6).all()),
+            element_wise=False,
+            error="every kommune and year must have all six building types (01-05, 999)",
+        ),
+        Check(
+            _shares_sum_to_100,
+            element_wise=False,
+            error="the six building-type shares of a kommune must sum to 100 (±0.05)",
+        ),
+        Check(
+            _shares_match_counts,
+            element_wise=False,
+            error="a share must equal the count over the kommune's total where counts are given",
+        ),
     ],
     strict=True,
     coerce=True,
@@ -59,8 +69,10 @@ SCHEMA = DataFrameSchema(
 
 # Online: the configuration's fylke's kommuner; offline: all kommuner. Every code must be a kommune
 # of the classification of its year.
-EXPECTATIONS = {"regions": {"code": "region_code", "kommuner": "known", "per": "year"},
-                "ranges": {"share_pct": (0, 100), "dwellings": (0, MAX_COUNT)}}
+EXPECTATIONS = {
+    "regions": {"code": "region_code", "kommuner": "known", "per": "year"},
+    "ranges": {"share_pct": (0, 100), "dwellings": (0, MAX_COUNT)},
+}
 
 
 def read_mirror(files: list[Path], region_names: dict[str, str]) -> pd.DataFrame:
@@ -68,15 +80,19 @@ def read_mirror(files: list[Path], region_names: dict[str, str]) -> pd.DataFrame
     d = pd.read_csv(files[0], dtype={"kommunenummer": str})
     rows = []
     for type_code, (label, col) in BOLIG_TYPES.items():
-        rows.append(pd.DataFrame({
-            "region_code": d["kommunenummer"].str.zfill(4),
-            "region_name": d["kommunenavn"],
-            "year": d["aar"].astype(int),
-            "building_type": type_code,
-            "building_type_name": label,
-            "share_pct": d[col].astype(float),
-            "dwellings": pd.NA,
-        }))
+        rows.append(
+            pd.DataFrame(
+                {
+                    "region_code": d["kommunenummer"].str.zfill(4),
+                    "region_name": d["kommunenavn"],
+                    "year": d["aar"].astype(int),
+                    "building_type": type_code,
+                    "building_type_name": label,
+                    "share_pct": d[col].astype(float),
+                    "dwellings": pd.NA,
+                }
+            )
+        )
     return pd.concat(rows, ignore_index=True).sort_values(["region_code", "building_type"]).reset_index(drop=True)
 
 

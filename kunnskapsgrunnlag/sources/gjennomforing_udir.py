@@ -1,6 +1,7 @@
 """Udir: completion of upper secondary education by programme (one cohort), Udir's report API.
 
 The online answer is parsed by `fetch.udir.read_report_json` into the long form kept as it is."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -22,8 +23,10 @@ SCHEMA = DataFrameSchema(
     coerce=True,
 )
 
-EXPECTATIONS = {"ranges": {"verdi": (0, 100)},  # per cent (VisProsent(1))
-                "years": {"column": "kull", "min": 2000}}
+EXPECTATIONS = {
+    "ranges": {"verdi": (0, 100)},  # per cent (VisProsent(1))
+    "years": {"column": "kull", "min": 2000},
+}
 
 
 def tidy_online(df: pd.DataFrame, region_names: dict[str, str]) -> pd.DataFrame:

@@ -1,4 +1,5 @@
 """Udir: completed within 5/6 years, all programmes, Norway and the pre-2020 fylker, by cohort."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -12,9 +13,29 @@ from ._base import Source, code, in_fylker
 # fylke lies (mostly) in; two old fylker map to Innlandet, Agder and Vestland; Trøndelag (50)
 # replaced 16/17 from the 2018 cohort on. Borders changed in 2020/2024 (e.g. Hurum and Røyken
 # left, Svelvik joined Buskerud), so the values are those of the old fylker, not re-districted.
-UDIR_FYLKE_2024 = {"0": "0", "01": "31", "02": "32", "03": "03", "04": "34", "05": "34", "06": "33",
-                   "07": "39", "08": "40", "09": "42", "10": "42", "11": "11", "12": "46", "14": "46",
-                   "15": "15", "16": "50", "17": "50", "18": "18", "19": "55", "20": "56", "50": "50"}
+UDIR_FYLKE_2024 = {
+    "0": "0",
+    "01": "31",
+    "02": "32",
+    "03": "03",
+    "04": "34",
+    "05": "34",
+    "06": "33",
+    "07": "39",
+    "08": "40",
+    "09": "42",
+    "10": "42",
+    "11": "11",
+    "12": "46",
+    "14": "46",
+    "15": "15",
+    "16": "50",
+    "17": "50",
+    "18": "18",
+    "19": "55",
+    "20": "56",
+    "50": "50",
+}
 
 SCHEMA = DataFrameSchema(
     {
@@ -29,9 +50,11 @@ SCHEMA = DataFrameSchema(
     coerce=True,
 )
 
-EXPECTATIONS = {"regions": {"code": "fylke_2024", "land": "required", "fylker": "known"},
-                "ranges": {"fullfort_pct": (0, 100)},
-                "years": {"column": "kull", "min": 2000}}
+EXPECTATIONS = {
+    "regions": {"code": "fylke_2024", "land": "required", "fylker": "known"},
+    "ranges": {"fullfort_pct": (0, 100)},
+    "years": {"column": "kull", "min": 2000},
+}
 
 
 def _names(names: pd.Series) -> pd.Series:
@@ -41,13 +64,15 @@ def _names(names: pd.Series) -> pd.Series:
 
 def read_mirror(files: list[Path], region_names: dict[str, str]) -> pd.DataFrame:
     d = pd.read_csv(files[0], dtype={"fylke_kode_udir": str})
-    return pd.DataFrame({
-        "fylke_kode_udir": d["fylke_kode_udir"],
-        "fylke_navn_udir": _names(d["fylke_navn_udir"]),
-        "fylke_2024": d["fylke_kode_udir"].map(UDIR_FYLKE_2024),
-        "kull": d["kull"],
-        "fullfort_pct": d["fullfort_pct"],
-    })
+    return pd.DataFrame(
+        {
+            "fylke_kode_udir": d["fylke_kode_udir"],
+            "fylke_navn_udir": _names(d["fylke_navn_udir"]),
+            "fylke_2024": d["fylke_kode_udir"].map(UDIR_FYLKE_2024),
+            "kull": d["kull"],
+            "fullfort_pct": d["fullfort_pct"],
+        }
+    )
 
 
 def tidy_online(df: pd.DataFrame, region_names: dict[str, str]) -> pd.DataFrame:
@@ -55,9 +80,15 @@ def tidy_online(df: pd.DataFrame, region_names: dict[str, str]) -> pd.DataFrame:
     Udir unit (Hele landet = "0", pre-2020 fylker "01"…"50") and cohort, with its 2024 fylke."""
     d = df[df["maal"].astype(str).str.lower().str.startswith("prosent")]
     unit = d["enhet_kode"].astype(str).where(d["enhet_kode"].astype(str) != "I", "0")
-    out = pd.DataFrame({"fylke_kode_udir": unit, "fylke_navn_udir": _names(d["enhet_navn"]),
-                        "fylke_2024": unit.map(UDIR_FYLKE_2024), "kull": d["kull"].astype(int),
-                        "fullfort_pct": d["verdi"]})
+    out = pd.DataFrame(
+        {
+            "fylke_kode_udir": unit,
+            "fylke_navn_udir": _names(d["enhet_navn"]),
+            "fylke_2024": unit.map(UDIR_FYLKE_2024),
+            "kull": d["kull"].astype(int),
+            "fullfort_pct": d["verdi"],
+        }
+    )
     return out[out["fylke_2024"].notna()].reset_index(drop=True)
 
 

@@ -1,6 +1,7 @@
 """SSB 09817: immigrants by country background, share of the population, per kommune.
 
 Online only (no offline source): stored in SSB's long form with status symbols (`_ssb.tidy_long`)."""
+
 from __future__ import annotations
 
 from ._base import Source, indicator_long

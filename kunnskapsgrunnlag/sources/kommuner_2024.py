@@ -2,6 +2,7 @@
 
 Stored as the GeoJSON it is (no tidy table); checked before it becomes current: the whole 2024
 division (every fylke has kommuner, at least 357 kommuner) and a valid geometry for every feature."""
+
 from __future__ import annotations
 
 from ._base import Source

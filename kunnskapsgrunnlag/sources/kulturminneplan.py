@@ -1,4 +1,5 @@
 """Status of each Buskerud kommune's kulturminneplan, transcribed per kommune (source per row)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -24,8 +25,10 @@ SCHEMA = DataFrameSchema(
 )
 
 # Buskerud-only transcription: the kommuner of fylke 33 in the classification.
-EXPECTATIONS = {"regions": {"code": "kommunenummer", "kommuner": "all", "fylke": "33"},
-                "ranges": {"vedtatt_aar": (1950, 2100)}}
+EXPECTATIONS = {
+    "regions": {"code": "kommunenummer", "kommuner": "all", "fylke": "33"},
+    "ranges": {"vedtatt_aar": (1950, 2100)},
+}
 
 
 def read_mirror(files: list[Path], region_names: dict[str, str]) -> pd.DataFrame:

@@ -1,6 +1,7 @@
 """SSB 12944: persons in households with persistent low income (EU-60), per kommune.
 
 Online only (no offline source): stored in SSB's long form with status symbols (`_ssb.tidy_long`)."""
+
 from __future__ import annotations
 
 from ._base import Source, indicator_long

@@ -1,4 +1,5 @@
 """Table 1 of the 2026 report (levekårsindeks per Buskerud kommune), as printed, transcribed."""
+
 from __future__ import annotations
 
 from pandera.pandas import Check, Column, DataFrameSchema
@@ -19,7 +20,9 @@ SCHEMA = DataFrameSchema(
     coerce=True,
 )
 
-EXPECTATIONS = {"regions": {"code": "kommunenummer", "kommuner": "all", "fylke": "33"},
-                "ranges": {"levekaarsindeks": (0, 5)}}
+EXPECTATIONS = {
+    "regions": {"code": "kommunenummer", "kommuner": "all", "fylke": "33"},
+    "ranges": {"levekaarsindeks": (0, 5)},
+}
 
 SOURCE = Source("levekaar_published", EXPECTATIONS, SCHEMA)

@@ -1,4 +1,5 @@
 """SSB 13563: share of young people not in employment, education or training (NEET), per fylke."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -27,8 +28,9 @@ EXPECTATIONS = {
     "ranges": {"neet_share": (0, 100)},
     "years": {"column": "year", "min": 2020},
     "regions": {"code": "region_code", "fylker": "all"},
-    "grid": [{"by": ["region_code", "year"], "column": "age_group", "values": ["15-29", "30-61"],
-              "label": "age groups"}],
+    "grid": [
+        {"by": ["region_code", "year"], "column": "age_group", "values": ["15-29", "30-61"], "label": "age groups"}
+    ],
 }
 
 
@@ -40,20 +42,23 @@ def read_mirror(files: list[Path], region_names: dict[str, str]) -> pd.DataFrame
     unknown = sorted(set(long["Fylke"]) - set(by_name))
     if unknown:
         raise ValueError(f"{files[0]}: unknown fylke name(s) {unknown}")
-    return pd.DataFrame({
-        "region_code": long["Fylke"].map(by_name),
-        "region_name": long["Fylke"],
-        "year": parsed["year"].astype(int),
-        "age_group": parsed["age"],
-        "neet_share": long["neet_share"].astype(float),
-    })
+    return pd.DataFrame(
+        {
+            "region_code": long["Fylke"].map(by_name),
+            "region_name": long["Fylke"],
+            "year": parsed["year"].astype(int),
+            "age_group": parsed["age"],
+            "neet_share": long["neet_share"].astype(float),
+        }
+    )
 
 
 def tidy_online(df: pd.DataFrame, region_names: dict[str, str]) -> pd.DataFrame:
     d = regions(df.copy(), region_names)
     no_symbols(d, "the NEET counts")
-    wide = d.pivot_table(index=["region_code", "region_name", "Alder", "Tid"], columns="HovArbStyrkStatus",
-                         values="value", aggfunc="sum").reset_index()
+    wide = d.pivot_table(
+        index=["region_code", "region_name", "Alder", "Tid"], columns="HovArbStyrkStatus", values="value", aggfunc="sum"
+    ).reset_index()
     wide["neet_share"] = (wide["NEET2"] / wide["TOT3"] * 100).round(1)
     wide = wide.rename(columns={"Alder": "age_group", "Tid": "year"})
     wide["year"] = wide["year"].astype(int)

@@ -1,4 +1,5 @@
 """SSB 07459: population on 1 January by region (Norway, fylker, kommuner) and age group."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -34,29 +35,52 @@ EXPECTATIONS = {
     "grid": [{"by": ["region_code", "year"], "column": "age_group", "values": AGE_GROUPS, "label": "age groups"}],
     # Fylker are sums of kommuner; the mirror's pre-2024 years are redistricted to 2024 borders
     # with SSB weights, which shifts Norway vs the fylker by up to 5 persons (PROVENANCE.md).
-    "sums": [{"code": "region_code", "value": "persons", "by": ["year", "age_group"], "parts": "kommune",
-              "whole": "fylke", "tolerance": 10},
-             {"code": "region_code", "value": "persons", "by": ["year", "age_group"], "parts": "fylke",
-              "whole": "land", "tolerance": 10, "when_complete": True}],
+    "sums": [
+        {
+            "code": "region_code",
+            "value": "persons",
+            "by": ["year", "age_group"],
+            "parts": "kommune",
+            "whole": "fylke",
+            "tolerance": 10,
+        },
+        {
+            "code": "region_code",
+            "value": "persons",
+            "by": ["year", "age_group"],
+            "parts": "fylke",
+            "whole": "land",
+            "tolerance": 10,
+            "when_complete": True,
+        },
+    ],
 }
 
 
 def read_mirror(files: list[Path], region_names: dict[str, str]) -> pd.DataFrame:
     d = pd.read_csv(files[0], dtype={"code": str})
-    return pd.DataFrame({
-        "region_level": d["nivaa"].map(LEVEL),
-        "region_code": d["code"],
-        # Mirror names are multilingual ("Norge-Noreg-Norway"); use our names for fylker/land.
-        "region_name": [region_names.get(c, n) for c, n in zip(d["code"], d["name"], strict=False)],
-        "year": d["aar"],
-        "age_group": d["aldersgruppe"],
-        "persons": d["personer"],
-    })
+    return pd.DataFrame(
+        {
+            "region_level": d["nivaa"].map(LEVEL),
+            "region_code": d["code"],
+            # Mirror names are multilingual ("Norge-Noreg-Norway"); use our names for fylker/land.
+            "region_name": [region_names.get(c, n) for c, n in zip(d["code"], d["name"], strict=False)],
+            "year": d["aar"],
+            "age_group": d["aldersgruppe"],
+            "persons": d["personer"],
+        }
+    )
 
 
 def _age_group(age: int) -> str:
-    for lo, hi, name in [(0, 15, "0-15"), (16, 19, "16-19"), (20, 44, "20-44"), (45, 66, "45-66"),
-                         (67, 79, "67-79"), (80, 89, "80-89")]:
+    for lo, hi, name in [
+        (0, 15, "0-15"),
+        (16, 19, "16-19"),
+        (20, 44, "20-44"),
+        (45, 66, "45-66"),
+        (67, 79, "67-79"),
+        (80, 89, "80-89"),
+    ]:
         if lo <= age <= hi:
             return name
     return "90+"
@@ -75,7 +99,8 @@ def tidy_online(df: pd.DataFrame, region_names: dict[str, str]) -> pd.DataFrame:
         raise ValueError(
             "region series with zeros next to real values – the region codes are not harmonised across "
             "the 2020/2024 regional reforms; ask kommuner with codelist agg_KommSummer (K-xxxx) and fylker "
-            "with agg_KommFylker (F-xx): " + "; ".join(runs[:5]))
+            "with agg_KommFylker (F-xx): " + "; ".join(runs[:5])
+        )
     out["region_name"] = out["region_code"].map(names)
     out = out.rename(columns={"value": "persons"})
     out["persons"] = out["persons"].round().astype(int)

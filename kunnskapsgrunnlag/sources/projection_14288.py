@@ -1,5 +1,6 @@
 """SSB 14288 (2024 round): projected population by region, functional age group and alternative
 (offline: Norway and Telemark only)."""
+
 from __future__ import annotations
 
 import re
@@ -17,8 +18,11 @@ ALTERNATIVES = ["MMMM", "LLML", "HHMH"]
 # (a 12882 query with labels, and the 10 groups of the staged Telemark 14288 file).
 FUNKSJONELL4 = dict(zip([f"F{n}" for n in range(311, 321)], AGE_GROUPS, strict=False))
 _ALTERNATIVE = re.compile(r"\b(MMMM|LLML|HHMH)\b")
-_MIRROR_ALT = {"Hovedalternativet (MMMM)": "MMMM", "Lav nasjonal vekst (LLML)": "LLML",
-               "Høy nasjonal vekst (HHMH)": "HHMH"}
+_MIRROR_ALT = {
+    "Hovedalternativet (MMMM)": "MMMM",
+    "Lav nasjonal vekst (LLML)": "LLML",
+    "Høy nasjonal vekst (HHMH)": "HHMH",
+}
 
 SCHEMA = DataFrameSchema(
     {
@@ -34,6 +38,7 @@ SCHEMA = DataFrameSchema(
     coerce=True,
 )
 
+
 def projection_expectations(first_year: int, last_year: int = 2050) -> dict:
     """The expectations of a national/fylke projection round from `first_year` (2024 here, 2026 for 14746)."""
     return {
@@ -41,11 +46,26 @@ def projection_expectations(first_year: int, last_year: int = 2050) -> dict:
         "ranges": {"persons": (0, MAX_COUNT)},
         "years": {"column": "year", "from": first_year, "to": last_year},
         "regions": {"code": "region_code", "land": "required", "fylker": "known"},
-        "grid": [{"by": ["region_code", "alternative", "year"], "column": "age_group", "values": AGE_GROUPS,
-                  "label": "age groups"},
-                 {"by": ["region_code"], "column": "alternative", "values": ALTERNATIVES, "label": "alternatives"}],
-        "sums": [{"code": "region_code", "value": "persons", "by": ["alternative", "year", "age_group"],
-                  "parts": "fylke", "whole": "land", "tolerance": 10, "when_complete": True}],
+        "grid": [
+            {
+                "by": ["region_code", "alternative", "year"],
+                "column": "age_group",
+                "values": AGE_GROUPS,
+                "label": "age groups",
+            },
+            {"by": ["region_code"], "column": "alternative", "values": ALTERNATIVES, "label": "alternatives"},
+        ],
+        "sums": [
+            {
+                "code": "region_code",
+                "value": "persons",
+                "by": ["alternative", "year", "age_group"],
+                "parts": "fylke",
+                "whole": "land",
+                "tolerance": 10,
+                "when_complete": True,
+            }
+        ],
     }
 
 
@@ -57,14 +77,16 @@ def read_mirror(files: list[Path], region_names: dict[str, str]) -> pd.DataFrame
     by_name = {v: k for k, v in region_names.items()}
     d = d[d["region"].isin(by_name)]  # land and fylker; the kommune rows are Telemark-only
     age = d["alder"].str.replace(" år eller eldre", "+", regex=False).str.replace(" år", "", regex=False)
-    return pd.DataFrame({
-        "region_code": d["region"].map(by_name),
-        "region_name": d["region"],
-        "alternative": d["statistikkvariabel"].map(_MIRROR_ALT),
-        "year": d["år"],
-        "age_group": age,
-        "persons": d["value"],
-    })
+    return pd.DataFrame(
+        {
+            "region_code": d["region"].map(by_name),
+            "region_name": d["region"],
+            "alternative": d["statistikkvariabel"].map(_MIRROR_ALT),
+            "year": d["år"],
+            "age_group": age,
+            "persons": d["value"],
+        }
+    )
 
 
 def tidy_online(df: pd.DataFrame, region_names: dict[str, str]) -> pd.DataFrame:

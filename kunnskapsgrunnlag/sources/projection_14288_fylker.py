@@ -1,4 +1,5 @@
 """SSB 14288 (2024 round): projected population per fylke, all ages and 16+, three alternatives."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -25,34 +26,50 @@ SCHEMA = DataFrameSchema(
         "persons": Column(int, Check.ge(0)),
     },
     unique=["region_code", "alternative", "year", "age_group"],
-    checks=[Check(lambda d: (d.pivot_table(index=["region_code", "alternative", "year"], columns="age_group",
-                                           values="persons").pipe(lambda w: (w["16+"] <= w["alle"]) if
-                                                                  {"16+", "alle"} <= set(w) else True)).all(),
-                  element_wise=False, error="persons 16+ must not exceed persons of all ages")],
+    checks=[
+        Check(
+            lambda d: (
+                d.pivot_table(index=["region_code", "alternative", "year"], columns="age_group", values="persons").pipe(
+                    lambda w: (w["16+"] <= w["alle"]) if {"16+", "alle"} <= set(w) else True
+                )
+            ).all(),
+            element_wise=False,
+            error="persons 16+ must not exceed persons of all ages",
+        )
+    ],
     strict=True,
     coerce=True,
 )
 
-EXPECTATIONS = {"regions": {"code": "region_code", "fylker": "all"},
-                "ranges": {"persons": (0, MAX_COUNT)},
-                "years": {"column": "year", "min": 2020},
-                "grid": [{"by": ["region_code", "year"], "column": "alternative", "values": ALTERNATIVES,
-                          "label": "alternatives"},
-                         {"by": ["region_code", "alternative", "year"], "column": "age_group",
-                          "values": ["alle", "16+"], "label": "age groups"}]}
+EXPECTATIONS = {
+    "regions": {"code": "region_code", "fylker": "all"},
+    "ranges": {"persons": (0, MAX_COUNT)},
+    "years": {"column": "year", "min": 2020},
+    "grid": [
+        {"by": ["region_code", "year"], "column": "alternative", "values": ALTERNATIVES, "label": "alternatives"},
+        {
+            "by": ["region_code", "alternative", "year"],
+            "column": "age_group",
+            "values": ["alle", "16+"],
+            "label": "age groups",
+        },
+    ],
+}
 
 
 def read_mirror(files: list[Path], region_names: dict[str, str]) -> pd.DataFrame:
     """SSB 14288 (2024 round), 15 fylker x 3 alternatives, all ages and 16+ (no 67+ split)."""
     d = pd.read_csv(files[0], dtype={"fylke_kode": str})
-    return pd.DataFrame({
-        "region_code": d["fylke_kode"],
-        "region_name": d["fylke_kode"].map(lambda c: region_names.get(c, c)),
-        "alternative": d["alternativ"],
-        "year": d["aar"],
-        "age_group": d["aldersgruppe"].map(_MIRROR_AGE),
-        "persons": d["personer"],
-    })
+    return pd.DataFrame(
+        {
+            "region_code": d["fylke_kode"],
+            "region_name": d["fylke_kode"].map(lambda c: region_names.get(c, c)),
+            "alternative": d["alternativ"],
+            "year": d["aar"],
+            "age_group": d["aldersgruppe"].map(_MIRROR_AGE),
+            "persons": d["personer"],
+        }
+    )
 
 
 def tidy_online(df: pd.DataFrame, region_names: dict[str, str]) -> pd.DataFrame:

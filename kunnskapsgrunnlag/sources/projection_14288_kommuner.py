@@ -1,4 +1,5 @@
 """SSB 14288 (2024 round): projected population per kommune, all ages, main alternative (MMMM)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -19,28 +20,37 @@ SCHEMA = DataFrameSchema(
         "persons": Column(int, Check.ge(0)),
     },
     unique=["region_code", "alternative", "year"],
-    checks=[Check(lambda d: (d["region_code"].str[:2] == d["fylke_code"]).all(), element_wise=False,
-                  error="a kommune's code must start with its fylke's code")],
+    checks=[
+        Check(
+            lambda d: (d["region_code"].str[:2] == d["fylke_code"]).all(),
+            element_wise=False,
+            error="a kommune's code must start with its fylke's code",
+        )
+    ],
     strict=True,
     coerce=True,
 )
 
-EXPECTATIONS = {"regions": {"code": "region_code", "kommuner": "all"},
-                "ranges": {"persons": (0, MAX_COUNT)},
-                "years": {"column": "year", "min": 2020}}
+EXPECTATIONS = {
+    "regions": {"code": "region_code", "kommuner": "all"},
+    "ranges": {"persons": (0, MAX_COUNT)},
+    "years": {"column": "year", "min": 2020},
+}
 
 
 def read_mirror(files: list[Path], region_names: dict[str, str]) -> pd.DataFrame:
     """SSB 14288 (2024 round), all 357 kommuner (2024 codes), main alternative, all ages."""
     d = pd.read_csv(files[0], dtype={"kommunenummer": str, "fylke_kode": str, "kommunenummer_2023": str})
-    return pd.DataFrame({
-        "region_code": d["kommunenummer"],
-        "region_name": d["kommunenavn"],
-        "fylke_code": d["fylke_kode"],
-        "alternative": d["alternativ"],
-        "year": d["aar"],
-        "persons": d["personer"],
-    })
+    return pd.DataFrame(
+        {
+            "region_code": d["kommunenummer"],
+            "region_name": d["kommunenavn"],
+            "fylke_code": d["fylke_kode"],
+            "alternative": d["alternativ"],
+            "year": d["aar"],
+            "persons": d["personer"],
+        }
+    )
 
 
 def tidy_online(df: pd.DataFrame, region_names: dict[str, str]) -> pd.DataFrame:

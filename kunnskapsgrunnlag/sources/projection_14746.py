@@ -1,6 +1,7 @@
 """SSB 14746 (2026 round): projected population by region, functional age group and alternative;
 the same variables, codes and stored shape as the 2024 round (`projection_14288`), years 2026–2050.
 Catalogued for editions whose `projection_round` is 2026 (offline: Norway and Telemark only)."""
+
 from __future__ import annotations
 
 from ._base import Source

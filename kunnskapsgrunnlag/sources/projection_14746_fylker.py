@@ -1,5 +1,6 @@
 """SSB 14746 (2026 round): projected population per fylke, all ages and 16+, three alternatives;
 the stored shape of `projection_14288_fylker` (online only)."""
+
 from __future__ import annotations
 
 from ._base import Source

@@ -1,4 +1,5 @@
 """File drop: weather-related damage events in Buskerud (storm, flood, landslide) per period."""
+
 from __future__ import annotations
 
 from pandera.pandas import Check, Column, DataFrameSchema

@@ -1,5 +1,6 @@
 """SSB 13563: residents by prioritised labour-force status (among them participants in labour-market
 measures), per fylke and Norway: the online route of the 2026 report's Table 2 (any year)."""
+
 from __future__ import annotations
 
 import re
@@ -9,8 +10,10 @@ import pandas as pd
 from ._base import MAX_COUNT, Source, indicator_long
 from ._ssb import tidy_long
 
-EXPECTATIONS = {"regions": {"code": "region_code", "land": "required", "fylker": "all"},
-                "ranges": {"value": (0, MAX_COUNT)}}
+EXPECTATIONS = {
+    "regions": {"code": "region_code", "land": "required", "fylker": "all"},
+    "ranges": {"value": (0, MAX_COUNT)},
+}
 
 TILTAK_LABEL = "Deltakere på arbeidsmarkedstiltak"  # the label in SSB 13563 (live Telemark script)
 _SPAN = re.compile(r"(\d+)\s*-\s*(\d+)")

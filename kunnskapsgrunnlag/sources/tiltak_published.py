@@ -1,4 +1,5 @@
 """Table 2 of the 2026 report (participants in labour-market measures 20–66 per fylke), as printed."""
+
 from __future__ import annotations
 
 from pandera.pandas import Check, Column, DataFrameSchema
@@ -13,17 +14,27 @@ SCHEMA = DataFrameSchema(
         "andel_publisert_pst": Column(float, Check.in_range(0, 100)),
     },
     checks=[
-        Check(lambda d: set(d["region_code"]) == set(fylker() + ["0"]), element_wise=False,
-              error="must hold the 15 fylker and Hele landet (0)"),
-        Check(lambda d: d.loc[d.region_code != "0", "deltakere_20_66"].sum()
-              == d.loc[d.region_code == "0", "deltakere_20_66"].sum(),
-              element_wise=False, error="fylker must sum to Hele landet"),
+        Check(
+            lambda d: set(d["region_code"]) == set(fylker() + ["0"]),
+            element_wise=False,
+            error="must hold the 15 fylker and Hele landet (0)",
+        ),
+        Check(
+            lambda d: (
+                d.loc[d.region_code != "0", "deltakere_20_66"].sum()
+                == d.loc[d.region_code == "0", "deltakere_20_66"].sum()
+            ),
+            element_wise=False,
+            error="fylker must sum to Hele landet",
+        ),
     ],
     strict=True,
     coerce=True,
 )
 
-EXPECTATIONS = {"regions": {"code": "region_code", "land": "required", "fylker": "all"},
-                "ranges": {"deltakere_20_66": (0, MAX_COUNT), "andel_publisert_pst": (0, 100)}}
+EXPECTATIONS = {
+    "regions": {"code": "region_code", "land": "required", "fylker": "all"},
+    "ranges": {"deltakere_20_66": (0, MAX_COUNT), "andel_publisert_pst": (0, 100)},
+}
 
 SOURCE = Source("tiltak_published", EXPECTATIONS, SCHEMA)

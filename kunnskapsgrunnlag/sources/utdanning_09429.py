@@ -1,4 +1,5 @@
 """SSB 09429: share (%) of persons 16+ by highest education level, all kommuner."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -22,34 +23,49 @@ SCHEMA = DataFrameSchema(
         "status": Column(str, Check.isin(SSB_STATUS), nullable=True, required=False),
     },
     unique=["region_code", "year", "nivaa"],
-    checks=[Check(lambda d: d.groupby(["region_code", "year"])["andel_pst"].sum(min_count=5).dropna()
-                  .between(99.0, 101.0).all(),
-                  element_wise=False, error="the five levels of a kommune must sum to about 100 % "
-                  "(only «uoppgitt» is left out)")],
+    checks=[
+        Check(
+            lambda d: (
+                d.groupby(["region_code", "year"])["andel_pst"].sum(min_count=5).dropna().between(99.0, 101.0).all()
+            ),
+            element_wise=False,
+            error="the five levels of a kommune must sum to about 100 % (only «uoppgitt» is left out)",
+        )
+    ],
     strict=True,
     coerce=True,
 )
 
 # Every kommune of the classification of the data's year, and no other code.
-EXPECTATIONS = {"regions": {"code": "region_code", "kommuner": "all", "per": "year"},
-                "ranges": {"andel_pst": (0, 100)},
-                "years": {"column": "year", "min": 2000},
-                "grid": [{"by": ["region_code", "year"], "column": "nivaa", "values": list(NIVAA.values()),
-                          "label": "education levels"}]}
+EXPECTATIONS = {
+    "regions": {"code": "region_code", "kommuner": "all", "per": "year"},
+    "ranges": {"andel_pst": (0, 100)},
+    "years": {"column": "year", "min": 2000},
+    "grid": [
+        {"by": ["region_code", "year"], "column": "nivaa", "values": list(NIVAA.values()), "label": "education levels"}
+    ],
+}
 
 
 def read_mirror(files: list[Path], region_names: dict[str, str]) -> pd.DataFrame:
     """Share (%) of persons 16+ by highest education level, all kommuner (long: one row per level)."""
     d = pd.read_csv(files[0], dtype={"kommunenummer": str})
-    long = d.melt(id_vars=["kommunenummer", "kommunenavn", "aar"], value_vars=list(NIVAA),
-                  var_name="col", value_name="andel_pst")
-    return pd.DataFrame({
-        "region_code": long["kommunenummer"],
-        "region_name": long["kommunenavn"],
-        "year": long["aar"],
-        "nivaa": long["col"].map(NIVAA),
-        "andel_pst": long["andel_pst"].astype(float),
-    }).sort_values(["region_code", "nivaa"]).reset_index(drop=True)
+    long = d.melt(
+        id_vars=["kommunenummer", "kommunenavn", "aar"], value_vars=list(NIVAA), var_name="col", value_name="andel_pst"
+    )
+    return (
+        pd.DataFrame(
+            {
+                "region_code": long["kommunenummer"],
+                "region_name": long["kommunenavn"],
+                "year": long["aar"],
+                "nivaa": long["col"].map(NIVAA),
+                "andel_pst": long["andel_pst"].astype(float),
+            }
+        )
+        .sort_values(["region_code", "nivaa"])
+        .reset_index(drop=True)
+    )
 
 
 def tidy_online(df: pd.DataFrame, region_names: dict[str, str]) -> pd.DataFrame:
@@ -57,9 +73,15 @@ def tidy_online(df: pd.DataFrame, region_names: dict[str, str]) -> pd.DataFrame:
     d = df.copy()
     d["region_code"] = d["Region"].map(strip_region_prefix)
     d = d[d["region_code"].str.fullmatch(r"\d{4}") & d["Nivaa"].isin(set(NIVAA.values()))]
-    out = pd.DataFrame({"region_code": d["region_code"], "region_name": d["region_code"],
-                        "year": d["Tid"].astype(int), "nivaa": d["Nivaa"],
-                        "andel_pst": d["value"].astype(float)})
+    out = pd.DataFrame(
+        {
+            "region_code": d["region_code"],
+            "region_name": d["region_code"],
+            "year": d["Tid"].astype(int),
+            "nivaa": d["Nivaa"],
+            "andel_pst": d["value"].astype(float),
+        }
+    )
     if "status" in d:  # SSB's symbol where there is no number («..», «.», «:»), kept as SSB shows it
         out["status"] = d["status"].fillna("").astype(str)
     return out
