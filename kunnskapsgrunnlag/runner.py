@@ -448,8 +448,7 @@ def _outputs_intact(settings: Settings, files: list[str], digests: dict[str, str
         f = settings.build_dir / rel
         if not f.exists():
             return False
-        if rel in digests and _sha(f.read_bytes()) != digests[rel]:
-            return False
+        # unreadable first (set aside with a warning, so the user is told), then merely altered
         if f.suffix == ".json":
             if atomic.read_json(f, default=None) is None:
                 return False
@@ -459,6 +458,8 @@ def _outputs_intact(settings: Settings, files: list[str], digests: dict[str, str
             except (yaml.YAMLError, UnicodeDecodeError) as exc:
                 atomic.set_aside(f, type(exc).__name__)
                 return False
+        if rel in digests and _sha(f.read_bytes()) != digests[rel]:
+            return False
     return True
 
 
