@@ -67,6 +67,14 @@ def round_clause(round_: int | None, wanted: int | None) -> str:
     return f" (SSBs framskriving fra {round_}, {LATEST_ROUND})"
 
 
+def round_note(round_: int | None, wanted: int | None) -> str:
+    """«» or «. Tallene bygger på SSBs framskriving fra 2024, siste tilgjengelige runde»: appended to a
+    caption's last sentence (the caption adds the final full stop)."""
+    if round_ is None or wanted is None or not is_fallback(round_, wanted):
+        return ""
+    return f". Tallene bygger på SSBs framskriving fra {round_}, {LATEST_ROUND}"
+
+
 def _main_alternative(round_: int | None, wanted: int | None, own: str = "SSBs hovedalternativ") -> str:
     """«SSBs hovedalternativ» or «hovedalternativet i SSBs framskriving fra 2024, siste tilgjengelige runde,»."""
     if round_ is None or wanted is None or not is_fallback(round_, wanted):

@@ -145,13 +145,17 @@ def test_edition_new_2027_builds_at_latest_available_years(built_project, tmp_pa
     # the mirror has the 2026 round by age only: per fylke and kommune the 2024 round, said to be the latest
     fig = proj / "build" / "2027-33" / "figurdata"
     csvs = [f for f in fig.rglob("*.csv") if "framskriving" in f.name]
-    assert csvs and "personer_2024" in csvs[0].read_text(encoding="utf-8").splitlines()[0]
+    assert csvs, "Figur 2 (projected change per kommune) is drawn"
+    header = next(x for x in csvs[0].read_text(encoding="utf-8").splitlines() if not x.startswith("#"))
+    assert "personer_2024" in header and "personer_2050" in header, header
     for key in ("setning_region", "kommune_tekst"):
         assert "SSBs framskriving fra 2024, siste tilgjengelige runde" in v["framskriving"][key], v["framskriving"][key]
     assert str(v["framskriving"]["fra_aar"]) == "2024"
     book = proj / "_book" / "2027-33"  # the report's pages (the notebook pages show variable dumps)
     html = "\n".join(f.read_text(encoding="utf-8") for f in book.rglob("*.html") if "notebooks" not in f.parts)
     assert "siste tilgjengelige år" in html
+    assert "SSBs framskriving fra 2024, siste tilgjengelige runde" in re.sub(r"\s+", " ", html)  # caption and text
+    assert "viser endringen kommune for kommune" in html  # Figur 2 is there, so the text points at it
     plain = re.sub(r"<[^>]+>", " ", html)
     for sentence in re.split(r"(?<=[.!?])\s+", re.sub(r"\s+", " ", plain)):
         assert "(data mangler)" not in sentence, sentence[:300]
@@ -176,3 +180,14 @@ def test_another_fylke_compares_with_its_neighbours():
     assert make_settings(region="40").comparison_regions == ("11", "33", "39", "42", "46", "0")
     assert make_settings(region="33").comparison_regions == ("32", "34", "0")  # the plan region: as published
     assert make_settings(region="40", comparison_regions=["0"]).comparison_regions == ("0",)
+
+
+def test_chapter_2_points_at_figur_2_only_when_it_is_drawn():
+    from kunnskapsgrunnlag.appendix import visible_text
+
+    qmd = (ROOT / "report" / "02_situasjonen.qmd").read_text(encoding="utf-8")
+    absent = visible_text(qmd, {"kg-figur-fig-framskriving": False})
+    assert "@fig-framskriving" not in absent and "#fig-framskriving" not in absent
+    assert "{{< var framskriving.kommune_tekst >}}" in absent  # the sentence saying what is missing stays
+    drawn = visible_text(qmd, {"kg-figur-fig-framskriving": True})
+    assert "@fig-framskriving viser endringen kommune for kommune" in drawn and "#fig-framskriving >}}" in drawn

@@ -133,6 +133,8 @@ def test_an_earlier_projection_round_is_stated():
     assert text.round_label(2024, 2026) == "2024-runden, siste tilgjengelige runde"
     assert text.round_clause(2026, 2026) == ""
     assert text.round_clause(2024, 2026) == " (SSBs framskriving fra 2024, siste tilgjengelige runde)"
+    assert text.round_note(2026, 2026) == ""
+    assert text.round_note(2024, 2026) == ". Tallene bygger på SSBs framskriving fra 2024, siste tilgjengelige runde"
     same = text.projection_region("Buskerud", 5.1, 7.3, 2024, 2050)
     assert same == text.projection_region("Buskerud", 5.1, 7.3, 2024, 2050, 2024)  # the edition's own round
     assert "siste tilgjengelige runde" not in same
