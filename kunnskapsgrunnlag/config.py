@@ -391,10 +391,12 @@ def used_by_notebook(spec: dict) -> set[str]:
 
 
 def used_by_edition(spec: dict, edition_params: dict) -> bool:
-    """False for a projection dataset of another round than the edition's."""
+    """False for a projection dataset of a later round than the edition's. Earlier rounds are kept:
+    a part the edition's round lacks falls back to the latest earlier round present
+    (`editions.pick_projection`)."""
     p = spec.get("projection")
     if isinstance(p, dict) and "round" in p:
-        return int(p["round"]) == int(edition_params.get("projection_round") or p["round"])
+        return int(p["round"]) <= int(edition_params.get("projection_round") or p["round"])
     return True
 
 

@@ -2,8 +2,8 @@
 
 * The projection round is an edition key (`projection_round`); the catalogue says which datasets
   belong to which round (`projection: {round: 2026, part: alder|fylker|kommuner}`), so 2024 means
-  SSB table 14288 and 2026 means table 14746. A dataset of another round is not used by the edition
-  (neither fetched as missing nor listed as missing).
+  SSB table 14288 and 2026 means table 14746. A dataset of a later round is not used by the edition;
+  earlier rounds are, as the fallback for a part the edition's round lacks (`pick_projection`).
 * A catalogue `vintage` may be a template of the edition block (`"{neet_year}"`), resolved per
   configuration for the online route; a mirror file keeps the vintage of its own extract.
 * `new_edition_block` derives a new edition's block from the newest earlier one (reference years
@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import re
 from pathlib import Path
+from typing import Any, Callable
 
 from .config import _FIELD, ConfigError, load_catalogue, load_project, resolve_vintage, used_by_edition  # noqa: F401 - re-exported
 
@@ -78,6 +79,30 @@ def projection_table(round_: int, catalogue: dict | None = None) -> str:
     cat = catalogue if catalogue is not None else load_catalogue()
     ds = projection_datasets(round_, cat)
     return str(cat[next(iter(ds.values()))]["table"])
+
+
+def pick_projection(
+    round_: int, load: Callable[[str, str, int], Any], catalogue: dict | None = None
+) -> dict[str, tuple[int, str, Any] | None]:
+    """Per part (alder, fylker, kommuner): (round, dataset, data) of the edition's round when
+    `load(part, dataset, round)` gives data (not None), else of the latest earlier round that does, else
+    None. Rounds are tried newest first and the search stops at the first usable one, so an earlier
+    round is never loaded (nor noted missing) when the edition's own round is there. A later round
+    than the edition's is never used: an old edition must not change when data grow."""
+    rounds = projection_rounds(catalogue)
+    tried = sorted((r for r in rounds if r <= int(round_)), reverse=True)
+    out: dict[str, tuple[int, str, Any] | None] = {}
+    for part in PROJECTION_PARTS:
+        out[part] = None
+        for r in tried:
+            name = rounds[r].get(part)
+            if not name:
+                continue
+            data = load(part, name, r)
+            if data is not None:
+                out[part] = (r, name, data)
+                break
+    return out
 
 
 def datasets_for(settings) -> list[str]:

@@ -18,6 +18,7 @@ from typing import Iterable
 from . import fmt
 
 LATEST = "siste tilgjengelige år"
+LATEST_ROUND = "siste tilgjengelige runde"
 
 
 # --- years --------------------------------------------------------------------------------------
@@ -50,6 +51,46 @@ def as_of_clause(year: int, wanted: int, prefix: str = "per 1. januar") -> str:
     s = as_of(year, wanted, prefix)
     s = s[:1].upper() + s[1:]
     return s + ("," if is_fallback(year, wanted) else "")
+
+
+def round_label(round_: int, wanted: int) -> str:
+    """«2026-runden» or «2024-runden, siste tilgjengelige runde» (the edition's projection round is
+    `wanted`; an earlier round is used only when the wanted one is missing)."""
+    return f"{round_}-runden" + (f", {LATEST_ROUND}" if is_fallback(round_, wanted) else "")
+
+
+def round_clause(round_: int | None, wanted: int | None) -> str:
+    """«» or « (SSBs framskriving fra 2024, siste tilgjengelige runde)»: for a caption whose
+    projection round is earlier than the edition's."""
+    if round_ is None or wanted is None or not is_fallback(round_, wanted):
+        return ""
+    return f" (SSBs framskriving fra {round_}, {LATEST_ROUND})"
+
+
+def round_note(round_: int | None, wanted: int | None) -> str:
+    """«» or «. Tallene bygger på SSBs framskriving fra 2024, siste tilgjengelige runde»: appended to a
+    caption's last sentence (the caption adds the final full stop)."""
+    if round_ is None or wanted is None or not is_fallback(round_, wanted):
+        return ""
+    return f". Tallene bygger på SSBs framskriving fra {round_}, {LATEST_ROUND}"
+
+
+def _main_alternative(round_: int | None, wanted: int | None, own: str = "SSBs hovedalternativ") -> str:
+    """«SSBs hovedalternativ» or «hovedalternativet i SSBs framskriving fra 2024, siste tilgjengelige runde,»."""
+    if round_ is None or wanted is None or not is_fallback(round_, wanted):
+        return own
+    return f"hovedalternativet i SSBs framskriving fra {round_}, {LATEST_ROUND},"
+
+
+def once(sentences: list[str]) -> list[str]:
+    """The sentences of one passage with every repeat of an earlier one left empty, so that a
+    missing-data sentence built by two variables is said once."""
+    seen: set[str] = set()
+    out = []
+    for s in sentences:
+        out.append("" if s and s in seen else s)
+        seen.add(s)
+    return out
 
 
 def missing_sentence(what: str, where: str = "") -> str:
@@ -150,7 +191,13 @@ def _direction(start: float, end: float) -> str:
 
 
 def ab_norway_outlook(
-    today: float | None, mid: float | None, mid_year: int, end: float | None, end_year: int, round_: int
+    today: float | None,
+    mid: float | None,
+    mid_year: int,
+    end: float | None,
+    end_year: int,
+    round_: int,
+    wanted_round: int | None = None,
 ) -> str:
     """«Etter SSBs hovedalternativ (2024-runden) ventes landstallet å falle til 3,2 i 2037 og 2,6 i 2050.»
     The verb follows the numbers (falle / stige / holde seg)."""
@@ -161,21 +208,28 @@ def ab_norway_outlook(
     last = points[-1][0]
     verb = _direction(ref, last)
     nums = " og ".join(f"{fmt.num(v, 1)} i {y}" for v, y in points)
+    rnd = round_label(round_, wanted_round if wanted_round is not None else round_)
     if verb == "holde seg":
-        return (
-            f"Etter SSBs hovedalternativ ({round_}-runden) ventes landstallet å holde seg på om lag samme nivå: {nums}."
-        )
-    return f"Etter SSBs hovedalternativ ({round_}-runden) ventes landstallet å {verb} til {nums}."
+        return f"Etter SSBs hovedalternativ ({rnd}) ventes landstallet å holde seg på om lag samme nivå: {nums}."
+    return f"Etter SSBs hovedalternativ ({rnd}) ventes landstallet å {verb} til {nums}."
 
 
 def projection_region(
-    region_name: str, region_pct: float | None, norway_pct: float | None, start: int, end: int
+    region_name: str,
+    region_pct: float | None,
+    norway_pct: float | None,
+    start: int,
+    end: int,
+    wanted_round: int | None = None,
 ) -> str:
-    """«Etter hovedalternativet ventes folketallet i Buskerud å endre seg med +5,1 prosent fra 2024 til 2050, …»"""
+    """«Etter hovedalternativet ventes folketallet i Buskerud å endre seg med +5,1 prosent fra 2024 til 2050, …»
+    `start` is the round used; an earlier round than `wanted_round` (the edition's) is named as the latest
+    available one."""
     if region_pct is None or norway_pct is None:
         return missing_sentence("den framskrevne befolkningsutviklingen", f"i {region_name}")
+    who = _main_alternative(start, wanted_round, "hovedalternativet")
     return (
-        f"Etter hovedalternativet ventes folketallet i {region_name} å endre seg med {fmt.signed(region_pct, 1)} "
+        f"Etter {who} ventes folketallet i {region_name} å endre seg med {fmt.signed(region_pct, 1)} "
         f"prosent fra {start} til {end}, en utvikling "
         f"{fmt.compare(region_pct, norway_pct, 1, ('svakere enn', 'sterkere enn', 'på nivå med'))} "
         "landet som helhet "
@@ -194,11 +248,15 @@ def projection_kommuner(
     hi_pct: float | None = None,
     lo_name: str | None = None,
     lo_pct: float | None = None,
+    wanted_round: int | None = None,
 ) -> str:
+    """How many kommuner grow and shrink from `start` (the round used) to `end`, and the extremes; an
+    earlier round than `wanted_round` (the edition's) is named as the latest available one."""
     if n is None or n_up is None or n_down is None:
         return missing_sentence("framskrivingene per kommune", f"i {region_name}")
+    who = _main_alternative(start, wanted_round)
     s = (
-        f"Etter SSBs hovedalternativ ventes {n_up} av de {n} kommunene i {region_name} å ha flere innbyggere i {end} "
+        f"Etter {who} ventes {n_up} av de {n} kommunene i {region_name} å ha flere innbyggere i {end} "
         f"enn i {start}, og {n_down} færre."
     )
     if hi_name and lo_name and hi_pct is not None and lo_pct is not None:

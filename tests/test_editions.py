@@ -49,6 +49,29 @@ def test_projection_round_is_an_edition_key():
     assert editions.used_by_edition(cat["projection_14288"], ed2026)
     assert not editions.used_by_edition(cat["projection_14746"], ed2026)
     assert editions.used_by_edition(cat["population_07459"], ed2026)
+    ed2027 = {**ed2026, "projection_round": 2026}  # a later round keeps the earlier one for the fallback
+    assert editions.used_by_edition(cat["projection_14746"], ed2027)
+    assert editions.used_by_edition(cat["projection_14288_kommuner"], ed2027)
+
+
+def test_pick_projection_falls_back_per_part_to_the_latest_earlier_round():
+    rounds = editions.projection_rounds()
+    present = {rounds[2026]["alder"], rounds[2024]["fylker"], rounds[2024]["kommuner"], rounds[2024]["alder"]}
+    tried = []
+
+    def load(part, ds, r):
+        tried.append(ds)
+        return f"data of {ds}" if ds in present else None
+
+    picks = editions.pick_projection(2026, load)
+    assert picks["alder"] == (2026, rounds[2026]["alder"], f"data of {rounds[2026]['alder']}")
+    assert picks["fylker"][:2] == (2024, rounds[2024]["fylker"])
+    assert picks["kommuner"][:2] == (2024, rounds[2024]["kommuner"])
+    assert rounds[2024]["alder"] not in tried  # the edition's round is there: no earlier one is loaded
+    # the edition's round 2024 never reaches for the later 2026 round, and nothing present is None
+    picks = editions.pick_projection(2024, lambda part, ds, r: ds if ds in present and r == 2024 else None)
+    assert {p: v[0] for p, v in picks.items() if v} == {"alder": 2024, "fylker": 2024, "kommuner": 2024}
+    assert editions.pick_projection(2026, lambda part, ds, r: None) == dict.fromkeys(editions.PROJECTION_PARTS)
 
 
 def test_vintages_follow_the_edition():
@@ -97,7 +120,8 @@ def test_dry_run_of_a_new_edition_is_pinned(fetched):
     assert not errors
     text = "\n".join(f"{r.url} {r.body}" for r in reqs)
     assert "top(" not in text
-    assert "/tables/14746/" in text and "/tables/14288/" not in text  # the 2026 round only
+    assert "/tables/14746/" in text and "/tables/14288/" in text  # the 2026 round, and 2024 as the fallback
+    assert "from(2024)" in text  # an earlier round asks for its own years
     assert "range(2020,2027)" in text and "from(2026)" in text
 
 
@@ -118,9 +142,20 @@ def test_edition_new_2027_builds_at_latest_available_years(built_project, tmp_pa
     assert "siste tilgjengelige år" in v["befolkning"]["setning"] and "2026" in v["befolkning"]["setning"]
     assert str(v["ab"]["aar"]) == "2026"
     assert "2026-runden" in v["ab"]["setning_norge_framskrevet"]
+    # the mirror has the 2026 round by age only: per fylke and kommune the 2024 round, said to be the latest
+    fig = proj / "build" / "2027-33" / "figurdata"
+    csvs = [f for f in fig.rglob("*.csv") if "framskriving" in f.name]
+    assert csvs, "Figur 2 (projected change per kommune) is drawn"
+    header = next(x for x in csvs[0].read_text(encoding="utf-8").splitlines() if not x.startswith("#"))
+    assert "personer_2024" in header and "personer_2050" in header, header
+    for key in ("setning_region", "kommune_tekst"):
+        assert "SSBs framskriving fra 2024, siste tilgjengelige runde" in v["framskriving"][key], v["framskriving"][key]
+    assert str(v["framskriving"]["fra_aar"]) == "2024"
     book = proj / "_book" / "2027-33"  # the report's pages (the notebook pages show variable dumps)
     html = "\n".join(f.read_text(encoding="utf-8") for f in book.rglob("*.html") if "notebooks" not in f.parts)
     assert "siste tilgjengelige år" in html
+    assert "SSBs framskriving fra 2024, siste tilgjengelige runde" in re.sub(r"\s+", " ", html)  # caption and text
+    assert "viser endringen kommune for kommune" in html  # Figur 2 is there, so the text points at it
     plain = re.sub(r"<[^>]+>", " ", html)
     for sentence in re.split(r"(?<=[.!?])\s+", re.sub(r"\s+", " ", plain)):
         assert "(data mangler)" not in sentence, sentence[:300]
@@ -145,3 +180,14 @@ def test_another_fylke_compares_with_its_neighbours():
     assert make_settings(region="40").comparison_regions == ("11", "33", "39", "42", "46", "0")
     assert make_settings(region="33").comparison_regions == ("32", "34", "0")  # the plan region: as published
     assert make_settings(region="40", comparison_regions=["0"]).comparison_regions == ("0",)
+
+
+def test_chapter_2_points_at_figur_2_only_when_it_is_drawn():
+    from kunnskapsgrunnlag.appendix import visible_text
+
+    qmd = (ROOT / "report" / "02_situasjonen.qmd").read_text(encoding="utf-8")
+    absent = visible_text(qmd, {"kg-figur-fig-framskriving": False})
+    assert "@fig-framskriving" not in absent and "#fig-framskriving" not in absent
+    assert "{{< var framskriving.kommune_tekst >}}" in absent  # the sentence saying what is missing stays
+    drawn = visible_text(qmd, {"kg-figur-fig-framskriving": True})
+    assert "@fig-framskriving viser endringen kommune for kommune" in drawn and "#fig-framskriving >}}" in drawn

@@ -126,3 +126,31 @@ def test_neet_older_share_is_a_whole_sentence_or_one_plain_missing_sentence():
     assert text.neet_older("Buskerud", 18.14).startswith("Blant dem var andelen i Buskerud 18,1 prosent;")
     missing = text.neet_older("Buskerud", None)
     assert MISSING_TEXT not in missing and "mangler i denne utgaven" in missing and missing.count(".") == 1
+
+
+def test_an_earlier_projection_round_is_stated():
+    assert text.round_label(2026, 2026) == "2026-runden"
+    assert text.round_label(2024, 2026) == "2024-runden, siste tilgjengelige runde"
+    assert text.round_clause(2026, 2026) == ""
+    assert text.round_clause(2024, 2026) == " (SSBs framskriving fra 2024, siste tilgjengelige runde)"
+    assert text.round_note(2026, 2026) == ""
+    assert text.round_note(2024, 2026) == ". Tallene bygger på SSBs framskriving fra 2024, siste tilgjengelige runde"
+    same = text.projection_region("Buskerud", 5.1, 7.3, 2024, 2050)
+    assert same == text.projection_region("Buskerud", 5.1, 7.3, 2024, 2050, 2024)  # the edition's own round
+    assert "siste tilgjengelige runde" not in same
+    older = text.projection_region("Buskerud", 5.1, 7.3, 2024, 2050, 2026)
+    assert older.startswith("Etter hovedalternativet i SSBs framskriving fra 2024, siste tilgjengelige runde, ventes")
+    assert "+5,1 prosent fra 2024 til 2050" in older and "svakere enn" in older
+    k = text.projection_kommuner("Buskerud", 18, 12, 6, 2024, 2050, "Lier", 20.5, "Flå", -8.3, 2026)
+    assert k.startswith("Etter hovedalternativet i SSBs framskriving fra 2024, siste tilgjengelige runde, ventes 12 av")
+    assert "Lier (+20,5 prosent)" in k and "Flå (−8,3 prosent)" in k
+    assert text.projection_kommuner("Buskerud", 18, 12, 6, 2024, 2050).startswith("Etter SSBs hovedalternativ ventes")
+    out = text.ab_norway_outlook(3.9, 3.2, 2037, 2.6, 2050, 2024, 2026)
+    assert "(2024-runden, siste tilgjengelige runde)" in out and "falle" in out
+    assert "(2026-runden)" in text.ab_norway_outlook(3.9, 3.2, 2037, 2.6, 2050, 2026, 2026)
+
+
+def test_a_repeated_sentence_is_said_once():
+    miss = text.missing_sentence("aldersbæreevnen", "i Buskerud")
+    assert text.once([miss, "Annet.", miss, "", ""]) == [miss, "Annet.", "", "", ""]
+    assert text.once(["A.", "B."]) == ["A.", "B."]
