@@ -59,22 +59,23 @@ def rank_asc(values: pd.Series) -> pd.Series:
     return values.rank(ascending=True, method="min").astype(int)
 
 
-def levekaar_from_ssb(
+def levekaar_shares(
     lavinntekt: pd.DataFrame, utdanning: pd.DataFrame, innvandrere: pd.DataFrame, western_codes: tuple[str, ...] = ()
 ) -> pd.DataFrame:
-    """The three indicators for all kommuner from SSB's tables, each relative to the mean.
+    """The three indicators' shares (%) per region code, as SSB gives them (index region_code):
 
     * lav_inntekt: share in persistent low income (12944, EU-60, latest three-year period);
     * lav_utdanning: share of persons 16+ with grunnskole as highest level (09429: Nivaa 01, per cent);
     * innvandrere_ikke_vestlige: immigrants' share of the population (09817, AndelBefolkning),
-      summed over country-background groups not in `western_codes`.
-    Inputs are the generic tidy SSB frames (region_code, period, dimension codes, value).
+      summed over country-background groups not in `western_codes` (999, the total, left out).
+    Inputs are the generic tidy SSB frames (region_code, period, dimension codes, value); every
+    region code of the answers is kept, NaN where an answer lacks it (e.g. Norway only in some).
     """
 
     def latest(d):
         return d[d["period"] == d["period"].max()]
 
-    low_inc = latest(lavinntekt).groupby("region_code")["value"].sum()
+    low_inc = latest(lavinntekt).groupby("region_code")["value"].sum(min_count=1)
     if "andel_pst" in utdanning:  # the stored 09429 table (mirror shape: year, nivaa, andel_pst)
         utdanning = utdanning.rename(columns={"nivaa": "Nivaa", "andel_pst": "value"}).assign(
             period=lambda d: d["year"].astype(str)
@@ -86,8 +87,16 @@ def levekaar_from_ssb(
     i = latest(innvandrere)
     known = i["Landbakgrunn"] != "999"
     i = i[~i["Landbakgrunn"].isin(western_codes) & known] if western_codes else i[known]
-    imm = i.groupby("region_code")["value"].sum()
-    df = pd.DataFrame({"lav_utdanning": low_edu, "lav_inntekt": low_inc, "innvandrere_ikke_vestlige": imm}).dropna()
+    imm = i.groupby("region_code")["value"].sum(min_count=1)
+    return pd.DataFrame({"lav_utdanning": low_edu, "lav_inntekt": low_inc, "innvandrere_ikke_vestlige": imm})
+
+
+def levekaar_from_ssb(
+    lavinntekt: pd.DataFrame, utdanning: pd.DataFrame, innvandrere: pd.DataFrame, western_codes: tuple[str, ...] = ()
+) -> pd.DataFrame:
+    """The three indicators for all kommuner from SSB's tables (`levekaar_shares`), each relative to
+    the unweighted mean of the kommuner."""
+    df = levekaar_shares(lavinntekt, utdanning, innvandrere, western_codes).dropna()
     df = df[df.index.str.len() == 4]  # kommuner only
     for c in df.columns:
         df[c] = relative_to_mean(df[c])

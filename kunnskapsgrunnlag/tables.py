@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import rawstore
+from . import calc, rawstore
 from .sources.flytting_09588 import tabell3_from_09588
+from .sources.lavinntekt_12944 import tabell1_from_ssb
 from .sources.tiltak_13563 import tabell2_from_13563
 
 ONLINE, PUBLISHED, MISSING = "online", "publisert", "mangler"
@@ -33,6 +34,29 @@ def fetched(ctx, dataset: str) -> bool:
         return rawstore.current_entry(ctx.settings.raw_dir, dataset).get("status") == "ok"
     except rawstore.MissingData:
         return False
+
+
+TABELL1_ONLINE = ("lavinntekt_12944", "innvandrere_09817", "utdanning_09429")
+
+
+def tabell1(ctx) -> Loaded:
+    """The levekårsindeks per kommune of the configuration's fylke (the shape of `levekaar_published`):
+    from SSB 12944 + 09817 + 09429 when all three are fetched (weights 0,50/0,25/0,25; 1,0 = the
+    reference of `tabell1_from_ssb`, the population 16+ from 07459 when there is one), else the
+    transcription."""
+    if all(fetched(ctx, d) for d in TABELL1_ONLINE):
+        edu = ctx.load("utdanning_09429")
+        pop = ctx.try_load("population_07459")
+        pop16 = None
+        if pop is not None:  # 1 January after the education year (as the 09429 back-test), else that year
+            year = int(edu["year"].max())
+            years = set(pop["year"])
+            pop_year = year + 1 if year + 1 in years else year
+            pop16 = calc.population_16plus(pop, pop_year) if pop_year in years else None
+        t = tabell1_from_ssb(ctx.load("lavinntekt_12944"), ctx.load("innvandrere_09817"), edu, pop16, ctx.region)
+        return Loaded(t, ONLINE, "lavinntekt_12944")
+    pub = ctx.try_load("levekaar_published")
+    return Loaded(pub, PUBLISHED if pub is not None else MISSING, "levekaar_published")
 
 
 def tabell2(ctx) -> Loaded:
