@@ -69,7 +69,7 @@ def test_tiers_and_linters_are_configured():
     assert cfg["tool"]["mypy"]["ignore_missing_imports"] is True
     make = (ROOT / "Makefile").read_text(encoding="utf-8")
     assert re.search(r'^test: .*\n\t.*pytest .*-m "not slow"', make, re.M)
-    assert re.search(r"^test-all: .*\n\t.*lint.*\n.*pytest", make, re.M)
+    assert re.search(r"^test-all: .*\n\t.*lint.*\n.*\$\(MAKE\).* test .*\n.*pytest .*-m slow", make, re.M)
     assert "make test-all" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     hooks = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
     ids = {h["id"] for repo in hooks["repos"] for h in repo["hooks"]}
