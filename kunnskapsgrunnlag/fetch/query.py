@@ -109,9 +109,20 @@ def resolve_value(text: str, settings: Settings, dataset: str = "?") -> list[str
             )
         if name == "fylke":
             return (prefix or "") + settings.region
+        if name == "round":  # a projection dataset's own round (catalogue `projection: {round: …}`)
+            return _projection_round(settings, dataset)
         return _scalar(name, offset, settings, dataset)
 
     return [_PLACEHOLDER.sub(sub, text)]
+
+
+def _projection_round(settings: Settings, dataset: str) -> str:
+    from ..config import load_catalogue
+
+    proj = (load_catalogue(settings.root).get(dataset) or {}).get("projection") or {}
+    if "round" not in proj:
+        raise TemplateError(f"dataset {dataset!r}: {{round}} is only for projection datasets (catalogue `projection:`)")
+    return str(proj["round"])
 
 
 def _resolve_one(query: dict, settings: Settings, dataset: str) -> dict[str, dict]:
