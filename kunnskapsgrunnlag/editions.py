@@ -17,6 +17,7 @@ import re
 from pathlib import Path
 from typing import Any, Callable
 
+from . import fmt
 from .config import _FIELD, ConfigError, load_catalogue, load_project, resolve_vintage, used_by_edition  # noqa: F401 - re-exported
 
 PROJECTION_PARTS = ("alder", "fylker", "kommuner")
@@ -35,20 +36,7 @@ YEAR_KEYS = (
 )
 # Keys that stay as they are (population_first_year: the 2020 reform year the series starts from).
 FIXED_KEYS = ("population_first_year", "projection_years")
-MONTHS = [
-    "januar",
-    "februar",
-    "mars",
-    "april",
-    "mai",
-    "juni",
-    "juli",
-    "august",
-    "september",
-    "oktober",
-    "november",
-    "desember",
-]
+MONTHS = fmt.MONTHS_NB
 
 
 # --- projection rounds --------------------------------------------------------------------------

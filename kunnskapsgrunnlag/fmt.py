@@ -40,22 +40,24 @@ def join_nb(items: list[str]) -> str:
     return ", ".join(items[:-1]) + " og " + items[-1]
 
 
+MONTHS_NB = (
+    "januar",
+    "februar",
+    "mars",
+    "april",
+    "mai",
+    "juni",
+    "juli",
+    "august",
+    "september",
+    "oktober",
+    "november",
+    "desember",
+)
+
+
 def date_nb(year: int, month: int = 1, day: int = 1) -> str:
-    months = [
-        "januar",
-        "februar",
-        "mars",
-        "april",
-        "mai",
-        "juni",
-        "juli",
-        "august",
-        "september",
-        "oktober",
-        "november",
-        "desember",
-    ]
-    return f"{day}. {months[month - 1]} {year}"
+    return f"{day}. {MONTHS_NB[month - 1]} {year}"
 
 
 def decimals_needed(values, max_decimals: int = 4) -> int:

@@ -28,7 +28,8 @@ from typing import Any, Iterable
 import yaml
 
 from . import atomic, fmt, store
-from .config import Settings, load_catalogue, load_project, project_root, settings_from_parameters, used_by_edition
+from .config import Settings, load_catalogue, load_project, project_root, settings_from_parameters
+from .status import data_status  # one basis for the forord, the cover and the appendix
 
 MISSING_TEXT = "(data mangler)"
 FIGURDATA = "figurdata"
@@ -396,38 +397,6 @@ def _own_source(df) -> str | None:
 
 
 # --- «Om denne utgaven»: what is computed, transcribed and missing in this configuration ------
-def data_status(settings: Settings) -> dict[str, list[str]]:
-    """The catalogue's datasets by their status in this configuration, from the manifest:
-    `beregnet` (fetched from the source or the mirror: raw data), `transkribert` (values printed in
-    the 2026 report, provider `published`), `transkribert_annet` (transcribed from other public
-    sources, provider `transcription`), `manuell` (a file drop) and `mangler` (missing, or outside
-    the dataset's catalogue `coverage` for this configuration)."""
-    manifest = store.read_manifest(settings.raw_dir)["datasets"]
-    cat = load_catalogue()
-    out: dict[str, list[str]] = {
-        k: [] for k in ("beregnet", "transkribert", "transkribert_annet", "manuell", "mangler")
-    }
-    for name, spec in cat.items():
-        if not used_by_edition(spec, settings.edition_params):
-            continue  # a projection round this edition does not use
-        cur = manifest.get(name, {}).get("current", {})
-        cov = spec.get("coverage") if isinstance(spec.get("coverage"), dict) else {}
-        outside = (cov.get("regions") and settings.region not in [str(r) for r in cov["regions"]]) or (
-            cov.get("editions") and settings.edition not in [int(e) for e in cov["editions"]]
-        )
-        if cur.get("status") != "ok" or outside:
-            out["mangler"].append(name)
-        elif spec["provider"] == "published":
-            out["transkribert"].append(name)
-        elif spec["provider"] == "transcription":
-            out["transkribert_annet"].append(name)
-        elif spec["provider"] == "manual":
-            out["manuell"].append(name)
-        else:
-            out["beregnet"].append(name)
-    return out
-
-
 def edition_statement(ctx: "Context") -> dict[str, str]:
     """Variables `datagrunnlag.*` for the forord: which numbers are computed from raw data, which are
     transcribed from the 2026 report (and why) and which are missing, in this configuration.
