@@ -13,9 +13,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import shutil
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -454,10 +451,8 @@ def write_atlas(root: Path, edition: int, stale_notebooks: Callable) -> dict:
     out = book_root / str(edition)
     if out.exists():
         outputs.ensure_owned_subdir(out)  # refuses a folder the tool did not make
-    tmp = out.with_name(f".{out.name}.new-{os.getpid()}-{uuid.uuid4().hex[:6]}")
-    old = out.with_name(f".{out.name}.old-{os.getpid()}-{uuid.uuid4().hex[:6]}")
-    tmp.mkdir(parents=True)
-    try:
+    with outputs.replacing(out) as tmp:
+        tmp.mkdir(parents=True)
         drawn = draw_maps(raw_dir, rows, inds, tmp / MAP_FILE)
         ctx = dict(
             title=TITLE,
@@ -494,15 +489,6 @@ def write_atlas(root: Path, edition: int, stale_notebooks: Callable) -> dict:
             csv=CSV_FILE,
             rendered=rawstore.now_iso(),
         )
-        if out.exists():
-            out.rename(old)
-        tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if old.exists() and not out.exists():
-            old.rename(out)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
     return {
         "html": out / "index.html",
         "pdf": out / PDF_FILE,

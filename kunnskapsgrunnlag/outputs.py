@@ -21,9 +21,10 @@ import shutil
 import socket
 import sys
 import time
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import TextIO
+from typing import Iterator, TextIO
 
 import yaml
 
@@ -353,3 +354,25 @@ def read_variables(path: Path) -> dict:
     except (yaml.YAMLError, UnicodeDecodeError):
         return {}
     return _flatten(data) if isinstance(data, dict) else {}
+
+
+@contextmanager
+def replacing(out: Path) -> Iterator[Path]:
+    """A new version of folder `out`: the block writes it into a sibling temporary folder (yielded),
+    which replaces `out` only when the block succeeds. On any failure (Ctrl-C included) the temporary
+    folder is removed and the previous `out` stays, or is put back."""
+    out = Path(out)
+    run = f"{os.getpid()}-{time.time_ns() % 10**9:09d}"
+    tmp = out.with_name(f".{out.name}.new-{run}")
+    old = out.with_name(f".{out.name}.old-{run}")
+    try:
+        yield tmp
+        if out.exists():
+            out.rename(old)
+        tmp.rename(out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if old.exists() and not out.exists():
+            old.rename(out)  # put the previous version back
+        raise
+    shutil.rmtree(old, ignore_errors=True)

@@ -11,7 +11,6 @@ import hashlib
 import html
 import os
 import shutil
-import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -422,11 +421,8 @@ def render(
             "skipped": True,
         }
     site = stage_site(settings)
-    run = f"{os.getpid()}-{uuid.uuid4().hex[:6]}"
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.new-{run}")
-    old = out.with_name(f".{out.name}.old-{run}")
-    try:
+    with outputs.replacing(out) as tmp:
         res = do_render(site, tmp, renderer)
         # the fallback's working files (book.md, book.typ, caches): not part of the book, as under Quarto
         shutil.rmtree(tmp / "_build", ignore_errors=True)
@@ -446,15 +442,6 @@ def render(
             renderer=res.get("renderer"),
             rendered=rawstore.now_iso(),
         )
-        if out.exists():
-            out.rename(old)
-        tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if old.exists() and not out.exists():
-            old.rename(out)  # put the previous book back
-        raise
-    shutil.rmtree(old, ignore_errors=True)
     res = {
         k: (out / Path(v).relative_to(tmp) if isinstance(v, Path) and tmp in Path(v).parents else v)
         for k, v in res.items()
