@@ -212,14 +212,12 @@ def compare_builds(
     new_name: str,
     old_years: dict | None = None,
     new_years: dict | None = None,
+    numbers: dict[str, str] | None = None,
 ) -> Diff:
-    from .appendix import edition_numbers
-
+    """The changes from one build to the other. `numbers`: label -> «Figur N» / «Tabell N» of the
+    book (`appendix.edition_numbers`, computed by the caller); a figure without one keeps its label."""
     d = Diff(old_name, new_name)
-    try:
-        numbers = edition_numbers(root)
-    except OSError:  # no book sources: figures keep their labels
-        numbers = {}
+    numbers = numbers or {}
     caps_a, caps_b = _captions(old_build), _captions(new_build)
     labels = sorted(
         {p.stem for p in (old_build / "figurdata").glob("*.csv")}
@@ -339,8 +337,9 @@ def write(d: Diff, stem: Path, heading: str) -> tuple[Path, Path]:
     return md, cs
 
 
-def diff_editions(s_old, s_new) -> tuple[Diff, Path, Path]:
-    """`kunnskapsgrunnlag diff A B`: compare two built configurations; writes build/diff-A-B-REGION.md/.csv."""
+def diff_editions(s_old, s_new, numbers: dict[str, str] | None = None) -> tuple[Diff, Path, Path]:
+    """`kunnskapsgrunnlag diff A B`: compare two built configurations; writes build/diff-A-B-REGION.md/.csv.
+    `numbers`: the book's figure and table numbers (see `compare_builds`)."""
     from . import outputs
 
     years_keys = [
@@ -356,6 +355,7 @@ def diff_editions(s_old, s_new) -> tuple[Diff, Path, Path]:
         f"utgave {s_new.edition}",
         {k: s_old.edition_params.get(k) for k in years_keys},
         {k: s_new.edition_params.get(k) for k in years_keys},
+        numbers,
     )
     outputs.ensure_artifact_root(s_old.root / "build")
     stem = s_old.root / "build" / f"diff-{s_old.edition}-{s_new.edition}-{s_old.region}"

@@ -527,7 +527,11 @@ def diff_editions(old: int, new: int, region: str | None = None, root: Path | No
         vals.append(read_variables(p))
     from . import diff as diff_mod  # grouped by figure, table and chapter, numbers as printed (h19)
 
-    d, md, cs = diff_mod.diff_editions(s_old, s_new)
+    try:
+        numbers = appendix.edition_numbers(s_old.root)  # figures by their number in the book
+    except OSError:  # no book sources: figures keep their labels
+        numbers = {}
+    d, md, cs = diff_mod.diff_editions(s_old, s_new, numbers)
     rows = [
         (
             f"{c.number}: {c.row} {c.column}".strip() if c.part in ("Figur", "Tabell") else f"{c.title}: {c.label}",
