@@ -77,6 +77,11 @@ def _settings(edition, region, compare):
     return make_settings(edition=edition, region=region, comparison_regions=compare or None)
 
 
+def _notice(msg: str) -> None:
+    """A message from a running step (a lock to wait for, a stale book published anyway, …)."""
+    console.print(f"[yellow]{msg}[/]")
+
+
 def _fail(msg: str, code: int = 1):
     console.print(f"[bold red]Error:[/] {msg}")
     raise typer.Exit(code)
@@ -156,6 +161,19 @@ def _print_resolved_queries(settings, results):
         )
 
 
+def _notebook_counts(res, statuses=("ran", "skipped")) -> str:
+    """«3 ran, 9 unchanged[, 0 failed, 0 blocked]»: a notebook phase (runner.BuildResult) as every
+    report's summary says it (one configuration, and each fylke of `report --all-regions`)."""
+    return ", ".join(f"{res.count(st)} {'unchanged' if st == 'skipped' else st}" for st in statuses)
+
+
+def _how_rendered(res: dict, seconds: float | None = None) -> str:
+    """A render (pipeline.render's result) as every report's summary says it."""
+    if res.get("skipped"):
+        return "unchanged, not re-rendered"
+    return f"rendered with {res.get('renderer')}" + ("" if seconds is None else f" in {seconds:.1f} s")
+
+
 def _run_build(settings, jobs, force, only):
     rows = {}
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console) as prog:
@@ -171,10 +189,7 @@ def _run_build(settings, jobs, force, only):
             )
 
         res = pipeline.build(settings, jobs=jobs, force=force, only=only, on_event=event)
-    console.print(
-        f"Notebooks: {res.count('ran')} ran, {res.count('skipped')} unchanged, "
-        f"{res.count('failed')} failed, {res.count('blocked')} blocked"
-    )
+    console.print(f"Notebooks: {_notebook_counts(res, ('ran', 'skipped', 'failed', 'blocked'))}")
     for m in res.missing:
         console.print(
             f"[yellow]MISSING[/] {m['dataset']} ({m['notebook']}): {m['reason']}\n    fetch: {m['how_to_fetch']}"
@@ -394,7 +409,7 @@ def _book_name(settings, out):
 
 
 def _lock(settings, wait):
-    return pipeline.configuration_lock(settings, wait=wait, on_message=lambda m: console.print(f"[yellow]{m}[/]"))
+    return pipeline.configuration_lock(settings, wait=wait, on_message=_notice)
 
 
 def _run_render(settings, renderer, out, check=False, allow_stale=False):
@@ -407,13 +422,9 @@ def _run_render(settings, renderer, out, check=False, allow_stale=False):
             out_dir=out,
             check=check,
             allow_stale=allow_stale,
-            on_message=lambda m: console.print(f"[yellow]{m}[/]"),
+            on_message=_notice,
         )
-    how = (
-        "unchanged, not re-rendered"
-        if res.get("skipped")
-        else f"rendered with {res.get('renderer')} in {time.perf_counter() - t0:.1f} s"
-    )
+    how = _how_rendered(res, time.perf_counter() - t0)
     console.print(
         f"Report ({settings.config_id}: utgave {settings.edition}, {settings.region_name}) {how}: "
         f"{res.get('html')}  {res.get('pdf')}"
@@ -473,28 +484,11 @@ def report(
 ):
     """The whole job: fetch, run the notebooks, render HTML and PDF."""
     kernels.set_cold(cold or kernels.is_cold())
-    if all_regions:  # kunnskapsgrunnlag/atlas.py
-        from . import atlas
-
+    if all_regions:
         if region is not None or out is not None:
             _fail("--all-regions builds every fylke into its own folders; leave out --region and --out", 2)
-        _guard(
-            lambda: atlas.cli_report(
-                console,
-                _run_fetch,
-                _check_renderer,
-                edition=edition,
-                compare=compare,
-                mirror=mirror,
-                offline=offline,
-                jobs=jobs,
-                force=force,
-                renderer=renderer,
-                render=not no_render,
-                wait=wait,
-                fail=_fail,
-            )
-        )
+        opts = pipeline.RunOptions(jobs=jobs, force=force, renderer=renderer, render=not no_render, wait=wait)
+        _guard(lambda: _report_all(edition, compare, mirror, offline, opts))
         return
 
     def go():
@@ -505,6 +499,58 @@ def report(
             _build_and_render(s, jobs, force, None, renderer, out, no_render)
 
     _guard(go)
+
+
+def _report_all(edition, compare, mirror, offline, opts: pipeline.RunOptions) -> pipeline.AtlasRun:
+    """`report --all-regions`: one fetch, every fylke (pipeline.build_all), a line per fylke as it
+    finishes, a summary table, the atlas page; exit 1 if any fylke failed."""
+    _check_renderer(opts.renderer)
+    settings = pipeline.all_settings(edition, compare)
+    console.print(
+        f"Atlas: edition {settings[0].edition}, {len(settings)} fylker, --jobs {opts.jobs} notebooks at once "
+        f"across all ({'cold' if kernels.is_cold() else 'warm'} kernels)"
+    )
+    kernels.prestart(settings[0].root)  # the kernel server imports while the fetch runs
+    _run_fetch(settings[0], mirror, offline, None)  # data/raw is shared: one fetch for every configuration
+
+    def said(o: pipeline.RegionOutcome) -> str:
+        return _how_rendered(o.rendered) if o.rendered else o.message
+
+    def show(o: pipeline.RegionOutcome) -> None:
+        colour = {"ok": "green", "failed": "bold red"}.get(o.status, "yellow")
+        console.print(
+            f"[{colour}]{o.status:>11}[/] {o.settings.config_id} {o.settings.region_name}: "
+            f"{_notebook_counts(o.build)}, {o.seconds:.0f} s {said(o)}",
+            highlight=False,
+        )
+
+    run = pipeline.build_all(settings, opts, on_region=show, on_message=_notice)
+    table = Table(
+        title=f"Atlas {settings[0].edition}: {sum(o.status == 'ok' for o in run.outcomes)} of "
+        f"{len(settings)} fylker built in {run.seconds:.0f} s"
+    )
+    for col in ("configuration", "fylke", "status", "notebooks", "seconds", "book / problem"):
+        table.add_column(col)
+    for o in run.outcomes:
+        book = str(o.rendered.get("html") or "") if o.status == "ok" else o.message
+        table.add_row(
+            o.settings.config_id, o.settings.region_name, o.status, _notebook_counts(o.build), f"{o.seconds:.0f}", book
+        )
+    console.print(table)
+    if any(o.status == "ok" for o in run.outcomes):  # the page needs the builds; it links the books that exist
+        from .atlaspage import write_atlas
+        from .runner import stale_notebooks
+
+        run.page = write_atlas(settings[0].root, settings[0].edition, stale_notebooks)
+        console.print(f"Atlas page: {run.page['html']}  (PDF {run.page['pdf'].name}, CSV {run.page['csv'].name})")
+    bad = [o for o in run.outcomes if o.status != "ok"]
+    if bad:
+        _fail(
+            f"{len(bad)} of {len(settings)} fylker did not build: "
+            + "; ".join(f"{o.settings.region_name} ({o.settings.config_id}): {o.status}" for o in bad)
+            + ". The others are built; run the same command again to retry (unchanged fylker rerun nothing)"
+        )
+    return run
 
 
 @app.command("check-online")

@@ -1,4 +1,5 @@
-"""The three phases behind the CLI and `make`: fetch -> build (notebooks) -> render, per configuration.
+"""The three phases behind the CLI and `make`: fetch -> build (notebooks) -> render, per configuration,
+and the same run over every fylke of an edition (`report --all-regions`, `build_all`).
 
 A configuration is (edition, region), id `2026-33`; its outputs live apart: `build/<id>/`
 (executed notebooks, variables, records, state, render staging `site/`), `data/processed/<id>/`
@@ -11,15 +12,26 @@ import hashlib
 import html
 import os
 import shutil
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
 from . import appendix, atomic, kernels, outputs, publication, rawstore
-from .config import ConfigError, Settings, load_project, make_settings
+from .config import ConfigError, Settings, load_project, make_settings, valid_regions
 from .fetch import fetch_all, network_available
-from .runner import build_notebooks, read_variables, stale_notebooks, tampered_outputs, variables_path
+from .runner import (
+    BuildInterrupted,
+    BuildResult,
+    build_notebooks,
+    read_variables,
+    stale_notebooks,
+    tampered_outputs,
+    variables_path,
+)
 
 LANDING_TITLE = "Kunnskapsgrunnlag – bygde utgaver"
 
@@ -507,6 +519,126 @@ def write_landing_page(root: Path) -> Path:
     if not target.exists() or target.read_text(encoding="utf-8", errors="replace") != page:
         atomic.write_text(target, page)
     return target
+
+
+# --------------------------------------------------------------------------------------------
+# Every fylke of an edition in one run (`report --all-regions`; the atlas page: atlaspage.py)
+# --------------------------------------------------------------------------------------------
+# One fetch (data/raw is shared by every configuration; the caller runs it), one warm-kernel server
+# and one set of notebook slots for the whole run: `jobs` is the number of notebooks (or book
+# renders) running at once across all configurations, granted in configuration order so the first
+# books finish and render while later ones still compute. Each configuration keeps its own lock,
+# folders, hashes and state (an unchanged configuration reruns nothing). A failure in one fylke is
+# reported and the others go on; the run says whether all succeeded.
+@dataclass(frozen=True)
+class RunOptions:
+    """How every configuration of the run is built: `jobs` notebooks (or book renders) at once across
+    all, `force` reruns unchanged notebooks, `render` the books with `renderer`, and `wait` for a
+    configuration another run holds instead of failing it."""
+
+    jobs: int = 2
+    force: bool = False
+    renderer: str = "auto"
+    render: bool = True
+    wait: bool = False
+
+
+@dataclass
+class RegionOutcome:
+    """One configuration of the run: its notebook phase and render, or why it stopped."""
+
+    settings: Settings
+    status: str  # ok | failed | interrupted
+    message: str = ""  # why it failed or stopped
+    seconds: float = 0.0
+    build: BuildResult = field(default_factory=BuildResult)  # empty when the notebook phase did not run
+    rendered: dict = field(default_factory=dict)  # render()'s result; empty when not rendered
+
+
+@dataclass
+class AtlasRun:
+    outcomes: list[RegionOutcome] = field(default_factory=list)
+    seconds: float = 0.0
+    page: dict = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.outcomes) and all(o.status == "ok" for o in self.outcomes)
+
+
+def all_settings(
+    edition: int | None = None, comparison_regions=None, regions: list[str] | None = None, root: Path | None = None
+) -> list[Settings]:
+    """One configuration per fylke of the edition, in the order of their codes."""
+    codes = regions or sorted(valid_regions())
+    return [make_settings(edition=edition, region=r, comparison_regions=comparison_regions, root=root) for r in codes]
+
+
+def _one(s: Settings, opts: RunOptions, say) -> RegionOutcome:
+    t0 = time.perf_counter()
+    try:
+        with configuration_lock(s, wait=opts.wait, on_message=lambda m: say(f"{s.config_id}: {m}")):
+            out = RegionOutcome(s, "ok", build=build(s, jobs=opts.jobs, force=opts.force))
+            if not out.build.ok:
+                bad = [st for st in out.build.steps if st.status in ("failed", "blocked")]
+                first = next((st.message for st in bad if st.status == "failed"), "")
+                out.status = "failed"
+                out.message = (
+                    f"{len(bad)} notebook(s) failed or blocked ({', '.join(st.notebook for st in bad)}): "
+                    f"{first}; log: {s.build_dir / 'logs'}; the book was not rendered"
+                )
+            elif opts.render:
+                with kernels.slot(s.config_id):  # a render counts as one of the --jobs
+                    out.rendered = render(s, renderer=opts.renderer)
+    except (BuildInterrupted, KeyboardInterrupt):
+        out = RegionOutcome(s, "interrupted", "stopped by Ctrl-C; the last good outputs are kept")
+    except outputs.LockBusy as exc:
+        out = RegionOutcome(s, "failed", str(exc))
+    except Exception as exc:  # noqa: BLE001 - one fylke's error must not stop the others; reported by name
+        out = RegionOutcome(s, "failed", f"{type(exc).__name__}: {exc}")
+    out.seconds = time.perf_counter() - t0
+    return out
+
+
+def build_all(settings: list[Settings], opts: RunOptions | None = None, *, on_region=None, on_message=None) -> AtlasRun:
+    """Build (and render) every configuration in `settings` with `opts.jobs` notebooks at once across
+    all. `on_region(outcome)` is called as each configuration finishes. Ctrl-C stops everything and
+    raises KeyboardInterrupt once every configuration has saved its state."""
+    opts = opts or RunOptions()
+    say = on_message or (lambda m: None)
+    run = AtlasRun()
+    t0 = time.perf_counter()
+    slots = kernels.Slots(opts.jobs, {s.config_id: i for i, s in enumerate(settings)})
+    kernels.set_slots(slots)
+    interrupted = False
+    try:
+        with kernels.warm_kernels(settings[0].root), ThreadPoolExecutor(max_workers=len(settings)) as pool:
+            futs = {pool.submit(_one, s, opts, say): s for s in settings}
+            try:
+                for fut in as_completed(futs):
+                    out = fut.result()
+                    run.outcomes.append(out)
+                    if on_region:
+                        on_region(out)
+            except KeyboardInterrupt:
+                interrupted = True
+                say("Interrupted: stopping the running notebooks …")
+                slots.cancel()
+                for fut in futs:
+                    if not fut.done():
+                        try:
+                            out = fut.result()
+                        except BaseException:  # noqa: BLE001
+                            continue
+                        run.outcomes.append(out)
+    finally:
+        kernels.set_slots(None)
+    run.seconds = time.perf_counter() - t0
+    order = {s.config_id: i for i, s in enumerate(settings)}
+    run.outcomes.sort(key=lambda o: order[o.settings.config_id])
+    if interrupted:
+        raise KeyboardInterrupt
+    return run
 
 
 # --------------------------------------------------------------------------------------------

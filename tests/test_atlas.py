@@ -1,4 +1,4 @@
-"""`report --all-regions` (kunnskapsgrunnlag/atlas.py) and the atlas page (atlaspage.py)."""
+"""`report --all-regions` (pipeline.build_all, the CLI's summary) and the atlas page (atlaspage.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from helpers import copy_tree
-from kunnskapsgrunnlag import atlas, atlaspage, kernels
+from kunnskapsgrunnlag import atlaspage, kernels, pipeline
 from kunnskapsgrunnlag.config import valid_regions
 from kunnskapsgrunnlag.runner import BuildResult, StepResult, read_variables, stale_notebooks
 
@@ -36,7 +36,7 @@ class _Lock:
 
 
 def test_a_failing_fylke_is_reported_and_the_others_build(monkeypatch):
-    settings = atlas.all_settings(2026, regions=["03", "33", "40"])
+    settings = pipeline.all_settings(2026, regions=["03", "33", "40"])
     running, peak = [0], [0]
 
     def fake_build(s, jobs, force):
@@ -52,15 +52,16 @@ def test_a_failing_fylke_is_reported_and_the_others_build(monkeypatch):
             return BuildResult(steps=[failed])
         return BuildResult(steps=[StepResult("02_situasjonen", "ran", 1.0)])
 
-    monkeypatch.setattr(atlas.pipeline, "configuration_lock", _Lock)
-    monkeypatch.setattr(atlas.pipeline, "build", fake_build)
-    monkeypatch.setattr(atlas.pipeline, "render", lambda s, renderer: {"html": Path("x.html"), "renderer": "pandoc"})
+    monkeypatch.setattr(pipeline, "configuration_lock", _Lock)
+    monkeypatch.setattr(pipeline, "build", fake_build)
+    monkeypatch.setattr(pipeline, "render", lambda s, renderer: {"html": Path("x.html"), "renderer": "pandoc"})
     seen = []
-    run = atlas.build_all(settings, jobs=1, on_region=lambda o: seen.append(o.settings.region))
+    run = pipeline.build_all(settings, pipeline.RunOptions(jobs=1), on_region=lambda o: seen.append(o.settings.region))
     assert sorted(seen) == ["03", "33", "40"]
     by = {o.settings.region: o for o in run.outcomes}
     assert [o.settings.region for o in run.outcomes] == ["03", "33", "40"]  # in configuration order
-    assert by["03"].status == "ok" and by["03"].ran == 1
+    assert by["03"].status == "ok" and by["03"].build.count("ran") == 1
+    assert by["03"].rendered == {"html": Path("x.html"), "renderer": "pandoc"}
     assert by["33"].status == "failed" and "boom in 33" in by["33"].message
     assert by["40"].status == "failed" and "03_04_arbeid" in by["40"].message
     assert not run.ok
@@ -76,12 +77,21 @@ def test_cli_all_regions_exit_code_and_refusals(monkeypatch):
     r = CliRunner().invoke(app, ["report", "--all-regions", "--region", "33"])
     assert r.exit_code == 2 and "--all-regions" in r.output
 
-    def fake_build_all(settings, **kw):
-        assert len(settings) == len(valid_regions()) and kw["jobs"] == 2
-        outs = [atlas.RegionOutcome(s, "ok" if s.region != "56" else "failed", "x") for s in settings]
-        return atlas.AtlasRun(outcomes=outs)
+    def fake_build_all(settings, opts, **kw):
+        assert len(settings) == len(valid_regions()) and opts.jobs == 2 and not opts.render
+        built = BuildResult(steps=[StepResult("02_situasjonen", "ran", 1.0), StepResult("03_04_arbeid", "skipped", 0)])
+        rendered = {"html": Path("b/index.html"), "renderer": "pandoc"}
+        outs = [
+            pipeline.RegionOutcome(s, "ok", build=built, rendered=rendered)
+            if s.region != "56"
+            else pipeline.RegionOutcome(s, "failed", "boom in 56")
+            for s in settings
+        ]
+        for o in outs:
+            kw["on_region"](o)
+        return pipeline.AtlasRun(outcomes=outs)
 
-    monkeypatch.setattr(atlas, "build_all", fake_build_all)
+    monkeypatch.setattr(pipeline, "build_all", fake_build_all)
     monkeypatch.setattr(kernels, "prestart", lambda root: None)  # no kernel server for a faked build
     monkeypatch.setattr("kunnskapsgrunnlag.cli._run_fetch", lambda *a, **k: [])
     monkeypatch.setattr(
@@ -91,7 +101,11 @@ def test_cli_all_regions_exit_code_and_refusals(monkeypatch):
     )
     r = CliRunner().invoke(app, ["report", "--all-regions", "--jobs", "2", "--no-render"])
     assert r.exit_code == 1, r.output
-    assert "Finnmark" in r.output and "1 of 15" in " ".join(r.output.split())
+    out = " ".join(r.output.split())
+    assert "Finnmark" in out and "1 of 15" in out
+    # each fylke's line says its notebooks and render as the single configuration's report says them
+    assert "2026-33 Buskerud: 1 ran, 1 unchanged, 0 s rendered with pandoc" in out
+    assert "2026-56 Finnmark: 0 ran, 0 unchanged, 0 s boom in 56" in out
 
 
 # --- the page, on the session's build (one fylke built; the others are shown as not built) ---------
@@ -186,8 +200,9 @@ def test_a_fylke_is_identical_built_alone_and_inside_the_atlas(built_project, tm
     assert p.returncode == 0, p.stderr[-3000:]
     inside = copy_tree(built_project, tmp_path / "inside")
     code = (
-        "import sys; from kunnskapsgrunnlag import atlas;"
-        "run = atlas.build_all(atlas.all_settings(2026, regions=['40', '42']), jobs=2, renderer='pandoc');"
+        "import sys; from kunnskapsgrunnlag import pipeline;"
+        "run = pipeline.build_all(pipeline.all_settings(2026, regions=['40', '42']),"
+        " pipeline.RunOptions(jobs=2, renderer='pandoc'));"
         "print([(o.settings.region, o.status, o.message) for o in run.outcomes]); sys.exit(0 if run.ok else 1)"
     )
     p = subprocess.run([sys.executable, "-c", code], cwd=inside, env=cli_env(inside), capture_output=True, text=True)
