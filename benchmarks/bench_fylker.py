@@ -9,7 +9,6 @@ bench_build.py). Exit code 1 if any fylke fails.
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 import tempfile
 import time
@@ -18,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from helpers import cli_env, copy_project  # noqa: E402
+from helpers import cli, copy_project  # noqa: E402
 
 
 def main() -> int:
@@ -37,25 +36,13 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         proj = copy_project(Path(tmp))
         t_all = time.perf_counter()
-        subprocess.run(
-            [sys.executable, "-m", "kunnskapsgrunnlag.cli", "fetch", "--offline", "--mirror", mirror],
-            cwd=proj,
-            env=cli_env(proj),
-            check=True,
-            capture_output=True,
-        )
+        cli(proj, "fetch", "--offline", "--mirror", mirror)
         print(f"{'fetch':28s} {time.perf_counter() - t_all:6.1f} s", flush=True)
         for r in regions:
             t0 = time.perf_counter()
             args = ["report", "--region", r, "--offline", "--mirror", mirror, "--jobs", a.jobs]
             args += ["--renderer", "pandoc"] if a.render else ["--no-render"]
-            p = subprocess.run(
-                [sys.executable, "-m", "kunnskapsgrunnlag.cli", *args],
-                cwd=proj,
-                env=cli_env(proj),
-                capture_output=True,
-                text=True,
-            )
+            p = cli(proj, *args, check=False)
             status = "ok" if p.returncode == 0 else f"FAILED (exit {p.returncode})"
             if p.returncode:
                 failed.append(r)

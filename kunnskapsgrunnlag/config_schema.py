@@ -4,7 +4,8 @@ pydantic models (unknown keys forbidden).
 `validate(data, Model)` returns the problems in the project's words: an unknown key names the
 file's place, the nearest valid key (difflib) and the valid keys; a missing key is named. To allow
 a new key, add it HERE, as a field of the model that describes its place (`DatasetEntry` for a
-dataset in the catalogue, `Edition` for an edition block, …), with a comment saying what it means.
+dataset in the catalogue, `Edition` for an edition block, …), with a comment saying what it means
+(`name: Key` for an optional key, `name: Any` for a required one).
 `load_project_model(root)` / `load_catalogue_model(root)` in config.py give the validated models.
 """
 
@@ -12,13 +13,19 @@ from __future__ import annotations
 
 import difflib
 import typing
-from typing import Any, Optional
+from typing import Annotated, Any, Optional
 
-from pydantic import BaseModel, ConfigDict, RootModel, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationError
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True, arbitrary_types_allowed=True)
+
+
+# An optional key of any value: most keys of the two files are optional and checked where they are
+# used, not here. `name: Key` says it once (the same field as `name: Any = None`); a required key
+# is written `name: Any`, a nested block `name: Optional[Model] = None`.
+Key = Annotated[Any, Field(default=None)]
 
 
 # --------------------------------------------------------------------------------------------
@@ -27,53 +34,53 @@ class _Strict(BaseModel):
 class Mirror(_Strict):
     """Offline mirror: files under the mirror folder and their provenance."""
 
-    files: Any = None
-    provenance: Any = None
-    upstream: Any = None
-    coverage: Any = None
-    note: Any = None
-    vintage: Any = None  # the extract's own vintage, when the catalogue's is a template of the edition
+    files: Key
+    provenance: Key
+    upstream: Key
+    coverage: Key
+    note: Key
+    vintage: Key  # the extract's own vintage, when the catalogue's is a template of the edition
 
 
 class Projection(_Strict):
     """A projection dataset: its round (an edition's `projection_round`) and part."""
 
-    round: Any = None
-    part: Any = None  # alder (by age, Figure 1) | fylker | kommuner
+    round: Key
+    part: Key  # alder (by age, Figure 1) | fylker | kommuner
 
 
 class Coverage(_Strict):
     """Outside it the dataset is missing for the configuration."""
 
-    regions: Any = None
-    editions: Any = None
+    regions: Key
+    editions: Key
 
 
 class DatasetEntry(_Strict):
-    name: Any = None  # set by the loader to the entry's key (may be given, must match)
+    name: Key  # set by the loader to the entry's key (may be given, must match)
     title: Any  # Norwegian title of the dataset
     provider: Any  # ssb | udir | kartverket | published | manual | transcription
-    table: Any = None  # the provider's table id (e.g. SSB "07459")
-    licence: Any = None
+    table: Key  # the provider's table id (e.g. SSB "07459")
+    licence: Key
     source_line: Any  # "Kilde: …" line under figures
-    used_by: Any = None  # [notebook#label, …]
-    vintage: Any = None  # the reference period(s)
-    query: Any = None  # the provider's query (dimension names come from the table)
-    query_note: Any = None  # explanation of the query (codes, why this selection)
+    used_by: Key  # [notebook#label, …]
+    vintage: Key  # the reference period(s)
+    query: Key  # the provider's query (dimension names come from the table)
+    query_note: Key  # explanation of the query (codes, why this selection)
     mirror: Optional[Mirror] = None
-    file: Any = None  # provider `published`: our transcription (config/published/…)
-    drop: Any = None  # provider `manual`: where a consultant puts the file
-    url: Any = None  # a landing page / API endpoint
-    online_table: Any = None  # the online table that replaces a transcription for later editions
-    online_note: Any = None  # how to get the data online when there is no API route
-    online: Any = None  # an online route (query template) for a transcribed dataset
+    file: Key  # provider `published`: our transcription (config/published/…)
+    drop: Key  # provider `manual`: where a consultant puts the file
+    url: Key  # a landing page / API endpoint
+    online_table: Key  # the online table that replaces a transcription for later editions
+    online_note: Key  # how to get the data online when there is no API route
+    online: Key  # an online route (query template) for a transcribed dataset
     coverage: Optional[Coverage] = None
-    verified: Any = None  # which value codes are verified against real responses
-    original: Any = None  # figure/table numbers in the published report R1023460
-    online_dataset: Any = None  # the catalogue entry that is this transcription's online route
-    tidy_columns: Any = None  # the columns of the tidy table the fetch stores (documentation)
+    verified: Key  # which value codes are verified against real responses
+    original: Key  # figure/table numbers in the published report R1023460
+    online_dataset: Key  # the catalogue entry that is this transcription's online route
+    tidy_columns: Key  # the columns of the tidy table the fetch stores (documentation)
     projection: Optional[Projection] = None
-    note: Any = None  # free comment
+    note: Key  # free comment
 
 
 class Catalogue(RootModel[dict[str, DatasetEntry]]):
@@ -84,69 +91,69 @@ class Catalogue(RootModel[dict[str, DatasetEntry]]):
 # config/project.yml
 # --------------------------------------------------------------------------------------------
 class Original(_Strict):
-    report_number: Any = None
-    authors: Any = None
-    year: Any = None
-    client: Any = None
-    date: Any = None
+    report_number: Key
+    authors: Key
+    year: Key
+    client: Key
+    date: Key
 
 
 class Report(_Strict):
-    title: Any = None
-    subtitle: Any = None
-    publisher: Any = None
-    authors: Any = None
-    report_number: Any = None
-    author: Any = None  # this edition's author (cover, PDF metadata); publisher: its publisher
+    title: Key
+    subtitle: Key
+    publisher: Key
+    authors: Key
+    report_number: Key
+    author: Key  # this edition's author (cover, PDF metadata); publisher: its publisher
     original: Optional[Original] = None  # the published report regenerated (cited as the source)
-    plan_region: Any = None  # the region whose plan the prose was written for (33)
+    plan_region: Key  # the region whose plan the prose was written for (33)
 
 
 class Defaults(_Strict):
     edition: Any
     region: Any
     comparison_regions: Any
-    plan_region: Any = None
-    mirror: Any = None  # the default offline mirror, relative to the project root
+    plan_region: Key
+    mirror: Key  # the default offline mirror, relative to the project root
 
 
 class Edition(_Strict):
-    date: Any = None  # date of the published report the edition follows ("2. februar 2026")
-    published: Any = None  # this edition's publication date (ISO); unset: its newest data's date
-    population_first_year: Any = None  # first year (1 January) of the population series
-    population_last_year: Any = None  # last year (1 January) of the population series
-    aldersbaereevne_year: Any = None  # "today" of Figure 1 (1 January)
-    projection_round: Any = None  # SSB 14288 round
-    projection_years: Any = None  # projection years shown
-    neet_year: Any = None
-    gjennomforing_cohort: Any = None  # Udir completion cohort (start year)
-    tiltak_population_year: Any = None  # population 1 January used as denominator in Table 2
-    flytting_year: Any = None
-    classification_year: Any = None  # year of the kommune/fylke classification
-    levekaar_year: Any = None  # reference year of the levekår indicators (Table 1)
-    boliger_year: Any = None  # SSB 06265 dwellings, 1 January
-    sysselsetting_year: Any = None  # SSB 07984 employed persons by workplace
-    note: Any = None
+    date: Key  # date of the published report the edition follows ("2. februar 2026")
+    published: Key  # this edition's publication date (ISO); unset: its newest data's date
+    population_first_year: Key  # first year (1 January) of the population series
+    population_last_year: Key  # last year (1 January) of the population series
+    aldersbaereevne_year: Key  # "today" of Figure 1 (1 January)
+    projection_round: Key  # SSB 14288 round
+    projection_years: Key  # projection years shown
+    neet_year: Key
+    gjennomforing_cohort: Key  # Udir completion cohort (start year)
+    tiltak_population_year: Key  # population 1 January used as denominator in Table 2
+    flytting_year: Key
+    classification_year: Key  # year of the kommune/fylke classification
+    levekaar_year: Key  # reference year of the levekår indicators (Table 1)
+    boliger_year: Key  # SSB 06265 dwellings, 1 January
+    sysselsetting_year: Key  # SSB 07984 employed persons by workplace
+    note: Key
 
 
 class Utviklingsmaal(_Strict):
-    slug: Any = None
-    title: Any = None
+    slug: Key
+    title: Key
 
 
 class Satsingsomraade(_Strict):
-    slug: Any = None
-    section: Any = None
-    title: Any = None
-    maal: Any = None
-    notebook: Any = None
-    theme: Any = None  # the neutral name used outside the plan region (default: title)
+    slug: Key
+    section: Key
+    title: Key
+    maal: Key
+    notebook: Key
+    theme: Key  # the neutral name used outside the plan region (default: title)
 
 
 class NotebookEntry(_Strict):
     name: Any
-    chapter: Any = None
-    after: Any = None
+    chapter: Key
+    after: Key
 
 
 class Project(_Strict):

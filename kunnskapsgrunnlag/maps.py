@@ -60,6 +60,34 @@ def _map_figure(gdf: gpd.GeoDataFrame, figsize, *, legend_beside: bool = False):
     return fig, ax
 
 
+# The legend's two places: on the map (lower left, in a frame) or beside it (in the legend's column)
+LEGEND_ON_MAP = {"loc": "lower left", "frameon": True, "fontsize": 8, "title_fontsize": 8.5}
+LEGEND_BESIDE = {
+    "loc": "center left",
+    "bbox_to_anchor": (1.0, 0.5),
+    "frameon": False,
+    "fontsize": 8,
+    "title_fontsize": 8.5,
+}
+
+
+def _patches(colours, labels) -> list[Patch]:
+    """One legend entry per class: its colour and its label."""
+    return [Patch(facecolor=c, edgecolor="grey", label=label) for c, label in zip(colours, labels, strict=True)]
+
+
+def _draw(gdf, colours, handles, legend_title, figsize, *, labels=True, legend=None, legend_beside=False):
+    """The steps every map shares: the figure, the kommuner in their `colours` (one per row), the
+    legend (`LEGEND_ON_MAP` unless `legend` says otherwise), the kommune names and no axes."""
+    fig, ax = _map_figure(gdf, figsize, legend_beside=legend_beside)
+    gdf.plot(ax=ax, color=colours, edgecolor="white", linewidth=0.6)
+    ax.legend(handles=handles, title=legend_title, **(legend or LEGEND_ON_MAP))
+    if labels:
+        _label(ax, gdf)
+    ax.set_axis_off()
+    return fig, ax
+
+
 def _label(ax, gdf, text_col=None):
     for _, r in gdf.iterrows():
         p = r.geometry.representative_point()
@@ -93,34 +121,17 @@ def choropleth(
     bins = classifier.bins
     lows = [vals.min()] + list(bins[:-1])
     colours = plt.get_cmap(cmap)([0.2 + 0.8 * i / max(k - 1, 1) for i in range(k)])
-    fig, ax = _map_figure(gdf, figsize)
-    gdf.assign(_cls=classifier.yb).plot(
-        ax=ax, color=[colours[c] for c in classifier.yb], edgecolor="white", linewidth=0.6
-    )
-    handles = [
-        Patch(
-            facecolor=colours[i], edgecolor="grey", label=f"{fmt.num(lows[i], decimals)} – {fmt.num(bins[i], decimals)}"
-        )
-        for i in range(k)
-    ]
-    ax.legend(handles=handles, title=legend_title, loc="lower left", frameon=True, fontsize=8, title_fontsize=8.5)
-    if labels:
-        _label(ax, gdf)
-    ax.set_axis_off()
-    return fig, ax
+    handles = _patches(colours, [f"{fmt.num(lows[i], decimals)} – {fmt.num(bins[i], decimals)}" for i in range(k)])
+    return _draw(gdf, [colours[c] for c in classifier.yb], handles, legend_title, figsize, labels=labels)
 
 
 def categorical(
     gdf: gpd.GeoDataFrame, column: str, colours: dict[str, str], names: dict[str, str], legend_title: str, figsize=None
 ):
-    fig, ax = _map_figure(gdf, figsize)
-    gdf.plot(ax=ax, color=gdf[column].map(colours), edgecolor="white", linewidth=0.6)
     counts = gdf[column].value_counts()
-    handles = [Patch(facecolor=colours[c], edgecolor="grey", label=f"{names[c]} ({counts.get(c, 0)})") for c in colours]
-    ax.legend(handles=handles, title=legend_title, loc="lower left", frameon=True, fontsize=8.5, title_fontsize=9)
-    _label(ax, gdf)
-    ax.set_axis_off()
-    return fig, ax
+    handles = _patches(colours.values(), [f"{names[c]} ({counts.get(c, 0)})" for c in colours])
+    legend = {**LEGEND_ON_MAP, "fontsize": 8.5, "title_fontsize": 9}
+    return _draw(gdf, gdf[column].map(colours), handles, legend_title, figsize, legend=legend)
 
 
 def attribution(fig, extra: str = "") -> None:
@@ -185,14 +196,12 @@ def diverging_choropleth(
     for j, i in enumerate(pos):
         colours[i] = blues[j]
     counts = np.bincount(classifier.yb, minlength=len(bounds))
-    fig, ax = _map_figure(gdf, figsize, legend_beside=True)
-    gdf.plot(ax=ax, color=[colours[c] for c in classifier.yb], edgecolor="white", linewidth=0.6)
-    classes, handles = [], []
+    classes, texts = [], []
     for i in range(len(bounds)):
-        sign = "nedgang" if bounds[i] <= 0 else "vekst"
         low = fmt.signed(lows[i], decimals) or fmt.num(0, decimals)
         high = fmt.signed(bounds[i], decimals) or fmt.num(0, decimals)
-        label = f"{low} til {high} ({counts[i]})"
+        texts.append(f"{low} til {high} ({counts[i]})")
+        sign = "nedgang" if bounds[i] <= 0 else "vekst"
         classes.append(
             {
                 "fra": lows[i],
@@ -202,20 +211,18 @@ def diverging_choropleth(
                 "farge": mcolors.to_hex(colours[i]),
             }
         )
-        handles.append(Patch(facecolor=colours[i], edgecolor="grey", label=label))
+    handles = _patches([colours[i] for i in range(len(bounds))], texts)[::-1]
     # the legend beside the map (not on it): a wider, lower figure that fits the page better
-    ax.legend(
-        handles=handles[::-1],
-        title=legend_title,
-        loc="center left",
-        bbox_to_anchor=(1.0, 0.5),
-        frameon=False,
-        fontsize=8,
-        title_fontsize=8.5,
+    fig, ax = _draw(
+        gdf,
+        [colours[c] for c in classifier.yb],
+        handles,
+        legend_title,
+        figsize,
+        labels=labels,
+        legend=LEGEND_BESIDE,
+        legend_beside=True,
     )
-    if labels:
-        _label(ax, gdf)
-    ax.set_axis_off()
     return fig, ax, classes
 
 
@@ -283,24 +290,8 @@ def diverging(
         else:
             j = i - n_neg
             colours.append(blues(0.3 + 0.55 * j / max(n_pos - 1, 1) if n_pos > 1 else 0.6))
-    fig, ax = _map_figure(gdf, figsize)
-    gdf.plot(ax=ax, color=[colours[c] for c in cls], edgecolor="white", linewidth=0.6)
-    counts = {i: cls.count(i) for i in range(len(bounds))}
-    handles = [
-        Patch(
-            facecolor=colours[i],
-            edgecolor="grey",
-            label=(
-                fmt.num(lo, decimals)
-                if fmt.num(lo, decimals) == fmt.num(hi, decimals)
-                else f"{fmt.num(lo, decimals)} – {fmt.num(hi, decimals)}"
-            )
-            + f" ({counts[i]})",
-        )
-        for i, (lo, hi) in enumerate(bounds)
-    ]
-    ax.legend(handles=handles[::-1], title=legend_title, loc="lower left", frameon=True, fontsize=8, title_fontsize=8.5)
-    if labels:
-        _label(ax, gdf)
-    ax.set_axis_off()
-    return fig, ax
+    texts = []
+    for i, (lo, hi) in enumerate(bounds):
+        low, high = fmt.num(lo, decimals), fmt.num(hi, decimals)
+        texts.append((low if low == high else f"{low} – {high}") + f" ({cls.count(i)})")
+    return _draw(gdf, [colours[c] for c in cls], _patches(colours, texts)[::-1], legend_title, figsize, labels=labels)

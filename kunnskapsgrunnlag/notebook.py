@@ -263,6 +263,14 @@ class Context:
         for k in keys:
             self.variables[k] = MISSING_TEXT
 
+    def set_all(self, values: dict[str, Any]) -> None:
+        """Record several variables (`set`); a value None is missing (`set_missing`)."""
+        for key, value in values.items():
+            if value is None:
+                self.set_missing(key)
+            else:
+                self.set(key, value)
+
     def processed(self, filename: str) -> Path:
         return self.settings.processed_dir / filename
 
