@@ -143,6 +143,28 @@ def test_html_figures_have_alt_text_and_notebook_links(built):
     assert "calc.aldersbaereevne" in htmlmod.unescape(nb)  # the reviewer sees the cells
 
 
+def test_notebook_pages_skip_only_a_sanitizer_pass_that_removes_nothing(built):
+    """The notebook template shows a code cell's source without nbconvert's clean_html (bleach) pass
+    over pygments' output (render/templates/notebook/index.html.j2, block input). That is safe only
+    because pygments escapes every character of the source: on every executed notebook, bleach must
+    leave the highlighted source exactly as it is, and the page must show it highlighted."""
+    import nbformat
+    from nbconvert.filters.highlight import Highlight2HTML
+    from nbconvert.filters.strings import clean_html
+
+    highlight = Highlight2HTML(pygments_lexer="ipython3")
+    cells = 0
+    for path in sorted((built["proj"] / BUILD / "notebooks").glob("*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.cell_type == "code" and cell.source.strip():
+                html = highlight(cell.source, metadata=cell.metadata)
+                assert clean_html(html) == html, (path.name, cell.source[:80])
+                cells += 1
+    assert cells >= 50
+    page = (built["proj"] / BOOK / "notebooks" / "02_situasjonen.html").read_text(encoding="utf-8")
+    assert '<div class="highlight hl-ipython3"><pre>' in page and "<script" not in page.split("<body")[1]
+
+
 def _allowed_numbers(built) -> set[str]:
     def flatten(d):
         for v in d.values():
