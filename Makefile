@@ -26,10 +26,12 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 report: setup
 	$(KG) report $(MIRROR_OPT) --jobs $(JOBS) $(CONFIG)
 
-# Every fylke of an edition in one run (JOBS notebooks at once across all), then the atlas page
-# _book/<edition>/index.html comparing them: make atlas [EDITION=2025]
+# Every fylke of an edition in one run, then the atlas page _book/<edition>/index.html comparing
+# them: make atlas [EDITION=2025] [JOBS=N]. Without JOBS, twice the CPUs notebooks at once across
+# all (pipeline.atlas_jobs); JOBS given on the command line or in the environment overrides it.
+ATLAS_JOBS := $(if $(filter command line environment,$(origin JOBS)),--jobs $(JOBS))
 atlas: setup
-	$(KG) report --all-regions $(MIRROR_OPT) --jobs $(JOBS) $(if $(EDITION),--edition $(EDITION))
+	$(KG) report --all-regions $(MIRROR_OPT) $(ATLAS_JOBS) $(if $(EDITION),--edition $(EDITION))
 
 # Unit tests, in-process CLI tests and one shared offline build: under 5 minutes on two cores.
 test: setup

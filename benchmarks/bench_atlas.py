@@ -93,12 +93,26 @@ def main() -> int:
     ap.add_argument("--jobs", default="2")
     ap.add_argument("--renderer", default="pandoc")
     ap.add_argument("--skip-atlas", action="store_true", help="only the single configuration, cold and warm")
+    ap.add_argument(
+        "--atlas-jobs",
+        default="default,same",
+        help="the --jobs of the atlas runs, comma-separated: `default` (report --all-regions' own default, "
+        "pipeline.atlas_jobs), `same` (the --jobs of the single configuration) or a number",
+    )
     a = ap.parse_args()
     mirror = str(Path(a.mirror).resolve())
     common = ["--offline", "--mirror", mirror, "--jobs", a.jobs, "--renderer", a.renderer]
+    from kunnskapsgrunnlag.pipeline import atlas_jobs
+
+    atlas_runs = []
+    for j in a.atlas_jobs.split(","):
+        n = str(atlas_jobs()) if j == "default" else a.jobs if j == "same" else j
+        if n not in [x for x, _ in atlas_runs]:
+            atlas_runs.append((n, "the atlas default, twice the CPUs" if j == "default" else ""))
     rows, loads = [], [f"start {load()}"]
     print(
-        f"kunnskapsgrunnlag benchmark, --jobs {a.jobs}, renderer {a.renderer}, {os.cpu_count()} CPUs, "
+        f"kunnskapsgrunnlag benchmark, one configuration --jobs {a.jobs}, atlas --jobs "
+        f"{' and '.join(j for j, _ in atlas_runs)}, renderer {a.renderer}, {os.cpu_count()} CPUs, "
         f"load average at start {load()}\n\n| measurement | value | note |\n|---|---:|---|",
         flush=True,
     )
@@ -141,28 +155,34 @@ def main() -> int:
         ]
         show(rows, 0)
         shown = len(rows)
-        if not a.skip_atlas:
+        for jobs, why in [] if a.skip_atlas else atlas_runs:
             run(proj, "clean")
-            atlas = run(proj, "report", "--all-regions", *common)
+            opts = ["--offline", "--mirror", mirror, "--jobs", jobs, "--renderer", a.renderer]
+            atlas = run(proj, "report", "--all-regions", *opts)
             cpu_atlas = CPU[-1]
             t_atlas = timings(proj)
-            loads.append(f"after atlas {load()}")
+            loads.append(f"after atlas --jobs {jobs} {load()}")
             n = len(list((proj / "_book").glob("20*-*/index.html")))
             rows += [
                 (
-                    f"atlas, all {n} fylker in one --all-regions run",
+                    f"atlas, all {n} fylker in one --all-regions run, --jobs {jobs}" + (f" ({why})" if why else ""),
                     f"{atlas:.1f} s",
                     f"{atlas / warm:.2f}x one clean configuration (target <= 6x); {atlas / n:.1f} s per fylke; "
                     f"CPU {cpu_atlas:.0f} s = {cpu_atlas / cpu_warm:.2f}x one configuration's CPU",
                 ),
                 (
-                    "median kernel start per notebook, atlas",
+                    f"median kernel start per notebook, atlas --jobs {jobs}",
                     f"{median_start(t_atlas):.2f} s",
                     f"{len(t_atlas)} notebooks",
                 ),
-                ("notebook phase outside cell execution, atlas", f"{outside_share(t_atlas):.0%}", warm_count(t_atlas)),
+                (
+                    f"notebook phase outside cell execution, atlas --jobs {jobs}",
+                    f"{outside_share(t_atlas):.0%}",
+                    warm_count(t_atlas),
+                ),
             ]
             show(rows, shown)
+            shown = len(rows)
     print(f"\nload average (1/5/15 min): {'; '.join(loads)}")
     return 0
 

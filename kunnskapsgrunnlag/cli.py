@@ -464,7 +464,13 @@ def render(
 def report(
     mirror: Optional[Path] = MirrorOpt,
     offline: bool = typer.Option(False, "--offline", help="Do not try the online APIs."),
-    jobs: int = typer.Option(2, "--jobs", "-j", min=1),
+    jobs: Optional[int] = typer.Option(
+        None,
+        "--jobs",
+        "-j",
+        min=1,
+        help="Notebooks (or book renders) running at once; default 2, with --all-regions twice the CPUs (at most 8).",
+    ),
     force: bool = typer.Option(False, "--force"),
     renderer: str = typer.Option("auto", "--renderer"),
     out: Optional[Path] = typer.Option(None, "--out"),
@@ -487,7 +493,9 @@ def report(
     if all_regions:
         if region is not None or out is not None:
             _fail("--all-regions builds every fylke into its own folders; leave out --region and --out", 2)
-        opts = pipeline.RunOptions(jobs=jobs, force=force, renderer=renderer, render=not no_render, wait=wait)
+        opts = pipeline.RunOptions(
+            jobs=jobs or pipeline.atlas_jobs(), force=force, renderer=renderer, render=not no_render, wait=wait
+        )
         _guard(lambda: _report_all(edition, compare, mirror, offline, opts))
         return
 
@@ -496,7 +504,7 @@ def report(
         with _lock(s, wait):
             kernels.prestart(s.root)  # warm kernels: the server imports while the fetch runs
             _run_fetch(s, mirror, offline, None)
-            _build_and_render(s, jobs, force, None, renderer, out, no_render)
+            _build_and_render(s, jobs or 2, force, None, renderer, out, no_render)
 
     _guard(go)
 

@@ -530,13 +530,24 @@ def write_landing_page(root: Path) -> Path:
 # books finish and render while later ones still compute. Each configuration keeps its own lock,
 # folders, hashes and state (an unchanged configuration reruns nothing). A failure in one fylke is
 # reported and the others go on; the run says whether all succeeded.
+def atlas_jobs() -> int:
+    """The default `--jobs` of `report --all-regions`: twice the CPUs this process may use, at most 8.
+
+    A notebook keeps its slot for its whole run but waits on its kernel (start-up, replies over
+    the IPC sockets) a good part of that time, so as many notebooks as CPUs leave the CPUs idle
+    between them (docs/benchmarks.md measures --jobs 2 and 4 on two cores). The cap bounds the
+    memory on a large machine (a notebook kernel drawing maps peaks at about 400 MiB)."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(2 * cpus, 8))
+
+
 @dataclass(frozen=True)
 class RunOptions:
     """How every configuration of the run is built: `jobs` notebooks (or book renders) at once across
     all, `force` reruns unchanged notebooks, `render` the books with `renderer`, and `wait` for a
     configuration another run holds instead of failing it."""
 
-    jobs: int = 2
+    jobs: int = field(default_factory=atlas_jobs)
     force: bool = False
     renderer: str = "auto"
     render: bool = True
