@@ -31,13 +31,14 @@ from kunnskapsgrunnlag.fetch import (
     how_to_fetch,
     network_available,
     plan_requests,
+    resolve_query,
     ssb,
     udir,
 )
 from kunnskapsgrunnlag.fetch.online_check import check_online, dry_run
-from kunnskapsgrunnlag.fetch.query import ResponseShapeError, TemplateError, resolve_query
+from kunnskapsgrunnlag.fetch.query import ResponseShapeError, TemplateError
+from kunnskapsgrunnlag.sources._ssb import FUNKSJONELL4
 from kunnskapsgrunnlag.sources.flytting_09588 import tabell3_from_09588
-from kunnskapsgrunnlag.sources.projection_14288 import FUNKSJONELL4
 from kunnskapsgrunnlag.sources.tiltak_13563 import ages_within, tabell2_from_13563
 
 FIX = Path(__file__).resolve().parent / "fixtures" / "online"

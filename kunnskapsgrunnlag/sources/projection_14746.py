@@ -4,9 +4,22 @@ Catalogued for editions whose `projection_round` is 2026 (offline: Norway and Te
 
 from __future__ import annotations
 
-from ._base import Source
-from .projection_14288 import SCHEMA, projection_expectations, read_mirror, tidy_online
+from ._base import Source, projection_expectations, projection_schema
+from ._ssb import (
+    PROJECTION_AGE_GROUPS as AGES,
+)
+from ._ssb import (
+    PROJECTION_ALTERNATIVES as ALTERNATIVES,
+)
+from ._ssb import (
+    read_projection_mirror,
+    tidy_projection,
+)
 
-EXPECTATIONS = projection_expectations(2026)
-
-SOURCE = Source("projection_14746", EXPECTATIONS, SCHEMA, read_mirror, tidy_online)
+SOURCE = Source(
+    "projection_14746",
+    projection_expectations(2026, AGES, ALTERNATIVES),
+    projection_schema(AGES, ALTERNATIVES),
+    read_projection_mirror,
+    tidy_projection,
+)
