@@ -16,6 +16,7 @@ left as it is. Only network and HTTP failures of the online route fall back to t
 
 from __future__ import annotations
 
+import hashlib
 import socket
 from dataclasses import dataclass
 from pathlib import Path
@@ -326,10 +327,14 @@ def fetch_online(settings: Settings, name: str, spec: dict, api=None) -> dict:
 
 
 def reader_sha(name: str) -> str:
-    """sha256 of the code that turns the dataset's mirror files into its stored table (its module)."""
+    """sha256 of the code that turns the dataset's mirror files into its stored table: its module
+    and the shared code of `sources/` its reader may be (`_ssb.py`, `_base.py`)."""
     from .. import sources
 
-    return sha256_file(Path(sources.__file__).with_name(f"{name}.py"))
+    folder = Path(sources.__file__).parent
+    shared = sorted(p for p in folder.glob("_*.py") if not p.name.startswith("__"))
+    shas = [sha256_file(p) for p in (folder / f"{name}.py", *shared)]
+    return hashlib.sha256("\n".join(shas).encode("ascii")).hexdigest()
 
 
 def _unchanged(settings: Settings, name: str, key: str, value, reader: str | None = None) -> dict | None:

@@ -130,6 +130,25 @@ def projection_schema(age_groups: Sequence[str], alternatives: Sequence[str]) ->
     )
 
 
+def projection_source(
+    name: str,
+    first_year: int,
+    age_groups: Sequence[str],
+    alternatives: Sequence[str],
+    read_mirror: MirrorReader,
+    tidy_online: OnlineTidy,
+) -> Source:
+    """A national/fylke projection round (`projection_14288`, `projection_14746`): its schema and
+    expectations from `first_year`, with SSB's code lists and the reader and tidy function of `_ssb`."""
+    return Source(
+        name,
+        projection_expectations(first_year, age_groups, alternatives),
+        projection_schema(age_groups, alternatives),
+        read_mirror,
+        tidy_online,
+    )
+
+
 def projection_expectations(
     first_year: int, age_groups: Sequence[str], alternatives: Sequence[str], last_year: int = 2050
 ) -> dict:

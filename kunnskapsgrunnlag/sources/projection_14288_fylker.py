@@ -4,13 +4,12 @@
 from __future__ import annotations
 
 from ._base import Source, projection_fylker_expectations, projection_fylker_schema
-from ._ssb import PROJECTION_ALTERNATIVES as ALTERNATIVES
-from ._ssb import read_projection_fylker_mirror, tidy_projection_fylker
+from ._ssb import PROJECTION_ALTERNATIVES, read_projection_fylker_mirror, tidy_projection_fylker
 
 SOURCE = Source(
     "projection_14288_fylker",
-    projection_fylker_expectations(ALTERNATIVES),
-    projection_fylker_schema(ALTERNATIVES),
+    projection_fylker_expectations(PROJECTION_ALTERNATIVES),
+    projection_fylker_schema(PROJECTION_ALTERNATIVES),
     read_projection_fylker_mirror,
     tidy_projection_fylker,
 )

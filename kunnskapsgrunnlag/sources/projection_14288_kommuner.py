@@ -4,13 +4,12 @@
 from __future__ import annotations
 
 from ._base import PROJECTION_KOMMUNER_EXPECTATIONS, Source, projection_kommuner_schema
-from ._ssb import PROJECTION_ALTERNATIVES as ALTERNATIVES
-from ._ssb import read_projection_kommuner_mirror, tidy_projection_kommuner
+from ._ssb import PROJECTION_ALTERNATIVES, read_projection_kommuner_mirror, tidy_projection_kommuner
 
 SOURCE = Source(
     "projection_14288_kommuner",
     PROJECTION_KOMMUNER_EXPECTATIONS,
-    projection_kommuner_schema(ALTERNATIVES),
+    projection_kommuner_schema(PROJECTION_ALTERNATIVES),
     read_projection_kommuner_mirror,
     tidy_projection_kommuner,
 )

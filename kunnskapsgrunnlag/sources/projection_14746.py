@@ -4,22 +4,9 @@ Catalogued for editions whose `projection_round` is 2026 (offline: Norway and Te
 
 from __future__ import annotations
 
-from ._base import Source, projection_expectations, projection_schema
-from ._ssb import (
-    PROJECTION_AGE_GROUPS as AGES,
-)
-from ._ssb import (
-    PROJECTION_ALTERNATIVES as ALTERNATIVES,
-)
-from ._ssb import (
-    read_projection_mirror,
-    tidy_projection,
-)
+from ._base import projection_source
+from ._ssb import PROJECTION_AGE_GROUPS, PROJECTION_ALTERNATIVES, read_projection_mirror, tidy_projection
 
-SOURCE = Source(
-    "projection_14746",
-    projection_expectations(2026, AGES, ALTERNATIVES),
-    projection_schema(AGES, ALTERNATIVES),
-    read_projection_mirror,
-    tidy_projection,
+SOURCE = projection_source(
+    "projection_14746", 2026, PROJECTION_AGE_GROUPS, PROJECTION_ALTERNATIVES, read_projection_mirror, tidy_projection
 )

@@ -4,12 +4,11 @@ the stored shape of `projection_14288_fylker` (online only)."""
 from __future__ import annotations
 
 from ._base import Source, projection_fylker_expectations, projection_fylker_schema
-from ._ssb import PROJECTION_ALTERNATIVES as ALTERNATIVES
-from ._ssb import tidy_projection_fylker
+from ._ssb import PROJECTION_ALTERNATIVES, tidy_projection_fylker
 
 SOURCE = Source(
     "projection_14746_fylker",
-    projection_fylker_expectations(ALTERNATIVES),
-    projection_fylker_schema(ALTERNATIVES),
+    projection_fylker_expectations(PROJECTION_ALTERNATIVES),
+    projection_fylker_schema(PROJECTION_ALTERNATIVES),
     tidy_online=tidy_projection_fylker,
 )
