@@ -23,7 +23,7 @@ from pandera.pandas import Check, Column, DataFrameSchema
 
 MirrorReader = Callable[[list[Path], dict[str, str]], pd.DataFrame]
 OnlineTidy = Callable[[pd.DataFrame, dict[str, str]], pd.DataFrame]
-# A schema, or (when a check needs the configuration's fylker) a function of the fylker' codes.
+# A schema, or (when a check needs the configuration's fylker) a function of the fylke codes.
 Schema = Union[DataFrameSchema, Callable[[Sequence[str]], DataFrameSchema]]
 
 # Plausibility expectations (engine: plausibility.check_frame / check_boundaries). Keys:
