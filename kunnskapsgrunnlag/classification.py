@@ -15,9 +15,11 @@ from pathlib import Path
 import pandas as pd
 
 from .config import valid_regions
-from .store import RawStore
+from .division import FIRST_YEAR_2024_DIVISION, Division, KommuneTable, fylke_of
+from .store import MissingData, RawDataError, RawStore
 
-FIRST_YEAR_2024_DIVISION = 2024  # the 2024 regional reform; earlier years need other codes
+__all__ = ["FIRST_YEAR_2024_DIVISION", "ClassificationError", "division_2024", "fylke_of", "fylker", "kommuner"]
+BOUNDARY_DATASET = "kommuner_2024"  # the offline classification source (fetched first)
 
 
 class ClassificationError(LookupError):
@@ -27,10 +29,6 @@ class ClassificationError(LookupError):
 def fylker() -> dict[str, str]:
     """The 15 fylker of the 2024 division, code -> name (config/project.yml `regions`)."""
     return valid_regions()
-
-
-def fylke_of(kommune_code: str) -> str:
-    return str(kommune_code).zfill(4)[:2]
 
 
 @lru_cache(maxsize=8)
@@ -67,3 +65,22 @@ def kommuner(raw_dir: Path, year: int, fylke: str | None = None) -> pd.DataFrame
             raise ClassificationError(f"unknown fylke {fylke!r}; valid: {', '.join(sorted(fylker()))}")
         df = df[df["fylke_code"] == fylke].reset_index(drop=True)
     return df
+
+
+def _kommuner_2024(raw_dir: Path) -> KommuneTable:
+    """Kommuner of the offline classification (2024 division), or None and why not."""
+    try:
+        return kommuner(raw_dir, FIRST_YEAR_2024_DIVISION), None
+    except (ClassificationError, MissingData, RawDataError, OSError) as exc:  # cannot check: say so
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return None, f"no kommune classification ({BOUNDARY_DATASET}: {first[:160]})"
+
+
+def division_2024(raw_dir: Path | None, fylker: dict[str, str]) -> Division:
+    """The regions the plausibility checks compare with: `fylker` (config/project.yml `regions`,
+    code -> name, without Norway) and the kommuner of the classification in `raw_dir`, read when a
+    rule needs them (without a raw folder: none, and the checks say so)."""
+    fylker = {k: v for k, v in fylker.items() if k != "0"}
+    if raw_dir is None:
+        return Division(fylker)
+    return Division(fylker, lambda: _kommuner_2024(Path(raw_dir)))

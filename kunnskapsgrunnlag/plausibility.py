@@ -2,14 +2,15 @@
 
 The expectations are declared in each dataset's module (`sources/<dataset>.py`) (coverage of kommuner, fylker
 and Norway from the classification for the data's year, expected years, complete groups, value
-ranges, sum invariants, minimum rows). `check(dataset, df, file, raw_dir)` returns the failures as
-`Failure(rule, detail)`; `fetch` refuses the file when there is one, keeps it aside and leaves the
-previous vintage current. Each failure names the rule and the offending values, e.g.
+ranges, sum invariants, minimum rows). `check_frame(dataset, df, expect, division)` returns the
+failures as `Failure(rule, detail)`; `check_dataset` raises them, and `fetch` refuses the file,
+keeps it aside and leaves the previous vintage current. Each failure names the rule and the offending values, e.g.
 ``coverage: kommuner missing for 2026: 3301 Drammen``.
 
-The kommuner come from the classification (`classification.kommuner`: the boundary dataset
-`kommuner_2024`, fetched first); the boundary dataset itself is checked against the minimum counts
-of the 2024 division (`check_boundaries`). Where no classification is available the kommune
+The fylker and kommuner are given by the caller as a `division.Division` (built by
+`classification.division_2024`: the fylker of config/project.yml and the kommuner of the boundary
+dataset `kommuner_2024`, fetched first); the boundary dataset itself is checked against the minimum
+counts of the 2024 division (`check_boundaries`). Where no classification is available the kommune
 coverage is reported as not checked (recorded in the manifest entry), never silently passed.
 """
 
@@ -18,14 +19,12 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
 
-from .classification import FIRST_YEAR_2024_DIVISION, fylke_of, fylker
+from .division import FIRST_YEAR_2024_DIVISION, Division, fylke_of
 from .errors import ValidationError
 
-BOUNDARY_DATASET = "kommuner_2024"  # the offline classification source (classification.py)
 MAX_LIST = 10
 
 
@@ -38,19 +37,21 @@ class PlausibilityError(ValidationError):
 
 
 def check_dataset(
-    dataset: str, df: pd.DataFrame, expect: dict, file: str = "<memory>", raw_dir=None, vintage: str | None = None
+    dataset: str, df: pd.DataFrame, expect: dict, file: str, division: Division, vintage: str | None = None
 ) -> list[str]:
-    """Raise PlausibilityError if `df` fails `expect` (the dataset's expectations); else return notes
-    on checks that could not be made (e.g. no classification yet)."""
-    fails, notes = check_frame(dataset, df, expect, raw_dir, vintage)
+    """Raise PlausibilityError if `df` fails `expect` (the dataset's expectations) against the
+    regions of `division`; else return notes on checks that could not be made (e.g. no
+    classification yet)."""
+    fails, notes = check_frame(dataset, df, expect, division, vintage)
     if fails:
         raise PlausibilityError(dataset, file, fails)
     return notes
 
 
-def check_boundary_file(dataset: str, payload: bytes, file: str, expect: dict | None) -> None:
-    """A boundary file (GeoJSON) against its `boundaries` expectations; PlausibilityError if it fails."""
-    if expect and (fails := check_boundaries(payload, expect)):
+def check_boundary_file(dataset: str, payload: bytes, file: str, expect: dict | None, fylker: dict[str, str]) -> None:
+    """A boundary file (GeoJSON) against its `boundaries` expectations and the `fylker` (code ->
+    name) of the division; PlausibilityError if it fails."""
+    if expect and (fails := check_boundaries(payload, expect, fylker)):
         raise PlausibilityError(dataset, file, fails)
 
 
@@ -89,24 +90,10 @@ def _listing(items: list[str]) -> str:
     return ", ".join(items[:MAX_LIST]) + more
 
 
-def classification_table(raw_dir: Path | None) -> tuple[pd.DataFrame | None, str | None]:
-    """Kommuner of the offline classification (2024 division), or None and why not."""
-    if raw_dir is None:
-        return None, "no raw folder"
-    from . import classification
-    from .store import MissingData, RawDataError
-
-    try:
-        return classification.kommuner(Path(raw_dir), FIRST_YEAR_2024_DIVISION), None
-    except (classification.ClassificationError, MissingData, RawDataError, OSError) as exc:  # cannot check: say so
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        return None, f"no kommune classification ({BOUNDARY_DATASET}: {first[:160]})"
-
-
 # --- the boundary dataset (bootstrap) --------------------------------------------------------
 
 
-def check_boundaries(payload: bytes, expect: dict) -> list[Failure]:
+def check_boundaries(payload: bytes, expect: dict, fylker: dict[str, str]) -> list[Failure]:
     """The classification source itself: enough kommuner, the 15 fylker, no unknown fylke, and (with
     `geometry: valid`) a readable, valid geometry for every feature, each bad one named."""
     try:
@@ -132,15 +119,15 @@ def check_boundaries(payload: bytes, expect: dict) -> list[Failure]:
             )
         )
     fy = {fylke_of(c) for c in kommuner}
-    unknown = sorted(fy - set(fylker()))
+    unknown = sorted(fy - set(fylker))
     if unknown:
         out.append(Failure("coverage", "kommuner in unknown fylke(r): " + _listing(unknown)))
-    missing = sorted(set(fylker()) - fy)
+    missing = sorted(set(fylker) - fy)
     if missing or len(fy) < expect["fylker"]:
         out.append(
             Failure(
                 "coverage",
-                f"fylker without kommuner: {_listing([f'{c} {fylker()[c]}' for c in missing])}"
+                f"fylker without kommuner: {_listing([f'{c} {fylker[c]}' for c in missing])}"
                 f" ({len(fy)} fylker, {expect['fylker']} expected)",
             )
         )
@@ -205,7 +192,7 @@ def _vintage_years(vintage: str | None) -> list[int] | None:
 
 
 def check_frame(
-    dataset: str, df: pd.DataFrame, expect: dict, raw_dir: Path | None, vintage: str | None = None
+    dataset: str, df: pd.DataFrame, expect: dict, division: Division, vintage: str | None = None
 ) -> tuple[list[Failure], list[str]]:
     """Failures of `df` against `expect`, and notes on checks that could not be made."""
     fails: list[Failure] = []
@@ -256,7 +243,7 @@ def check_frame(
             fails.append(Failure("coverage", f"years before {ys['min']}: {_years(old)}"))
 
     if reg := expect.get("regions"):
-        f2, n2 = _check_regions(df, reg, raw_dir)
+        f2, n2 = _check_regions(df, reg, division)
         fails += f2
         notes += n2
 
@@ -273,7 +260,7 @@ def check_frame(
             fails.append(Failure("coverage", f"{g.get('label', g['column'])} missing for " + _listing(gaps)))
 
     for s in expect.get("sums", []):
-        fails += _check_sum(df, s)
+        fails += _check_sum(df, s, division.fylker)
     return fails, notes
 
 
@@ -292,14 +279,14 @@ def _names(df: pd.DataFrame, code_col: str) -> dict[str, str]:
     return {}
 
 
-def _check_regions(df: pd.DataFrame, reg: dict, raw_dir: Path | None) -> tuple[list[Failure], list[str]]:
+def _check_regions(df: pd.DataFrame, reg: dict, division: Division) -> tuple[list[Failure], list[str]]:
     fails: list[Failure] = []
     notes: list[str] = []
     col = reg["code"]
     if col not in df:
         return fails, notes
     value = reg.get("value")
-    all_fylker = fylker()
+    all_fylker = division.fylker
     file_names = _names(df, col)
     groups: list[tuple[int | None, pd.DataFrame]] = [(None, df)]
     if reg.get("per") and reg["per"] in df:
@@ -307,7 +294,7 @@ def _check_regions(df: pd.DataFrame, reg: dict, raw_dir: Path | None) -> tuple[l
 
     klass, why = (None, None)
     if reg.get("kommuner"):
-        klass, why = classification_table(raw_dir)
+        klass, why = division.kommuner()
         if klass is not None and reg.get("fylke"):
             klass = klass[klass["fylke_code"] == reg["fylke"]]
     knames = dict(zip(klass["kommune_code"], klass["kommune_name"], strict=False)) if klass is not None else {}
@@ -394,7 +381,7 @@ def _check_regions(df: pd.DataFrame, reg: dict, raw_dir: Path | None) -> tuple[l
     return fails, notes
 
 
-def _check_sum(df: pd.DataFrame, s: dict) -> list[Failure]:
+def _check_sum(df: pd.DataFrame, s: dict, fylker: dict[str, str]) -> list[Failure]:
     col, value, by = s["code"], s["value"], list(s.get("by", []))
     if col not in df or value not in df or not all(b in df for b in by):
         return []
@@ -409,7 +396,7 @@ def _check_sum(df: pd.DataFrame, s: dict) -> list[Failure]:
     if s["whole"] == "fylke":
         parts["_w"] = parts[col].map(fylke_of)
     else:
-        if s.get("when_complete") and set(fylker()) - set(parts[col]):
+        if s.get("when_complete") and set(fylker) - set(parts[col]):
             return []
         parts["_w"] = "0"
     got = parts.groupby(["_w"] + by)[value].sum()

@@ -31,13 +31,15 @@ from kunnskapsgrunnlag.fetch import (
     how_to_fetch,
     network_available,
     plan_requests,
+    query,
+    resolve_query,
     ssb,
     udir,
 )
 from kunnskapsgrunnlag.fetch.online_check import check_online, dry_run
-from kunnskapsgrunnlag.fetch.query import ResponseShapeError, TemplateError, resolve_query
+from kunnskapsgrunnlag.fetch.query import ResponseShapeError, TemplateError
+from kunnskapsgrunnlag.sources._ssb import FUNKSJONELL4
 from kunnskapsgrunnlag.sources.flytting_09588 import tabell3_from_09588
-from kunnskapsgrunnlag.sources.projection_14288 import FUNKSJONELL4
 from kunnskapsgrunnlag.sources.tiltak_13563 import ages_within, tabell2_from_13563
 
 FIX = Path(__file__).resolve().parent / "fixtures" / "online"
@@ -275,6 +277,25 @@ def test_every_online_dataset_says_what_is_verified(catalogue):
     assert catalogue["flytting_published"]["online_dataset"] == "flytting_09588"
     assert "0,50" in catalogue["levekaar_published"]["online_dataset"]  # the weights of calc.levekaar_index
     assert calc.LEVEKAAR_WEIGHTS == {"lav_utdanning": 0.50, "lav_inntekt": 0.25, "innvandrere_ikke_vestlige": 0.25}
+
+
+def test_the_query_template_takes_its_region_lists_from_the_caller(bare_settings, catalogue):
+    """fetch.query is a pure resolver: the codes of {fylker}/{kommuner} are what the caller passes
+    (fetch.region_lists: the configuration's fylker and classification), read only when used."""
+    asked = []
+
+    def kommuner(dataset):
+        asked.append(dataset)
+        return ["3301", "3303"]
+
+    lists = {"fylker": lambda dataset: ["31", "33"], "kommuner": kommuner}
+    q = query.resolve_query(catalogue["population_07459"], bare_settings, lists)  # no classification needed
+    assert q[0]["Region"]["values"] == ["K-3301", "K-3303"]
+    assert q[1]["Region"]["values"] == ["F-31", "F-33"]
+    assert asked == ["population_07459"]
+    asked.clear()
+    query.resolve_query(catalogue["neet_13563"], bare_settings, lists)  # no {kommuner}: not read
+    assert asked == []
 
 
 def test_template_errors_name_dataset_and_fix(settings, bare_settings, catalogue):

@@ -23,6 +23,7 @@ import requests
 from conftest import MIRROR
 from kunnskapsgrunnlag import classification, rawstore, schemas, sources
 from kunnskapsgrunnlag.config import load_catalogue, load_project
+from kunnskapsgrunnlag.errors import ValidationError
 from kunnskapsgrunnlag.fetch import fetch_dataset, ssb, udir
 
 CATALOGUE = load_catalogue()
@@ -546,3 +547,27 @@ def test_a_bug_in_a_tidy_function_is_not_papered_over_by_the_mirror(copy_raw, mo
     with pytest.raises(NameError, match="undefined_name"):
         _online_then_mirror(copy_raw, monkeypatch, lambda: pd.DataFrame({"Region": ["0"]}))
     assert rawstore.read_manifest(copy_raw.raw_dir) == before
+
+
+def test_checks_compare_with_the_regions_they_are_given():
+    """The schema's fylke checks and the coverage rules use the fylker and kommuner passed in (the
+    fetch passes the configuration's), not a list a dataset module reads itself."""
+    from kunnskapsgrunnlag import plausibility
+    from kunnskapsgrunnlag.division import Division
+
+    df = pd.DataFrame(
+        {"fylke_kode_udir": ["0", "06"], "fylke_navn_udir": ["Hele landet", "Buskerud"], "fylke_2024": ["0", "33"]}
+        | {"kull": [2019, 2019], "fullfort_pct": [80.0, 79.0]}
+    )
+    assert len(sources.validate("gjennomforing_udir_fylke", df, fylker=["33"])) == 2
+    with pytest.raises(ValidationError, match=r"fylke_2024.*must be a fylke code of the 2024 division or 0"):
+        sources.validate("gjennomforing_udir_fylke", df, fylker=["31"])
+
+    kommuner = pd.DataFrame({"kommune_code": ["3301", "3303"], "kommune_name": ["Drammen", "Kongsberg"]})
+    kommuner["fylke_code"] = "33"
+    reg = {"regions": {"code": "region_code", "kommuner": "all"}}
+    rows = pd.DataFrame({"region_code": ["3301"], "region_name": ["Drammen"]})
+    fails, notes = plausibility.check_frame("x", rows, reg, Division({"33": "Buskerud"}, lambda: (kommuner, None)))
+    assert [str(f) for f in fails] == ["coverage: kommuner missing: 3303 Kongsberg"] and notes == []
+    fails, notes = plausibility.check_frame("x", rows, reg, Division({"33": "Buskerud"}))  # no classification
+    assert fails == [] and notes == ["kommune coverage not checked: no raw folder"]

@@ -154,3 +154,27 @@ def test_layers_on_a_small_graph():
 def test_longest_chain_on_a_small_graph():
     g = {"a": {"b", "c"}, "b": {"c"}, "c": {"d"}, "d": set(), "e": {"d"}}
     assert longest_chain(g) == ["a", "b", "c", "d"]
+
+
+def test_a_dataset_module_imports_only_the_shared_leaves():
+    """`sources/<dataset>.py` builds on `sources._base`/`sources._ssb` (and leaves such as calc), never
+    on another dataset's module: what two datasets share is one function of those leaves."""
+    g = import_graph()
+    floor = layers(g)
+    shared = {f"{NAME}.sources._base", f"{NAME}.sources._ssb"}
+    assert all(floor[m] == 1 for m in shared), {m: sorted(g[m]) for m in shared}
+    datasets = [m for m in g if m.startswith(f"{NAME}.sources.") and m not in shared]
+    assert len(datasets) >= 20
+    for m in datasets:
+        other = sorted(d for d in g[m] if d.startswith(f"{NAME}.sources") and d not in shared)
+        assert not other, f"{m} imports another dataset module: {other}"
+        assert all(floor[d] == 1 for d in g[m]), f"{m} imports {sorted(d for d in g[m] if floor[d] > 1)}"
+
+
+def test_the_data_layer_floors():
+    """The fetch sits on floor 4: query resolution, plausibility and the dataset registry below it
+    are given the regions (fylker, kommuner) instead of reading the classification themselves."""
+    floor = layers(import_graph())
+    limits = {"fetch": 4, "fetch.query": 3, "plausibility": 3, "sources": 3, "schemas": 4, "tables": 4}
+    high = {m: floor[f"{NAME}.{m}"] for m, lim in limits.items() if floor[f"{NAME}.{m}"] > lim}
+    assert not high, f"floors above their limit {limits}: {high}"

@@ -16,6 +16,7 @@ left as it is. Only network and HTTP failures of the online route fall back to t
 
 from __future__ import annotations
 
+import hashlib
 import socket
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,14 +25,16 @@ from typing import Callable
 import pandas as pd
 import requests
 
-from ..config import ConfigError, Settings, load_catalogue, load_project
+from .. import classification
+from ..config import ConfigError, Settings, load_catalogue, load_project, valid_regions
+from ..division import Division
 from ..editions import resolve_vintage, used_by_edition
 from ..errors import DataFileError, FetchRefused, ValidationError
 from ..store import ManifestError, MissingData, RawDataError, RawStore, restore_hint, sha256_file
-from . import ssb, udir
-from .query import ResponseShapeError, TemplateError, resolve_query
+from . import query, ssb, udir
+from .query import ResponseShapeError, TemplateError
 
-BOUNDARY_DATASET = "kommuner_2024"  # classification source (classification.py); fetched first
+BOUNDARY_DATASET = classification.BOUNDARY_DATASET  # the classification source; fetched first
 PROVIDERS = {"ssb", "udir", "kartverket", "published", "manual", "transcription"}
 # What makes the online route fall back to the mirror: the network or the API failed (connection,
 # timeout, an HTTP error such as SSB's 400/429/503, a body that is not JSON). Anything else (a
@@ -55,6 +58,46 @@ def network_available(host: str = "data.ssb.no", port: int = 443, timeout: float
             return True
     except OSError:
         return False
+
+
+def fylker(settings: Settings) -> dict[str, str]:
+    """The 15 fylker of the 2024 division, code -> name (config/project.yml `regions`)."""
+    return valid_regions(settings.root)
+
+
+def division(settings: Settings) -> Division:
+    """The fylker and the classification's kommuner the checks of a new vintage compare with."""
+    return classification.division_2024(settings.raw_dir, fylker(settings))
+
+
+def _kommuner(settings: Settings, dataset: str) -> list[str]:
+    try:
+        df = classification.kommuner(settings.raw_dir, settings.edition, settings.region)
+    except (classification.ClassificationError, RawDataError, MissingData, FileNotFoundError, KeyError) as exc:
+        raise TemplateError(
+            f"dataset {dataset!r}: {{kommuner}} needs the kommune classification for {settings.edition} "
+            f"(fylke {settings.region}): {exc}. Fetch `kommuner_2024` first "
+            "(`kunnskapsgrunnlag fetch --dataset kommuner_2024 --mirror ../shared/data`)."
+        ) from None
+    codes = list(df["kommune_code"])
+    if not codes:
+        raise TemplateError(f"dataset {dataset!r}: the classification has no kommuner for fylke {settings.region}")
+    return codes
+
+
+def region_lists(settings: Settings) -> query.RegionLists:
+    """The codes of the query placeholders of a configuration: {fylker} all 15 fylker, {kommuner}
+    the kommuner of its fylke in the classification of its edition year (read when a query uses it)."""
+    return {
+        "fylker": lambda dataset: sorted(fylker(settings)),
+        "kommuner": lambda dataset: _kommuner(settings, dataset),
+    }
+
+
+def resolve_query(spec: dict, settings: Settings):
+    """The concrete request(s) of a catalogue entry for a configuration (`query.resolve_query` with
+    the configuration's fylker and kommuner)."""
+    return query.resolve_query(spec, settings, region_lists(settings))
 
 
 @dataclass
@@ -228,9 +271,9 @@ def _store_validated(
     from .. import plausibility, sources  # pandera is slow to import; only needed when something is stored
 
     try:
-        checked = sources.validate(name, df, file_label)
+        checked = sources.validate(name, df, file_label, fylker=sorted(fylker(settings)))
         notes = plausibility.check_dataset(
-            name, checked, sources.expectations(name), file_label, settings.raw_dir, meta.get("vintage")
+            name, checked, sources.expectations(name), file_label, division(settings), meta.get("vintage")
         )
     except ValidationError as exc:
         payload, suffix = original or (df.to_csv(index=False, lineterminator="\n").encode("utf-8"), ".csv")
@@ -284,10 +327,14 @@ def fetch_online(settings: Settings, name: str, spec: dict, api=None) -> dict:
 
 
 def reader_sha(name: str) -> str:
-    """sha256 of the code that turns the dataset's mirror files into its stored table (its module)."""
+    """sha256 of the code that turns the dataset's mirror files into its stored table: its module
+    and the shared code of `sources/` its reader may be (`_ssb.py`, `_base.py`)."""
     from .. import sources
 
-    return sha256_file(Path(sources.__file__).with_name(f"{name}.py"))
+    folder = Path(sources.__file__).parent
+    shared = sorted(p for p in folder.glob("_*.py") if not p.name.startswith("__"))
+    shas = [sha256_file(p) for p in (folder / f"{name}.py", *shared)]
+    return hashlib.sha256("\n".join(shas).encode("ascii")).hexdigest()
 
 
 def _unchanged(settings: Settings, name: str, key: str, value, reader: str | None = None) -> dict | None:
@@ -335,11 +382,13 @@ def fetch_from_mirror(settings: Settings, name: str, spec: dict, mirror: Path, o
     if online_error:
         meta["online_error"] = online_error  # why the online route was not used
     if src.kind == "boundaries":
-        from .. import classification, plausibility
+        from .. import plausibility
 
         payload = files[0].read_bytes()
         try:
-            plausibility.check_boundary_file(name, payload, str(files[0]), src.expectations.get("boundaries"))
+            plausibility.check_boundary_file(
+                name, payload, str(files[0]), src.expectations.get("boundaries"), fylker(settings)
+            )
         except ValidationError as exc:
             _refuse(settings, name, exc, payload, files[0].suffix)
         entry = RawStore(settings.raw_dir).store(name, payload, files[0].suffix, meta)

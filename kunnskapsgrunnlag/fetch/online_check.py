@@ -17,8 +17,8 @@ import requests
 
 from ..config import Settings, load_catalogue
 from ..editions import used_by_edition
-from . import plan_requests, ssb
-from .query import ResponseShapeError, TemplateError, resolve_query
+from . import plan_requests, resolve_query, ssb
+from .query import ResponseShapeError, TemplateError
 
 
 @dataclass

@@ -1,8 +1,10 @@
 """Catalogue queries are templates of the configuration (edition, region).
 
 A query in `config/datasets.yml` never hard-codes a year, a fylke or a list of kommuner: it
-names them with placeholders that `resolve_query(spec, settings)` fills in from the edition
-block of `config/project.yml` and from the classification (`kunnskapsgrunnlag.classification`).
+names them with placeholders that `resolve_query(spec, settings, lists)` fills in from the edition
+block of `config/project.yml` and from `lists`, the codes of the list placeholders, computed by the
+caller (`fetch.region_lists`: the fylker of the configuration, the kommuner of the classification).
+This module is a pure template resolver: it reads neither the classification nor the raw store.
 
 Template syntax (inside any string of a `query:` block):
 
@@ -30,7 +32,7 @@ another); their answers are concatenated before tidying.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Callable, Mapping
 
 from ..config import Settings
 from ..errors import ResponseShapeError  # noqa: F401 - re-exported (fetch, cli)
@@ -39,32 +41,13 @@ _PLACEHOLDER = re.compile(r"\{([A-Za-z_]\w*)(?::([^{}]*))?([+-]\d+)?\}")
 LIST_PLACEHOLDERS = {"fylker", "kommuner"}
 
 
+# The codes of each list placeholder ("fylker", "kommuner"): called with the dataset's name (for its
+# messages) only when a query uses the placeholder; raises TemplateError when it cannot be known.
+RegionLists = Mapping[str, Callable[[str], list[str]]]
+
+
 class TemplateError(ValueError):
     """A catalogue query cannot be resolved for a configuration (names dataset, placeholder, fix)."""
-
-
-def _fylker() -> list[str]:
-    from ..classification import fylker
-
-    return sorted(fylker())
-
-
-def _kommuner(settings: Settings, dataset: str) -> list[str]:
-    from ..classification import ClassificationError, kommuner
-    from ..store import MissingData, RawDataError
-
-    try:
-        df = kommuner(settings.raw_dir, settings.edition, settings.region)
-    except (ClassificationError, RawDataError, MissingData, FileNotFoundError, KeyError) as exc:
-        raise TemplateError(
-            f"dataset {dataset!r}: {{kommuner}} needs the kommune classification for {settings.edition} "
-            f"(fylke {settings.region}): {exc}. Fetch `kommuner_2024` first "
-            "(`kunnskapsgrunnlag fetch --dataset kommuner_2024 --mirror ../shared/data`)."
-        ) from None
-    codes = list(df["kommune_code"])
-    if not codes:
-        raise TemplateError(f"dataset {dataset!r}: the classification has no kommuner for fylke {settings.region}")
-    return codes
 
 
 def _scalar(name: str, offset: str | None, settings: Settings, dataset: str) -> str:
@@ -88,14 +71,14 @@ def _scalar(name: str, offset: str | None, settings: Settings, dataset: str) -> 
     return str(value)
 
 
-def resolve_value(text: str, settings: Settings, dataset: str = "?") -> list[str]:
+def resolve_value(text: str, settings: Settings, lists: RegionLists, dataset: str = "?") -> list[str]:
     """One template string -> one or more concrete values."""
     if not isinstance(text, str):
         return [str(text)]
     m = _PLACEHOLDER.fullmatch(text)
     if m and m.group(1) in LIST_PLACEHOLDERS:
         prefix = m.group(2) or ""
-        codes = _fylker() if m.group(1) == "fylker" else _kommuner(settings, dataset)
+        codes = lists[m.group(1)](dataset)
         return [prefix + c for c in codes]
     list_keys = {n for n, v in settings.edition_params.items() if isinstance(v, (list, tuple))}
     if m and m.group(1) in list_keys and not m.group(3):
@@ -125,16 +108,16 @@ def _projection_round(settings: Settings, dataset: str) -> str:
     return str(proj["round"])
 
 
-def _resolve_one(query: dict, settings: Settings, dataset: str) -> dict[str, dict]:
+def _resolve_one(query: dict, settings: Settings, lists: RegionLists, dataset: str) -> dict[str, dict]:
     out: dict[str, dict] = {}
     for var, sel in query.items():
         sel = dict(sel or {})
         values: list[str] = []
         for v in sel.get("values", []) or []:
-            values.extend(resolve_value(v, settings, dataset))
+            values.extend(resolve_value(v, settings, lists, dataset))
         res: dict[str, Any] = {"values": values}
         if sel.get("codelist"):
-            res["codelist"] = resolve_value(sel["codelist"], settings, dataset)[0]
+            res["codelist"] = resolve_value(sel["codelist"], settings, lists, dataset)[0]
         out[var] = res
     return out
 
@@ -147,8 +130,9 @@ def queries_of(spec: dict) -> list[dict]:
     return list(q) if isinstance(q, list) else [q]
 
 
-def resolve_query(spec: dict, settings: Settings) -> Any:
-    """The concrete request(s) of a catalogue entry for a configuration.
+def resolve_query(spec: dict, settings: Settings, lists: RegionLists) -> Any:
+    """The concrete request(s) of a catalogue entry for a configuration, the list placeholders
+    filled in from `lists` (`fetch.resolve_query` passes the configuration's own).
 
     SSB: a list of queries `{variable: {"values": [...], "codelist": id?}}` (one per request).
     Udir: `{"url": ..., "params": {...}}` with every parameter string resolved.
@@ -157,10 +141,10 @@ def resolve_query(spec: dict, settings: Settings) -> Any:
     if spec.get("provider") == "udir":
         q = spec["query"]
         return {
-            "url": resolve_value(q["url"], settings, name)[0],
-            "params": {k: resolve_value(v, settings, name)[0] for k, v in q.get("params", {}).items()},
+            "url": resolve_value(q["url"], settings, lists, name)[0],
+            "params": {k: resolve_value(v, settings, lists, name)[0] for k, v in q.get("params", {}).items()},
         }
-    return [_resolve_one(q, settings, name) for q in queries_of(spec)]
+    return [_resolve_one(q, settings, lists, name) for q in queries_of(spec)]
 
 
 def is_bracketed(value: str) -> bool:

@@ -1,8 +1,9 @@
 """One module per dataset: `sources/<dataset>.py` declares `SOURCE` (its schema, plausibility
 expectations, offline-mirror reader and online tidy function; see `_base.Source`).
 
-`registry()` collects them; `get(name)` gives one; `validate(name, df, file)` checks a tidy table
-against its schema (plausibility: `plausibility.check_dataset` with `expectations(name)`).
+`registry()` collects them; `get(name)` gives one; `validate(name, df, file, fylker=…)` checks a
+tidy table against its schema, its fylke checks against the configuration's fylker given by the
+caller (plausibility: `plausibility.check_dataset` with `expectations(name)`).
 The catalogue (config/datasets.yml) keeps what a
 consultant edits: the query template, provider, licence and vintage. Adding a dataset means its
 catalogue entry, its module here and its test (tests/test_fetch_sources.py iterates the catalogue).
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from typing import Sequence
 
 import pandas as pd
 import pandera.errors
@@ -49,10 +51,11 @@ def get(name: str) -> Source | None:
     return getattr(mod, "SOURCE", None)
 
 
-def schema(dataset: str):
-    """The dataset's pandera schema (None for a boundary file or a dataset without a module)."""
+def schema(dataset: str, fylker: Sequence[str]):
+    """The dataset's pandera schema, its fylke checks against `fylker` (None for a boundary file or
+    a dataset without a module)."""
     src = get(dataset)
-    return src.schema if src else None
+    return src.schema_for(fylker) if src else None
 
 
 def expectations(dataset: str) -> dict:
@@ -61,8 +64,10 @@ def expectations(dataset: str) -> dict:
     return src.expectations if src else {}
 
 
-def validate(dataset: str, df: pd.DataFrame, file: str = "<memory>") -> pd.DataFrame:
-    sch = schema(dataset)
+def validate(dataset: str, df: pd.DataFrame, file: str = "<memory>", *, fylker: Sequence[str]) -> pd.DataFrame:
+    """`df` checked against the dataset's schema (`fylker`: the configuration's fylke codes), or
+    ValidationError naming the dataset, the file, the column, the row and the rule."""
+    sch = schema(dataset, fylker)
     if sch is None:
         return df
     try:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-from pandera.pandas import Check, Column, DataFrameSchema
+from pandera.pandas import Check, Column
 
-from ._base import MAX_COUNT, Source, code
+from ._base import MAX_COUNT, Source, code, frame_check, table_schema
 from ._ssb import strip_region_prefix
 
 # SSB 06265 building types (BygnType codes) and the mirror's column for each.
@@ -35,7 +35,7 @@ def _shares_match_counts(d: pd.DataFrame) -> bool:
     return bool(((c["dwellings"].astype(float) / tot * 100 - c["share_pct"]).abs() <= 1e-6).all())
 
 
-SCHEMA = DataFrameSchema(
+SCHEMA = table_schema(
     {
         "region_code": Column(str, code(r"^\d{4}$")),
         "region_name": Column(str),
@@ -47,24 +47,15 @@ SCHEMA = DataFrameSchema(
     },
     unique=["region_code", "year", "building_type"],
     checks=[
-        Check(
+        frame_check(
             lambda d: bool((d.groupby(["region_code", "year"]).size() == 6).all()),
-            element_wise=False,
-            error="every kommune and year must have all six building types (01-05, 999)",
+            "every kommune and year must have all six building types (01-05, 999)",
         ),
-        Check(
-            _shares_sum_to_100,
-            element_wise=False,
-            error="the six building-type shares of a kommune must sum to 100 (±0.05)",
-        ),
-        Check(
-            _shares_match_counts,
-            element_wise=False,
-            error="a share must equal the count over the kommune's total where counts are given",
+        frame_check(_shares_sum_to_100, "the six building-type shares of a kommune must sum to 100 (±0.05)"),
+        frame_check(
+            _shares_match_counts, "a share must equal the count over the kommune's total where counts are given"
         ),
     ],
-    strict=True,
-    coerce=True,
 )
 
 # Online: the configuration's fylke's kommuner; offline: all kommuner. Every code must be a kommune

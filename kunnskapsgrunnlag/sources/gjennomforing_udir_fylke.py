@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Sequence
 
 import pandas as pd
 from pandera.pandas import Check, Column, DataFrameSchema
 
-from ._base import Source, code, in_fylker
+from ._base import Source, code, in_fylker, table_schema
 
 # Udir reports cohorts up to 2019 on the fylker of the time (pre-2020). The 2024 fylke each old
 # fylke lies (mostly) in; two old fylker map to Innlandet, Agder and Vestland; Trøndelag (50)
@@ -37,18 +38,19 @@ UDIR_FYLKE_2024 = {
     "50": "50",
 }
 
-SCHEMA = DataFrameSchema(
-    {
-        "fylke_kode_udir": Column(str, code(r"^(0|\d{2})$")),
-        "fylke_navn_udir": Column(str),
-        "fylke_2024": Column(str, in_fylker("0")),
-        "kull": Column(int, Check.in_range(2000, 2100)),
-        "fullfort_pct": Column(float, Check.in_range(0, 100), nullable=True),
-    },
-    unique=["fylke_kode_udir", "kull"],
-    strict=True,
-    coerce=True,
-)
+
+def schema(fylker: Sequence[str]) -> DataFrameSchema:
+    return table_schema(
+        {
+            "fylke_kode_udir": Column(str, code(r"^(0|\d{2})$")),
+            "fylke_navn_udir": Column(str),
+            "fylke_2024": Column(str, in_fylker(fylker, "0")),
+            "kull": Column(int, Check.in_range(2000, 2100)),
+            "fullfort_pct": Column(float, Check.in_range(0, 100), nullable=True),
+        },
+        unique=["fylke_kode_udir", "kull"],
+    )
+
 
 EXPECTATIONS = {
     "regions": {"code": "fylke_2024", "land": "required", "fylker": "known"},
@@ -92,4 +94,4 @@ def tidy_online(df: pd.DataFrame, region_names: dict[str, str]) -> pd.DataFrame:
     return out[out["fylke_2024"].notna()].reset_index(drop=True)
 
 
-SOURCE = Source("gjennomforing_udir_fylke", EXPECTATIONS, SCHEMA, read_mirror, tidy_online)
+SOURCE = Source("gjennomforing_udir_fylke", EXPECTATIONS, schema, read_mirror, tidy_online)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-from pandera.pandas import Check, Column, DataFrameSchema
+from pandera.pandas import Check, Column
 
-from ._base import Source, code
+from ._base import Source, code, table_schema
 
-SCHEMA = DataFrameSchema(
+SCHEMA = table_schema(
     {
         "kommunenummer": Column(str, code(r"^\d{4}$"), unique=True),
         "kommunenavn": Column(str),
@@ -20,8 +20,6 @@ SCHEMA = DataFrameSchema(
         "source_url_or_repo_path": Column(str, nullable=True),
         "source_date": Column(str, nullable=True),
     },
-    strict=True,
-    coerce=True,
 )
 
 # Buskerud-only transcription: the kommuner of fylke 33 in the classification.

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from pandera.pandas import Check, Column, DataFrameSchema
+from pandera.pandas import Check, Column
 
-from ._base import Source, code
+from ._base import Source, code, table_schema
 
-SCHEMA = DataFrameSchema(
+SCHEMA = table_schema(
     {
         "kommunenummer": Column(str, code(r"^\d{4}$"), unique=True),  # which: the expectations (classification)
         "kommune": Column(str),
@@ -16,8 +16,6 @@ SCHEMA = DataFrameSchema(
         "levekaarsindeks": Column(float, Check.in_range(0, 5)),
         "rang": Column(int, Check.in_range(1, 400)),
     },
-    strict=True,
-    coerce=True,
 )
 
 EXPECTATIONS = {

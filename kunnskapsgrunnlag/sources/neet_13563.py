@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-from pandera.pandas import Check, Column, DataFrameSchema
+from pandera.pandas import Check, Column
 
-from ._base import Source, code
+from ._base import Source, code, table_schema
 from ._ssb import no_symbols, regions
 
-SCHEMA = DataFrameSchema(
+SCHEMA = table_schema(
     {
         "region_code": Column(str, code(r"^(0|\d{2})$")),
         "region_name": Column(str),
@@ -19,8 +19,6 @@ SCHEMA = DataFrameSchema(
         "neet_share": Column(float, Check.in_range(0, 100)),
     },
     unique=["region_code", "year", "age_group"],
-    strict=True,
-    coerce=True,
 )
 
 EXPECTATIONS = {

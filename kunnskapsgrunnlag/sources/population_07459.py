@@ -5,15 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-from pandera.pandas import Check, Column, DataFrameSchema
+from pandera.pandas import Check, Column
 
-from ._base import MAX_COUNT, REGIONS_BY_YEAR, Source, code
+from ._base import MAX_COUNT, REGIONS_BY_YEAR, Source, code, table_schema
 from ._ssb import no_symbols, regions, zero_runs
 
 AGE_GROUPS = ["0-15", "16-19", "20-44", "45-66", "67-79", "80-89", "90+"]
 LEVEL = {"nation": "land", "county": "fylke", "municip": "kommune"}
 
-SCHEMA = DataFrameSchema(
+SCHEMA = table_schema(
     {
         "region_level": Column(str, Check.isin(["land", "fylke", "kommune"])),
         "region_code": Column(str, code(r"^(0|\d{2}|\d{4})$")),
@@ -23,8 +23,6 @@ SCHEMA = DataFrameSchema(
         "persons": Column(int, Check.ge(0)),
     },
     unique=["region_code", "year", "age_group"],
-    strict=True,
-    coerce=True,
 )
 
 EXPECTATIONS = {

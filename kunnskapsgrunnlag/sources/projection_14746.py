@@ -4,9 +4,9 @@ Catalogued for editions whose `projection_round` is 2026 (offline: Norway and Te
 
 from __future__ import annotations
 
-from ._base import Source
-from .projection_14288 import SCHEMA, projection_expectations, read_mirror, tidy_online
+from ._base import projection_source
+from ._ssb import PROJECTION_AGE_GROUPS, PROJECTION_ALTERNATIVES, read_projection_mirror, tidy_projection
 
-EXPECTATIONS = projection_expectations(2026)
-
-SOURCE = Source("projection_14746", EXPECTATIONS, SCHEMA, read_mirror, tidy_online)
+SOURCE = projection_source(
+    "projection_14746", 2026, PROJECTION_AGE_GROUPS, PROJECTION_ALTERNATIVES, read_projection_mirror, tidy_projection
+)

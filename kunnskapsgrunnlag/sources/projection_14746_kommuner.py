@@ -3,7 +3,12 @@ alternative; the stored shape of `projection_14288_kommuner` (online only)."""
 
 from __future__ import annotations
 
-from ._base import Source
-from .projection_14288_kommuner import EXPECTATIONS, SCHEMA, tidy_online
+from ._base import PROJECTION_KOMMUNER_EXPECTATIONS, Source, projection_kommuner_schema
+from ._ssb import PROJECTION_ALTERNATIVES, tidy_projection_kommuner
 
-SOURCE = Source("projection_14746_kommuner", EXPECTATIONS, SCHEMA, tidy_online=tidy_online)
+SOURCE = Source(
+    "projection_14746_kommuner",
+    PROJECTION_KOMMUNER_EXPECTATIONS,
+    projection_kommuner_schema(PROJECTION_ALTERNATIVES),
+    tidy_online=tidy_projection_kommuner,
+)

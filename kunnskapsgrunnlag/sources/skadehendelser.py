@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from pandera.pandas import Check, Column, DataFrameSchema
+from pandera.pandas import Check, Column
 
-from ._base import Source, code
+from ._base import Source, code, table_schema
 
-SCHEMA = DataFrameSchema(
+SCHEMA = table_schema(
     {
         "periode": Column(str, code(r"^\d{4}[-–]\d{4}$")),
         "hendelse": Column(str, Check.isin(["storm", "flom", "skred"])),
@@ -14,8 +14,6 @@ SCHEMA = DataFrameSchema(
         "kilde": Column(str),
     },
     unique=["periode", "hendelse"],
-    strict=True,
-    coerce=True,
 )
 
 EXPECTATIONS = {"ranges": {"antall": (0, 1_000_000)}}

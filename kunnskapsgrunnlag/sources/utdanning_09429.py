@@ -5,15 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-from pandera.pandas import Check, Column, DataFrameSchema
+from pandera.pandas import Check, Column
 
-from ._base import SSB_STATUS, Source, code
+from ._base import SSB_STATUS, Source, code, frame_check, table_schema
 from ._ssb import strip_region_prefix
 
 # SSB 09429 level codes of the mirror's columns (PersonerProsent, both sexes).
 NIVAA = {"grunnskole_pct": "01", "vgs_pct": "02a", "fagskole_pct": "11", "uh_kort_pct": "03a", "uh_lang_pct": "04a"}
 
-SCHEMA = DataFrameSchema(
+SCHEMA = table_schema(
     {
         "region_code": Column(str, code(r"^\d{4}$")),
         "region_name": Column(str),
@@ -24,16 +24,13 @@ SCHEMA = DataFrameSchema(
     },
     unique=["region_code", "year", "nivaa"],
     checks=[
-        Check(
+        frame_check(
             lambda d: (
                 d.groupby(["region_code", "year"])["andel_pst"].sum(min_count=5).dropna().between(99.0, 101.0).all()
             ),
-            element_wise=False,
-            error="the five levels of a kommune must sum to about 100 % (only «uoppgitt» is left out)",
+            "the five levels of a kommune must sum to about 100 % (only «uoppgitt» is left out)",
         )
     ],
-    strict=True,
-    coerce=True,
 )
 
 # Every kommune of the classification of the data's year, and no other code.
