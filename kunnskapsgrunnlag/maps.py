@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from typing import NamedTuple
 
 import geopandas as gpd
 import mapclassify
@@ -164,68 +165,6 @@ def diverging_bins(values, per_side: int = 4) -> list[float]:
     return bounds or [0.0]
 
 
-def diverging_choropleth(
-    gdf: gpd.GeoDataFrame,
-    column: str,
-    legend_title: str,
-    *,
-    decimals: int = 1,
-    per_side: int = 4,
-    labels: bool = True,
-    figsize=None,
-):
-    """A choropleth of a change: classes split at zero (mapclassify.UserDefined with 0 as a
-    bound), reds for decline and blues for growth, darker further from zero. Returns
-    (fig, ax, classes) where `classes` lists each class (low, high, sign, colour, count)."""
-    import numpy as np
-
-    vals = gdf[column].astype(float)
-    bounds = diverging_bins(vals, per_side)
-    classifier = mapclassify.UserDefined(vals, bins=bounds)
-    step = _nice_step(max(abs(vals.min()), abs(vals.max())) / per_side)
-    lows = [min(bounds[0] - step, vals.min()) if bounds[0] <= 0 else 0.0] + list(bounds[:-1])
-    if bounds[0] > 0 and vals.min() <= 0:  # pragma: no cover - bounds always hold 0 when min <= 0
-        raise ValueError("diverging bins must contain 0")
-    neg = [i for i in range(len(bounds)) if bounds[i] <= 0]
-    pos = [i for i in range(len(bounds)) if bounds[i] > 0]
-    colours: dict[int, str] = {}
-    reds = plt.get_cmap("Reds")(np.linspace(0.35, 0.85, max(len(neg), 1)))
-    blues = plt.get_cmap("Blues")(np.linspace(0.35, 0.85, max(len(pos), 1)))
-    for j, i in enumerate(reversed(neg)):  # nearest zero is lightest
-        colours[i] = reds[j]
-    for j, i in enumerate(pos):
-        colours[i] = blues[j]
-    counts = np.bincount(classifier.yb, minlength=len(bounds))
-    classes, texts = [], []
-    for i in range(len(bounds)):
-        low = fmt.signed(lows[i], decimals) or fmt.num(0, decimals)
-        high = fmt.signed(bounds[i], decimals) or fmt.num(0, decimals)
-        texts.append(f"{low} til {high} ({counts[i]})")
-        sign = "nedgang" if bounds[i] <= 0 else "vekst"
-        classes.append(
-            {
-                "fra": lows[i],
-                "til": bounds[i],
-                "fortegn": sign,
-                "antall": int(counts[i]),
-                "farge": mcolors.to_hex(colours[i]),
-            }
-        )
-    handles = _patches([colours[i] for i in range(len(bounds))], texts)[::-1]
-    # the legend beside the map (not on it): a wider, lower figure that fits the page better
-    fig, ax = _draw(
-        gdf,
-        [colours[c] for c in classifier.yb],
-        handles,
-        legend_title,
-        figsize,
-        labels=labels,
-        legend=LEGEND_BESIDE,
-        legend_beside=True,
-    )
-    return fig, ax, classes
-
-
 def diverging_classes(vals, k: int = 6, decimals: int = 1):
     """Classes for a change (e.g. per cent): negative and positive values are classed separately
     (Fisher–Jenks within each sign), so no class spans zero. Returns (class index per value,
@@ -265,33 +204,107 @@ def diverging_classes(vals, k: int = 6, decimals: int = 1):
     return [remap[c] for c in cls], bounds, signs
 
 
+def _round_classes(vals, per_side: int = 4):
+    """Classes for a change with round bounds (`diverging_bins`, mapclassify.UserDefined), one bound
+    exactly at 0; empty classes are kept. Same return shape as `diverging_classes`."""
+    bounds = diverging_bins(vals, per_side)
+    classifier = mapclassify.UserDefined(vals, bins=bounds)
+    step = _nice_step(max(abs(vals.min()), abs(vals.max())) / per_side)
+    lows = [min(bounds[0] - step, vals.min()) if bounds[0] <= 0 else 0.0] + list(bounds[:-1])
+    if bounds[0] > 0 and vals.min() <= 0:  # pragma: no cover - bounds always hold 0 when min <= 0
+        raise ValueError("diverging bins must contain 0")
+    signs = [-1 if b <= 0 else 1 for b in bounds]
+    return [int(c) for c in classifier.yb], list(zip(lows, bounds, strict=True)), signs
+
+
+def _sign_colours(signs, *, lightest: float, single: float) -> list:
+    """One colour per class: reds for decline, blues for growth, from `lightest` nearest zero to 0.85
+    at the far end of each side (`single` where a side has one class)."""
+    import numpy as np
+
+    n_neg = sum(s < 0 for s in signs)
+    n_pos = len(signs) - n_neg
+
+    def ramp(cmap: str, n: int):
+        return list(plt.get_cmap(cmap)(np.linspace(lightest, 0.85, n) if n > 1 else [single] * n))
+
+    return ramp("Reds", n_neg)[::-1] + ramp("Blues", n_pos)  # the most negative class is the darkest
+
+
+def _class_label(low: float, high: float, count: int, decimals: int, *, signed: bool) -> str:
+    """A legend entry: «-2,5 til 0,0 (4)» with signs (round bounds), else «1,2 – 3,4 (4)» (one
+    value where the class holds one)."""
+    if signed:
+        lo, hi = (fmt.signed(v, decimals) or fmt.num(0, decimals) for v in (low, high))
+        return f"{lo} til {hi} ({count})"
+    lo, hi = fmt.num(low, decimals), fmt.num(high, decimals)
+    return (lo if lo == hi else f"{lo} – {hi}") + f" ({count})"
+
+
+# The two kinds of class bounds for a change, and how each is drawn. "natural": Fisher–Jenks within
+# each sign (`diverging_classes`), the legend on the map. "round": round steps with a bound at 0
+# (`diverging_bins`), signed legend labels and the legend beside the map (a wider, lower figure).
+class _DivergingStyle(NamedTuple):
+    lightest: float  # the colour nearest zero (0 to 1 along Reds/Blues)
+    single: float  # the colour of a side's only class
+    signed: bool  # legend labels with signs («-2,5 til 0,0») or without («1,2 – 3,4»)
+    legend_beside: bool
+
+
+DIVERGING_BOUNDS = {
+    "natural": _DivergingStyle(lightest=0.3, single=0.6, signed=False, legend_beside=False),
+    "round": _DivergingStyle(lightest=0.35, single=0.35, signed=True, legend_beside=True),
+}
+
+
 def diverging(
     gdf: gpd.GeoDataFrame,
     column: str,
     legend_title: str,
     *,
+    bounds: str = "natural",
     k: int = 6,
+    per_side: int = 4,
     decimals: int = 1,
     labels: bool = True,
     figsize=None,
 ):
-    """A choropleth of a change centred on zero: decrease in reds, increase in blues, classes split
-    at zero (a kommune that grew is never coloured like one that shrank)."""
+    """A choropleth of a change centred on zero: decline in reds, growth in blues, darker further
+    from zero, and classes split at zero (a kommune that grew is never coloured like one that
+    shrank). `bounds` chooses how the classes are formed: "natural" (Fisher–Jenks within each sign,
+    at most `k` classes, `diverging_classes`) or "round" (round steps, about `per_side` classes a
+    side, one bound exactly at 0, `diverging_bins`). Returns (fig, ax, classes) where `classes`
+    lists each class from the most negative: fra, til, fortegn («nedgang»/«vekst»), antall, farge."""
+    if bounds not in DIVERGING_BOUNDS:
+        raise ValueError(f"bounds must be one of {sorted(DIVERGING_BOUNDS)}, not {bounds!r}")
+    style = DIVERGING_BOUNDS[bounds]
     vals = gdf[column].astype(float)
-    cls, bounds, signs = diverging_classes(vals, k=k, decimals=decimals)
-    reds = plt.get_cmap("Reds")
-    blues = plt.get_cmap("Blues")
-    n_neg = sum(s < 0 for s in signs)
-    n_pos = len(signs) - n_neg
-    colours = []
-    for i, s in enumerate(signs):
-        if s < 0:  # most negative = darkest red
-            colours.append(reds(0.85 - 0.55 * i / max(n_neg - 1, 1) if n_neg > 1 else 0.6))
-        else:
-            j = i - n_neg
-            colours.append(blues(0.3 + 0.55 * j / max(n_pos - 1, 1) if n_pos > 1 else 0.6))
-    texts = []
-    for i, (lo, hi) in enumerate(bounds):
-        low, high = fmt.num(lo, decimals), fmt.num(hi, decimals)
-        texts.append((low if low == high else f"{low} – {high}") + f" ({cls.count(i)})")
-    return _draw(gdf, [colours[c] for c in cls], _patches(colours, texts)[::-1], legend_title, figsize, labels=labels)
+    if bounds == "round":
+        cls, ranges, signs = _round_classes(vals, per_side)
+    else:
+        cls, ranges, signs = diverging_classes(vals, k=k, decimals=decimals)
+    colours = _sign_colours(signs, lightest=style.lightest, single=style.single)
+    counts = [cls.count(i) for i in range(len(ranges))]
+    classes = [
+        {
+            "fra": lo,
+            "til": hi,
+            "fortegn": "nedgang" if s < 0 else "vekst",
+            "antall": n,
+            "farge": mcolors.to_hex(c),
+        }
+        for (lo, hi), s, n, c in zip(ranges, signs, counts, colours, strict=True)
+    ]
+    texts = [_class_label(lo, hi, n, decimals, signed=style.signed) for (lo, hi), n in zip(ranges, counts, strict=True)]
+    beside = style.legend_beside
+    fig, ax = _draw(
+        gdf,
+        [colours[c] for c in cls],
+        _patches(colours, texts)[::-1],
+        legend_title,
+        figsize,
+        labels=labels,
+        legend=LEGEND_BESIDE if beside else None,
+        legend_beside=beside,
+    )
+    return fig, ax, classes

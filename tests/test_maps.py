@@ -56,7 +56,7 @@ def test_map_figure_matches_the_extent(kommuner, region):
     k["v"] = np.linspace(-3, 5, len(k))
     for make, beside in (
         (lambda: maps.choropleth(k, "v", "Indeks")[:2], False),
-        (lambda: maps.diverging_choropleth(k, "v", "Endring")[:2], True),
+        (lambda: maps.diverging(k, "v", "Endring", bounds="round")[:2], True),
     ):
         fig, ax = make()
         fig.canvas.draw()
@@ -67,6 +67,38 @@ def test_map_figure_matches_the_extent(kommuner, region):
         assert box.height > 0.97 or box.width > map_w - 0.03  # the map touches two opposite edges
         assert (box.height * h) / (box.width * w) == pytest.approx((y1 - y0) / (x1 - x0), rel=0.03)
         plots.plt.close(fig)
+
+
+@pytest.mark.parametrize("bounds", ["natural", "round"])
+def test_diverging_map_returns_its_classes_either_way(kommuner, bounds):
+    """One diverging map, two kinds of class bounds: the same (fig, ax, classes), the legend lists the
+    classes from the most positive down with their counts, and the classes split at zero."""
+    import numpy as np
+
+    k = maps.region_kommuner(kommuner, "33").reset_index(drop=True)
+    k["v"] = np.linspace(-3.2, 7.9, len(k))
+    fig, ax, classes = maps.diverging(k, "v", "Endring (%)", bounds=bounds)
+    assert [set(c) for c in classes] == [{"fra", "til", "fortegn", "antall", "farge"}] * len(classes)
+    assert sum(c["antall"] for c in classes) == len(k)
+    assert all((c["til"] < 0) == (c["fortegn"] == "nedgang") for c in classes if c["til"] != 0)
+    assert [c["fortegn"] for c in classes] == sorted((c["fortegn"] for c in classes), key="nedgang vekst".split().index)
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert [int(label.rsplit("(", 1)[1].rstrip(")")) for label in labels] == [c["antall"] for c in classes][::-1]
+    if bounds == "round":  # round bounds: signed labels, one bound at 0, the legend beside the map
+        assert any(c["til"] == 0 for c in classes) and all(" til " in label for label in labels)
+        assert ax.get_legend()._loc == 6  # "center left", outside the axes
+    else:  # Fisher–Jenks per sign: the classes of diverging_classes, the legend on the map
+        _cls, ranges, _signs = maps.diverging_classes(k["v"])
+        assert [(c["fra"], c["til"]) for c in classes] == ranges
+        assert ax.get_legend()._loc == 3  # "lower left"
+    plots.plt.close(fig)
+
+
+def test_diverging_map_refuses_an_unknown_kind_of_bounds(kommuner):
+    k = maps.region_kommuner(kommuner, "33").reset_index(drop=True)
+    k["v"] = range(len(k))
+    with pytest.raises(ValueError, match="bounds must be one of"):
+        maps.diverging(k, "v", "Endring", bounds="quantiles")
 
 
 def test_dot_plot_labels_keep_clear_of_the_reference_line():

@@ -109,7 +109,8 @@ def test_diverging_bins_split_at_zero(vals):
         assert all((w <= 0) == (v <= 0) for w in others)
 
 
-def test_diverging_map_colours_match_the_sign():
+@pytest.mark.parametrize("bounds", ["round", "natural"])
+def test_diverging_map_colours_match_the_sign(bounds):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -126,7 +127,7 @@ def test_diverging_map_colours_match_the_sign():
         geometry=[box(i, 0, i + 1, 1) for i in range(len(vals))],
         crs=maps.CRS,
     )
-    fig, ax, classes = maps.diverging_choropleth(gdf, "v", "Endring (%)")
+    fig, ax, classes = maps.diverging(gdf, "v", "Endring (%)", bounds=bounds)
     for c in classes:
         r, g, b = mcolors.to_rgb(c["farge"])
         assert (r > b) == (c["fortegn"] == "nedgang"), c
