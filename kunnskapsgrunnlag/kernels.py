@@ -74,11 +74,10 @@ def is_cold() -> bool:
     return bool(_state["cold"])
 
 
-def notebook_env(root: Path) -> dict[str, str]:
+def notebook_env() -> dict[str, str]:
     """The environment notebooks run in (the runner adds KG_RUN_DIR per notebook)."""
     return {
         **os.environ,
-        "KG_ROOT": str(root),
         "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""),
         "MPLBACKEND": "module://matplotlib_inline.backend_inline",
         "PYDEVD_DISABLE_FILE_VALIDATION": "1",
@@ -193,13 +192,13 @@ def _child(req: dict, fds: list[int], close: list) -> None:
             os._exit(code)
 
 
-def serve(sock_path: str) -> int:
+def serve(sock_path: str, root: str) -> int:
     """The zygote: preload, then fork a child per request until the runner stops us or goes away."""
     import selectors
     import signal
     import socket
 
-    loaded = _preload(notebook_imports(Path(os.environ.get("KG_ROOT", Path.cwd().parent))))
+    loaded = _preload(notebook_imports(Path(root)))
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     listener.bind(sock_path)
     listener.listen(128)
@@ -306,9 +305,9 @@ class WarmServer:
         self._ready = threading.Event()
         with open(self.log, "wb") as err:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "kunnskapsgrunnlag.kernels", "serve", self.sock],
+                [sys.executable, "-m", "kunnskapsgrunnlag.kernels", "serve", self.sock, str(self.root)],
                 cwd=self.root / "notebooks",
-                env=notebook_env(self.root),
+                env=notebook_env(),
                 stdout=subprocess.PIPE,
                 stderr=err,
                 text=True,
@@ -574,9 +573,9 @@ def slot(key: str = ""):
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) == 2 and argv[0] == "serve":
-        return serve(argv[1])
-    print("usage: python -m kunnskapsgrunnlag.kernels serve SOCKET", file=sys.stderr)
+    if len(argv) == 3 and argv[0] == "serve":
+        return serve(argv[1], argv[2])
+    print("usage: python -m kunnskapsgrunnlag.kernels serve SOCKET PROJECT_ROOT", file=sys.stderr)
     return 2
 
 
