@@ -89,6 +89,10 @@ def test_region_40_is_framed_as_itself(proj, mirror):
         "Buskerudplanen (2025)",
     ):
         assert plan_only not in text, plan_only
+    # the notebook pages behind «Vis notatboken» are headed by the notebooks' neutral names too
+    for page in sorted((proj / "_book" / "2026-40" / "notebooks").glob("*.html")):
+        h1 = re.search(r"<h1[^>]*>(.*?)</h1>", page.read_text(encoding="utf-8"), re.S)
+        assert h1 and "Buskerud" not in h1.group(1), (page.name, h1 and h1.group(1))
     fig = (proj / "build" / "2026-40" / "figurdata" / "fig-aldersbaereevne.csv").read_text(encoding="utf-8")
     assert "Akershus" not in fig and "Vestfold" in fig
 
