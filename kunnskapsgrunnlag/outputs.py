@@ -250,6 +250,16 @@ class RunLock:
         except (OSError, ValueError):
             return {}
 
+    def _busy_holder(self, patience: float = 0.5) -> dict:
+        """Who holds the lock, for the message. The holder writes its pid just after it takes the
+        lock, so an empty file is read again for a moment before the message says "another run"."""
+        deadline = time.monotonic() + patience
+        holder = self._read_holder()
+        while not holder and time.monotonic() < deadline:
+            time.sleep(0.02)
+            holder = self._read_holder()
+        return holder
+
     def _try(self) -> bool:
         try:
             import fcntl
@@ -280,7 +290,7 @@ class RunLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         announced = False
         while not self._try():
-            holder = self._read_holder()
+            holder = self._busy_holder()
             if not self.wait:
                 raise LockBusy(
                     f"{self.what} is already being built by {_describe(holder)}; "

@@ -104,3 +104,28 @@ def test_files_the_tool_writes_are_readable_by_everyone(tmp_path):
     finally:
         os.umask(old)
     assert stat.S_IMODE((tmp_path / "side.html").stat().st_mode) == 0o644
+
+
+def test_a_busy_lock_names_its_holder_even_just_after_it_was_taken(tmp_path):
+    """The holder takes the lock, then writes its pid: a run refused in between still names it
+    (test_faults.py::test_two_concurrent_report_force_runs once read the empty file)."""
+    import fcntl
+    import json
+    import threading
+
+    path = tmp_path / ".lock"
+    fh = open(path, "a+", encoding="utf-8")
+    fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)  # taken, nothing written yet
+
+    def write_holder():
+        fh.write(json.dumps({"pid": 4242, "started": "2026-12-05T06:50:00+00:00"}))
+        fh.flush()
+
+    timer = threading.Timer(0.1, write_holder)
+    timer.start()
+    try:
+        with pytest.raises(outputs.LockBusy, match=r"already being built by pid 4242 started 2026-12-05"):
+            outputs.RunLock(path, "configuration 2026-33").acquire()
+    finally:
+        timer.join()
+        fh.close()
